@@ -1,0 +1,51 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+from flask import Flask, Response, g
+
+from foundation import auth, config, db, errors, health
+from foundation.csrf import csrf
+
+log = logging.getLogger("jizuo")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``test_config``; then the web front-ends
+    registered in the ``jizuo.web`` entry-point group (admin/ is one)."""
+    cfg = config.load(test_config)
+    app = Flask("jizuo", instance_path=cfg["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update(cfg)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
+
+    db.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    health.init_app(app)
+
+    from foundation.api import init_app as init_api
+
+    init_api(app)
+
+    @app.after_request
+    def _commit(resp: Response) -> Response:
+        sess = g.get("db_session")
+        if sess is not None:
+            if resp.status_code < 400:
+                sess.commit()
+            else:
+                sess.rollback()
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+    for ep in entry_points(group="jizuo.web"):
+        if test_config and ep.name in test_config.get("DISABLED_FRONTENDS", ()):
+            continue
+        ep.load()(app)
+    return app

@@ -1,0 +1,146 @@
+"""Who is acting: password login with lockout, and the principal of each request.
+
+The browser keeps ``account_id`` in the signed session cookie. Each request resolves it into a
+:class:`~foundation.permissions.Principal` and sets the database session's scope from it, so every
+query of the request is school-scoped without the view doing anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, request, session
+
+from foundation import db
+from foundation.audit import record
+from foundation.models import Account, GuardianLink, Membership, OrgUnit
+from foundation.permissions import ROLES, Grant, Principal
+from foundation.security.passwords import STRONG, hash_password, verify_password
+from foundation.errors import APIError
+from foundation.tenancy import EMPTY, ALL_SCHOOLS, set_scope
+
+
+@dataclass
+class LoginResult:
+    account: Account | None
+    error: str | None = None  # message key
+
+
+def authenticate(username: str, password: str) -> LoginResult:
+    """Check a password. After ``LOGIN_MAX_FAILURES`` failures the account is locked for
+    ``LOGIN_LOCK_MINUTES``; a locked account is refused even with the right password."""
+    sess = db.session()
+    acct = sess.scalar(sa.select(Account).where(Account.username == username.strip()))
+    now = db.utcnow()
+    if acct is None:
+        verify_password(_DUMMY_HASH, password)  # same cost as a real check: no username probing by timing
+        return LoginResult(None, "login.bad_credentials")
+    if acct.locked_until and acct.locked_until > now:
+        return LoginResult(None, "login.locked")
+    if not acct.active:
+        return LoginResult(None, "login.inactive")
+    if not verify_password(acct.password_hash, password):
+        acct.failed_logins += 1
+        if acct.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            acct.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            acct.failed_logins = 0
+            record("account.locked", "account", acct.id, account=acct)
+        sess.commit()
+        return LoginResult(None, "login.bad_credentials")
+    acct.failed_logins = 0
+    acct.locked_until = None
+    acct.last_login_at = now
+    if STRONG.check_needs_rehash(acct.password_hash or "") and not current_app.config["PASSWORD_HASH_FAST"]:
+        acct.password_hash = hash_password(password)
+    return LoginResult(acct)
+
+
+_DUMMY_HASH = STRONG.hash("jizuo-timing-equaliser")
+
+
+def load_principal(account_id: int, district_school_id: int | None = None) -> Principal | None:
+    sess = db.session()
+    acct = sess.get(Account, account_id)
+    if acct is None or not acct.active:
+        return None
+    grants = []
+    for m in acct.memberships:
+        if m.role not in ROLES:
+            continue
+        class_ids: frozenset[int] = frozenset()
+        if ROLES[m.role].reach == "class":
+            class_ids = _classes_at(m.org_unit)
+        grants.append(Grant(m.role, m.org_unit_id, m.school_id, class_ids))
+    children: frozenset[int] = frozenset()
+    if acct.person_kind == "guardian" and acct.person_id:
+        children = frozenset(
+            sess.scalars(
+                sa.select(GuardianLink.student_id).where(GuardianLink.guardian_id == acct.person_id),
+                execution_options=ALL_SCHOOLS,
+            )
+        )
+    return Principal(
+        account_id=acct.id, username=acct.username, display_name=acct.display_name,
+        person_kind=acct.person_kind, person_id=acct.person_id, grants=grants, children_ids=children,
+        district_school_id=district_school_id,
+    )
+
+
+def _classes_at(unit: OrgUnit) -> frozenset[int]:
+    if unit.kind == "class":
+        return frozenset({unit.id})
+    if unit.kind == "grade":
+        ids = db.session().scalars(
+            sa.select(OrgUnit.id).where(OrgUnit.parent_id == unit.id, OrgUnit.kind == "class"),
+            execution_options=ALL_SCHOOLS,
+        )
+        return frozenset(ids)
+    return frozenset()
+
+
+def current_principal() -> Principal | None:
+    return g.get("principal")
+
+
+def login_user(acct: Account) -> None:
+    session.clear()
+    session["account_id"] = acct.id
+    session.permanent = True
+
+
+def init_app(app: Flask) -> None:
+    app.permanent_session_lifetime = timedelta(hours=8)
+
+    @app.before_request
+    def _resolve_principal() -> None:
+        g.principal = None
+        set_scope(db.session(), EMPTY)
+        account_id = session.get("account_id")
+        if not account_id:
+            return
+        principal = load_principal(account_id, session.get("district_school_id"))
+        if principal is None:
+            session.clear()
+            return
+        g.principal = principal
+        set_scope(db.session(), principal.scope())
+        school = request.headers.get("X-Jizuo-School") or request.args.get("school_id")
+        if principal.is_district and school and request.path.startswith("/api/"):
+            if not str(school).isdigit():
+                raise APIError("validation_failed", 422, {"school_id": "field.invalid_integer"})
+            enter_school(principal, int(school), via="api")
+
+
+def enter_school(principal: Principal, school_id: int, via: str) -> bool:
+    """A district admin's explicit, audited step into one school's data. False if no such school."""
+    school = db.session().scalar(
+        sa.select(OrgUnit).where(OrgUnit.id == school_id, OrgUnit.kind == "school"),
+        execution_options=ALL_SCHOOLS,
+    )
+    if school is None:
+        return False
+    principal.district_school_id = school_id
+    set_scope(db.session(), principal.scope())
+    record("district.enter_school", "school", school_id, school_id=school_id, detail={"via": via})
+    return True

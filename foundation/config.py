@@ -1,0 +1,65 @@
+"""Configuration: built-in defaults, then the environment, then test overrides.
+
+``JIZUO_DATABASE_URL`` (default: SQLite file under instance/), ``JIZUO_REDIS_URL`` (unset → embedded
+in-process mode), ``JIZUO_SECRET_KEY`` (generated once and kept under instance/ when unset).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def instance_dir() -> Path:
+    path = Path(os.environ.get("JIZUO_INSTANCE_PATH") or Path.cwd() / "instance")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(inst: Path) -> str:
+    """Read the secret key from the environment, else from instance/secret_key (created once, mode 0600)."""
+    key = os.environ.get("JIZUO_SECRET_KEY")
+    if key:
+        return key
+    path = inst / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    inst = Path(overrides.pop("INSTANCE_PATH", None) or instance_dir())
+    inst.mkdir(parents=True, exist_ok=True)
+    env = os.environ.get
+    cfg: dict[str, Any] = {
+        "INSTANCE_PATH": str(inst),
+        "DATABASE_URL": env("JIZUO_DATABASE_URL") or f"sqlite:///{inst / 'jizuo.db'}",
+        "REDIS_URL": env("JIZUO_REDIS_URL") or None,
+        "ENV": env("JIZUO_ENV", "development"),
+        "LOGIN_MAX_FAILURES": int(env("JIZUO_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(env("JIZUO_LOGIN_LOCK_MINUTES", "15")),
+        "PASSWORD_HASH_FAST": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "jizuo_session",
+        "API_MAX_PER_PAGE": 500,
+    }
+    cfg.update(overrides)
+    cfg["DATABASE_URL"] = normalise_db_url(cfg["DATABASE_URL"])
+    if "SECRET_KEY" not in cfg:
+        cfg["SECRET_KEY"] = _secret_key(inst)
+    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] == "production")
+    return cfg

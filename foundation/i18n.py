@@ -1,0 +1,49 @@
+"""A small message catalogue: Chinese first, English second.
+
+Catalogues are JSON files in foundation/locales (plugins may add their own with :func:`add_messages`).
+The language of a request is the ``lang`` cookie (the UI switch), else ``Accept-Language``, else zh.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import has_request_context, request
+
+LANGS = ("zh", "en")
+_CATALOG: dict[str, dict[str, str]] = {}
+
+
+def _load() -> None:
+    for lang in LANGS:
+        path = Path(__file__).parent / "locales" / f"{lang}.json"
+        _CATALOG.setdefault(lang, {}).update(json.loads(path.read_text("utf-8")))
+
+
+def add_messages(lang: str, messages: dict[str, str]) -> None:
+    _CATALOG.setdefault(lang, {}).update(messages)
+
+
+def current_lang() -> str:
+    if not has_request_context():
+        return "zh"
+    forced = request.args.get("lang") or request.cookies.get("lang")
+    if forced in LANGS:
+        return forced
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en", "en-US"])
+    return "en" if best and best.startswith("en") else "zh"
+
+
+def t(key: str, lang: str | None = None, **kw: object) -> str:
+    """Translate ``key``; unknown keys come back as they are (so plain text passes through)."""
+    if not _CATALOG:
+        _load()
+    lang = lang or current_lang()
+    if ":" in key and key not in _CATALOG.get(lang, {}):
+        # "field.too_long:60" — a key with one argument, as marshmallow validators produce them
+        base, _, arg = key.partition(":")
+        if base in _CATALOG.get(lang, {}):
+            kw = {"arg": arg, **kw}
+            key = base
+    text = _CATALOG.get(lang, {}).get(key) or key
+    return text.format(**kw) if kw else text

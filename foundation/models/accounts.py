@@ -1,0 +1,48 @@
+"""Accounts (login identities) and memberships (a role held at an org unit)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import Base
+from foundation.models.base import Timestamps
+from foundation.models.org import OrgUnit
+
+PERSON_KINDS = ("staff", "student", "guardian")
+
+
+class Account(Timestamps, Base):
+    __tablename__ = "accounts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(60))
+    person_kind: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    person_id: so.Mapped[int | None] = so.mapped_column()
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0)
+    locked_until: so.Mapped[datetime | None] = so.mapped_column()
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    memberships: so.Mapped[list[Membership]] = so.relationship(
+        back_populates="account", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Membership(Base):
+    """``account`` holds ``role`` at ``org_unit``; ``school_id`` is NULL for district roles."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("account_id", "role", "org_unit_id", name="uq_memberships_grant"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(32))
+    org_unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+
+    account: so.Mapped[Account] = so.relationship(back_populates="memberships")
+    org_unit: so.Mapped[OrgUnit] = so.relationship(foreign_keys=[org_unit_id], lazy="joined")

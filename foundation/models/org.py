@@ -1,0 +1,51 @@
+"""The org tree: district → school → grade → class, and departments / teaching groups."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import Base
+from foundation.models.base import SchoolScoped, Timestamps
+
+if TYPE_CHECKING:
+    from foundation.tenancy import Scope
+
+KINDS = ("district", "school", "grade", "class", "department")
+STAGES = ("kindergarten", "primary", "junior", "senior", "vocational", "nine_year", "complete")
+
+
+class OrgUnit(SchoolScoped, Timestamps, Base):
+    """One node of the org tree. ``school_id`` is the school it belongs to (itself for a school,
+    NULL for the district)."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (
+        sa.UniqueConstraint("code", name="uq_org_units_code"),
+        sa.CheckConstraint(f"kind IN {KINDS}", name="kind"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    name_en: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    # 学校标识码 (10 digits) for schools; unique codes for other units are derived from it.
+    code: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    stage: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    # grades and classes: the year the cohort entered (入学年份); classes: their number in the grade
+    entry_year: so.Mapped[int | None] = so.mapped_column()
+    seq: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    parent: so.Mapped[OrgUnit | None] = so.relationship(remote_side=[id], lazy="joined", innerjoin=False)
+
+    @classmethod
+    def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
+        # The district node is visible to everyone in the district; a district-level principal also
+        # sees the list of schools (not their insides) without entering one.
+        crit = sa.or_(cls.school_id.in_(scope.school_ids), cls.kind == "district")
+        if scope.district_level:
+            crit = sa.or_(crit, cls.kind == "school")
+        return crit

@@ -1,0 +1,156 @@
+"""Roles, capability strings and the one place they are checked.
+
+A capability is a dotted string (``people.student.read``), granted to roles; a role is held at an org
+unit through a membership. What rows a role reaches is its *reach*: the whole school, its classes
+(homeroom / subject teachers), its own children (parents) or itself (students). Deny by default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from foundation.tenancy import Scope
+
+CAPABILITIES: dict[str, dict[str, str]] = {
+    "org.read": {"zh": "查看组织架构", "en": "View the org tree"},
+    "org.manage": {"zh": "管理组织架构", "en": "Manage the org tree"},
+    "people.student.read": {"zh": "查看学生", "en": "View students"},
+    "people.student.create": {"zh": "新增学生", "en": "Create students"},
+    "people.student.update": {"zh": "修改学生", "en": "Update students"},
+    "people.student.id_number.reveal": {"zh": "查看完整身份证号", "en": "Reveal full ID numbers"},
+    "people.staff.read": {"zh": "查看教职工", "en": "View staff"},
+    "people.staff.manage": {"zh": "管理教职工", "en": "Manage staff"},
+    "people.guardian.read": {"zh": "查看监护人", "en": "View guardians"},
+    "people.guardian.manage": {"zh": "管理监护人", "en": "Manage guardians"},
+    "accounts.manage": {"zh": "管理账号", "en": "Manage accounts"},
+    "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
+    "district.cross_school": {"zh": "跨校操作（留痕）", "en": "Cross schools (audited)"},
+}
+
+_STAFF_READ = {"org.read", "people.student.read", "people.staff.read"}
+_ADMIN = {
+    "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
+    "people.student.id_number.reveal", "people.staff.read", "people.staff.manage", "people.guardian.read",
+    "people.guardian.manage", "accounts.manage", "audit.read",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    zh: str
+    en: str
+    reach: str  # district | school | class | self | children
+    capabilities: frozenset[str]
+
+
+ROLES: dict[str, Role] = {
+    r.name: r
+    for r in [
+        Role("district_admin", "区管理员", "District admin", "district", frozenset(_ADMIN | {"district.cross_school"})),
+        Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN)),
+        Role("homeroom_teacher", "班主任", "Homeroom teacher", "class",
+             frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"})),
+        Role("subject_teacher", "任课教师", "Subject teacher", "class", frozenset(_STAFF_READ)),
+        Role("psychology_teacher", "心理教师", "Psychology teacher", "school",
+             frozenset(_STAFF_READ | {"people.guardian.read"})),
+        Role("life_instructor", "生活教官", "Life instructor", "school", frozenset(_STAFF_READ)),
+        Role("aid_officer", "资助专员", "Aid officer", "school", frozenset(_STAFF_READ | {"people.guardian.read"})),
+        Role("student_cadre", "学生干部", "Student cadre", "self", frozenset({"org.read", "people.student.read"})),
+        Role("student", "学生", "Student", "self", frozenset({"org.read", "people.student.read"})),
+        Role("parent", "家长", "Parent", "children",
+             frozenset({"org.read", "people.student.read", "people.guardian.read"})),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    org_unit_id: int
+    school_id: int | None
+    class_ids: frozenset[int] = frozenset()  # for class-reach roles: the classes at or under the unit
+
+
+@dataclass
+class Principal:
+    """The account acting in this request, with its grants and what they reach."""
+
+    account_id: int
+    username: str
+    display_name: str
+    person_kind: str | None
+    person_id: int | None
+    grants: list[Grant]
+    children_ids: frozenset[int] = frozenset()
+    district_school_id: int | None = None  # a district admin's explicitly entered school
+    lang: str = "zh"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted({g.role for g in self.grants})
+
+    @property
+    def is_district(self) -> bool:
+        return any(ROLES[g.role].reach == "district" for g in self.grants)
+
+    def school_ids(self) -> set[int]:
+        ids = {g.school_id for g in self.grants if g.school_id is not None}
+        if self.is_district and self.district_school_id is not None:
+            ids.add(self.district_school_id)
+        return ids
+
+    def capabilities(self, school_id: int | None = None) -> set[str]:
+        """Capabilities held in ``school_id`` (or anywhere, when None)."""
+        caps: set[str] = set()
+        for g in self.grants:
+            role = ROLES[g.role]
+            if role.reach == "district":
+                if school_id is None or school_id == self.district_school_id:
+                    caps |= role.capabilities
+            elif school_id is None or g.school_id == school_id:
+                caps |= role.capabilities
+        return caps
+
+    def can(self, capability: str, school_id: int | None = None) -> bool:
+        return capability in self.capabilities(school_id)
+
+    def scope(self) -> Scope:
+        schools, full, classes = set(), set(), set()
+        for g in self.grants:
+            reach = ROLES[g.role].reach
+            if reach == "district":
+                if self.district_school_id is not None:
+                    schools.add(self.district_school_id)
+                    full.add(self.district_school_id)
+                continue
+            if g.school_id is not None:
+                schools.add(g.school_id)
+            if reach == "school" and g.school_id is not None:
+                full.add(g.school_id)
+            elif reach == "class":
+                classes |= g.class_ids
+        students = set(self.children_ids)
+        if self.person_kind == "student" and self.person_id is not None:
+            students.add(self.person_id)
+        return Scope(
+            school_ids=frozenset(schools),
+            full_school_ids=frozenset(full),
+            class_ids=frozenset(classes),
+            student_ids=frozenset(students),
+            guardian_ids=frozenset({self.person_id} if self.person_kind == "guardian" and self.person_id else ()),
+            district_level=self.is_district,
+        )
+
+
+class Forbidden(Exception):
+    def __init__(self, capability: str) -> None:
+        super().__init__(capability)
+        self.capability = capability
+
+
+def require(principal: Principal | None, capability: str, school_id: int | None = None) -> None:
+    """The one permission check: raise :class:`Forbidden` unless ``principal`` holds ``capability``
+    (in ``school_id`` when given)."""
+    if principal is None or not principal.can(capability, school_id):
+        raise Forbidden(capability)
