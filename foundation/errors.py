@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from foundation.i18n import t
@@ -60,6 +61,12 @@ def init_app(app: Flask) -> None:
         from flask import render_template_string
 
         return render_template_string("<h1>403</h1><p>{{ m }}</p>", m=t("error.forbidden", capability=err.capability)), 403
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        if wants_json():
+            return error_response("csrf_failed", 400)
+        return t("error.csrf_failed"), 400
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

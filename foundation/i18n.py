@@ -12,15 +12,20 @@ from flask import has_request_context, request
 
 LANGS = ("zh", "en")
 _CATALOG: dict[str, dict[str, str]] = {}
+_LOADED = False
 
 
 def _load() -> None:
+    global _LOADED
+    _LOADED = True
     for lang in LANGS:
         path = Path(__file__).parent / "locales" / f"{lang}.json"
         _CATALOG.setdefault(lang, {}).update(json.loads(path.read_text("utf-8")))
 
 
 def add_messages(lang: str, messages: dict[str, str]) -> None:
+    if not _LOADED:
+        _load()
     _CATALOG.setdefault(lang, {}).update(messages)
 
 
@@ -36,7 +41,7 @@ def current_lang() -> str:
 
 def t(key: str, lang: str | None = None, **kw: object) -> str:
     """Translate ``key``; unknown keys come back as they are (so plain text passes through)."""
-    if not _CATALOG:
+    if not _LOADED:
         _load()
     lang = lang or current_lang()
     if ":" in key and key not in _CATALOG.get(lang, {}):

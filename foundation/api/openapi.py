@@ -27,6 +27,12 @@ def doc(summary: str, *, tags: list[str], query: Any = None, body: Any = None, r
     return deco
 
 
+def _schema_name(schema: Any) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__
+    return name + "Patch" if getattr(schema, "partial", False) else name
+
+
 def _flask_path(rule: str) -> str:
     import re
 
@@ -36,7 +42,7 @@ def _flask_path(rule: str) -> str:
 def build_spec(blueprint: str) -> dict:
     spec = APISpec(
         title="Jizuo open API", version=__version__, openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": "District education foundation: org tree, people, audit. Errors are "
                              '`{"error": {"code", "message", "fields"}}`, localised by Accept-Language.'},
     )

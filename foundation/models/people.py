@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 class Student(SchoolScoped, Timestamps, Base):
     __tablename__ = "students"
-    __table_args__ = (sa.UniqueConstraint("school_id", "student_no", name="uq_students_school_no"),)
+    __table_args__ = (
+        sa.UniqueConstraint("school_id", "student_no", name="uq_students_school_no"),
+        # the roster and school-wide list order: (school, class, student number)
+        sa.Index("ix_students_school_class_no", "school_id", "class_id", "student_no"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     student_no: so.Mapped[str] = so.mapped_column(sa.String(32))  # 学号

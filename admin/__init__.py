@@ -1,0 +1,14 @@
+"""The web shell: a Flask blueprint over foundation's services (login, navigation by role, org tree,
+class roster, student record). Registered through the ``jizuo.web`` entry-point group."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from admin import views  # noqa: F401  (routes register on import)
+    from admin.blueprint import bp
+    from admin.context import init_context
+
+    init_context(app)
+    app.register_blueprint(bp)

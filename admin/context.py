@@ -1,0 +1,61 @@
+"""Template context: language, labels, navigation by role."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Flask, g, request
+
+from foundation.csrf import generate_csrf
+from foundation.i18n import add_messages, current_lang, t
+from foundation.permissions import ROLES
+
+_HERE = Path(__file__).parent
+for _lang in ("zh", "en"):
+    add_messages(_lang, json.loads((_HERE / "locales" / f"{_lang}.json").read_text("utf-8")))
+
+# (endpoint, label key, capability needed, district-only?)
+NAV = [
+    ("admin.home", "nav.home", None),
+    ("admin.org_tree", "nav.org", "org.read"),
+    ("admin.my_classes", "nav.classes", "people.student.read"),
+    ("admin.my_children", "nav.children", None),
+    ("admin.audit", "nav.audit", "audit.read"),
+]
+
+
+def nav_items() -> list[dict]:
+    p = g.get("principal")
+    if p is None:
+        return []
+    items = []
+    for endpoint, label, cap in NAV:
+        if endpoint == "admin.my_children":
+            if p.person_kind == "student":
+                label = "nav.me"
+            elif not p.children_ids:
+                continue
+        if endpoint == "admin.my_classes" and (p.children_ids or p.person_kind == "student"):
+            continue
+        if cap and not p.can(cap):
+            continue
+        items.append({"endpoint": endpoint, "label": t(label), "active": request.endpoint == endpoint})
+    return items
+
+
+def init_context(app: Flask) -> None:
+    @app.context_processor
+    def _ctx() -> dict:
+        p = g.get("principal")
+        lang = current_lang()
+        return {
+            "t": t, "lang": lang, "principal": p, "nav": nav_items(), "csrf_token": generate_csrf,
+            "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else [])],
+        }
+
+    @app.after_request
+    def _remember_lang(resp):
+        chosen = request.args.get("lang")
+        if chosen in ("zh", "en"):
+            resp.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return resp

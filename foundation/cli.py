@@ -1,0 +1,191 @@
+"""The ``jizuo`` command: init, serve, demo, accounts.
+
+Each command runs in an app context; it commits once at its end (or not at all when it fails).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from foundation import db
+from foundation.app import create_app
+from foundation.migrate import upgrade
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Jizuo (基座): a district education digital foundation."""
+
+
+@main.command("init")
+@with_appcontext
+def init_cmd() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    url = current_app.config["DATABASE_URL"]
+    upgrade(url)
+    click.echo(f"database ready: {db.engine().url.render_as_string(hide_password=True)}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_cmd(host: str, port: int, threads: int) -> None:
+    """Serve the web UI and API with waitress (a production WSGI server)."""
+    from waitress import serve
+
+    click.echo(f"Jizuo serving at http://{host}:{port}  (Ctrl-C stops)")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="jizuo")
+
+
+class _Progress:
+    """One line per stage on stderr, redrawn in place: stage, count, percent, rate."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.stage, self.start = enabled, None, time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            if self.stage is not None:
+                click.echo(file=sys.stderr)
+            self.stage, self.start = stage, time.perf_counter()
+        pct = 100 * done / total if total else 100
+        bar = "#" * int(pct / 4)
+        rate = done / max(time.perf_counter() - self.start, 1e-6)
+        click.echo(f"\r{stage:<12} [{bar:<25}] {done:>7}/{total:<7} {pct:5.1f}%  {rate:,.0f}/s", nl=False,
+                   file=sys.stderr)
+
+    def close(self) -> None:
+        if self.enabled and self.stage is not None:
+            click.echo(file=sys.stderr)
+
+
+@main.command("demo")
+@click.option("--schools", default=3, show_default=True, type=click.IntRange(1, 999))
+@click.option("--students-per-school", default=600, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--password", default=None, help="Password of every demo account (default: random, printed).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (counts and logins) for scripts.")
+@with_appcontext
+def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | None, as_json: bool) -> None:
+    """Build a synthetic demo district in the database JIZUO_DATABASE_URL names."""
+    from foundation.demo import build_demo
+    from foundation.security.passwords import password_problem
+
+    password = password or "Jz-" + secrets.token_urlsafe(9)
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
+    upgrade(current_app.config["DATABASE_URL"])
+    progress = _Progress(enabled=sys.stderr.isatty() or not as_json)
+    try:
+        result = build_demo(
+            db.engine(), schools=schools, students_per_school=students_per_school, seed=seed,
+            password=password, secret_key=current_app.config["SECRET_KEY"],
+            fast_hash=current_app.config["PASSWORD_HASH_FAST"], progress=progress,
+        )
+    except ValueError as err:
+        progress.close()
+        raise click.ClickException(str(err)) from err
+    progress.close()
+    if as_json:
+        click.echo(json.dumps({"counts": result["counts"], "logins": result["logins"], "password": password},
+                              ensure_ascii=False))
+        return
+    c = result["counts"]
+    click.echo(f"demo district: {c['schools']} schools, {c['students']} students, {c['staff']} staff, "
+               f"{c['guardians']} guardians")
+    click.echo(f"password for every demo account: {password}")
+    _print_logins(result["logins"][: 1 + 9 * min(schools, 2)])
+    if schools > 2:
+        click.echo(f"... and the same roles in the other {schools - 2} schools (jizuo accounts list)")
+
+
+def _print_logins(logins: list[dict]) -> None:
+    for entry in logins:
+        click.echo(f"  {entry['username']:<24} {entry['role']:<20} {entry.get('school') or ''}")
+
+
+@main.group("accounts")
+def accounts_cmd() -> None:
+    """Account administration."""
+
+
+@accounts_cmd.command("list")
+@click.option("--role", default=None)
+@click.option("--limit", default=50, show_default=True)
+@with_appcontext
+def accounts_list(role: str | None, limit: int) -> None:
+    """List accounts and their roles."""
+    from foundation.models import Account, Membership
+    from foundation.tenancy import mark_system
+
+    sess = mark_system(db.session())
+    stmt = sa.select(Account).order_by(Account.id).limit(limit)
+    if role:
+        stmt = stmt.where(Account.id.in_(sa.select(Membership.account_id).where(Membership.role == role)))
+    for acct in sess.scalars(stmt):
+        roles = ", ".join(f"{m.role}@{m.org_unit.name}" for m in acct.memberships)
+        lock = " [locked]" if acct.locked_until else ""
+        click.echo(f"{acct.username:<24} {acct.display_name:<8} {roles}{lock}")
+
+
+@accounts_cmd.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", required=True)
+@click.option("--org-unit", "org_unit_code", required=True, help="Code of the org unit the role is held at.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def accounts_create(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> None:
+    """Create an account with one role at an org unit (e.g. the first district admin)."""
+    from foundation.services.accounts import AccountError, create_account
+
+    try:
+        create_account(username, display_name, role, org_unit_code, password)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"created {username} ({role} at {org_unit_code})")
+
+
+@accounts_cmd.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def accounts_set_password(username: str, password: str) -> None:
+    """Set a new password (and unlock the account)."""
+    from foundation.services.accounts import AccountError, set_password
+
+    try:
+        set_password(username, password)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"password of {username} changed")
+
+
+@accounts_cmd.command("unlock")
+@click.argument("username")
+@with_appcontext
+def accounts_unlock(username: str) -> None:
+    """Lift a lockout after repeated failed logins."""
+    from foundation.services.accounts import AccountError, unlock
+
+    try:
+        unlock(username)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"{username} unlocked")

@@ -1,0 +1,63 @@
+"""Account administration shared by the CLI and the API."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from foundation import db
+from foundation.audit import record
+from foundation.i18n import t
+from foundation.models import Account, Membership, OrgUnit
+from foundation.permissions import ROLES
+from foundation.security.passwords import hash_password, password_problem
+from foundation.tenancy import mark_system
+
+
+class AccountError(ValueError):
+    pass
+
+
+def _account(username: str) -> Account:
+    acct = mark_system(db.session()).scalar(sa.select(Account).where(Account.username == username))
+    if acct is None:
+        raise AccountError(f"no account {username!r}")
+    return acct
+
+
+def create_account(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> Account:
+    sess = mark_system(db.session())
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(t(problem, "en"))
+    if sess.scalar(sa.select(Account.id).where(Account.username == username)):
+        raise AccountError(f"account {username!r} exists")
+    unit = sess.scalar(sa.select(OrgUnit).where(OrgUnit.code == org_unit_code))
+    if unit is None:
+        raise AccountError(f"no org unit with code {org_unit_code!r}")
+    if (ROLES[role].reach == "district") != (unit.kind == "district"):
+        raise AccountError(f"role {role} cannot be held at a {unit.kind}")
+    acct = Account(username=username, display_name=display_name,
+                   password_hash=hash_password(password, current_app.config["PASSWORD_HASH_FAST"]))
+    acct.memberships.append(Membership(role=role, org_unit_id=unit.id, school_id=unit.school_id))
+    sess.add(acct)
+    sess.flush()
+    record("accounts.create", "account", acct.id, school_id=unit.school_id, detail={"role": role})
+    return acct
+
+
+def set_password(username: str, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(t(problem, "en"))
+    acct = _account(username)
+    acct.password_hash = hash_password(password, current_app.config["PASSWORD_HASH_FAST"])
+    acct.failed_logins, acct.locked_until = 0, None
+    record("accounts.set_password", "account", acct.id)
+
+
+def unlock(username: str) -> None:
+    acct = _account(username)
+    acct.failed_logins, acct.locked_until = 0, None
+    record("accounts.unlock", "account", acct.id)
