@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
 from foundation import codes, db
@@ -127,10 +127,10 @@ def class_roster(class_id: int):
     klass = _one(OrgUnit, class_id)
     if klass.kind != "class":
         abort(404)
+    scope = g.principal.scope()
+    if klass.school_id not in scope.full_school_ids and class_id not in scope.class_ids:
+        abort(404)  # a roster is for staff who reach the whole class; parents and students see their own record
     students = svc.students_of_class(class_id)
-    if not students and g.principal.scope().full_school_ids.isdisjoint({klass.school_id}) \
-            and class_id not in g.principal.scope().class_ids:
-        abort(404)  # a class the viewer reaches only by name: nothing to show, and nothing to confirm
     record("people.student.list", "class", class_id, school_id=klass.school_id, detail={"returned": len(students)})
     rows = [svc.student_view(s) for s in students]
     sexes = {"1": sum(1 for s in students if s.sex_code == "1"), "2": sum(1 for s in students if s.sex_code == "2")}

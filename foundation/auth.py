@@ -61,7 +61,10 @@ _DUMMY_HASH = STRONG.hash("jizuo-timing-equaliser")
 
 def load_principal(account_id: int, district_school_id: int | None = None) -> Principal | None:
     sess = db.session()
-    acct = sess.get(Account, account_id)
+    # the principal's own grants are read unscoped: they are what the scope is built from
+    acct = sess.scalar(
+        sa.select(Account).where(Account.id == account_id).execution_options(populate_existing=True, **ALL_SCHOOLS)
+    )
     if acct is None or not acct.active:
         return None
     grants = []

@@ -1,4 +1,5 @@
-"""Name material for the demo district: surnames, given-name characters, schools, subjects, phones.
+"""Material for the demo district: surnames, given-name characters, schools, subjects, phone and ID
+numbers, ethnicities, and the split of a school's students into grades and classes.
 
 Everything here is plain data plus small pure helpers that draw from a caller-supplied
 ``random.Random`` — never the global generator — so a seed fully determines the output.
@@ -6,7 +7,11 @@ Everything here is plain data plus small pure helpers that draw from a caller-su
 from __future__ import annotations
 
 import random
+from datetime import date
 from itertools import accumulate
+
+from foundation.codes import dictionaries
+from foundation.security.fields import id_check_char
 
 # Common surnames with rough population shares (per mille); rng.choices weights them.
 _SURNAMES = (
@@ -80,7 +85,25 @@ HOMEROOM_SUBJECTS = ("语文",) * 5 + ("数学",) * 3 + ("英语",) * 2
 DEPARTMENTS = (("语文教研组", "Chinese Teaching Group"), ("数学教研组", "Mathematics Teaching Group"),
                ("德育处", "Moral Education Office"))
 
+# Guardians (GB/T 4761): the usual partner of a relation, grandparents, relations held by men.
+PAIR = {"51": "52", "52": "51", "61": "62", "62": "61", "63": "64", "64": "63"}
+GRANDPARENTS = ("61", "62", "63", "64")
+MALE_RELATIONS = frozenset({"51", "61", "63"})
+
 _DIGITS = "零一二三四五六七八九"
+
+
+def plan_grades(first: int, last: int, students: int) -> list[tuple[int, list[int]]]:
+    """[(grade, [class sizes])]: as many grades (from ``first``) as allow an even split into classes
+    of 40–50; when none does (small schools), one grade with classes of at most 50."""
+    def split(n: int, k: int) -> list[int]:
+        return [n // k + (i < n % k) for i in range(k)]
+
+    def fits(n: int) -> bool:
+        return n >= 40 * -(-n // 50)
+
+    used = next((g for g in range(last - first + 1, 0, -1) if all(map(fits, split(students, g)))), 1)
+    return [(first + i, split(n, -(-n // 50))) for i, n in enumerate(split(students, used))]
 
 
 def cn_number(n: int) -> str:
@@ -109,7 +132,7 @@ def class_name(grade: int, seq: int) -> tuple[str, str]:
     return zh, f"Grade {grade} Class {seq}"
 
 
-def school_names(stage: int | str, k: int, roads: list[tuple[str, str]]) -> tuple[str, str]:
+def school_names(stage: str, k: int, roads: list[tuple[str, str]]) -> tuple[str, str]:
     """Name of the ``k``-th (0-based) school of ``stage``: the flagship, then one per road, then
     numbered ones. Unique per stage, and the stage suffixes keep stages apart."""
     (_, _, suffix, suffix_en, flag, flag_en, numbered, numbered_en, first) = STAGES[stage]
@@ -131,12 +154,35 @@ def given_name(rng: random.Random, male: bool) -> str:
     first = rng.choice(pool) if rng.random() < 0.85 else rng.choice(NEUTRAL_CHARS)
     if rng.random() < 0.3:
         return first
-    return first + rng.choice(pool)
+    second = rng.choice(pool)
+    return first + (second if second != first else rng.choice(pool))
 
 
 def person_name(rng: random.Random, male: bool, family: str | None = None) -> str:
     return (family or surname(rng)) + given_name(rng, male)
 
 
-def phone(rng: random.Random) -> str:
-    return rng.choice(PHONE_PREFIXES) + f"{rng.randrange(100_000_000):08d}"
+def phone(rng: random.Random, used: set[str]) -> str:
+    """An 11-digit mobile number not in ``used`` (and added to it)."""
+    while (number := rng.choice(PHONE_PREFIXES) + f"{rng.randrange(100_000_000):08d}") in used:
+        pass
+    used.add(number)
+    return number
+
+
+def id_number(rng: random.Random, used: set[str], region: str, born: date, male: bool) -> str:
+    """A valid 18-digit ID number (GB 11643) whose first 17 digits are not in ``used`` (and are added
+    to it); the sequence number's last digit is odd for men, even for women."""
+    stem = f"{region}{born.year:04d}{born.month:02d}{born.day:02d}"
+    for _ in range(1000):
+        first17 = f"{stem}{2 * rng.randrange(1, 500) - male:03d}"
+        if first17 not in used:
+            used.add(first17)
+            return first17 + id_check_char(first17)
+    raise RuntimeError(f"no free ID number sequence left for {stem}")
+
+
+def minorities() -> tuple[list[str], list[int]]:
+    """Real GB/T 3304 codes other than 汉族 (and 其他 / 外国血统), with cumulative weights."""
+    codes = [c for c in dictionaries()["ethnicity"]["by_code"] if c not in ("01", "97", "98")]
+    return codes, list(accumulate(MINORITY_WEIGHTS.get(c, 1) for c in codes))

@@ -39,7 +39,7 @@ class OrgUnit(SchoolScoped, Timestamps, Base):
     seq: so.Mapped[int] = so.mapped_column(default=0)
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
-    parent: so.Mapped[OrgUnit | None] = so.relationship(remote_side=[id], lazy="joined", innerjoin=False)
+    parent: so.Mapped[OrgUnit | None] = so.relationship(remote_side=[id], foreign_keys=[parent_id])
 
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
