@@ -14,11 +14,11 @@ from flask import Flask, current_app, g, request, session
 
 from foundation import db
 from foundation.audit import record
-from foundation.models import Account, GuardianLink, Membership, OrgUnit
+from foundation.errors import APIError
+from foundation.models import Account, GuardianLink, OrgUnit
 from foundation.permissions import ROLES, Grant, Principal
 from foundation.security.passwords import STRONG, hash_password, verify_password
-from foundation.errors import APIError
-from foundation.tenancy import EMPTY, ALL_SCHOOLS, set_scope
+from foundation.tenancy import ALL_SCHOOLS, EMPTY, set_scope
 
 
 @dataclass

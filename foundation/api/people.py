@@ -8,7 +8,15 @@ from foundation import db
 from foundation.api import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, paginate, principal
 from foundation.api.schemas import (
-    GuardianIn, GuardianOut, GuardianQuery, StaffIn, StaffOut, StaffQuery, StudentIn, StudentOut, StudentQuery,
+    GuardianIn,
+    GuardianOut,
+    GuardianQuery,
+    StaffIn,
+    StaffOut,
+    StaffQuery,
+    StudentIn,
+    StudentOut,
+    StudentQuery,
 )
 from foundation.audit import record
 from foundation.errors import ValidationFailed
