@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 
+from foundation import db
 from foundation.csrf import generate_csrf
 from foundation.i18n import add_messages, current_lang, t
 from foundation.permissions import ROLES
@@ -29,7 +31,10 @@ def nav_items() -> list[dict]:
     if p is None:
         return []
     items = []
+    outside = p.is_district and not p.district_school_id  # district level: only the tree and the audit log
     for endpoint, label, cap in NAV:
+        if outside and endpoint in ("admin.my_classes", "admin.my_children"):
+            continue
         if endpoint == "admin.my_children":
             if p.person_kind == "student":
                 label = "nav.me"
@@ -48,8 +53,14 @@ def init_context(app: Flask) -> None:
     def _ctx() -> dict:
         p = g.get("principal")
         lang = current_lang()
+        school_name = None
+        if p is not None and p.is_district and p.district_school_id:
+            from foundation.models import OrgUnit
+
+            unit = db.session().scalar(sa.select(OrgUnit).where(OrgUnit.id == p.district_school_id))
+            school_name = unit.name if unit else None
         return {
-            "t": t, "lang": lang, "principal": p, "nav": nav_items(), "csrf_token": generate_csrf,
+            "t": t, "lang": lang, "current_school": school_name, "principal": p, "nav": nav_items(), "csrf_token": generate_csrf,
             "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else [])],
         }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort, g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
@@ -62,20 +63,18 @@ def home():
     sess = db.session()
     stats = None
     if p.can("people.student.read") and not p.children_ids and p.person_kind != "student":
+        Grade = so.aliased(OrgUnit)
         per_grade = sess.execute(
-            sa.select(OrgUnit.name, sa.func.count(Student.id))
-            .join(Student, Student.class_id == OrgUnit.id).group_by(OrgUnit.parent_id, OrgUnit.name)
+            sa.select(Grade.name, sa.func.count(Student.id))
+            .join(OrgUnit, OrgUnit.parent_id == Grade.id).join(Student, Student.class_id == OrgUnit.id)
+            .group_by(Grade.id, Grade.name, Grade.seq).order_by(Grade.seq, Grade.id)
         ).all()
-        grades: dict[str, int] = {}
-        for name, n in per_grade:
-            grade = name.split("(")[0]
-            grades[grade] = grades.get(grade, 0) + n
         stats = {
             "students": sess.scalar(sa.select(sa.func.count(Student.id))),
             "boarders": sess.scalar(sa.select(sa.func.count(Student.id)).where(Student.boarding.is_(True))),
             "classes": sess.scalar(sa.select(sa.func.count(OrgUnit.id)).where(OrgUnit.kind == "class")),
             "staff": sess.scalar(sa.select(sa.func.count(Staff.id))) if p.can("people.staff.read") else None,
-            "grades": sorted(grades.items()),
+            "grades": per_grade,
         }
     return render_template("admin/home.html", stats=stats)
 

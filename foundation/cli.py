@@ -52,22 +52,28 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled, self.stage, self.start = enabled, None, time.perf_counter()
+        self.tty = sys.stderr.isatty()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
         if stage != self.stage:
-            if self.stage is not None:
+            if self.stage is not None and self.tty:
                 click.echo(file=sys.stderr)
             self.stage, self.start = stage, time.perf_counter()
+        if not self.tty and done < total:
+            return  # into a log file: one line per finished stage
         pct = 100 * done / total if total else 100
         bar = "#" * int(pct / 4)
         rate = done / max(time.perf_counter() - self.start, 1e-6)
-        click.echo(f"\r{stage:<12} [{bar:<25}] {done:>7}/{total:<7} {pct:5.1f}%  {rate:,.0f}/s", nl=False,
-                   file=sys.stderr)
+        line = f"{stage:<12} [{bar:<25}] {done:>7}/{total:<7} {pct:5.1f}%  {rate:,.0f}/s"
+        if self.tty:
+            click.echo("\r" + line, nl=False, file=sys.stderr)
+        else:
+            click.echo(line, file=sys.stderr)
 
     def close(self) -> None:
-        if self.enabled and self.stage is not None:
+        if self.enabled and self.tty and self.stage is not None:
             click.echo(file=sys.stderr)
 
 
@@ -109,7 +115,7 @@ def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | 
     click.echo(f"password for every demo account: {password}")
     _print_logins(result["logins"][: 1 + 9 * min(schools, 2)])
     if schools > 2:
-        click.echo(f"... and the same roles in the other {schools - 2} schools (jizuo accounts list)")
+        click.echo(f"... and the same roles in {schools - 2} more school(s): jizuo accounts list --role ROLE")
 
 
 def _print_logins(logins: list[dict]) -> None:

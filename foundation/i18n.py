@@ -1,7 +1,8 @@
 """A small message catalogue: Chinese first, English second.
 
 Catalogues are JSON files in foundation/locales (plugins may add their own with :func:`add_messages`).
-The language of a request is the ``lang`` cookie (the UI switch), else ``Accept-Language``, else zh.
+The language of a request is the ``lang`` cookie (the UI switch); else, for the API, ``Accept-Language``;
+else Chinese.
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def current_lang() -> str:
     forced = request.args.get("lang") or request.cookies.get("lang")
     if forced in LANGS:
         return forced
+    if not request.path.startswith("/api/"):
+        return "zh"  # pages are Chinese until the person picks English with the switch
     best = request.accept_languages.best_match(["zh", "zh-CN", "en", "en-US"])
     return "en" if best and best.startswith("en") else "zh"
 
