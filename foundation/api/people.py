@@ -44,8 +44,9 @@ def list_students():
     if "q" in args:
         stmt = stmt.where(sa.or_(Student.name.startswith(args["q"]), Student.student_no.startswith(args["q"])))
     out = paginate(stmt, args, _dump_students)
-    record("people.student.list", "student", None, school_id=args.get("school_id"),
-           detail={"filters": {k: v for k, v in request.args.items()}, "returned": len(out["items"])})
+    schools = sorted({item["school_id"] for item in out["items"]})
+    record("people.student.list", "student", None, school_id=schools[0] if len(schools) == 1 else None,
+           detail={"filters": dict(request.args.items()), "returned": len(out["items"]), "schools": schools})
     return jsonify(out)
 
 

@@ -161,3 +161,22 @@ def test_scoped_session_without_principal_sees_nothing(app):
     with so.Session(app.extensions["jizuo.engine"]) as sess:
         assert sess.scalars(sa.select(Student)).all() == []
         assert sess.scalars(sa.select(Account)).all() != []  # accounts are not school rows
+
+
+def test_pages_of_another_school_answer_404(login, db_session):
+    a, b = _school_ids(db_session)
+    other = _students_of(db_session, b)[0]
+    auth = login("school_admin", 0)
+    assert auth.get(f"/students/{other.id}").status_code == 404
+    assert auth.get(f"/classes/{other.class_id}").status_code == 404
+    html = auth.get("/org").get_data(as_text=True)
+    other_name = db_session.get(OrgUnit, b).name
+    assert other_name not in html
+
+
+def test_parents_and_students_do_not_browse_class_rosters(login, db_session):
+    parent = login("parent", 0)
+    child = parent.get("/api/v1/me").get_json()["children"][0]
+    class_id = db_session.get(Student, child).class_id
+    assert parent.get(f"/classes/{class_id}").status_code == 404
+    assert parent.get(f"/students/{child}").status_code == 200

@@ -57,3 +57,22 @@ def test_parent_sees_only_their_child(live_server, page, demo, shot):
     class_link = page.locator("dl.record a").first.get_attribute("href")
     resp = page.goto(live_server + class_link)
     assert resp.status == 404
+
+
+def test_school_admin_reveals_an_id_number_through_the_api_from_the_page(live_server, page, demo, shot):
+    """The page calls the API with the browser session and the CSRF header; the reveal is audited."""
+    _login(page, live_server, login_of(demo, "school_admin"))
+    page.wait_for_url(f"{live_server}/")
+    page.click("nav >> text=我的班级")
+    page.click("text=查看名册")
+    page.locator("table.roster tbody tr a").first.click()
+    masked = page.inner_text("#id-number")
+    assert "*" in masked
+    page.fill("#reveal input[name=reason]", "学籍信息核对")
+    page.click("#reveal button")
+    page.wait_for_function("!document.getElementById('id-number').textContent.includes('*')")
+    full = page.inner_text("#id-number")
+    assert re.fullmatch(r"\d{17}[\dX]", full) and full[:4] == masked[:4] and full[-4:] == masked[-4:]
+    shot(page, "reveal")
+    page.goto(f"{live_server}/audit")
+    assert "people.student.id_number.reveal" in page.inner_text("table")
