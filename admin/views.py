@@ -29,6 +29,8 @@ def _guard():
 
 
 def _one(model, ident: int):
+    if not 0 < ident <= 2**31 - 1:
+        abort(404)
     obj = db.session().scalar(sa.select(model).where(model.id == ident))
     if obj is None:
         abort(404)
@@ -94,7 +96,7 @@ def district_enter():
     p = g.principal
     require(p, "district.cross_school")
     school_id = request.form.get("school_id", type=int)
-    if school_id is None or not enter_school(p, school_id, via="web"):
+    if school_id is None or not 0 < school_id < 2**31 or not enter_school(p, school_id, via="web"):
         abort(404)
     session["district_school_id"] = school_id
     return redirect(url_for("admin.home"))

@@ -17,8 +17,8 @@ each through these variants, interleaved in the same run (order rotated per iter
   direct+view+json   direct, plus services.people.student_view + StudentOut dump + json.dumps (no HTTP)
 
 and prints median / p95 and the ratio of each to "direct". The first run creates and fills the
-database (a few minutes); later runs reuse it unless --rebuild. Every platform request adds one
-audit_log row (~2 x (repeat + warmup) per run); nothing on this path reads audit_log.
+database (~30 s for 100 x 1000 on 2 cores); later runs reuse it unless --rebuild. Every platform
+request adds one audit_log row (2 x (repeat + warmup) + 2 per run); nothing on this path reads it.
 
     .venv/bin/python benchmarks/bench_students_api.py                 # defaults below
     .venv/bin/python benchmarks/bench_students_api.py --repeat 500 --profile
@@ -56,35 +56,38 @@ SECRET = "jizuo-bench-secret-not-for-production"
 PASSWORD = "Bench-pass-2026"
 USERNAME = "s001.admin"
 PER_PAGE = 50  # the API's default per_page, so the roster query carries the same LIMIT 50
+PLATFORM, DIRECT = "platform (full request)", "direct SQLAlchemy"
 ORDER = (Student.school_id, Student.class_id, Student.student_no, Student.id)
 
 
-def admin_exec(url: sa.URL, sql: str) -> None:
-    """Run ``sql`` with AUTOCOMMIT on the server's ``postgres`` (else ``test``) database."""
+def admin_engine(url: sa.URL) -> sa.Engine:
+    """An AUTOCOMMIT engine on the server's ``postgres`` database (else ``test``), for CREATE DATABASE."""
     for name in ("postgres", "test"):
         engine = sa.create_engine(url.set(database=name), isolation_level="AUTOCOMMIT")
         try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(sql)
-                return
-        except sa.exc.OperationalError as err:
-            if "does not exist" not in str(err) or name == "test":
-                raise
-        finally:
+            engine.connect().close()
+            return engine
+        except sa.exc.OperationalError:
             engine.dispose()
+    sys.exit(f"cannot reach the 'postgres' or 'test' database of {url.render_as_string()}")
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    if done == total:
+        print(f"  {stage}: {total}", flush=True)
 
 
 def ensure_database(url: str, schools: int, per_school: int, rebuild: bool) -> None:
     """Create, migrate and fill the bench database unless it already holds the requested district."""
     target = sa.make_url(url)
-    probe = sa.create_engine(target.set(database="postgres"))
-    with probe.connect() as conn:
+    admin = admin_engine(target)
+    with admin.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-    probe.dispose()
-    if exists and rebuild:
-        admin_exec(target, f'DROP DATABASE "{target.database}" WITH (FORCE)')
-    if not exists or rebuild:
-        admin_exec(target, f'CREATE DATABASE "{target.database}"')
+        if exists and rebuild:
+            conn.exec_driver_sql(f'DROP DATABASE "{target.database}" WITH (FORCE)')
+        if not exists or rebuild:
+            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    admin.dispose()
     upgrade(url)  # a no-op when already at head
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -94,8 +97,7 @@ def ensure_database(url: str, schools: int, per_school: int, rebuild: bool) -> N
         print(f"building demo district: {schools} schools x {per_school} students ...", flush=True)
         t0 = time.perf_counter()
         build_demo(engine, schools=schools, students_per_school=per_school, seed=1, password=PASSWORD,
-                   secret_key=SECRET, fast_hash=True,
-                   progress=lambda stage, done, total: done == total and print(f"  {stage}: {total}", flush=True))
+                   secret_key=SECRET, fast_hash=True, progress=progress)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")  # fresh statistics and visibility map for the planner
         print(f"  built in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -192,55 +194,61 @@ def main() -> None:
         def call(i: int) -> str:
             rows = direct(stmt_of(i))
             with app.app_context():
-                return json.dumps(StudentOut(many=True).dump([student_view(s) for s in rows]), ensure_ascii=False)
+                items = StudentOut(many=True).dump([student_view(s) for s in rows])
+            return json.dumps(items, ensure_ascii=False)
         return call
 
     # sanity: the platform returns exactly the rows of the baseline; count what it sends to the database
     statements: list[str] = []
-    sa.event.listen(app.extensions["jizuo.engine"], "before_cursor_execute",
-                    lambda *a: statements.append(a[2].split()[0]))
+
+    def count(_conn, _cursor, sql, *_rest) -> None:
+        statements.append(sql.split()[0])
+
+    sa.event.listen(app.extensions["jizuo.engine"], "before_cursor_execute", count)
     for url_of, stmt_of in workloads.values():
         statements.clear()
         got = [row["id"] for row in client.get(url_of(3)).get_json()["items"]]
         if got != [s.id for s in direct(stmt_of(3))]:
             sys.exit(f"platform and baseline disagree on {url_of(3)}")
+    sa.event.remove(app.extensions["jizuo.engine"], "before_cursor_execute", count)
     sql_per_request = " ".join(statements)
 
     results = {}
     for label, (url_of, stmt_of) in workloads.items():
-        variants = {"platform (full request)": platform_call(url_of), "direct SQLAlchemy": lambda i, f=stmt_of: direct(f(i)),
-                    "direct + decrypt/mask": with_decrypt(stmt_of), "direct + view/dump/JSON": with_view(stmt_of)}
+        variants = {PLATFORM: platform_call(url_of), DIRECT: lambda i, f=stmt_of: direct(f(i)),
+                    "direct + decrypt/mask": with_decrypt(stmt_of),
+                    "direct + view/dump/JSON": with_view(stmt_of)}
         results[label] = run(variants, args.repeat, args.warmup)
 
     with engine.connect() as conn:
         audit_after = conn.scalar(sa.text("SELECT count(*) FROM audit_log"))
     print(f"\n{datetime.now():%Y-%m-%d %H:%M}  {platform.node()}  CPUs: {os.cpu_count()}  "
           f"{platform.processor() or platform.machine()}")
-    print(f"Python {platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, Flask {version('flask')}, "
-          f"marshmallow {version('marshmallow')}, psycopg {version('psycopg')}")
+    print(f"Python {platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, "
+          f"Flask {version('flask')}, marshmallow {version('marshmallow')}, psycopg {version('psycopg')}")
     print(pg_version)
-    print(f"database {sa.make_url(url).database}: {args.schools} schools x {args.students_per_school} students; "
-          f"as {USERNAME} (school {school}: {len(classes)} classes, {n_students} students); "
+    print(f"database {sa.make_url(url).database}: {args.schools} schools x {args.students_per_school} "
+          f"students; as {USERNAME} (school {school}: {len(classes)} classes, {n_students} students); "
           f"repeat {args.repeat}, warmup {args.warmup}")
-    print(f"SQL statements per platform request: {sql_per_request}\n")
+    print(f"SQL per platform request: {sql_per_request} (+ pool pre-ping, COMMIT)\n")
     print(f"{'workload':<34}{'variant':<27}{'median ms':>10}{'p95 ms':>9}{'x direct':>10}")
     for label, times in results.items():
-        ref = statistics.median(times["direct SQLAlchemy"])
+        ref = summary(times[DIRECT])[0]
         for n, (name, xs) in enumerate(times.items()):
             med, p95 = summary(xs)
-            print(f"{label if n == 0 else '':<34}{name:<27}{med:>10.2f}{p95:>9.2f}{med / ref / 1e3:>9.1f}x")
+            print(f"{label if n == 0 else '':<34}{name:<27}{med:>10.2f}{p95:>9.2f}{med / ref:>9.1f}x")
     for label, times in results.items():
-        ratio = statistics.median(times["platform (full request)"]) / statistics.median(times["direct SQLAlchemy"])
+        ratio = statistics.median(times[PLATFORM]) / statistics.median(times[DIRECT])
         print(f"ratio platform/direct, {label}: {ratio:.1f}x")
-    print(f"audit_log: {audit_before} rows before this run, {audit_after} after (+{audit_after - audit_before})")
+    print(f"audit_log: {audit_before} rows before this run, {audit_after} after "
+          f"(+{audit_after - audit_before})")
 
     if args.profile:
         url_of = next(iter(workloads.values()))[0]
         prof = cProfile.Profile()
         prof.runcall(lambda: [platform_call(url_of)(i) for i in range(args.repeat)])
-        print(f"\ncProfile of {args.repeat} platform roster requests (top 30 by cumulative time):")
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
-        pstats.Stats(prof).sort_stats("tottime").print_stats(20)
+        print(f"\ncProfile of {args.repeat} platform roster requests (top 40 by cumulative time):")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
     engine.dispose()
     app.extensions["jizuo.engine"].dispose()
 

@@ -31,7 +31,10 @@ def authenticate(username: str, password: str) -> LoginResult:
     """Check a password. After ``LOGIN_MAX_FAILURES`` failures the account is locked for
     ``LOGIN_LOCK_MINUTES``; a locked account is refused even with the right password."""
     sess = db.session()
-    acct = sess.scalar(sa.select(Account).where(Account.username == username.strip()))
+    username = username.strip()
+    if not username or len(username) > 64 or "\x00" in username:
+        username = ""  # cannot exist; still pay the hashing cost below
+    acct = sess.scalar(sa.select(Account).where(Account.username == username)) if username else None
     now = db.utcnow()
     if acct is None:
         verify_password(_DUMMY_HASH, password)  # same cost as a real check: no username probing by timing
@@ -130,7 +133,7 @@ def init_app(app: Flask) -> None:
         set_scope(db.session(), principal.scope())
         school = request.headers.get("X-Jizuo-School") or request.args.get("school_id")
         if principal.is_district and school and request.path.startswith("/api/"):
-            if not str(school).isdigit():
+            if not str(school).isdigit() or not 0 < int(school) < 2**31:
                 raise APIError("validation_failed", 422, {"school_id": "field.invalid_integer"})
             enter_school(principal, int(school), via="api")
 

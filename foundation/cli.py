@@ -43,6 +43,11 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
     """Serve the web UI and API with waitress (a production WSGI server)."""
     from waitress import serve
 
+    from foundation.migrate import current, head
+
+    url = current_app.config["DATABASE_URL"]
+    if current(url) != head():
+        raise click.ClickException("the database schema is not up to date: run `jizuo init` first")
     click.echo(f"Jizuo serving at http://{host}:{port}  (Ctrl-C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="jizuo")
 
@@ -164,6 +169,40 @@ def accounts_create(username: str, display_name: str, role: str, org_unit_code: 
         raise click.ClickException(str(err)) from err
     db.session().commit()
     click.echo(f"created {username} ({role} at {org_unit_code})")
+
+
+@accounts_cmd.command("grant")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--org-unit", "org_unit_code", required=True)
+@with_appcontext
+def accounts_grant(username: str, role: str, org_unit_code: str) -> None:
+    """Give an account a role at an org unit (e.g. homeroom teacher of a class)."""
+    from foundation.services.accounts import AccountError, grant
+
+    try:
+        grant(username, role, org_unit_code)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"{username}: {role} at {org_unit_code}")
+
+
+@accounts_cmd.command("revoke")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--org-unit", "org_unit_code", required=True)
+@with_appcontext
+def accounts_revoke(username: str, role: str, org_unit_code: str) -> None:
+    """Take a role away."""
+    from foundation.services.accounts import AccountError, revoke
+
+    try:
+        revoke(username, role, org_unit_code)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"{username}: no longer {role} at {org_unit_code}")
 
 
 @accounts_cmd.command("set-password")

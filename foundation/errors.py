@@ -68,6 +68,16 @@ def init_app(app: Flask) -> None:
             return error_response("csrf_failed", 400)
         return t("error.csrf_failed"), 400
 
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        # a bug, not a user error: logged with its traceback; the caller gets the same JSON shape
+        if isinstance(err, HTTPException):
+            return _http(err)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return error_response("internal", 500)
+        return t("error.internal"), 500
+
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         if wants_json():

@@ -82,3 +82,10 @@ def test_open_redirect_after_login_is_refused(client, demo):
     resp = client.post("/login?next=//evil.example/x",
                        data={"username": login_of(demo, "school_admin"), "password": PASSWORD, "csrf_token": token})
     assert resp.headers["Location"] == "/"
+
+
+def test_junk_usernames_get_the_ordinary_refusal(client):
+    for username in ("\x00admin", "x" * 500, "   ", "' OR 1=1 --"):
+        token = _token(client)
+        resp = client.post("/login", data={"username": username, "password": "whatever-1", "csrf_token": token})
+        assert resp.status_code == 401, username

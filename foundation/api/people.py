@@ -79,8 +79,9 @@ def update_student(student_id: int):
 @doc("Reveal a student's full ID number (school admin; a reason is required and audited)", tags=["people"])
 def reveal_id_number(student_id: int):
     s = get_or_404(Student, student_id, "student")
-    body = request.get_json(silent=True) or {}
-    reason = str(body.get("reason") or "").strip()
+    body = request.get_json(silent=True)
+    reason = body.get("reason") if isinstance(body, dict) else None
+    reason = reason.strip() if isinstance(reason, str) else ""
     if not 2 <= len(reason) <= 200:
         raise ValidationFailed({"reason": ["reveal.reason_required"]})
     return jsonify({"id": s.id, "id_number": svc.reveal_id_number(principal(), s, reason)})

@@ -17,6 +17,13 @@ def _code_in(dictionary: str):
     return check
 
 
+INT_MAX = 2**31 - 1  # ids and counts fit a 32-bit integer column on every backend
+
+
+def _id(**kw) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=INT_MAX, error="field.range:{min}-{max}"), **kw)
+
+
 def _text(max_len: int, required: bool = False, **kw) -> fields.String:
     return fields.String(required=required, validate=validate.Length(min=1, max=max_len, error="field.length:{max}"), **kw)
 
@@ -28,7 +35,7 @@ class Strict(Schema):
 
 
 class PageQuery(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="field.min:{min}"))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000, error="field.range:{min}-{max}"))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500, error="field.range:{min}-{max}"))
 
 
@@ -39,8 +46,8 @@ class OrgUnitOut(Schema):
     name = fields.String()
     name_en = fields.String(allow_none=True)
     code = fields.String(allow_none=True)
-    parent_id = fields.Integer(allow_none=True)
-    school_id = fields.Integer(allow_none=True)
+    parent_id = _id(allow_none=True)
+    school_id = _id(allow_none=True)
     stage = fields.String(allow_none=True)
     entry_year = fields.Integer(allow_none=True)
     seq = fields.Integer()
@@ -57,28 +64,28 @@ class OrgUnitIn(Strict):
     name = _text(120, required=True)
     name_en = _text(120, allow_none=True)
     code = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z_-]{1,40}$", error="org.code_format"), allow_none=True)
-    parent_id = fields.Integer(required=True)
+    parent_id = _id(required=True)
     stage = fields.String(validate=validate.OneOf(["kindergarten", "primary", "junior", "senior", "vocational", "nine_year", "complete"], error="field.one_of"), allow_none=True)
     entry_year = fields.Integer(validate=validate.Range(min=1990, max=2100, error="field.range:{min}-{max}"), allow_none=True)
-    seq = fields.Integer(load_default=0)
+    seq = fields.Integer(load_default=0, validate=validate.Range(min=0, max=9999, error="field.range:{min}-{max}"))
     active = fields.Boolean()
 
 
 class OrgQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf(["district", "school", "grade", "class", "department"], error="field.one_of"))
-    parent_id = fields.Integer()
-    school_id = fields.Integer()
+    parent_id = _id()
+    school_id = _id()
 
 
 class ClassQuery(PageQuery):
-    school_id = fields.Integer()
-    grade_id = fields.Integer()
+    school_id = _id()
+    grade_id = _id()
 
 
 # ---- students ----------------------------------------------------------------------------------------
 class StudentOut(Schema):
     id = fields.Integer()
-    school_id = fields.Integer()
+    school_id = _id()
     student_no = fields.String()
     name = fields.String()
     sex_code = fields.String()
@@ -87,7 +94,7 @@ class StudentOut(Schema):
     ethnicity = fields.String()
     birth_date = fields.Date(allow_none=True)
     id_number_masked = fields.String(allow_none=True)
-    class_id = fields.Integer(allow_none=True)
+    class_id = _id(allow_none=True)
     class_name = fields.String(allow_none=True)
     boarding = fields.Boolean()
     status_code = fields.String()
@@ -100,7 +107,7 @@ class StudentIn(Strict):
     ethnicity_code = fields.String(required=True, validate=_code_in("ethnicity"))
     birth_date = fields.Date(allow_none=True)
     id_number = fields.String(allow_none=True)
-    class_id = fields.Integer(required=True)
+    class_id = _id(required=True)
     boarding = fields.Boolean(load_default=False)
     status_code = fields.String(load_default="01", validate=_code_in("student_status"))
 
@@ -124,9 +131,9 @@ class StudentIn(Strict):
 
 
 class StudentQuery(PageQuery):
-    class_id = fields.Integer()
-    grade_id = fields.Integer()
-    school_id = fields.Integer()
+    class_id = _id()
+    grade_id = _id()
+    school_id = _id()
     q = fields.String(validate=validate.Length(min=1, max=60, error="field.length:{max}"))
     boarding = fields.Boolean()
     sex_code = fields.String(validate=_code_in("sex"))
@@ -135,36 +142,36 @@ class StudentQuery(PageQuery):
 # ---- staff -----------------------------------------------------------------------------------------
 class StaffOut(Schema):
     id = fields.Integer()
-    school_id = fields.Integer()
+    school_id = _id()
     staff_no = fields.String()
     name = fields.String()
     sex_code = fields.String()
     title = fields.String(allow_none=True)
     subject = fields.String(allow_none=True)
-    department_id = fields.Integer(allow_none=True)
+    department_id = _id(allow_none=True)
     active = fields.Boolean()
 
 
 class StaffIn(Strict):
-    school_id = fields.Integer()
+    school_id = _id()
     staff_no = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z-]{1,32}$", error="staff.no_format"))
     name = _text(60, required=True)
     sex_code = fields.String(required=True, validate=_code_in("sex"))
     title = _text(60, allow_none=True)
     subject = _text(30, allow_none=True)
-    department_id = fields.Integer(allow_none=True)
+    department_id = _id(allow_none=True)
     active = fields.Boolean()
 
 
 class StaffQuery(PageQuery):
-    school_id = fields.Integer()
+    school_id = _id()
     q = fields.String(validate=validate.Length(min=1, max=60, error="field.length:{max}"))
     subject = fields.String()
 
 
 # ---- guardians -------------------------------------------------------------------------------------
 class LinkOut(Schema):
-    student_id = fields.Integer()
+    student_id = _id()
     relation_code = fields.String()
     relation = fields.String()
     is_primary = fields.Boolean()
@@ -178,7 +185,7 @@ class GuardianOut(Schema):
 
 
 class LinkIn(Strict):
-    student_id = fields.Integer(required=True)
+    student_id = _id(required=True)
     relation_code = fields.String(required=True, validate=_code_in("family_relation"))
     is_primary = fields.Boolean(load_default=False)
 
@@ -198,7 +205,7 @@ class GuardianIn(Strict):
 
 
 class GuardianQuery(PageQuery):
-    student_id = fields.Integer()
+    student_id = _id()
     q = fields.String(validate=validate.Length(min=1, max=60, error="field.length:{max}"))
 
 
@@ -211,7 +218,7 @@ class AuditOut(Schema):
     action = fields.String()
     resource_type = fields.String(allow_none=True)
     resource_id = fields.String(allow_none=True)
-    school_id = fields.Integer(allow_none=True)
+    school_id = _id(allow_none=True)
     endpoint = fields.String(allow_none=True)
     ip = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
@@ -221,4 +228,4 @@ class AuditQuery(PageQuery):
     action = fields.String()
     resource_type = fields.String()
     resource_id = fields.String()
-    school_id = fields.Integer()
+    school_id = _id()

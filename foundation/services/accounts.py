@@ -24,20 +24,27 @@ def _account(username: str) -> Account:
     return acct
 
 
-def create_account(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> Account:
-    sess = mark_system(db.session())
+def _unit_for(role: str, org_unit_code: str) -> OrgUnit:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    unit = mark_system(db.session()).scalar(sa.select(OrgUnit).where(OrgUnit.code == org_unit_code))
+    if unit is None:
+        raise AccountError(f"no org unit with code {org_unit_code!r}")
+    if (ROLES[role].reach == "district") != (unit.kind == "district"):
+        raise AccountError(f"role {role} cannot be held at a {unit.kind}")
+    if ROLES[role].reach == "class" and unit.kind not in ("class", "grade"):
+        raise AccountError(f"role {role} is held at a class or a grade, not a {unit.kind}")
+    return unit
+
+
+def create_account(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> Account:
+    sess = mark_system(db.session())
+    unit = _unit_for(role, org_unit_code)
     problem = password_problem(password)
     if problem:
         raise AccountError(t(problem, "en"))
     if sess.scalar(sa.select(Account.id).where(Account.username == username)):
         raise AccountError(f"account {username!r} exists")
-    unit = sess.scalar(sa.select(OrgUnit).where(OrgUnit.code == org_unit_code))
-    if unit is None:
-        raise AccountError(f"no org unit with code {org_unit_code!r}")
-    if (ROLES[role].reach == "district") != (unit.kind == "district"):
-        raise AccountError(f"role {role} cannot be held at a {unit.kind}")
     acct = Account(username=username, display_name=display_name,
                    password_hash=hash_password(password, current_app.config["PASSWORD_HASH_FAST"]))
     acct.memberships.append(Membership(role=role, org_unit_id=unit.id, school_id=unit.school_id))
@@ -45,6 +52,23 @@ def create_account(username: str, display_name: str, role: str, org_unit_code: s
     sess.flush()
     record("accounts.create", "account", acct.id, school_id=unit.school_id, detail={"role": role})
     return acct
+
+
+def grant(username: str, role: str, org_unit_code: str) -> None:
+    acct, unit = _account(username), _unit_for(role, org_unit_code)
+    if any(m.role == role and m.org_unit_id == unit.id for m in acct.memberships):
+        raise AccountError(f"{username} already holds {role} at {org_unit_code}")
+    acct.memberships.append(Membership(role=role, org_unit_id=unit.id, school_id=unit.school_id))
+    record("accounts.grant", "account", acct.id, school_id=unit.school_id, detail={"role": role, "org_unit": unit.id})
+
+
+def revoke(username: str, role: str, org_unit_code: str) -> None:
+    acct, unit = _account(username), _unit_for(role, org_unit_code)
+    held = [m for m in acct.memberships if m.role == role and m.org_unit_id == unit.id]
+    if not held:
+        raise AccountError(f"{username} does not hold {role} at {org_unit_code}")
+    acct.memberships.remove(held[0])
+    record("accounts.revoke", "account", acct.id, school_id=unit.school_id, detail={"role": role, "org_unit": unit.id})
 
 
 def set_password(username: str, password: str) -> None:
