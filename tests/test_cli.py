@@ -94,3 +94,33 @@ def test_accounts_create_set_password_and_list(runner, demo):
     assert "it.zhang" in listed.output and "district_admin" in listed.output
     assert runner.invoke(["accounts", "set-password", "it.zhang", "--password", "Other-pass-8"]).exit_code == 0
     assert runner.invoke(["accounts", "set-password", "ghost", "--password", "Other-pass-8"]).exit_code != 0
+
+
+def test_grant_makes_a_teacher_homeroom_teacher_of_another_class(runner, demo, app, auth, db_session):
+    from foundation.models import OrgUnit
+    from tests.conftest import login_of
+
+    teacher = login_of(demo, "subject_teacher")
+    school = next(e["school_id"] for e in demo["logins"] if e["username"] == teacher)
+    klass = db_session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == "class", OrgUnit.school_id == school)
+                              .order_by(OrgUnit.id.desc()))
+    wrong = runner.invoke(["accounts", "grant", teacher, "--role", "homeroom_teacher", "--org-unit",
+                           db_session.get(OrgUnit, school).code])
+    assert wrong.exit_code != 0 and "class or a grade" in wrong.output
+    klass.code = klass.code or f"TEST-{klass.id}"
+    db_session.commit()
+    ok = runner.invoke(["accounts", "grant", teacher, "--role", "homeroom_teacher", "--org-unit", klass.code])
+    assert ok.exit_code == 0, ok.output
+    auth.login(teacher)
+    seen = {s["class_id"] for s in auth.get("/api/v1/students?per_page=500").get_json()["items"]}
+    assert klass.id in seen
+    assert runner.invoke(["accounts", "revoke", teacher, "--role", "homeroom_teacher", "--org-unit",
+                          klass.code]).exit_code == 0
+    auth.login(teacher)
+    roles = auth.get("/api/v1/me").get_json()["roles"]
+    assert ("homeroom_teacher", klass.id) not in {(r["role"], r["org_unit_id"]) for r in roles}
+
+
+def test_serve_refuses_a_database_that_was_never_initialised(tmp_path):
+    result = CliRunner().invoke(main, ["serve", "--port", "0"], env=_env(tmp_path, "empty.db"))
+    assert result.exit_code != 0 and "jizuo init" in result.output
