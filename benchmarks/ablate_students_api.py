@@ -11,6 +11,7 @@ per-request principal reload, the tenancy filter) that the platform does on purp
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -40,7 +41,8 @@ def main() -> None:
     args = ap.parse_args()
     ensure_database(args.database_url, args.schools, args.students_per_school, rebuild=False)
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="jizuo-bench-"), "REDIS_URL": None})
+                      "INSTANCE_PATH": os.path.join(tempfile.gettempdir(), "jizuo-bench-instance"),
+                      "REDIS_URL": None})
     client = app.test_client()
     login(client, USERNAME)
     with so.Session(app.extensions["jizuo.engine"]) as s:

@@ -150,7 +150,8 @@ def main() -> None:
     ensure_database(url, args.schools, args.students_per_school, args.rebuild)
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="jizuo-bench-"), "REDIS_URL": None})
+                      "INSTANCE_PATH": os.path.join(tempfile.gettempdir(), "jizuo-bench-instance"),
+                      "REDIS_URL": None})
     client = app.test_client()
     login(client, USERNAME)
     engine = sa.create_engine(url)  # the baseline's own engine: plain defaults, no app
@@ -222,8 +223,10 @@ def main() -> None:
 
     with engine.connect() as conn:
         audit_after = conn.scalar(sa.text("SELECT count(*) FROM audit_log"))
-    print(f"\n{datetime.now():%Y-%m-%d %H:%M}  {platform.node()}  CPUs: {os.cpu_count()}  "
-          f"{platform.processor() or platform.machine()}")
+    cpuinfo = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    cpu = next(iter(re.findall(r"model name\s*:\s*(.+)", cpuinfo)), platform.processor())
+    print(f"\n{datetime.now():%Y-%m-%d %H:%M}  CPUs: {os.cpu_count()} x {cpu} ({platform.machine()}, "
+          f"{platform.system()} {platform.release()})")
     print(f"Python {platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, "
           f"Flask {version('flask')}, marshmallow {version('marshmallow')}, psycopg {version('psycopg')}")
     print(pg_version)
