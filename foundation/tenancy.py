@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -77,7 +79,22 @@ def district_operation(sess: so.Session) -> Iterator[so.Session]:
 
 def scoped_models() -> list[type]:
     """Every mapped class that declares ``tenant_criteria`` (the core's and plugins')."""
-    return [m.class_ for m in Base.registry.mappers if hasattr(m.class_, "tenant_criteria")]
+    return list(_scoped_models(len(Base.registry.mappers)))
+
+
+@lru_cache(maxsize=8)
+def _scoped_models(_n_mappers: int) -> tuple[type, ...]:
+    # keyed on the number of mappers, so a plugin's models registered later are picked up
+    return tuple(m.class_ for m in Base.registry.mappers if hasattr(m.class_, "tenant_criteria"))
+
+
+@lru_cache(maxsize=4096)
+def _criteria_options(scope: Scope, _n_mappers: int) -> tuple[Any, ...]:
+    """The loader-criteria options of one scope, built once (Scope is frozen and hashable)."""
+    return tuple(
+        so.with_loader_criteria(cls, cls.tenant_criteria(scope), include_aliases=True)
+        for cls in _scoped_models(_n_mappers)
+    )
 
 
 @sa.event.listens_for(so.Session, "do_orm_execute")
@@ -89,11 +106,7 @@ def _add_tenant_criteria(state: so.ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
         return  # criteria added to the parent statement propagate to these loads
     scope = get_scope(state.session)
-    opts = [
-        so.with_loader_criteria(cls, cls.tenant_criteria(scope), include_aliases=True)
-        for cls in scoped_models()
-    ]
-    state.statement = state.statement.options(*opts)
+    state.statement = state.statement.options(*_criteria_options(scope, len(Base.registry.mappers)))
 
 
 @sa.event.listens_for(so.Session, "before_flush")

@@ -20,13 +20,17 @@ from foundation.api.schemas import (
 )
 from foundation.audit import record
 from foundation.errors import ValidationFailed
+from foundation.i18n import current_lang
 from foundation.models import Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.permissions import require
 from foundation.services import people as svc
 
+STUDENTS_OUT = StudentOut(many=True)
+
 
 def _dump_students(rows: list[Student]) -> list[dict]:
-    return StudentOut(many=True).dump([svc.student_view(s) for s in rows])
+    lang = current_lang()
+    return STUDENTS_OUT.dump([svc.student_view(s, lang) for s in rows])
 
 
 @bp.get("/students")
@@ -35,7 +39,8 @@ def _dump_students(rows: list[Student]) -> list[dict]:
 def list_students():
     args = load_query(StudentQuery())
     require(principal(), "people.student.read")
-    stmt = sa.select(Student).order_by(Student.school_id, Student.class_id, Student.student_no, Student.id)
+    # student_no is unique per school, so this order is total and follows ix_students_school_class_no
+    stmt = sa.select(Student).order_by(Student.school_id, Student.class_id, Student.student_no)
     for key in ("class_id", "school_id", "boarding", "sex_code"):
         if key in args:
             stmt = stmt.where(getattr(Student, key) == args[key])
@@ -95,7 +100,7 @@ def student_guardians(student_id: int):
     ids = db.session().scalars(sa.select(GuardianLink.guardian_id).where(GuardianLink.student_id == s.id))
     rows = db.session().scalars(sa.select(Guardian).where(Guardian.id.in_(list(ids))).order_by(Guardian.id)).all()
     record("people.guardian.read", "student", s.id, school_id=s.school_id)
-    items = GuardianOut(many=True).dump([svc.guardian_view(gd) for gd in rows])
+    items = GuardianOut(many=True).dump(svc.guardian_views(rows))
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
 
@@ -157,7 +162,7 @@ def list_guardians():
         stmt = stmt.where(Guardian.id.in_(sa.select(GuardianLink.guardian_id).where(GuardianLink.student_id == args["student_id"])))
     if "q" in args:
         stmt = stmt.where(Guardian.name.startswith(args["q"]))
-    out = paginate(stmt, args, lambda rows: GuardianOut(many=True).dump([svc.guardian_view(g) for g in rows]))
+    out = paginate(stmt, args, lambda rows: GuardianOut(many=True).dump(svc.guardian_views(rows)))
     record("people.guardian.list", "guardian", None, detail={"returned": len(out["items"])})
     return jsonify(out)
 

@@ -155,9 +155,21 @@ def _save_staff(st: Staff, data: dict[str, Any], action: str) -> Staff:
 
 
 # ---- guardians --------------------------------------------------------------------------------------
-def guardian_view(gd: Guardian, lang: str | None = None) -> dict[str, Any]:
+def guardian_views(rows: list[Guardian]) -> list[dict[str, Any]]:
+    """Views of many guardians with their (visible) links, in two queries whatever the count."""
+    lang = current_lang()
+    links: dict[int, list[GuardianLink]] = {}
+    if rows:
+        stmt = sa.select(GuardianLink).where(GuardianLink.guardian_id.in_([g.id for g in rows]))
+        for ln in db.session().scalars(stmt):
+            links.setdefault(ln.guardian_id, []).append(ln)
+    return [guardian_view(g, lang, links.get(g.id, [])) for g in rows]
+
+
+def guardian_view(gd: Guardian, lang: str | None = None, links: list[GuardianLink] | None = None) -> dict[str, Any]:
     lang = lang or current_lang()
-    links = db.session().scalars(sa.select(GuardianLink).where(GuardianLink.guardian_id == gd.id)).all()
+    if links is None:
+        links = list(db.session().scalars(sa.select(GuardianLink).where(GuardianLink.guardian_id == gd.id)))
     return {
         "id": gd.id, "name": gd.name,
         "phone_masked": mask_phone(cipher().decrypt(gd.phone_enc)) if gd.phone_enc else None,
