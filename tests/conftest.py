@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,9 @@ class Template:
             self.demo = build_demo(engine, **DEMO, password=PASSWORD, secret_key=SECRET, fast_hash=True)
         finally:
             engine.dispose()
+        if backend == "postgresql":
+            # keep autovacuum (and anything else) out, or CREATE DATABASE … TEMPLATE fails when it is there
+            _pg_exec(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS false')
         self.copies: list[str] = []
 
     def copy(self) -> str:
@@ -74,7 +78,14 @@ class Template:
             shutil.copy(self.path, dest)
             return f"sqlite:///{dest}"
         name = f"jizuo_t_{uuid.uuid4().hex[:8]}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
+        for attempt in range(20):
+            try:
+                _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
+                break
+            except sa.exc.OperationalError as err:  # "source database is being accessed by other users"
+                if "being accessed" not in str(err) or attempt == 19:
+                    raise
+                time.sleep(0.1)
         self.copies.append(name)
         return _pg_url(name)
 
