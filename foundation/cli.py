@@ -10,7 +10,6 @@ import sys
 import time
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -128,109 +127,6 @@ def _print_logins(logins: list[dict]) -> None:
         click.echo(f"  {entry['username']:<24} {entry['role']:<20} {entry.get('school') or ''}")
 
 
-@main.group("accounts")
-def accounts_cmd() -> None:
-    """Account administration."""
+from foundation.cli_accounts import accounts_cmd  # noqa: E402  (a group of its own module)
 
-
-@accounts_cmd.command("list")
-@click.option("--role", default=None)
-@click.option("--limit", default=50, show_default=True)
-@with_appcontext
-def accounts_list(role: str | None, limit: int) -> None:
-    """List accounts and their roles."""
-    from foundation.models import Account, Membership
-    from foundation.tenancy import mark_system
-
-    sess = mark_system(db.session())
-    stmt = sa.select(Account).order_by(Account.id).limit(limit)
-    if role:
-        stmt = stmt.where(Account.id.in_(sa.select(Membership.account_id).where(Membership.role == role)))
-    for acct in sess.scalars(stmt):
-        roles = ", ".join(f"{m.role}@{m.org_unit.name}" for m in acct.memberships)
-        lock = " [locked]" if acct.locked_until else ""
-        click.echo(f"{acct.username:<24} {acct.display_name:<8} {roles}{lock}")
-
-
-@accounts_cmd.command("create")
-@click.argument("username")
-@click.option("--name", "display_name", required=True)
-@click.option("--role", required=True)
-@click.option("--org-unit", "org_unit_code", required=True, help="Code of the org unit the role is held at.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@with_appcontext
-def accounts_create(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> None:
-    """Create an account with one role at an org unit (e.g. the first district admin)."""
-    from foundation.services.accounts import AccountError, create_account
-
-    try:
-        create_account(username, display_name, role, org_unit_code, password)
-    except AccountError as err:
-        raise click.ClickException(str(err)) from err
-    db.session().commit()
-    click.echo(f"created {username} ({role} at {org_unit_code})")
-
-
-@accounts_cmd.command("grant")
-@click.argument("username")
-@click.option("--role", required=True)
-@click.option("--org-unit", "org_unit_code", required=True)
-@with_appcontext
-def accounts_grant(username: str, role: str, org_unit_code: str) -> None:
-    """Give an account a role at an org unit (e.g. homeroom teacher of a class)."""
-    from foundation.services.accounts import AccountError, grant
-
-    try:
-        grant(username, role, org_unit_code)
-    except AccountError as err:
-        raise click.ClickException(str(err)) from err
-    db.session().commit()
-    click.echo(f"{username}: {role} at {org_unit_code}")
-
-
-@accounts_cmd.command("revoke")
-@click.argument("username")
-@click.option("--role", required=True)
-@click.option("--org-unit", "org_unit_code", required=True)
-@with_appcontext
-def accounts_revoke(username: str, role: str, org_unit_code: str) -> None:
-    """Take a role away."""
-    from foundation.services.accounts import AccountError, revoke
-
-    try:
-        revoke(username, role, org_unit_code)
-    except AccountError as err:
-        raise click.ClickException(str(err)) from err
-    db.session().commit()
-    click.echo(f"{username}: no longer {role} at {org_unit_code}")
-
-
-@accounts_cmd.command("set-password")
-@click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@with_appcontext
-def accounts_set_password(username: str, password: str) -> None:
-    """Set a new password (and unlock the account)."""
-    from foundation.services.accounts import AccountError, set_password
-
-    try:
-        set_password(username, password)
-    except AccountError as err:
-        raise click.ClickException(str(err)) from err
-    db.session().commit()
-    click.echo(f"password of {username} changed")
-
-
-@accounts_cmd.command("unlock")
-@click.argument("username")
-@with_appcontext
-def accounts_unlock(username: str) -> None:
-    """Lift a lockout after repeated failed logins."""
-    from foundation.services.accounts import AccountError, unlock
-
-    try:
-        unlock(username)
-    except AccountError as err:
-        raise click.ClickException(str(err)) from err
-    db.session().commit()
-    click.echo(f"{username} unlocked")
+main.add_command(accounts_cmd)
