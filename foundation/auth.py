@@ -115,20 +115,47 @@ def login_user(acct: Account) -> None:
     session.permanent = True
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# called by client software, not browsers: they authenticate themselves (client secret / PKCE)
+CSRF_EXEMPT = {"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo"}
+
+
+def _bearer_failure(description: str):
+    from foundation.errors import error_response
+
+    resp = error_response("invalid_token", 401)
+    resp.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
+    return resp
+
+
 def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(hours=8)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, only for cookie-authenticated requests
 
     @app.before_request
-    def _resolve_principal() -> None:
+    def _resolve_principal():
+        from foundation.csrf import csrf
+
         g.principal = None
         set_scope(db.session(), EMPTY)
-        account_id = session.get("account_id")
-        if not account_id:
-            return
-        principal = load_principal(account_id, session.get("district_school_id"))
-        if principal is None:
-            session.clear()
-            return
+        header = request.headers.get("Authorization", "")
+        if header[:7].lower() == "bearer " and request.path.startswith("/api/"):
+            from foundation.oidc.bearer import principal_for, verify_access_token
+
+            row = verify_access_token(header[7:].strip())
+            principal = principal_for(row, load_principal) if row is not None else None
+            if principal is None:
+                return _bearer_failure("the access token is invalid, expired or revoked")
+        else:
+            if request.method not in SAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
+                csrf.protect()
+            account_id = session.get("account_id")
+            if not account_id:
+                return None
+            principal = load_principal(account_id, session.get("district_school_id"))
+            if principal is None:
+                session.clear()
+                return None
         g.principal = principal
         set_scope(db.session(), principal.scope())
         school = request.headers.get("X-Jizuo-School") or request.args.get("school_id")
@@ -136,6 +163,7 @@ def init_app(app: Flask) -> None:
             if not str(school).isdigit() or not 0 < int(school) < 2**31:
                 raise APIError("validation_failed", 422, {"school_id": "field.invalid_integer"})
             enter_school(principal, int(school), via="api")
+        return None
 
 
 def enter_school(principal: Principal, school_id: int, via: str) -> bool:

@@ -130,3 +130,8 @@ def _print_logins(logins: list[dict]) -> None:
 from foundation.cli_accounts import accounts_cmd  # noqa: E402  (a group of its own module)
 
 main.add_command(accounts_cmd)
+from foundation.cli_oidc import clients_cmd, keys_cmd, token_cmd  # noqa: E402
+
+main.add_command(clients_cmd)
+main.add_command(keys_cmd)
+main.add_command(token_cmd)

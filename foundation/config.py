@@ -56,6 +56,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "jizuo_session",
         "API_MAX_PER_PAGE": 500,
+        # the OIDC issuer URL as clients reach it; unset → the host of each request
+        "OIDC_ISSUER": (env("JIZUO_ISSUER") or "").rstrip("/") or None,
+        "LOGIN_URL": "/login",
     }
     cfg.update(overrides)
     cfg["DATABASE_URL"] = normalise_db_url(cfg["DATABASE_URL"])

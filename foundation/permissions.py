@@ -75,7 +75,7 @@ class Grant:
 class Principal:
     """The account acting in this request, with its grants and what they reach."""
 
-    account_id: int
+    account_id: int | None
     username: str
     display_name: str
     person_kind: str | None
@@ -83,7 +83,11 @@ class Principal:
     grants: list[Grant]
     children_ids: frozenset[int] = frozenset()
     district_school_id: int | None = None  # a district admin's explicitly entered school
-    lang: str = "zh"
+    # set when the request carries a bearer token (foundation/oidc/bearer.py):
+    token_caps: frozenset[str] | None = None  # what the token's scopes allow; None = a browser session
+    client_school_id: int | None = None  # the token's client is registered for this one school
+    client_id: str | None = None
+    machine: bool = False  # client credentials: the client acts as itself, with no person behind it
     extra: dict = field(default_factory=dict)
 
     @property
@@ -92,16 +96,34 @@ class Principal:
 
     @property
     def is_district(self) -> bool:
+        if self.machine:
+            return self.client_school_id is None
         return any(ROLES[g.role].reach == "district" for g in self.grants)
 
     def school_ids(self) -> set[int]:
+        if self.machine:
+            own = self.client_school_id if self.client_school_id is not None else self.district_school_id
+            return {own} if own is not None else set()
         ids = {g.school_id for g in self.grants if g.school_id is not None}
         if self.is_district and self.district_school_id is not None:
             ids.add(self.district_school_id)
+        if self.client_school_id is not None:
+            ids &= {self.client_school_id}
         return ids
 
     def capabilities(self, school_id: int | None = None) -> set[str]:
-        """Capabilities held in ``school_id`` (or anywhere, when None)."""
+        """Capabilities held in ``school_id`` (or anywhere, when None), within a token's scope."""
+        if self.machine:
+            ok = school_id is None or school_id in self.school_ids()
+            return set(self.token_caps or ()) if ok else set()
+        caps = self._role_capabilities(school_id)
+        if self.client_school_id is not None and school_id is not None and school_id != self.client_school_id:
+            return set()
+        if self.token_caps is not None:
+            caps &= self.token_caps
+        return caps
+
+    def _role_capabilities(self, school_id: int | None) -> set[str]:
         caps: set[str] = set()
         for g in self.grants:
             role = ROLES[g.role]
@@ -116,6 +138,9 @@ class Principal:
         return capability in self.capabilities(school_id)
 
     def scope(self) -> Scope:
+        if self.machine:
+            own = frozenset(self.school_ids())
+            return Scope(school_ids=own, full_school_ids=own, district_level=self.is_district)
         schools, full, classes = set(), set(), set()
         for g in self.grants:
             reach = ROLES[g.role].reach
@@ -133,6 +158,9 @@ class Principal:
         students = set(self.children_ids)
         if self.person_kind == "student" and self.person_id is not None:
             students.add(self.person_id)
+        if self.client_school_id is not None:  # a token of a school's client reaches that school only
+            schools &= {self.client_school_id}
+            full &= {self.client_school_id}
         return Scope(
             school_ids=frozenset(schools),
             full_school_ids=frozenset(full),

@@ -50,7 +50,8 @@ class Student(SchoolScoped, Timestamps, Base):
             parts.append(cls.class_id.in_(scope.class_ids))
         if scope.student_ids:
             parts.append(cls.id.in_(scope.student_ids))
-        return sa.or_(*parts)
+        # and never outside the schools in reach, whatever the class or child lists say
+        return sa.and_(cls.school_id.in_(scope.school_ids), sa.or_(*parts))
 
 
 class Staff(SchoolScoped, Timestamps, Base):

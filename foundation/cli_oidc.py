@@ -1,0 +1,113 @@
+"""``jizuo clients …``, ``jizuo token`` and ``jizuo keys rotate``: the OIDC provider from the shell."""
+from __future__ import annotations
+
+import json
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from foundation import db
+from foundation.i18n import t
+from foundation.tenancy import mark_system
+
+
+@click.group("clients")
+def clients_cmd() -> None:
+    """Register and manage OIDC clients (apps, plugins, vendors)."""
+
+
+@clients_cmd.command("create")
+@click.option("--name", required=True)
+@click.option("--name-en", default=None)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--post-logout-uri", "post_logout", multiple=True)
+@click.option("--grant", "grants", multiple=True, default=["authorization_code", "refresh_token"], show_default=True)
+@click.option("--scope", "scopes", multiple=True, default=["openid", "profile"], show_default=True)
+@click.option("--public", is_flag=True, help="A public client (no secret; PKCE only), e.g. a mobile app.")
+@click.option("--first-party", is_flag=True, help="No consent screen (the district's own apps).")
+@click.option("--school-code", default=None, help="Restrict the client to one school (its 10-digit code).")
+@click.option("--client-id", default=None)
+@with_appcontext
+def clients_create(name, name_en, redirect_uris, post_logout, grants, scopes, public, first_party, school_code,
+                   client_id) -> None:
+    """Register a client; prints its id and (once) its secret as JSON."""
+    from foundation.models import OrgUnit
+    from foundation.oidc.clients import ClientError, register
+
+    sess = mark_system(db.session())
+    school_id = None
+    if school_code:
+        school_id = sess.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == school_code, OrgUnit.kind == "school"))
+        if school_id is None:
+            raise click.ClickException(f"no school with code {school_code}")
+    try:
+        reg = register({"name": name, "name_en": name_en, "redirect_uris": list(redirect_uris),
+                        "post_logout_redirect_uris": list(post_logout), "grant_types": list(grants),
+                        "scopes": list(scopes), "public": public, "first_party": first_party, "school_id": school_id,
+                        "client_id": client_id})
+    except ClientError as err:
+        raise click.ClickException("; ".join(f"{k}: {t(v, 'en')}" for k, v in err.fields.items())) from err
+    sess.commit()
+    click.echo(json.dumps({"client_id": reg.client.client_id, "client_secret": reg.secret,
+                           "school_id": school_id, "scopes": reg.client.scopes}, ensure_ascii=False))
+
+
+@clients_cmd.command("list")
+@with_appcontext
+def clients_list() -> None:
+    from foundation.models import OAuthClient
+
+    for c in mark_system(db.session()).scalars(sa.select(OAuthClient).order_by(OAuthClient.id)):
+        flags = ",".join(f for f, on in (("public", c.public), ("first-party", c.first_party),
+                                         ("disabled", not c.active)) if on)
+        click.echo(f"{c.client_id:<26} {c.name:<20} school={c.school_id or 'district'} grants={'/'.join(c.grant_types)} "
+                   f"scopes={' '.join(c.scopes)} {flags}")
+
+
+@clients_cmd.command("disable")
+@click.argument("client_id")
+@with_appcontext
+def clients_disable(client_id: str) -> None:
+    """Disable a client: its tokens stop working at once."""
+    from foundation.models import OAuthClient
+
+    sess = mark_system(db.session())
+    client = sess.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if client is None:
+        raise click.ClickException(f"no client {client_id}")
+    client.active = False
+    sess.commit()
+    click.echo(f"{client_id} disabled")
+
+
+@click.command("token")
+@click.option("--account", "username", required=True)
+@click.option("--client", "client_id", default=None, help="Default: a first-party 'jizuo-cli' client.")
+@click.option("--scope", default="openid profile students.read org.read", show_default=True)
+@with_appcontext
+def token_cmd(username: str, client_id: str | None, scope: str) -> None:
+    """Print an access token for an account (local administrators' tool for scripts and demos)."""
+    from foundation.oidc.tokens import issue_for_account
+
+    try:
+        click.echo(issue_for_account(username, client_id, scope))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.group("keys")
+def keys_cmd() -> None:
+    """Signing keys of the OIDC provider."""
+
+
+@keys_cmd.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Start signing with a new key; the old one keeps verifying its tokens until they expire."""
+    from foundation.oidc import keys
+
+    mark_system(db.session())
+    kid = keys.rotate()
+    db.session().commit()
+    click.echo(f"new signing key {kid}")

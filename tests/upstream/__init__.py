@@ -1,0 +1,1 @@
+"""A real OpenID Connect provider (panva/oidc-provider) standing in for a city portal in tests."""
