@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -211,3 +213,22 @@ def db_session(app):
     with so.Session(app.extensions["jizuo.engine"]) as sess:
         sess.info["jizuo_system"] = True
         yield sess
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served by waitress on a free loopback port, for browsers and HTTP clients."""
+    from waitress.server import create_server
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    thread.join(timeout=5)
+
+

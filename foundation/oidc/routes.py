@@ -90,14 +90,14 @@ def authorize():
                                name=client.name if lang == "zh" or not client.name_en else client.name_en)
     if request.method == "POST" and request.form.get("decision") != "allow":
         record("oidc.consent.denied", "client", client.client_id, detail={"scopes": scopes})
-        return server.create_authorization_response(grant_user=None)
+        return server.create_authorization_response(grant=grant, grant_user=None)
     if request.method == "POST":
         if consent is None:
             db.session().add(Consent(account_id=acct.id, client_id=client.client_id, scopes=scopes))
         else:
             consent.scopes = sorted(set(consent.scopes) | set(scopes))
         record("oidc.consent.granted", "client", client.client_id, detail={"scopes": scopes})
-    return server.create_authorization_response(grant_user=user)
+    return server.create_authorization_response(grant=grant, grant_user=user)
 
 
 @bp.post("/oauth/token")

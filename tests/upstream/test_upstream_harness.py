@@ -14,7 +14,13 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from .fixtures import CLIENT_ID, CLIENT_SECRET, demo_portal_config, require_upstream, upstream_provider_fixture
+from .fixtures import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    demo_portal_config,
+    require_upstream,
+    upstream_provider_fixture,
+)
 from .harness import UpstreamProvider
 
 # Nothing listens there: sign_in() stops at the redirect, as a browser would hand it to Jizuo.
@@ -45,13 +51,13 @@ def basic(client_id: str, secret: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
-def authorize(portal: UpstreamProvider, scope: str = "openid", client_id: str = CLIENT_ID,
-              login_hint: str | None = PARENT, cookies: CookieJar | None = None) -> dict:
+def authorize(portal: UpstreamProvider, scope: str = "openid", login_hint: str | None = PARENT,
+              cookies: CookieJar | None = None) -> dict:
     """One authorization request with state, nonce and S256 PKCE; returns what came back plus the secrets."""
     meta = get_json(portal.issuer + "/.well-known/openid-configuration")
     state, nonce, verifier = generate_token(24), generate_token(24), generate_token(64)
     url = meta["authorization_endpoint"] + "?" + urllib.parse.urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": scope,
+        "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": scope,
         "state": state, "nonce": nonce,
         "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256",
     })
@@ -177,7 +183,7 @@ def test_login_form_for_a_browser(portal):
         form_url = resp.url
         assert 'name="login"' in resp.read().decode()
     assert urllib.parse.urlsplit(form_url).path.startswith("/interaction/")
-    # sign_in() walks the rest (consent is automatic) from the form's POST, reusing the interaction cookie.
+    # The form posts to /interaction/<uid>/login; the interaction cookie ties it to this request.
     body = urllib.parse.urlencode({"login": "sh-parent-0002", "password": "wrong"}).encode()
     with opener.open(form_url + "/login", data=body, timeout=10) as resp:
         assert "账号或密码错误" in resp.read().decode()
