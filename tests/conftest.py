@@ -228,7 +228,7 @@ def live_server(app):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(timeout=5)
+    server.close()  # stops accepting; idle keep-alive channels may keep the loop alive: the thread is a daemon
+    thread.join(timeout=0.2)
 
 
