@@ -48,7 +48,9 @@ def login():
             nxt = request.args.get("next") or ""
             return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("admin.home"))
         error = t(result.error or "login.bad_credentials")
-    return render_template("admin/login.html", error=error), (401 if error else 200)
+    from foundation.federation.routes import enabled_providers
+
+    return render_template("admin/login.html", error=error, providers=enabled_providers()), (401 if error else 200)
 
 
 @bp.post("/logout")

@@ -27,10 +27,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     health.init_app(app)
 
-    from foundation import oidc
+    from foundation import federation, oidc
     from foundation.api import init_app as init_api
 
     oidc.init_app(app)
+    federation.init_app(app)
     init_api(app)
 
     @app.after_request

@@ -135,3 +135,6 @@ from foundation.cli_oidc import clients_cmd, keys_cmd, token_cmd  # noqa: E402
 main.add_command(clients_cmd)
 main.add_command(keys_cmd)
 main.add_command(token_cmd)
+from foundation.cli_oidc import upstream_cmd  # noqa: E402
+
+main.add_command(upstream_cmd)

@@ -111,3 +111,42 @@ def keys_rotate() -> None:
     kid = keys.rotate()
     db.session().commit()
     click.echo(f"new signing key {kid}")
+
+
+@click.group("upstream")
+def upstream_cmd() -> None:
+    """Upstream OpenID providers parents and citizens sign in with (city portal, parent portal)."""
+
+
+@upstream_cmd.command("add")
+@click.option("--slug", required=True, help="Short name in URLs, e.g. suishenban.")
+@click.option("--name", required=True, help="Button label, e.g. 随申办.")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--client-secret", prompt=True, hide_input=True)
+@click.option("--scope", default="openid profile", show_default=True)
+@click.option("--id-claim", default=None, help="Verified claim carrying the national ID number, e.g. id_card_number.")
+@click.option("--id-verified-claim", default=None, help="Claim that must be true for --id-claim to count.")
+@with_appcontext
+def upstream_add(slug, name, issuer, client_id, client_secret, scope, id_claim, id_verified_claim) -> None:
+    """Register an upstream provider (district admin)."""
+    from foundation.federation.admin import UpstreamConfigError, add_provider
+
+    mark_system(db.session())
+    try:
+        add_provider(slug=slug, name=name, issuer=issuer, client_id=client_id, client_secret=client_secret,
+                     scopes=scope, id_claim=id_claim, id_verified_claim=id_verified_claim)
+    except UpstreamConfigError as err:
+        raise click.ClickException(str(err)) from err
+    db.session().commit()
+    click.echo(f"upstream {slug} added; callback URL: <jizuo>/login/federated/{slug}/callback")
+
+
+@upstream_cmd.command("list")
+@with_appcontext
+def upstream_list() -> None:
+    from foundation.models import UpstreamProvider
+
+    for row in mark_system(db.session()).scalars(sa.select(UpstreamProvider).order_by(UpstreamProvider.id)):
+        click.echo(f"{row.slug:<16} {row.name:<10} {row.issuer} client={row.client_id} "
+                   f"id_claim={row.id_claim or '-'} {'enabled' if row.enabled else 'disabled'}")

@@ -175,6 +175,9 @@ class AuthActions:
     def post(self, url: str, json=None, lang: str | None = None, **kw):
         return self.client.post(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
 
+    def delete(self, url: str, json=None, lang: str | None = None, **kw):
+        return self.client.delete(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
+
     def patch(self, url: str, json=None, lang: str | None = None, **kw):
         return self.client.patch(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
 

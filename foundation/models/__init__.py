@@ -2,11 +2,12 @@
 from foundation.models.accounts import Account, Membership
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
+from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
 from foundation.models.oauth import AuthorizationCode, Consent, OAuthClient, OAuthToken, SigningKey
 from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
 
 __all__ = [
-    "Account", "AuditEntry", "AuthorizationCode", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
+    "Account", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",
 ]

@@ -1,0 +1,139 @@
+"""Pages of federated login: start, callback, "bind your child", and the person's own links."""
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+
+from foundation import db
+from foundation.audit import record
+from foundation.auth import login_user
+from foundation.federation import linking, upstream
+from foundation.i18n import current_lang, t
+from foundation.models import Account, FederatedIdentity, UpstreamProvider
+from foundation.tenancy import ALL_SCHOOLS
+
+bp = Blueprint("federation", __name__, template_folder="templates")
+MAX_CODE_TRIES = 5
+
+
+def enabled_providers() -> list[UpstreamProvider]:
+    return list(db.session().scalars(sa.select(UpstreamProvider).where(UpstreamProvider.enabled.is_(True))
+                                     .order_by(UpstreamProvider.id), execution_options=ALL_SCHOOLS))
+
+
+def _provider(slug: str) -> UpstreamProvider:
+    row = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.slug == slug,
+                                                                UpstreamProvider.enabled.is_(True)),
+                              execution_options=ALL_SCHOOLS)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _callback_url(slug: str) -> str:
+    return url_for("federation.callback", slug=slug, _external=True)
+
+
+def _page(template: str, status: int = 200, **kw):
+    return render_template(template, t=t, lang=current_lang(), **kw), status
+
+
+@bp.get("/login/federated/<slug>")
+def start(slug: str):
+    provider = _provider(slug)
+    try:
+        url, flow = upstream.start(provider, _callback_url(slug))
+    except upstream.UpstreamError as err:
+        return _page("federation/problem.html", 502, reason=str(err), name=provider.name)
+    session["fed_flow"] = flow
+    return redirect(url)
+
+
+@bp.get("/login/federated/<slug>/callback")
+def callback(slug: str):
+    provider = _provider(slug)
+    flow = session.pop("fed_flow", None)
+    if request.args.get("error"):
+        return _page("federation/problem.html", 400, reason=request.args["error"], name=provider.name)
+    if not flow or flow.get("provider") != provider.id:
+        return _page("federation/problem.html", 400, reason="no login in progress in this browser", name=provider.name)
+    try:
+        claims = upstream.finish(provider, _callback_url(slug), flow, request.url, request.args.get("state"))
+    except upstream.UpstreamError as err:
+        record("federation.login_failed", "provider", provider.slug, detail={"reason": str(err)})
+        return _page("federation/problem.html", 400, reason=str(err), name=provider.name)
+    ident = linking.identity_for(provider.issuer, claims["sub"])
+    if ident is None:
+        guardian = linking.verified_guardian(provider, claims)
+        if guardian is not None:
+            ident = linking.link(provider, claims["sub"], linking.account_for_guardian(guardian), "verified_id")
+    if ident is None:
+        session["fed_pending"] = {"provider": provider.id, "sub": claims["sub"], "name": claims.get("name"),
+                                  "at": int(time.time()), "tries": 0}
+        return redirect(url_for("federation.bind"))
+    return _sign_in(ident)
+
+
+def _sign_in(ident: FederatedIdentity):
+    acct = db.session().scalar(sa.select(Account).where(Account.id == ident.account_id, Account.active.is_(True)),
+                               execution_options=ALL_SCHOOLS)
+    if acct is None:
+        abort(403)
+    ident.last_login_at = acct.last_login_at = db.utcnow()
+    login_user(acct)
+    record("federation.login", "account", acct.id, detail={"issuer": ident.issuer}, account=acct)
+    return redirect("/")
+
+
+@bp.route("/bind", methods=["GET", "POST"])
+def bind():
+    pending = session.get("fed_pending")
+    if not pending or pending["at"] + 900 < time.time():
+        session.pop("fed_pending", None)
+        return redirect(url_for("admin.login") if "admin.login" in _endpoints() else "/login")
+    error = None
+    if request.method == "POST":
+        guardian = linking.redeem(request.form.get("code", ""))
+        if guardian is None:
+            pending["tries"] += 1
+            session["fed_pending"] = pending
+            if pending["tries"] >= MAX_CODE_TRIES:
+                session.pop("fed_pending", None)
+                record("federation.bind_blocked", "provider", pending["provider"])
+                return _page("federation/problem.html", 429, reason=t("bind.too_many"), name="")
+            error = t("bind.bad_code")
+        else:
+            provider = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.id == pending["provider"]),
+                                           execution_options=ALL_SCHOOLS)
+            session.pop("fed_pending", None)
+            ident = linking.link(provider, pending["sub"], linking.account_for_guardian(guardian), "binding_code")
+            return _sign_in(ident)
+    return _page("federation/bind.html", 400 if error else 200, name=pending.get("name"), error=error)
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return set(current_app.view_functions)
+
+
+@bp.route("/account/links", methods=["GET", "POST"])
+def my_links():
+    p = g.get("principal")
+    if p is None or p.account_id is None:
+        return redirect("/login?next=/account/links")
+    sess = db.session()
+    if request.method == "POST":
+        ident = sess.scalar(sa.select(FederatedIdentity).where(
+            FederatedIdentity.id == request.form.get("identity_id", type=int),
+            FederatedIdentity.account_id == p.account_id), execution_options=ALL_SCHOOLS)
+        if ident is None:
+            abort(404)
+        sess.delete(ident)
+        record("federation.unlink", "account", p.account_id, detail={"issuer": ident.issuer, "by": "self"})
+    rows = sess.scalars(sa.select(FederatedIdentity).where(FederatedIdentity.account_id == p.account_id),
+                        execution_options=ALL_SCHOOLS).all()
+    names = {pr.id: pr.name for pr in enabled_providers()}
+    return _page("federation/links.html", links=[(r, names.get(r.provider_id, r.issuer)) for r in rows])
