@@ -64,5 +64,5 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg["DATABASE_URL"] = normalise_db_url(cfg["DATABASE_URL"])
     if "SECRET_KEY" not in cfg:
         cfg["SECRET_KEY"] = _secret_key(inst)
-    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] == "production")
+    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] != "development")
     return cfg

@@ -22,6 +22,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "people.guardian.read": {"zh": "查看监护人", "en": "View guardians"},
     "people.guardian.manage": {"zh": "管理监护人", "en": "Manage guardians"},
     "accounts.manage": {"zh": "管理账号", "en": "Manage accounts"},
+    "clients.manage": {"zh": "登记接入应用（OIDC 客户端）", "en": "Register apps (OIDC clients)"},
     "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
     "district.cross_school": {"zh": "跨校操作（留痕）", "en": "Cross schools (audited)"},
 }
@@ -30,7 +31,7 @@ _STAFF_READ = {"org.read", "people.student.read", "people.staff.read"}
 _ADMIN = {
     "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
     "people.student.id_number.reveal", "people.staff.read", "people.staff.manage", "people.guardian.read",
-    "people.guardian.manage", "accounts.manage", "audit.read",
+    "people.guardian.manage", "accounts.manage", "audit.read", "clients.manage",
 }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -21,6 +20,8 @@ import sqlalchemy as sa
 from foundation import create_app
 from foundation.db import make_engine
 from foundation.migrate import upgrade
+
+pytest_plugins = ["tests.portal", "tests.oidc_support"]  # city-portal and OIDC client fixtures
 
 PASSWORD = "Test-pass-2026"
 SECRET = "test-secret-key-not-for-production"
@@ -220,18 +221,13 @@ def db_session(app):
 
 @pytest.fixture
 def live_server(app):
-    """The test's app served by waitress on a free loopback port, for browsers and HTTP clients."""
-    from waitress.server import create_server
+    """The test's app served on a free loopback port (werkzeug's threaded server: it shuts down cleanly)."""
+    from werkzeug.serving import make_server
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()  # stops accepting; idle keep-alive channels may keep the loop alive: the thread is a daemon
-    thread.join(timeout=0.2)
-
-
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -26,7 +26,7 @@ def openapi():
 
 
 def init_app(app: Flask) -> None:
-    from foundation.api import audit, federation, me, org, people  # noqa: F401  (routes register on import)
+    from foundation.api import audit, clients, federation, me, org, people  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
 

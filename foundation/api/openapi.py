@@ -33,6 +33,12 @@ def _schema_name(schema: Any) -> str:
     return name + "Patch" if getattr(schema, "partial", False) else name
 
 
+def _param_type(rule, name: str) -> str:
+    from werkzeug.routing import IntegerConverter
+
+    return "integer" if isinstance(rule._converters.get(name), IntegerConverter) else "string"
+
+
 def _flask_path(rule: str) -> str:
     import re
 
@@ -57,7 +63,8 @@ def build_spec(blueprint: str) -> dict:
         ops: dict[str, Any] = {}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": meta["summary"], "tags": meta["tags"], "security": [{"session": []}]}
-            params = [{"in": "path", "name": a, "required": True, "schema": {"type": "integer"}} for a in rule.arguments]
+            params = [{"in": "path", "name": a, "required": True, "schema": {"type": _param_type(rule, a)}}
+                      for a in sorted(rule.arguments)]
             if meta["query"] is not None:
                 params.append({"in": "query", "schema": meta["query"]})
             if params:

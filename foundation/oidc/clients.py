@@ -33,10 +33,10 @@ def _redirect_problem(uri: str) -> str | None:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "client.redirect_uri_absolute"
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        return "client.redirect_uri_https"
     if parts.username or parts.password or parts.fragment:
         return "client.redirect_uri_parts"
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return "client.redirect_uri_https"
     return None
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from foundation.models import Student
 from tests.conftest import login_of
-from tests.oidc.conftest import RP
+from tests.oidc_support import RP
 
 
 def _cc_token(live_server, client, scope: str) -> str:

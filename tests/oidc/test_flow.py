@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.conftest import login_of
-from tests.oidc.conftest import REDIRECT, RP, query_of
+from tests.oidc_support import REDIRECT, RP, query_of
 
 
 def test_full_code_flow_with_a_real_rp_library(live_server, make_client, browser_http, demo):
@@ -91,7 +91,7 @@ def test_third_party_clients_ask_consent_in_chinese_and_deny_is_access_denied(li
 
 
 def test_not_logged_in_goes_to_the_login_page_and_comes_back(live_server, make_client, demo):
-    from tests.oidc.conftest import Browser
+    from tests.oidc_support import Browser
 
     rp = RP(live_server, make_client(), scope="openid")
     person = Browser(live_server)

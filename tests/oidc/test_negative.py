@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.conftest import login_of
-from tests.oidc.conftest import REDIRECT, RP, query_of
+from tests.oidc_support import REDIRECT, RP, query_of
 
 
 def _code(live_server, browser_http, demo, client, scope="openid profile offline_access", **extra):
