@@ -41,5 +41,8 @@ def apps():
     if not p.is_district:
         stmt = stmt.where(OAuthClient.school_id.in_(schools))
     rows = db.session().scalars(stmt, execution_options=ALL_SCHOOLS).all()
-    return render_template("admin/apps.html", rows=rows, created=created, errors=errors, form=form,
+    from werkzeug.datastructures import MultiDict
+
+    return render_template("admin/apps.html", rows=rows, created=created, errors=errors,
+                           form=MultiDict() if created else form,
                            scopes=SCOPES), (422 if errors else 200)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 
 from foundation import db
 from foundation.audit import record
 from foundation.errors import APIError
-from foundation.models import Account, GuardianLink, OrgUnit
+from foundation.models import Account, GuardianLink, LoginFailure, OrgUnit
 from foundation.permissions import ROLES, Grant, Principal
 from foundation.security.passwords import STRONG, hash_password, verify_password
 from foundation.tenancy import ALL_SCHOOLS, EMPTY, set_scope
@@ -31,6 +31,9 @@ def authenticate(username: str, password: str) -> LoginResult:
     """Check a password. After ``LOGIN_MAX_FAILURES`` failures the account is locked for
     ``LOGIN_LOCK_MINUTES``; a locked account is refused even with the right password."""
     sess = db.session()
+    ip = (request.remote_addr or "?") if has_request_context() else "cli"
+    if _address_throttled(ip):
+        return LoginResult(None, "login.throttled")
     username = username.strip()
     if not username or len(username) > 64 or "\x00" in username:
         username = ""  # cannot exist; still pay the hashing cost below
@@ -38,12 +41,14 @@ def authenticate(username: str, password: str) -> LoginResult:
     now = db.utcnow()
     if acct is None:
         verify_password(_DUMMY_HASH, password)  # same cost as a real check: no username probing by timing
+        _note_failure(ip, username)
         return LoginResult(None, "login.bad_credentials")
     if acct.locked_until and acct.locked_until > now:
         return LoginResult(None, "login.locked")
     if not acct.active:
         return LoginResult(None, "login.inactive")
     if not verify_password(acct.password_hash, password):
+        _note_failure(ip, username)
         acct.failed_logins += 1
         if acct.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
             acct.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
@@ -60,6 +65,19 @@ def authenticate(username: str, password: str) -> LoginResult:
 
 
 _DUMMY_HASH = STRONG.hash("jizuo-timing-equaliser")
+
+
+def _address_throttled(ip: str) -> bool:
+    """Too many failures from one address in the window: refuse before checking any password."""
+    window = db.utcnow() - timedelta(minutes=current_app.config["LOGIN_IP_WINDOW_MINUTES"])
+    count = db.session().scalar(sa.select(sa.func.count()).select_from(LoginFailure)
+                                .where(LoginFailure.ip == ip, LoginFailure.at > window))
+    return count >= current_app.config["LOGIN_IP_MAX_FAILURES"]
+
+
+def _note_failure(ip: str, username: str) -> None:
+    db.session().add(LoginFailure(ip=ip, username=username[:64], at=db.utcnow()))
+    db.session().commit()  # kept even though the login answer is an error (the request rolls back)
 
 
 def load_principal(account_id: int, district_school_id: int | None = None) -> Principal | None:

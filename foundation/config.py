@@ -50,6 +50,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ENV": env("JIZUO_ENV", "development"),
         "LOGIN_MAX_FAILURES": int(env("JIZUO_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env("JIZUO_LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_IP_MAX_FAILURES": int(env("JIZUO_LOGIN_IP_MAX_FAILURES", "30")),
+        "LOGIN_IP_WINDOW_MINUTES": int(env("JIZUO_LOGIN_IP_WINDOW_MINUTES", "15")),
         "PASSWORD_HASH_FAST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

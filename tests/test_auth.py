@@ -89,3 +89,17 @@ def test_junk_usernames_get_the_ordinary_refusal(client):
         token = _token(client)
         resp = client.post("/login", data={"username": username, "password": "whatever-1", "csrf_token": token})
         assert resp.status_code == 401, username
+
+
+def test_many_failures_from_one_address_throttle_every_account_from_it(app, auth, demo, runner):
+    app.config["LOGIN_IP_MAX_FAILURES"] = 6
+    for i in range(6):  # spread over accounts, so no single account locks
+        assert auth.login(f"someone-{i}", "wrong-password-1").status_code == 401
+    refused = auth.login(login_of(demo, "school_admin"), PASSWORD)
+    assert refused.status_code == 401 and "网络地址" in refused.get_data(as_text=True)
+    # another address is not affected
+    other = auth.client.post  # the test client can present a different REMOTE_ADDR
+    token = _token(auth.client)
+    resp = other("/login", data={"username": login_of(demo, "school_admin"), "password": PASSWORD,
+                                 "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert resp.status_code == 302

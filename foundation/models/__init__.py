@@ -1,5 +1,5 @@
 """All core models, importable from one place (Alembic's env imports this)."""
-from foundation.models.accounts import Account, Membership
+from foundation.models.accounts import Account, LoginFailure, Membership
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
@@ -8,6 +8,6 @@ from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
 
 __all__ = [
-    "Account", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
+    "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",
 ]

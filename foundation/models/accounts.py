@@ -46,3 +46,15 @@ class Membership(Base):
 
     account: so.Mapped[Account] = so.relationship(back_populates="memberships")
     org_unit: so.Mapped[OrgUnit] = so.relationship(foreign_keys=[org_unit_id], lazy="joined")
+
+
+class LoginFailure(Base):
+    """A failed password login, by address: throttles guessing across many accounts from one place."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_ip_at", "ip", "at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ip: so.Mapped[str] = so.mapped_column(sa.String(64))
+    username: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column()
