@@ -1,6 +1,8 @@
 """Pages of the web shell. Thin: read through the scoped session, render; changes go to services."""
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, g, redirect, render_template, request, session, url_for
@@ -23,7 +25,7 @@ def _login_required():
 
 @bp.before_request
 def _guard():
-    if request.endpoint in ("admin.login", "admin.static"):
+    if request.endpoint in ("admin.login", "admin.login_2fa", "admin.static"):
         return None
     return _login_required()
 
@@ -43,10 +45,16 @@ def login():
     if request.method == "POST":
         result = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if result.account is not None:
+            nxt = request.args.get("next") or ""
+            nxt = nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("admin.home")
+            if result.account.totp_secret_enc:  # second factor before the session is granted
+                db.session().commit()
+                session.clear()
+                session["pending_2fa"] = {"account_id": result.account.id, "next": nxt, "at": int(time.time())}
+                return redirect(url_for("admin.login_2fa"))
             login_user(result.account)
             db.session().commit()
-            nxt = request.args.get("next") or ""
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("admin.home"))
+            return redirect(nxt)
         error = t(result.error or "login.bad_credentials")
     from foundation.federation.routes import enabled_providers
 

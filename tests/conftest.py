@@ -160,7 +160,7 @@ class AuthActions:
         page = self.client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
         resp = self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-        if resp.status_code == 302:
+        if resp.status_code == 302 and resp.headers["Location"] != "/login/2fa":
             self.csrf = self.client.get("/api/v1/me").get_json()["csrf_token"]
         return resp
 

@@ -26,6 +26,9 @@ class Account(Timestamps, Base):
     failed_logins: so.Mapped[int] = so.mapped_column(default=0)
     locked_until: so.Mapped[datetime | None] = so.mapped_column()
     last_login_at: so.Mapped[datetime | None] = so.mapped_column()
+    # TOTP second factor (RFC 6238): the secret encrypted with the field cipher; NULL = not enrolled
+    totp_secret_enc: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    totp_last_step: so.Mapped[int | None] = so.mapped_column()  # the last accepted time step: no replay
 
     memberships: so.Mapped[list[Membership]] = so.relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"
