@@ -11,7 +11,7 @@ from foundation.audit import record
 from foundation.auth import login_user
 from foundation.federation import linking, upstream
 from foundation.i18n import current_lang, t
-from foundation.models import Account, FederatedIdentity, UpstreamProvider
+from foundation.models import Account, Consent, FederatedIdentity, OAuthClient, UpstreamProvider
 from foundation.tenancy import ALL_SCHOOLS
 
 bp = Blueprint("federation", __name__, template_folder="templates")
@@ -125,7 +125,9 @@ def my_links():
     if p is None or p.account_id is None:
         return redirect("/login?next=/account/links")
     sess = db.session()
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("consent_id"):
+        _withdraw_consent(p.account_id, request.form.get("consent_id", type=int))
+    elif request.method == "POST":
         ident = sess.scalar(sa.select(FederatedIdentity).where(
             FederatedIdentity.id == request.form.get("identity_id", type=int),
             FederatedIdentity.account_id == p.account_id), execution_options=ALL_SCHOOLS)
@@ -136,4 +138,24 @@ def my_links():
     rows = sess.scalars(sa.select(FederatedIdentity).where(FederatedIdentity.account_id == p.account_id),
                         execution_options=ALL_SCHOOLS).all()
     names = {pr.id: pr.name for pr in enabled_providers()}
-    return _page("federation/links.html", links=[(r, names.get(r.provider_id, r.issuer)) for r in rows])
+    consents = sess.execute(sa.select(Consent, OAuthClient.name).join(
+        OAuthClient, OAuthClient.client_id == Consent.client_id).where(Consent.account_id == p.account_id),
+        execution_options=ALL_SCHOOLS).all()
+    return _page("federation/links.html", links=[(r, names.get(r.provider_id, r.issuer)) for r in rows],
+                 consents=consents)
+
+
+def _withdraw_consent(account_id: int, consent_id: int | None) -> None:
+    """Withdraw an app's authorisation: the consent goes, and every token it holds for this person dies."""
+    from foundation.models import OAuthToken
+
+    sess = db.session()
+    consent = sess.scalar(sa.select(Consent).where(Consent.id == consent_id, Consent.account_id == account_id),
+                          execution_options=ALL_SCHOOLS)
+    if consent is None:
+        abort(404)
+    sess.execute(sa.update(OAuthToken).where(OAuthToken.account_id == account_id,
+                                             OAuthToken.client_id == consent.client_id)
+                 .values(access_revoked=True, refresh_revoked=True), execution_options=ALL_SCHOOLS)
+    sess.delete(consent)
+    record("oidc.consent.withdrawn", "client", consent.client_id)

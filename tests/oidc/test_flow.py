@@ -109,3 +109,22 @@ def test_discovery_and_jwks(live_server):
     keys = requests.get(meta["jwks_uri"]).json()["keys"]
     assert keys and all(k["kty"] == "RSA" and k["alg"] == "RS256" and k["kid"] and "d" not in k for k in keys)
     assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
+
+
+def test_withdrawing_consent_kills_the_apps_tokens_and_asks_again(live_server, make_client, browser_http, demo):
+    import re
+
+    client = make_client(first_party=False, name="家校通")
+    rp = RP(live_server, client, scope="openid profile")
+    browser_http.login(login_of(demo, "parent"))
+    page = browser_http.visit(rp.authorization_url())
+    rp.fetch_token(browser_http.consent(page, "allow").headers["Location"])
+    assert rp.session.get(rp.meta["userinfo_endpoint"]).status_code == 200
+    links = browser_http.http.get(live_server + "/account/links").text
+    assert "家校通" in links
+    consent_id = re.search(r'name="consent_id" value="(\d+)"', links).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', links).group(1)
+    browser_http.http.post(live_server + "/account/links", data={"consent_id": consent_id, "csrf_token": token})
+    assert rp.session.get(rp.meta["userinfo_endpoint"]).status_code == 401
+    again = browser_http.visit(RP(live_server, client, scope="openid profile").authorization_url())
+    assert again.status_code == 200 and "同意" in again.text  # the consent screen again
