@@ -24,6 +24,7 @@ NAV = [
     ("admin.my_children", "nav.children", None),
     ("admin.audit", "nav.audit", "audit.read"),
     ("admin.apps", "nav.apps", "clients.manage"),
+    ("admin.upstreams", "nav.upstreams", "district.cross_school"),
 ]
 
 

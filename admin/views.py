@@ -164,7 +164,9 @@ def student_record(student_id: int):
                 view["relation"] = codes.label("family_relation", ln.relation_code, t("lang.code"))
                 guardians.append(view)
     can_reveal = g.principal.can("people.student.id_number.reveal", s.school_id)
-    return render_template("admin/student.html", s=svc.student_view(s), guardians=guardians, can_reveal=can_reveal)
+    can_bind = g.principal.can("people.guardian.manage", s.school_id)
+    return render_template("admin/student.html", s=svc.student_view(s), guardians=guardians, can_reveal=can_reveal,
+                           can_bind=can_bind)
 
 
 @bp.get("/children")

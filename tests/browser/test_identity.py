@@ -87,3 +87,17 @@ def test_parent_from_the_city_portal_binds_a_child_with_the_schools_code(live_se
     page.wait_for_url(f"{live_server}/")
     page.click("nav >> text=我的孩子")
     assert page.locator("ul.cards li").count() >= 1
+
+
+def test_homeroom_teacher_issues_a_binding_code_from_the_student_record(live_server, page, demo, shot):
+    import re
+
+    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    page.click("nav >> text=我的班级")
+    page.click("text=查看名册")
+    page.locator("table.roster tbody tr a").first.click()
+    page.locator("button.binding").first.click()
+    code = page.locator(".binding-code b").first
+    code.wait_for()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", code.inner_text())
+    shot(page, "binding-code")

@@ -109,3 +109,19 @@ def test_a_forged_callback_without_this_browsers_state_is_refused(live_server, p
 def test_the_login_page_offers_the_portal(live_server, configured):
     page = requests.get(live_server + "/login").text
     assert "使用随申办登录" in page and "/login/federated/portal" in page
+
+
+def test_district_admin_registers_a_portal_on_the_page(login, portal):
+    admin = login("district_admin")
+    page = admin.get("/district/upstreams").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    bad = admin.client.post("/district/upstreams", data={
+        "csrf_token": token, "name": "门户", "slug": "p2", "issuer": "http://portal.example.cn", "client_id": "x",
+        "client_secret": "y"})
+    assert bad.status_code == 422 and "https" in bad.get_data(as_text=True)
+    ok = admin.client.post("/district/upstreams", data={
+        "csrf_token": token, "name": "随申办", "slug": "ssb", "issuer": portal.issuer, "client_id": "jizuo",
+        "client_secret": "s", "id_claim": "id_card_number", "id_verified_claim": "id_card_verified"})
+    assert ok.status_code == 200 and "/login/federated/ssb/callback" in ok.get_data(as_text=True)
+    teacher = login("homeroom_teacher")
+    assert teacher.get("/district/upstreams").status_code == 403
