@@ -139,3 +139,17 @@ def test_clients_create_from_the_cli(runner):
     assert bad.exit_code != 0 and "redirect_uris" in bad.output
     listed = runner.invoke(["clients", "list"])
     assert "排课系统" in listed.output
+
+
+def test_access_tokens_carry_the_clients_school_and_the_persons_roles(live_server, make_client, browser_http, demo,
+                                                                     schools):
+    import base64
+    import json
+
+    rp = RP(live_server, make_client(school_id=schools[0]), scope="openid students.read")
+    browser_http.login(login_of(demo, "homeroom_teacher"))
+    token = rp.fetch_token(browser_http.visit(rp.authorization_url()).headers["Location"])["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))
+    assert claims["jizuo_school"] == schools[0]
+    assert [r["role"] for r in claims["jizuo_roles"]] == ["homeroom_teacher"]
+    assert "name" not in claims and claims["scope"] == "openid students.read"
