@@ -1,0 +1,52 @@
+"""One datum, one source (一数一源): who may overwrite which element, and the conflicts otherwise.
+
+A district admin names the authoritative source of an element (``authorities``). A write from another
+source that would change that element's stored value is not applied: it becomes a pending ``Conflict``
+that an admin accepts (the value is applied then) or rejects. Elements with no named authority take the
+write. Nothing is silently merged.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import utcnow
+from foundation.models import Authority, Conflict
+
+SYSTEM = {"jizuo_all_schools": True}
+
+
+def authorities(sess: so.Session) -> dict[tuple[str, str], str]:
+    """(library, element) → authoritative source code."""
+    rows = sess.execute(sa.select(Authority.library, Authority.element, Authority.source), execution_options=SYSTEM)
+    return {(lib, el): src for lib, el, src in rows}
+
+
+def split_update(sess: so.Session, *, library: str, entity: str, entity_id: int, school_id: int | None,
+                 current: dict[str, Any], proposed: dict[str, Any], source: str,
+                 authority: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
+    """The part of ``proposed`` that ``source`` may apply. Each element that differs from ``current`` and
+    whose authority is another source is recorded as a pending conflict instead (once per value)."""
+    authority = authorities(sess) if authority is None else authority
+    allowed: dict[str, Any] = {}
+    for element, value in proposed.items():
+        owner = authority.get((library, element))
+        if owner is None or owner == source or current.get(element) == value:
+            allowed[element] = value
+            continue
+        exists = sess.scalar(sa.select(Conflict.id).where(
+            Conflict.entity == entity, Conflict.entity_id == entity_id, Conflict.element == element,
+            Conflict.source == source, Conflict.status == "pending"), execution_options=SYSTEM)
+        if exists is None:
+            sess.add(Conflict(library=library, entity=entity, entity_id=entity_id, element=element,
+                              school_id=school_id, current_value=_jsonable(current.get(element)),
+                              proposed_value=_jsonable(value), source=source, created_at=utcnow()))
+    return allowed
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    return str(value)
