@@ -138,3 +138,7 @@ main.add_command(token_cmd)
 from foundation.cli_oidc import upstream_cmd  # noqa: E402
 
 main.add_command(upstream_cmd)
+from foundation.cli_data import ingest_cmd, sources_cmd  # noqa: E402
+
+main.add_command(ingest_cmd)
+main.add_command(sources_cmd)

@@ -58,6 +58,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "jizuo_session",
         "API_MAX_PER_PAGE": 500,
+        # a 200 MB upload gets a clear 413 instead of tying up a worker
+        "MAX_CONTENT_LENGTH": int(env("JIZUO_MAX_UPLOAD_MB", "64")) * 1024 * 1024,
         # the OIDC issuer URL as clients reach it; unset → the host of each request
         "OIDC_ISSUER": (env("JIZUO_ISSUER") or "").rstrip("/") or None,
         "LOGIN_URL": "/login",

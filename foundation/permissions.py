@@ -7,6 +7,7 @@ unit through a membership. What rows a role reaches is its *reach*: the whole sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from foundation.tenancy import Scope
 
@@ -25,13 +26,18 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "clients.manage": {"zh": "登记接入应用（OIDC 客户端）", "en": "Register apps (OIDC clients)"},
     "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
     "district.cross_school": {"zh": "跨校操作（留痕）", "en": "Cross schools (audited)"},
+    "records.*.read": {"zh": "读取业务库数据（高敏感库另需授权角色）", "en": "Read business records (highly sensitive ones need a granted role)"},
+    "records.*.write": {"zh": "写入业务库数据", "en": "Write business records"},
+    "conflicts.resolve": {"zh": "处理数据冲突", "en": "Resolve data conflicts"},
+    "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
 }
 
-_STAFF_READ = {"org.read", "people.student.read", "people.staff.read"}
+_STAFF_READ = {"org.read", "people.student.read", "people.staff.read", "records.*.read"}
 _ADMIN = {
     "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
     "people.student.id_number.reveal", "people.staff.read", "people.staff.manage", "people.guardian.read",
-    "people.guardian.manage", "accounts.manage", "audit.read", "clients.manage",
+    "people.guardian.manage", "accounts.manage", "audit.read", "clients.manage", "records.*.read",
+    "records.*.write", "conflicts.resolve",
 }
 
 
@@ -47,7 +53,8 @@ class Role:
 ROLES: dict[str, Role] = {
     r.name: r
     for r in [
-        Role("district_admin", "区管理员", "District admin", "district", frozenset(_ADMIN | {"district.cross_school"})),
+        Role("district_admin", "区管理员", "District admin", "district",
+             frozenset(_ADMIN | {"district.cross_school", "standards.manage"})),
         Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN)),
         Role("homeroom_teacher", "班主任", "Homeroom teacher", "class",
              frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"})),
@@ -136,7 +143,16 @@ class Principal:
         return caps
 
     def can(self, capability: str, school_id: int | None = None) -> bool:
-        return capability in self.capabilities(school_id)
+        """Does the principal hold ``capability`` (in ``school_id``)? Granted capabilities may carry
+        ``*`` wildcards (``records.*.read``); a token's scopes narrow them."""
+        if self.machine:
+            ok = school_id is None or school_id in self.school_ids()
+            return ok and _matches(capability, self.token_caps or ())
+        if self.client_school_id is not None and school_id is not None and school_id != self.client_school_id:
+            return False
+        if not _matches(capability, self._role_capabilities(school_id)):
+            return False
+        return self.token_caps is None or _matches(capability, self.token_caps)
 
     def scope(self) -> Scope:
         if self.machine:
@@ -170,6 +186,10 @@ class Principal:
             guardian_ids=frozenset({self.person_id} if self.person_kind == "guardian" and self.person_id else ()),
             district_level=self.is_district,
         )
+
+
+def _matches(capability: str, granted) -> bool:
+    return capability in granted or any("*" in g and fnmatchcase(capability, g) for g in granted)
 
 
 class Forbidden(Exception):

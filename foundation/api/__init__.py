@@ -26,7 +26,16 @@ def openapi():
 
 
 def init_app(app: Flask) -> None:
-    from foundation.api import audit, clients, federation, me, org, people  # noqa: F401  (routes register on import)
+    from foundation.api import (  # noqa: F401  (routes register on import)
+        audit,
+        clients,
+        federation,
+        governance,
+        me,
+        org,
+        people,
+        records,
+    )
 
     app.register_blueprint(bp)
 

@@ -10,7 +10,7 @@ from foundation import codes, db
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.i18n import current_lang
-from foundation.models import Guardian, GuardianLink, OrgUnit, Staff, Student
+from foundation.models import Change, Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.permissions import Principal, require
 from foundation.security.fields import cipher_for, mask_id_number, mask_phone, normalise
 
@@ -86,6 +86,7 @@ def create_student(principal: Principal, data: dict[str, Any]) -> Student:
     _apply(s, data)
     db.session().add(s)
     db.session().flush()
+    db.session().add(Change(library="student", entity_id=s.id, op="create", school_id=s.school_id))
     record("people.student.create", "student", s.id, school_id=s.school_id,
            detail={"fields": sorted(k for k in data if k != "id_number") + (["id_number"] if data.get("id_number") else [])})
     return s
@@ -101,6 +102,7 @@ def update_student(principal: Principal, s: Student, data: dict[str, Any]) -> St
     changed = sorted(k for k, v in data.items() if k == "id_number" or getattr(s, k, None) != v)
     _apply(s, data)
     db.session().flush()
+    db.session().add(Change(library="student", entity_id=s.id, op="update", school_id=s.school_id))
     record("people.student.update", "student", s.id, school_id=s.school_id, detail={"fields": changed})
     return s
 
@@ -150,6 +152,7 @@ def _save_staff(st: Staff, data: dict[str, Any], action: str) -> Staff:
         setattr(st, k, v)
     db.session().add(st)
     db.session().flush()
+    db.session().add(Change(library="staff", entity_id=st.id, op=action.rsplit(".", 1)[1], school_id=st.school_id))
     record(action, "staff", st.id, school_id=st.school_id, detail={"fields": sorted(data)})
     return st
 

@@ -1,0 +1,168 @@
+"""Data governance: the standards catalogue, registered sources, authoritative sources (一数一源) and
+the conflict queue where an admin accepts or rejects what a non-authoritative source proposed."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from foundation import db
+from foundation.api import bp, doc
+from foundation.api.common import principal
+from foundation.audit import record as audit
+from foundation.errors import NotFound, ValidationFailed
+from foundation.models import Authority, Change, Conflict, DataSource, Record, Student
+from foundation.permissions import require
+from foundation.tenancy import ALL_SCHOOLS
+
+
+def _catalog():
+    from foundation.standards import catalog
+
+    return catalog()
+
+
+@bp.get("/standards")
+@doc("The standards catalogue: libraries, dictionaries, IoT templates", tags=["standards"])
+def standards_index():
+    cat = _catalog()
+    return jsonify({
+        "libraries": [{"id": k, "kind": v["kind"], "version": v["version"], "title": v["title"],
+                       "sensitivity": v["sensitivity"], "elements": len(v["elements"]), "scope": v.get("scope")}
+                      for k, v in sorted(cat.libraries.items())],
+        "dictionaries": [{"id": k, "standard": v.get("standard"), "version": v.get("version"), "title": v["title"],
+                          "codes": len(v["codes"])} for k, v in sorted(cat.dictionaries.items())],
+        "iot_templates": [{"id": k, "library": v["library"], "version": v["version"], "title": v["title"]}
+                          for k, v in sorted(cat.iot_templates.items())],
+    })
+
+
+@bp.get("/standards/<kind>/<item_id>")
+@doc("One library, dictionary or IoT template of the standard, whole", tags=["standards"])
+def standards_item(kind: str, item_id: str):
+    cat = _catalog()
+    table = {"libraries": cat.libraries, "dictionaries": cat.dictionaries, "iot": cat.iot_templates}.get(kind)
+    if table is None or item_id not in table:
+        raise NotFound("standard")
+    item = dict(table[item_id])
+    item.pop("by_code", None)
+    return jsonify(item)
+
+
+@bp.get("/sources")
+@doc("Registered source systems", tags=["standards"])
+def list_sources():
+    require(principal(), "standards.manage")
+    rows = db.session().scalars(sa.select(DataSource).order_by(DataSource.id), execution_options=ALL_SCHOOLS)
+    return jsonify({"items": [{"code": s.code, "name": s.name, "client_id": s.client_id, "libraries": s.libraries}
+                              for s in rows]})
+
+
+@bp.post("/sources")
+@doc("Register a source system (district admin)", tags=["standards"])
+def add_source():
+    require(principal(), "standards.manage")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed({"_body": ["body.not_json_object"]})
+    code, name = body.get("code"), body.get("name")
+    errors = {}
+    if not isinstance(code, str) or not code.replace("_", "").isalnum() or not 2 <= len(code) <= 40:
+        errors["code"] = ["source.code_format"]
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 120:
+        errors["name"] = ["field.required"]
+    libs = body.get("libraries", [])
+    if not isinstance(libs, list) or any(lib not in _catalog().libraries for lib in libs):
+        errors["libraries"] = ["source.library_unknown"]
+    if errors:
+        raise ValidationFailed(errors)
+    if db.session().scalar(sa.select(DataSource.id).where(DataSource.code == code), execution_options=ALL_SCHOOLS):
+        raise ValidationFailed({"code": ["source.code_taken"]})
+    db.session().add(DataSource(code=code, name=name.strip(), client_id=body.get("client_id") or None, libraries=libs))
+    audit("standards.source.add", "source", code)
+    return jsonify({"code": code, "name": name.strip(), "client_id": body.get("client_id"), "libraries": libs}), 201
+
+
+@bp.get("/authorities")
+@doc("Authoritative source per element", tags=["standards"])
+def list_authorities():
+    rows = db.session().scalars(sa.select(Authority).order_by(Authority.library, Authority.element),
+                                execution_options=ALL_SCHOOLS)
+    return jsonify({"items": [{"library": a.library, "element": a.element, "source": a.source} for a in rows]})
+
+
+@bp.put("/authorities/<library>/<element>")
+@doc("Set the authoritative source of one element (district admin)", tags=["standards"])
+def set_authority(library: str, element: str):
+    p = principal()
+    require(p, "standards.manage")
+    lib = _catalog().libraries.get(library)
+    if lib is None or element not in lib["elements"]:
+        raise NotFound("element")
+    body = request.get_json(silent=True)
+    source = body.get("source") if isinstance(body, dict) else None
+    if not isinstance(source, str) or not db.session().scalar(
+            sa.select(DataSource.id).where(DataSource.code == source), execution_options=ALL_SCHOOLS):
+        raise ValidationFailed({"source": ["ingest.source_unknown"]})
+    row = db.session().scalar(sa.select(Authority).where(Authority.library == library, Authority.element == element))
+    if row is None:
+        db.session().add(Authority(library=library, element=element, source=source, set_by=p.account_id))
+    else:
+        row.source, row.set_by = source, p.account_id
+    audit("standards.authority.set", "element", f"{library}.{element}", detail={"source": source})
+    return jsonify({"library": library, "element": element, "source": source})
+
+
+@bp.get("/conflicts")
+@doc("The conflict queue of your schools", tags=["standards"])
+def list_conflicts():
+    p = principal()
+    require(p, "conflicts.resolve")
+    status = request.args.get("status", "pending")
+    rows = db.session().scalars(sa.select(Conflict).where(Conflict.status == status[:10]).order_by(Conflict.id)
+                                .limit(500)).all()
+    return jsonify({"items": [_conflict_view(c) for c in rows], "total": len(rows)})
+
+
+def _conflict_view(c: Conflict) -> dict:
+    return {"id": c.id, "library": c.library, "entity": c.entity, "entity_id": c.entity_id, "element": c.element,
+            "current": c.current_value, "proposed": c.proposed_value, "source": c.source, "status": c.status,
+            "school_id": c.school_id, "created_at": c.created_at.isoformat() + "Z", "reason": c.reason}
+
+
+@bp.post("/conflicts/<int:conflict_id>/<decision>")
+@doc("Accept (apply the proposed value) or reject a conflict", tags=["standards"])
+def decide_conflict(conflict_id: int, decision: str):
+    p = principal()
+    if decision not in ("accept", "reject"):
+        raise NotFound("conflict")
+    c = db.session().scalar(sa.select(Conflict).where(Conflict.id == conflict_id)) if 0 < conflict_id < 2**31 else None
+    if c is None or c.status != "pending":
+        raise NotFound("conflict")
+    require(p, "conflicts.resolve", c.school_id)
+    body = request.get_json(silent=True)
+    reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
+    if decision == "accept":
+        _apply(c)
+    c.status = "accepted" if decision == "accept" else "rejected"
+    c.decided_by, c.decided_at, c.reason = p.account_id, db.utcnow(), (reason or "")[:200] or None
+    audit(f"standards.conflict.{decision}", "conflict", c.id, school_id=c.school_id,
+          detail={"library": c.library, "element": c.element})
+    return jsonify(_conflict_view(c))
+
+
+def _apply(c: Conflict) -> None:
+    sess = db.session()
+    if c.entity == "record":
+        row = sess.scalar(sa.select(Record).where(Record.id == c.entity_id))
+        if row is None:
+            raise NotFound("record")
+        row.data = {**row.data, c.element: c.proposed_value}
+        row.updated_at = db.utcnow()
+    elif c.entity == "student":
+        row = sess.scalar(sa.select(Student).where(Student.id == c.entity_id))
+        if row is None or not hasattr(row, c.element):
+            raise NotFound("student")
+        setattr(row, c.element, c.proposed_value)
+    else:
+        raise ValidationFailed({"entity": ["conflict.entity_unsupported"]})
+    sess.add(Change(library=c.library, entity_id=c.entity_id, op="update", school_id=c.school_id))
