@@ -142,3 +142,6 @@ from foundation.cli_data import ingest_cmd, sources_cmd  # noqa: E402
 
 main.add_command(ingest_cmd)
 main.add_command(sources_cmd)
+from foundation.cli_standards import standards_cmd  # noqa: E402
+
+main.add_command(standards_cmd)

@@ -176,6 +176,9 @@ class AuthActions:
     def post(self, url: str, json=None, lang: str | None = None, **kw):
         return self.client.post(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
 
+    def put(self, url: str, json=None, lang: str | None = None, **kw):
+        return self.client.put(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
+
     def delete(self, url: str, json=None, lang: str | None = None, **kw):
         return self.client.delete(url, json=json, headers=self._headers(lang) | kw.pop("headers", {}), **kw)
 

@@ -2,6 +2,9 @@
 expiry, not revoked) and turn into a Principal limited by the token's scope and its client's school."""
 from __future__ import annotations
 
+import base64
+import json
+
 import sqlalchemy as sa
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -19,7 +22,10 @@ def verify_access_token(token: str) -> OAuthToken | None:
     """The token's row if the JWT is ours, unexpired and not revoked; else None. Only RS256 with a key
     from our own JWKS is accepted: ``alg: none``, HMAC tricks and keys embedded in the header fail."""
     try:
-        decoded = jwt.decode(token, keys.verification_keys(), algorithms=["RS256"])
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==="))
+        kid = header.get("kid") if isinstance(header, dict) else None
+        decoded = jwt.decode(token, keys.verification_keys(kid if isinstance(kid, str) else None),
+                             algorithms=["RS256"])
         if decoded.header.get("typ") != "at+jwt":
             return None
         JWTClaimsRegistry(
@@ -27,7 +33,7 @@ def verify_access_token(token: str) -> OAuthToken | None:
         ).validate(decoded.claims)
         if issuer() + "/api/v1" not in (decoded.claims.get("aud") or []):
             return None
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, IndexError):
         return None
     row = db.session().scalar(sa.select(OAuthToken).where(OAuthToken.jti == decoded.claims["jti"]),
                               execution_options=SYSTEM)

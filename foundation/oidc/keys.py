@@ -38,12 +38,22 @@ def _system_rows(stmt):
     return db.session().scalars(stmt, execution_options={"jizuo_all_schools": True}).all()
 
 
+# Parsed private keys by kid. A kid is the key's RFC 7638 thumbprint, so one kid is always one key;
+# parsing is slow (OpenSSL checks the whole RSA key: ~35 ms), so it happens once per process.
+_PARSED: dict[str, RSAKey] = {}
+
+
 def active_key() -> tuple[str, RSAKey]:
     """The signing key (created on first use)."""
-    rows = _system_rows(sa.select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc()))
-    row = rows[0] if rows else create_key()
-    pem = _cipher().decrypt(row.private_pem_enc)
-    return row.kid, RSAKey.import_key(pem, {"kid": row.kid, "use": "sig", "alg": "RS256"})
+    kid = db.session().scalar(sa.select(SigningKey.kid).where(SigningKey.retired_at.is_(None))
+                              .order_by(SigningKey.id.desc()).limit(1), execution_options={"jizuo_all_schools": True})
+    if kid is None:
+        kid = create_key().kid
+    if kid not in _PARSED:
+        row = _system_rows(sa.select(SigningKey).where(SigningKey.kid == kid))[0]
+        pem = _cipher().decrypt(row.private_pem_enc)
+        _PARSED[kid] = RSAKey.import_key(pem, {"kid": kid, "use": "sig", "alg": "RS256"})
+    return kid, _PARSED[kid]
 
 
 def public_jwks() -> dict:
@@ -56,8 +66,20 @@ def public_jwks() -> dict:
     return {"keys": [r.public_jwk for r in rows]}
 
 
-def verification_keys() -> KeySet:
-    return KeySet.import_key_set(public_jwks())
+_VERIFY: dict[str, tuple[float, KeySet, frozenset[str]]] = {}
+
+
+def verification_keys(kid: str | None = None) -> KeySet:
+    """Our public keys, cached per process for a minute and reloaded at once for an unknown ``kid``."""
+    import time
+
+    url = str(db.engine().url)
+    cached = _VERIFY.get(url)
+    if cached is None or cached[0] < time.time() or (kid is not None and kid not in cached[2]):
+        jwks = public_jwks()
+        cached = (time.time() + 60, KeySet.import_key_set(jwks), frozenset(k["kid"] for k in jwks["keys"]))
+        _VERIFY[url] = cached
+    return cached[1]
 
 
 def rotate() -> str:

@@ -328,15 +328,19 @@ class AccessTokens(JWTBearerTokenGenerator):
         super().__init__(issuer="", alg="RS256", refresh_token_generator=lambda **kw: secrets.token_urlsafe(48),
                          expires_generator=lambda client, grant_type: ACCESS_TTL)
 
+    @property
+    def issuer(self) -> str:  # per request, never shared between threads
+        return issuer()
+
+    @issuer.setter
+    def issuer(self, _value: str) -> None:  # the base class assigns it once; the request decides
+        pass
+
     def get_jwks(self):
         from joserfc.jwk import KeySet
 
         kid, key = keys.active_key()
         return KeySet([key])
-
-    def access_token_generator(self, client, grant_type, user, scope):
-        self.issuer = issuer()
-        return super().access_token_generator(client, grant_type, user, scope)
 
     def get_audiences(self, client, user, scope) -> list[str]:
         return [issuer() + "/api/v1", client.get_client_id()]

@@ -1,0 +1,111 @@
+"""Phase 1, teaching structure: academic sessions (checked only), courses and classes."""
+from __future__ import annotations
+
+from foundation.oneroster.context import Context
+from foundation.oneroster.csvio import Table
+from foundation.oneroster.plan import ClassP, CourseP, Plan, check_row, school_key
+from foundation.oneroster.spec import CLASS_TYPES, SESSION_TYPES
+from foundation.oneroster.values import grade_of, parse_date, split_list
+
+
+def plan_sessions(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
+    """Academic sessions are checked (types, dates, parents) but not stored: Jizuo has no term table."""
+    seen: dict[str, int] = {}
+    rows = []
+    for row in table.rows:
+        deleted = check_row(ctx, table, row, mode, seen)
+        if deleted is None or deleted:
+            ctx.report.count("academicSession", "skipped")
+            continue
+        ok = True
+        kind = row.get("type")
+        if kind not in SESSION_TYPES:
+            ctx.report.error(table.name, row.line, table.col("type"), f"unknown session type {kind!r}")
+            ok = False
+        start, end = parse_date(row.get("startDate")), parse_date(row.get("endDate"))
+        for col, val in (("startDate", start), ("endDate", end)):
+            if val is None:
+                ctx.report.error(table.name, row.line, table.col(col), f"not an ISO 8601 date: {row.get(col)!r}")
+                ok = False
+        if start and end and start > end:
+            ctx.report.error(table.name, row.line, table.col("endDate"), "ends before it starts")
+            ok = False
+        year = row.get("schoolYear")
+        if year and not (year.isdigit() and len(year) == 4):
+            ctx.report.warn(table.name, row.line, table.col("schoolYear"), f"not a four-digit year: {year!r}")
+        if ok:
+            plan.sessions.add(row.get("sourcedId"))
+            rows.append(row)
+            ctx.report.count("academicSession", "unchanged")  # read and valid; nothing to store
+        else:
+            ctx.report.count("academicSession", "skipped")
+    for row in rows:
+        parent = row.get("parentSourcedId")
+        if parent and parent not in plan.sessions:
+            ctx.report.warn(table.name, row.line, table.col("parentSourcedId"), f"parent session {parent!r} is not in the bundle")
+
+
+def plan_courses(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        deleted = check_row(ctx, table, row, mode, seen)
+        if deleted is None:
+            ctx.report.count("course", "skipped")
+            continue
+        org = row.get("orgSourcedId")
+        key = school_key(ctx, plan, org)
+        if key is None:
+            if org not in plan.skipped_orgs:
+                ctx.report.error(table.name, row.line, table.col("orgSourcedId"), f"unknown school {org!r}")
+            ctx.report.count("course", "skipped")
+            continue
+        grade, why = grade_of(row.get("grades"))
+        if why:
+            ctx.report.warn(table.name, row.line, table.col("grades"), why)
+        plan.courses[row.get("sourcedId")] = CourseP(row.get("sourcedId"), row.line, key, grade, deleted)
+
+
+def plan_classes(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        deleted = check_row(ctx, table, row, mode, seen)
+        if deleted is None:
+            ctx.report.count("class", "skipped")
+            continue
+        sid, org = row.get("sourcedId"), row.get("schoolSourcedId")
+        key = school_key(ctx, plan, org)
+        if deleted:
+            plan.deleted_classes.add(sid)
+        if key is None:
+            if org not in plan.skipped_orgs and not deleted:  # a tobedeleted class there is nothing to do
+                ctx.report.error(table.name, row.line, table.col("schoolSourcedId"), f"unknown school {org!r}")
+            ctx.report.count("class", "skipped")
+            continue
+        if deleted:
+            plan.classes[sid] = ClassP(sid, row.line, row.get("title"), "", False, key, None, "", True)
+            continue
+        if org in plan.departments:
+            ctx.report.warn(table.name, row.line, table.col("schoolSourcedId"),
+                            f"{org!r} is a department; the class is placed in its school")
+        ctype = row.get("classType")
+        if ctype and ctype not in CLASS_TYPES:
+            ctx.report.warn(table.name, row.line, table.col("classType"),
+                            f"classType {ctype!r} is not one of {', '.join(CLASS_TYPES)}"
+                            + ("; read case-insensitively" if ctype.lower() in CLASS_TYPES else ""))
+        course = row.get("courseSourcedId")
+        if "courses.csv" in plan.tables and course and course not in plan.courses and not ctx.known("course", course):
+            ctx.report.warn(table.name, row.line, table.col("courseSourcedId"), f"course {course!r} is not in the bundle")
+        if "academicSessions.csv" in plan.tables:
+            for term in split_list(row.get("termSourcedIds")):
+                if term not in plan.sessions:
+                    ctx.report.warn(table.name, row.line, table.col("termSourcedIds"), f"term {term!r} is not in the bundle")
+        grade, why = grade_of(row.get("grades"))
+        if why:
+            ctx.report.warn(table.name, row.line, table.col("grades"), why)
+        if grade is None and course in plan.courses:
+            grade = plan.courses[course].grade
+        if grade is None and not ctx.known("class", sid) and not ctx.known("course", course):
+            ctx.report.warn(table.name, row.line, table.col("grades"),
+                            "no grade (class or course); placed in the ungraded group")
+        plan.classes[sid] = ClassP(sid, row.line, row.get("title"), row.get("classCode"),
+                                   ctype.lower() == "homeroom", key, grade, course, deleted)
