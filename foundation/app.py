@@ -29,6 +29,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from foundation import federation, oidc
     from foundation.api import init_app as init_api
+    from foundation.oidc.scopes import declare_library_scopes
+    from foundation.standards import catalog
+
+    standard = catalog()  # loaded and validated at start: a broken standard stops the app, loudly
+    if standard.problems:
+        raise RuntimeError("the data standard has problems (jizuo standards check):\n" +
+                           "\n".join(f"{p.file}: {p.path}: {p.message}" for p in standard.problems[:20]))
+    declare_library_scopes(standard.libraries)
 
     oidc.init_app(app)
     federation.init_app(app)

@@ -124,8 +124,11 @@ def list_conflicts():
 
 
 def _conflict_view(c: Conflict) -> dict:
+    proposed = c.proposed_value
+    if isinstance(proposed, dict) and "enc" in proposed:
+        proposed = proposed.get("masked")  # an ID number: never shown in clear, not even here
     return {"id": c.id, "library": c.library, "entity": c.entity, "entity_id": c.entity_id, "element": c.element,
-            "current": c.current_value, "proposed": c.proposed_value, "source": c.source, "status": c.status,
+            "current": c.current_value, "proposed": proposed, "source": c.source, "status": c.status,
             "school_id": c.school_id, "created_at": c.created_at.isoformat() + "Z", "reason": c.reason}
 
 
@@ -160,9 +163,22 @@ def _apply(c: Conflict) -> None:
         row.updated_at = db.utcnow()
     elif c.entity == "student":
         row = sess.scalar(sa.select(Student).where(Student.id == c.entity_id))
-        if row is None or not hasattr(row, c.element):
+        if row is None or not (hasattr(row, c.element) or c.element == "id_number"):
             raise NotFound("student")
-        setattr(row, c.element, c.proposed_value)
+        if c.element == "id_number":
+            from flask import current_app
+
+            from foundation.security.fields import cipher_for
+
+            cipher = cipher_for(current_app.config["SECRET_KEY"])
+            clear = cipher.decrypt(c.proposed_value["enc"])
+            row.id_number_enc, row.id_number_hash = cipher.encrypt(clear), cipher.blind_index(clear)
+        elif c.element == "birth_date":
+            from datetime import date
+
+            row.birth_date = date.fromisoformat(c.proposed_value) if c.proposed_value else None
+        else:
+            setattr(row, c.element, c.proposed_value)
     else:
         raise ValidationFailed({"entity": ["conflict.entity_unsupported"]})
     sess.add(Change(library=c.library, entity_id=c.entity_id, op="update", school_id=c.school_id))

@@ -19,6 +19,7 @@ from foundation.services.authority import authorities, split_update
 
 SYSTEM = {"jizuo_all_schools": True}
 ENVELOPE = ("source_id", "school", "student", "staff", "class", "occurred_at")
+BASE_INGESTIBLE = {"student"}  # base libraries a source system may push (学籍系统 → students)
 
 
 @dataclass
@@ -49,7 +50,7 @@ def compiled(library_id: str) -> Compiled:
 
     cat = catalog()
     lib = cat.libraries.get(library_id)
-    if lib is None or lib.get("kind") != "business":
+    if lib is None or (lib.get("kind") != "business" and library_id not in BASE_INGESTIBLE):
         raise UnknownLibrary(library_id)
     return Compiled(lib, cat.dictionaries)
 
@@ -134,6 +135,8 @@ def _prepare(lib: Compiled, index: int, raw: Any, ctx: Context, codes: dict[str,
         if key not in lib.names and key not in ENVELOPE:
             errors[key] = "ingest.unknown_element"
     source_id = raw.get("source_id")
+    if lib.library["kind"] == "base" and source_id is None:
+        source_id = data.get("student_no")
     if not isinstance(source_id, str | int) or isinstance(source_id, bool) or not str(source_id).strip() \
             or len(str(source_id)) > 128:
         errors["source_id"] = "ingest.required"
@@ -143,6 +146,8 @@ def _prepare(lib: Compiled, index: int, raw: Any, ctx: Context, codes: dict[str,
         errors["school"] = "ingest.school_unknown"  # the same for another district's school and a typo
     subject_kind = lib.library.get("subject")
     subject_key = None
+    if lib.library["kind"] == "base":
+        subject_kind = None  # the record is the subject itself, keyed by its own number
     if subject_kind in ("student", "staff", "class"):
         value = raw.get(subject_kind)
         if value in (None, ""):
@@ -200,6 +205,11 @@ def _check_batch(sess, lib: Compiled, batch, ctx, codes, report: Report) -> list
 
 def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, authority, report: Report) -> None:
     if not good:
+        return
+    if lib.id == "student":
+        from foundation.ingest.base import store_students
+
+        store_students(sess, lib, good, source, authority, report)
         return
     by_sid = {p["source_id"]: p for p in good}  # a repeated source_id in one batch: the last one wins
     existing = {sid: (rid, data, school) for rid, sid, data, school in sess.execute(

@@ -17,7 +17,22 @@ SCOPES: dict[str, ScopeDef] = {}
 
 
 def declare_scope(name: str, zh: str, en: str, capabilities: set[str] | frozenset[str] = frozenset()) -> None:
-    SCOPES[name] = ScopeDef(name, zh, en, frozenset(capabilities))
+    """Add a scope, or widen an existing one with more capabilities (its labels stay)."""
+    old = SCOPES.get(name)
+    if old is not None:
+        SCOPES[name] = ScopeDef(name, old.zh, old.en, old.capabilities | frozenset(capabilities))
+    else:
+        SCOPES[name] = ScopeDef(name, zh, en, frozenset(capabilities))
+
+
+def declare_library_scopes(libraries: dict[str, dict]) -> None:
+    """``<scope>.read`` / ``<scope>.write`` for each library of the standard (e.g. ``cards.write``)."""
+    for lib in libraries.values():
+        scope, title = lib.get("scope"), lib["title"]
+        if not scope:
+            continue
+        declare_scope(f"{scope}.read", f"读取{title['zh']}", f"Read {title['en']}", {f"records.{lib['id']}.read"})
+        declare_scope(f"{scope}.write", f"写入{title['zh']}", f"Write {title['en']}", {f"records.{lib['id']}.write"})
 
 
 for _s in [

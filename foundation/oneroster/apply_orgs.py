@@ -42,8 +42,9 @@ def apply_schools(ctx: Context, plan: Plan) -> None:
         if isinstance(key, int):
             unit = ctx.unit(key)
             matched = ctx.known("school", sid) is not None or org.identifier == unit.code
-            proposed = {"active": False} if org.deleted else ({"name": truncate(org.name, 120), "active": True}
-                                                              if matched else {})
+            # a bundle school only mapped onto the --school-code school (not the same school) changes nothing
+            proposed = {} if not matched else {"active": False} if org.deleted else {
+                "name": truncate(org.name, 120), "active": True}
             result = ctx.update(unit, proposed, library=LIB, entity="org_unit", school_id=unit.id, count_as="school")
             ctx.report.count("school", "updated" if result == "updated" else "unchanged")
             if ctx.link("school", sid, unit.id, unit.id):

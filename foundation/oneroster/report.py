@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 COUNT_KEYS = ("created", "updated", "unchanged", "skipped")
+# the order counts are shown in; other keys per entity: linked (an existing row newly mapped to its
+# sourcedId), conflicts (elements held back by the authority rules), deactivated, teacher (enrollments)
+ENTITIES = ("district", "school", "department", "grade", "course", "class", "academicSession", "user", "role",
+            "student", "staff", "guardian", "guardian_link", "enrollment")
 
 
 class Issue(NamedTuple):
@@ -49,14 +53,19 @@ class ImportReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "version": self.version, "applied": self.applied, "encodings": dict(self.encodings),
-            "modes": dict(self.modes), "counts": {k: dict(v) for k, v in self.counts.items()},
+            "modes": dict(self.modes), "counts": {k: dict(self.counts[k]) for k in self._order()},
             "errors": [i._asdict() for i in self.errors], "warnings": [i._asdict() for i in self.warnings],
             "ignored_files": list(self.ignored_files),
         }
 
+    def _order(self) -> list[str]:
+        rank = {e: i for i, e in enumerate(ENTITIES)}
+        return sorted(self.counts, key=lambda e: rank.get(e, len(rank)))
+
     def summary(self) -> str:
         lines = [f"OneRoster {self.version or '?'}" + ("" if self.applied else "  (nothing written: --atomic)")]
-        for entity, c in self.counts.items():
+        for entity in self._order():
+            c = self.counts[entity]
             lines.append(f"  {entity:<16} " + "  ".join(f"{k} {v}" for k, v in c.items()))
         lines.append(f"  errors {len(self.errors)}, warnings {len(self.warnings)}")
         return "\n".join(lines)
