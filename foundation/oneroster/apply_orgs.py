@@ -67,6 +67,7 @@ def apply_schools(ctx: Context, plan: Plan) -> None:
         ctx.sess.flush()
         unit.school_id = unit.id
         ctx.units[unit.id] = unit
+        ctx.schools[unit.id] = code
         ctx.school_ids[sid] = unit.id
         ctx.link("school", sid, unit.id, unit.id)
         ctx.report.count("school", "created")

@@ -80,7 +80,7 @@ def _class_of(ctx: Context, plan: Plan, p: PersonP, school: int | None) -> tuple
     options: list[tuple[bool, int, int]] = []  # (not homeroom, class id, line)
     for cls_sid, line in p.classes:
         known = ctx.known("class", cls_sid)
-        if known is None:
+        if known is None or ctx.unit(known.local_id) is None:
             continue
         if known.school_id != school:
             ctx.report.warn("enrollments.csv", line, "classSourcedId", f"class {cls_sid!r} is in another school; ignored")

@@ -35,16 +35,19 @@ class Context:
         if school_code:
             self.target = sess.scalar(sa.select(OrgUnit).where(OrgUnit.kind == "school",
                                                                OrgUnit.code == school_code))
-        self.school_codes: dict[str, int] = {
-            code: sid for code, sid in sess.execute(sa.select(OrgUnit.code, OrgUnit.id).where(
-                OrgUnit.kind == "school", OrgUnit.code.is_not(None)))}
+        self.schools: dict[int, str | None] = {
+            sid: code for sid, code in sess.execute(sa.select(OrgUnit.id, OrgUnit.code).where(OrgUnit.kind == "school"))}
+        self.school_codes: dict[str, int] = {code: sid for sid, code in self.schools.items() if code}
         self.authority = authorities(sess)
         self.cipher: FieldCipher | None = cipher_for(secret_key) if secret_key else None
         self.school_ids: dict[SchoolKey, int] = {}  # filled as schools are matched or created
 
     # -- OneRoster ids ---------------------------------------------------------------------------
     def known(self, entity: str, sid: str) -> Known | None:
-        return self.ext.get((entity, sid))
+        known = self.ext.get((entity, sid))
+        if entity == "school" and known is not None and known.local_id not in self.schools:
+            return None  # the school it named is gone
+        return known
 
     def link(self, entity: str, sid: str, local_id: int, school_id: int | None) -> bool:
         """Record sourcedId → local row; True when the mapping is new or moved."""

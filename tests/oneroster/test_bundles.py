@@ -167,3 +167,28 @@ def test_authoritative_source_wins_and_the_rest_applies(db_session):
     db_session.commit()
     assert count(db_session, Conflict, Conflict.entity_id == student.id) == 1
     assert count(db_session, ExternalId, ExternalId.external_id == "stu") == 1
+
+
+def test_sources_folder_file_object_and_not_a_zip(fresh, tmp_path):
+    import io
+    import zipfile
+
+    data = chinese_bundle("utf-8")
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path / "folder")
+    assert import_bundle(fresh, tmp_path / "folder", secret_key=SECRET).counts["student"]["created"] == 1
+    again = import_bundle(fresh, io.BytesIO(data), secret_key=SECRET)
+    assert again.counts["student"]["unchanged"] == 1 and again.errors == []
+    bad = import_bundle(fresh, b"not a zip", secret_key=SECRET)
+    assert not bad.applied and bad.errors[0].file == "(bundle)" and "not a zip" in bad.errors[0].message
+
+
+def test_school_code_picks_one_school_of_a_district_bundle(fresh):
+    orgs = ORGS + [["s2", "active", "", "华山路小学", "school", "3101059002", "d1"]]
+    users = [list(HEADERS_12["users.csv"]), _user12("u1", "一", "王", "A1"), _user12("u2", "二", "王", "A2")]
+    roles = [list(HEADERS_12["roles.csv"]), _role("r1", "u1", "student", "s1"), _role("r2", "u2", "student", "s2")]
+    data = make_zip({"orgs.csv": orgs, "users.csv": users, "roles.csv": roles})
+    report = import_bundle(fresh, data, school_code="3101059002", secret_key=SECRET)
+    assert report.errors == []
+    assert fresh.scalars(sa.select(OrgUnit.code).where(OrgUnit.kind == "school")).all() == ["3101059002"]
+    assert fresh.scalars(sa.select(Student.name)).all() == ["王二"]
+    assert report.counts["school"]["skipped"] == 1 and report.counts["user"]["skipped"] == 1
