@@ -10,8 +10,9 @@ from foundation.api import bp, doc
 from foundation.api.common import principal
 from foundation.audit import record as audit
 from foundation.errors import NotFound, ValidationFailed
-from foundation.models import Authority, Change, Conflict, DataSource, Record, Student
+from foundation.models import Authority, Conflict, DataSource
 from foundation.permissions import require
+from foundation.services.authority import apply_conflict
 from foundation.tenancy import ALL_SCHOOLS
 
 
@@ -145,40 +146,12 @@ def decide_conflict(conflict_id: int, decision: str):
     body = request.get_json(silent=True)
     reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
     if decision == "accept":
-        _apply(c)
+        try:
+            apply_conflict(db.session(), c)
+        except LookupError:
+            raise NotFound("record") from None
     c.status = "accepted" if decision == "accept" else "rejected"
     c.decided_by, c.decided_at, c.reason = p.account_id, db.utcnow(), (reason or "")[:200] or None
     audit(f"standards.conflict.{decision}", "conflict", c.id, school_id=c.school_id,
           detail={"library": c.library, "element": c.element})
     return jsonify(_conflict_view(c))
-
-
-def _apply(c: Conflict) -> None:
-    sess = db.session()
-    if c.entity == "record":
-        row = sess.scalar(sa.select(Record).where(Record.id == c.entity_id))
-        if row is None:
-            raise NotFound("record")
-        row.data = {**row.data, c.element: c.proposed_value}
-        row.updated_at = db.utcnow()
-    elif c.entity == "student":
-        row = sess.scalar(sa.select(Student).where(Student.id == c.entity_id))
-        if row is None or not (hasattr(row, c.element) or c.element == "id_number"):
-            raise NotFound("student")
-        if c.element == "id_number":
-            from flask import current_app
-
-            from foundation.security.fields import cipher_for
-
-            cipher = cipher_for(current_app.config["SECRET_KEY"])
-            clear = cipher.decrypt(c.proposed_value["enc"])
-            row.id_number_enc, row.id_number_hash = cipher.encrypt(clear), cipher.blind_index(clear)
-        elif c.element == "birth_date":
-            from datetime import date
-
-            row.birth_date = date.fromisoformat(c.proposed_value) if c.proposed_value else None
-        else:
-            setattr(row, c.element, c.proposed_value)
-    else:
-        raise ValidationFailed({"entity": ["conflict.entity_unsupported"]})
-    sess.add(Change(library=c.library, entity_id=c.entity_id, op="update", school_id=c.school_id))

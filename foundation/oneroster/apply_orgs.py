@@ -41,9 +41,8 @@ def apply_schools(ctx: Context, plan: Plan) -> None:
         key = plan.alias[sid]
         if isinstance(key, int):
             unit = ctx.unit(key)
-            matched = ctx.known("school", sid) is not None or org.identifier == unit.code
-            # a bundle school only mapped onto the --school-code school (not the same school) changes nothing
-            proposed = {} if not matched else {"active": False} if org.deleted else {
+            # a bundle school only put into the --school-code school (not the same school) changes nothing
+            proposed = {} if sid in plan.onto_target else {"active": False} if org.deleted else {
                 "name": truncate(org.name, 120), "active": True}
             result = ctx.update(unit, proposed, library=LIB, entity="org_unit", school_id=unit.id, count_as="school")
             ctx.report.count("school", "updated" if result == "updated" else "unchanged")

@@ -76,6 +76,7 @@ class Plan:
     departments: dict[str, OrgP] = field(default_factory=dict)
     alias: dict[str, SchoolKey] = field(default_factory=dict)  # bundle school sid → the school it lands in
     skipped_orgs: set[str] = field(default_factory=set)  # other schools when importing into one
+    onto_target: set[str] = field(default_factory=set)  # bundle schools put into --school-code's school
     sessions: set[str] = field(default_factory=set)
     courses: dict[str, CourseP] = field(default_factory=dict)
     classes: dict[str, ClassP] = field(default_factory=dict)
@@ -218,7 +219,8 @@ def _choose_target(ctx: Context, plan: Plan, table: Table) -> bool:
             ctx.report.count("school", "skipped")
         else:
             plan.alias[sid] = target
-            if not matching:
+            if not matching and _existing_school(ctx, org) != target:
+                plan.onto_target.add(sid)
                 ctx.report.warn(table.name, org.line, table.col("identifier"),
                                 f"school {org.name!r} imported as school {ctx.school_code}")
     for sid in plan.skipped_orgs:

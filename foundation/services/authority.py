@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
-from foundation.models import Authority, Conflict
+from foundation.models import Authority, Change, Conflict, Record, Student
 
 SYSTEM = {"jizuo_all_schools": True}
 
@@ -50,3 +50,34 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
     return str(value)
+
+
+def apply_conflict(sess: so.Session, c: Conflict) -> None:
+    """Apply an accepted conflict's proposed value to its record or student, with a change-feed row."""
+    if c.entity == "record":
+        row = sess.scalar(sa.select(Record).where(Record.id == c.entity_id))
+        if row is None:
+            raise LookupError("record")
+        row.data = {**row.data, c.element: c.proposed_value}
+        row.updated_at = utcnow()
+    elif c.entity == "student":
+        row = sess.scalar(sa.select(Student).where(Student.id == c.entity_id))
+        if row is None or not (hasattr(row, c.element) or c.element == "id_number"):
+            raise LookupError("student")
+        if c.element == "id_number":
+            from flask import current_app
+
+            from foundation.security.fields import cipher_for
+
+            cipher = cipher_for(current_app.config["SECRET_KEY"])
+            clear = cipher.decrypt(c.proposed_value["enc"])
+            row.id_number_enc, row.id_number_hash = cipher.encrypt(clear), cipher.blind_index(clear)
+        elif c.element == "birth_date":
+            from datetime import date
+
+            row.birth_date = date.fromisoformat(c.proposed_value) if c.proposed_value else None
+        else:
+            setattr(row, c.element, c.proposed_value)
+    else:
+        raise LookupError(c.entity)
+    sess.add(Change(library=c.library, entity_id=c.entity_id, op="update", school_id=c.school_id))

@@ -135,3 +135,31 @@ def test_the_ingest_command(runner, tmp_path, school_ids, students_of, db_sessio
                             "--atomic"])
     assert atomic.exit_code == 1
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Conflict)) == 0
+
+
+def test_catalogue_and_conflict_pages(login, system_client, school_ids, students_of, db_session):
+    teacher = login("homeroom_teacher", 0)
+    page = teacher.get("/standards").get_data(as_text=True)
+    assert "校园卡消费" in page and "高度敏感" in page
+    lib = teacher.get("/standards/card_transaction").get_data(as_text=True)
+    assert "card_system" in lib and "card.transaction" in lib
+    assert teacher.get("/standards/nope").status_code == 404
+    assert teacher.get("/conflicts").status_code == 403
+    a, _ = school_ids
+    kid = students_of(a, 1)[0]
+    klass = db_session.scalar(sa.text("SELECT code FROM org_units WHERE id = :c"), {"c": kid.class_id})
+    db_session.add(Authority(library="student", element="name", source="student_registry"))
+    db_session.commit()
+    vendor = system_client(a, source="vendor_app", scopes=("students.write",))
+    vendor.post("/api/v1/ingest/student", json=[_student_row(kid, klass, name="赵改名")])
+    admin = login("school_admin", 0)
+    html = admin.get("/conflicts").get_data(as_text=True)
+    assert "赵改名" in html and "vendor_app" in html
+    import re
+
+    cid = re.search(r'name="id" value="(\d+)"', html).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    admin.client.post("/conflicts", data={"id": cid, "decision": "reject", "csrf_token": token})
+    assert db_session.scalar(sa.select(Conflict.status)) == "rejected"
+    db_session.expire_all()
+    assert db_session.get(Student, kid.id).name == kid.name

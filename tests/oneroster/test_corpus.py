@@ -168,3 +168,16 @@ def test_messy_bundle_atomic_writes_nothing(db_session, messy_zip, school):
     db_session.commit()
     assert report.errors and not report.applied
     assert {m.__name__: count(db_session, m) for m in (OrgUnit, Student, Staff, Guardian, ExternalId)} == before
+
+
+def test_clean_bundle_into_one_school_keeps_that_school(db_session, clean_zip, school):
+    name, code = school.name, school.code
+    for _ in range(2):
+        report = import_bundle(db_session, clean_zip, school_code=code, secret_key=SECRET)
+        db_session.commit()
+        assert report.errors == []
+    db_session.refresh(school)
+    assert (school.name, school.code) == (name, code)  # "Gotham High School" was put into it, not onto it
+    bruce = db_session.get(Student, ext(db_session, "student", "USER_0"))
+    assert bruce.school_id == school.id and ext(db_session, "school", "ORG_1") == school.id
+    assert report.counts["student"]["unchanged"] == 1
