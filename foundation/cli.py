@@ -145,3 +145,6 @@ main.add_command(sources_cmd)
 from foundation.cli_standards import standards_cmd  # noqa: E402
 
 main.add_command(standards_cmd)
+from foundation.cli_oneroster import oneroster_cmd  # noqa: E402
+
+main.add_command(oneroster_cmd)

@@ -72,6 +72,7 @@ class PersonP:
 class Plan:
     tables: dict[str, Table]
     district: OrgP | None = None
+    district_sids: set[str] = field(default_factory=set)
     schools: dict[str, OrgP] = field(default_factory=dict)
     departments: dict[str, OrgP] = field(default_factory=dict)
     alias: dict[str, SchoolKey] = field(default_factory=dict)  # bundle school sid → the school it lands in
@@ -126,6 +127,8 @@ def school_key(ctx: Context, plan: Plan, sid: str, depth: int = 0) -> SchoolKey 
         return plan.alias[sid]
     if sid in plan.departments and depth < 8:
         dept = plan.departments[sid]
+        if dept.parent in plan.skipped_orgs:
+            return None
         key = school_key(ctx, plan, dept.parent, depth + 1) if dept.parent else None
         return key if key is not None else _target_key(ctx, plan)
     for entity in ("school", "department"):
@@ -158,11 +161,11 @@ def plan_orgs(ctx: Context, plan: Plan, table: Table, mode: str) -> bool:
         org = OrgP(row.get("sourcedId"), row.line, kind, row.get("name"), row.get("identifier"),
                    row.get("parentSourcedId"), deleted)
         if kind == "district":
+            plan.district_sids.add(org.sid)
             if plan.district is None:
                 plan.district = org
             else:
-                ctx.report.warn(table.name, row.line, None, "a second district org; mapped to the same district")
-                plan.alias[org.sid] = plan.district.sid
+                ctx.report.warn(table.name, row.line, None, "a second district org; read as the same district")
         elif kind == "school":
             plan.schools[org.sid] = org
         elif kind == "department":
@@ -172,6 +175,10 @@ def plan_orgs(ctx: Context, plan: Plan, table: Table, mode: str) -> bool:
     if not _choose_target(ctx, plan, table):
         return False
     for sid, dept in list(plan.departments.items()):
+        if dept.parent in plan.skipped_orgs:  # a department of a school not being imported
+            plan.skipped_orgs.add(sid)
+            del plan.departments[sid]
+            continue
         if (school_key(ctx, plan, dept.parent) if dept.parent else None) is not None:
             continue
         if _target_key(ctx, plan) is None:
@@ -219,7 +226,7 @@ def _choose_target(ctx: Context, plan: Plan, table: Table) -> bool:
             ctx.report.count("school", "skipped")
         else:
             plan.alias[sid] = target
-            if not matching and _existing_school(ctx, org) != target:
+            if not matching:  # not this school by its code: its name etc. are not this school's
                 plan.onto_target.add(sid)
                 ctx.report.warn(table.name, org.line, table.col("identifier"),
                                 f"school {org.name!r} imported as school {ctx.school_code}")

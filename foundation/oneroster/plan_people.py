@@ -98,7 +98,7 @@ def _assign(ctx: Context, plan: Plan, ref: RoleRef) -> None:
     if ref.org in plan.skipped_orgs:
         return
     key = school_key(ctx, plan, ref.org)
-    district = (plan.district is not None and ref.org == plan.district.sid) or ctx.known("district", ref.org)
+    district = ref.org in plan.district_sids or ctx.known("district", ref.org)
     if key is None and district and role in STAFF_ROLES:
         ctx.report.warn(ref.table.name, ref.line, org_col, "a district-level role; Jizuo keeps staff per school: not imported")
         return

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from foundation.models import Authority, Conflict, ExternalId, Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.oneroster import import_bundle
 from foundation.oneroster.spec import HEADERS_12
-from tests.oneroster.conftest import SECRET, count, make_zip, manifest
+from tests.oneroster.support import SECRET, count, make_zip, manifest
 
 ORGS = [list(HEADERS_12["orgs.csv"]),
         ["d1", "active", "", "示范区教育局", "district", "", ""],

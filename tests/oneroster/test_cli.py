@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from foundation.cli_oneroster import oneroster_cmd
 from foundation.models import OrgUnit, Student
-from tests.oneroster.conftest import count
+from tests.oneroster.support import count
 
 
 def invoke(app, args: list[str]):

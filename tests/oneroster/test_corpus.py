@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from foundation.models import Conflict, ExternalId, Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.oneroster import import_bundle
 from foundation.oneroster.spec import SYSTEM
-from tests.oneroster.conftest import SECRET, count
+from tests.oneroster.support import SECRET, count
 
 
 def ext(sess, entity: str, sid: str) -> int | None:

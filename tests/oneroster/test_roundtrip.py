@@ -16,7 +16,7 @@ from foundation.oneroster.exporter import school_year
 from foundation.oneroster.spec import ETHNICITY_COLUMN, HEADERS_12
 from foundation.security.fields import cipher_for
 from tests.conftest import SECRET as APP_SECRET
-from tests.oneroster.conftest import SECRET, count
+from tests.oneroster.support import SECRET, count
 
 MODELS = (Student, Staff, Guardian, GuardianLink)
 
