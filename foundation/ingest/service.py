@@ -4,7 +4,9 @@ domain events follow. One call handles a batch; ``atomic`` makes it all or nothi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -79,7 +81,18 @@ def _subjects(sess: so.Session, kind: str, keys: set[tuple[int, str]]) -> dict[t
         col, model = Staff.staff_no, Staff
     else:
         col, model = OrgUnit.code, OrgUnit
-    stmt = sa.select(model.school_id, col, model.id).where(model.school_id.in_(schools), col.in_({k for _, k in keys}))
+    if sess.get_bind().dialect.name == "postgresql":
+        # join on unnest(arrays): an index lookup per key, whatever the batch size
+        pairs = sorted(keys)
+        table, key_col = model.__table__.name, col.key
+        extra = " AND t.kind = 'class'" if model is OrgUnit else ""
+        rows = sess.execute(sa.text(
+            f"SELECT t.school_id, t.{key_col}, t.id FROM {table} t JOIN unnest(CAST(:sch AS int[]), "
+            f"CAST(:keys AS text[])) AS k(sch, key) ON t.school_id = k.sch AND t.{key_col} = k.key{extra}"),
+            {"sch": [p[0] for p in pairs], "keys": [p[1] for p in pairs]})
+        return {(s, k): i for s, k, i in rows}
+    stmt = sa.select(model.school_id, col, model.id).where(model.school_id.in_(schools),
+                                                          col.in_({k for _, k in keys}))
     if model is OrgUnit:
         stmt = stmt.where(OrgUnit.kind == "class")
     return {(s, k): i for s, k, i in sess.execute(stmt, execution_options=SYSTEM)}
@@ -101,29 +114,53 @@ def ingest(sess: so.Session, library_id: str, raw_records: Iterable[Any], *, sou
     codes = _school_codes(sess, ctx.school_ids)
     authority = authorities(sess)
     held: list[dict] = []  # atomic: everything is checked before anything is written
-    batch: list[tuple[int, Any]] = []
+    # On PostgreSQL, validating the next batch (Python) overlaps with storing this one (the server):
+    # the session is used only by the one worker thread, batches are stored in order.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ingest") if sess.get_bind().dialect.name == "postgresql" \
+        else None
+    pending = None
 
-    def flush_batch() -> None:
-        good = _check_batch(sess, lib, batch, ctx, codes, report)
+    lookups: dict[str, dict] = {}  # big loads: every subject of the writer's schools, read once
+
+    def store(prepared: list[dict], size: int) -> None:
+        good = _resolve(sess, lib, prepared, report, lookups, ctx.school_ids)
         if atomic:
             held.extend(good)
         else:
             _store(sess, lib, good, source, authority, report)
         if progress:
-            progress(len(batch))
+            progress(size)
 
-    for index, raw in enumerate(raw_records):
-        batch.append((index, raw))
-        if len(batch) >= chunk:
-            flush_batch()
-            batch = []
-    if batch:
-        flush_batch()
+    def flush_batch(batch: list[tuple[int, Any]]) -> None:
+        nonlocal pending
+        prepared = _prepare_batch(lib, batch, ctx, codes, report)
+        if pool is None:
+            store(prepared, len(batch))
+            return
+        if pending is not None:
+            pending.result()
+        pending = pool.submit(_with_app(store), prepared, len(batch))
+
+    try:
+        batch: list[tuple[int, Any]] = []
+        for index, raw in enumerate(raw_records):
+            batch.append((index, raw))
+            if len(batch) >= chunk:
+                flush_batch(batch)
+                batch = []
+        if batch:
+            flush_batch(batch)
+        if pending is not None:
+            pending.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     if atomic:
         if report.rejected:
             report.atomic_failed = True
         else:
             _store(sess, lib, held, source, authority, report)
+    report.rejected.sort(key=lambda r: r["index"])
     return report
 
 
@@ -161,14 +198,30 @@ def _prepare(lib: Compiled, index: int, raw: Any, ctx: Context, codes: dict[str,
             occurred_at = parse_datetime(occurred) if occurred not in (None, "") else None
         except Invalid as err:
             errors["occurred_at"] = err.key
-    elif occurred:
-        occurred_at = parse_datetime(occurred)
+    elif occurred:  # already validated and normalised to naive UTC "…Z" by the element's checker
+        occurred_at = datetime.fromisoformat(occurred[:-1])
     return {"index": index, "source_id": str(source_id).strip() if "source_id" not in errors else None,
             "school_id": school_id, "subject_kind": subject_kind, "subject_key": subject_key,
             "occurred_at": occurred_at, "data": data}, errors
 
 
-def _check_batch(sess, lib: Compiled, batch, ctx, codes, report: Report) -> list[dict]:
+def _with_app(fn):
+    """Run ``fn`` in the worker inside the caller's app context (subscribers may need the app)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return fn
+    app = current_app._get_current_object()
+
+    def run(*args):
+        with app.app_context():
+            return fn(*args)
+
+    return run
+
+
+def _prepare_batch(lib: Compiled, batch, ctx, codes, report: Report) -> list[dict]:
+    """Validation and envelope checks that need no database."""
     prepared = []
     for index, raw in batch:
         item, errors = _prepare(lib, index, raw, ctx, codes)
@@ -177,12 +230,33 @@ def _check_batch(sess, lib: Compiled, batch, ctx, codes, report: Report) -> list
                                     "fields": errors})
         else:
             prepared.append(item)
-    # resolve subjects and other references within each record's school, in one query per kind
+    return prepared
+
+
+PRELOAD_AT = 2000  # from this many references in one batch, reading the whole schools' lists is cheaper
+
+
+def _lookup(sess, kind: str, keys: set[tuple[int, str]], cache: dict, schools: set[int]) -> dict:
+    if len(keys) < PRELOAD_AT and kind not in cache:
+        return _subjects(sess, kind, keys)
+    if kind not in cache:
+        model, col = {"student": (Student, Student.student_no), "staff": (Staff, Staff.staff_no),
+                      "class": (OrgUnit, OrgUnit.code)}[kind]
+        stmt = sa.select(model.school_id, col, model.id).where(model.school_id.in_(schools))
+        if model is OrgUnit:
+            stmt = stmt.where(OrgUnit.kind == "class")
+        cache[kind] = {(s, k): i for s, k, i in sess.execute(stmt, execution_options=SYSTEM)}
+    return cache[kind]
+
+
+def _resolve(sess, lib: Compiled, prepared: list[dict], report: Report, cache: dict, schools: set[int]) -> list[dict]:
+    """Subjects and references, resolved within each record's school, one query per kind."""
     ref_kinds = {p["subject_kind"] for p in prepared if p["subject_key"]} | set(lib.refs.values())
-    resolved = {kind: _subjects(sess, kind, {(p["school_id"], p["subject_key"]) for p in prepared
-                                             if p["subject_kind"] == kind and p["subject_key"]}
-                                | {(p["school_id"], p["data"][name]) for p in prepared
-                                   for name, k in lib.refs.items() if k == kind and name in p["data"]})
+    resolved = {kind: _lookup(sess, kind, {(p["school_id"], p["subject_key"]) for p in prepared
+                                            if p["subject_kind"] == kind and p["subject_key"]}
+                              | {(p["school_id"], p["data"][name]) for p in prepared
+                                 for name, k in lib.refs.items() if k == kind and name in p["data"]},
+                              cache, schools)
                 for kind in ref_kinds}
     good = []
     for p in prepared:
@@ -212,10 +286,7 @@ def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, autho
         store_students(sess, lib, good, source, authority, report)
         return
     by_sid = {p["source_id"]: p for p in good}  # a repeated source_id in one batch: the last one wins
-    existing = {sid: (rid, data, school) for rid, sid, data, school in sess.execute(
-        sa.select(Record.id, Record.source_id, Record.data, Record.school_id).where(
-            Record.library == lib.id, Record.source == source, Record.source_id.in_(list(by_sid))),
-        execution_options=SYSTEM)}
+    existing = {sid: (rid, data, school) for rid, sid, data, school in _existing(sess, lib.id, source, list(by_sid))}
     now = utcnow()
     new_rows, changes, fired = [], [], {}
     for sid, p in by_sid.items():
@@ -240,15 +311,16 @@ def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, autho
                          "school_id": p["school_id"], "subject_kind": p["subject_kind"], "subject_id": p["subject_id"],
                          "occurred_at": p["occurred_at"], "data": p["data"], "created_at": now})
     if new_rows:
-        ids = _insert(sess, new_rows)
+        ids, fed = _insert(sess, lib.id, new_rows)
         report.created += len(ids)
         report.ids.extend(ids.values())
         for row in new_rows:
             rid = ids.get(row["source_id"])
             if rid is None:
                 continue  # inserted concurrently by another writer: theirs stands
-            changes.append({"library": lib.id, "entity_id": rid, "op": "create", "school_id": row["school_id"],
-                            "at": now})
+            if not fed:
+                changes.append({"library": lib.id, "entity_id": rid, "op": "create", "school_id": row["school_id"],
+                                "at": now})
             for name in _events_for(lib.library, row["data"]):
                 fired.setdefault(name, []).append({"id": rid, "library": lib.id, "school_id": row["school_id"],
                                                    "subject_id": row["subject_id"], "occurred_at": row["occurred_at"],
@@ -259,16 +331,62 @@ def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, autho
         events.publish(name, payloads)
 
 
-def _insert(sess: so.Session, rows: list[dict]) -> dict[str, int]:
-    """Insert, skipping rows another writer inserted meanwhile; returns source_id → new id."""
-    dialect = sess.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+def _existing(sess: so.Session, library: str, source: str, source_ids: list[str]):
+    """(id, source_id, data, school_id) of the records these source ids already have."""
+    if sess.get_bind().dialect.name == "postgresql":
+        return sess.execute(sa.text(
+            "SELECT r.id, r.source_id, r.data, r.school_id FROM records r JOIN unnest(CAST(:sids AS text[])) AS k(sid)"
+            " ON r.library = :lib AND r.source = :src AND r.source_id = k.sid"),
+            {"sids": source_ids, "lib": library, "src": source}).all()
+    return sess.execute(sa.select(Record.id, Record.source_id, Record.data, Record.school_id).where(
+        Record.library == library, Record.source == source, Record.source_id.in_(source_ids)),
+        execution_options=SYSTEM).all()
+
+
+def _insert(sess: so.Session, library: str, rows: list[dict]) -> tuple[dict[str, int], bool]:
+    """Insert, skipping rows another writer inserted meanwhile; returns (source_id → new id, whether the
+    change feed rows were written too)."""
+    if sess.get_bind().dialect.name == "postgresql":
+        return _insert_copy(sess, library, rows), True
+    from sqlalchemy.dialects.sqlite import insert
+
     stmt = insert(Record).on_conflict_do_nothing(index_elements=["library", "source", "source_id"]) \
         .returning(Record.source_id, Record.id)
     out: dict[str, int] = {}
     for start in range(0, len(rows), 2000):
         out.update({sid: rid for sid, rid in sess.execute(stmt, rows[start:start + 2000], execution_options=SYSTEM)})
-    return out
+    return out, False
+
+
+_STAGE = """CREATE TEMP TABLE IF NOT EXISTS ingest_stage (library text, library_version text, source text,
+    source_id text, school_id int, subject_kind text, subject_id int, occurred_at timestamp, data text,
+    created_at timestamp) ON COMMIT DELETE ROWS"""
+_MOVE = """WITH ins AS (
+    INSERT INTO records (library, library_version, source, source_id, school_id, subject_kind, subject_id,
+                         occurred_at, data, created_at)
+    SELECT library, library_version, source, source_id, school_id, subject_kind, subject_id, occurred_at,
+           data::json, created_at FROM ingest_stage
+    ON CONFLICT (library, source, source_id) DO NOTHING
+    RETURNING id, source_id, school_id, created_at),
+  fed AS (INSERT INTO changes (library, entity_id, op, school_id, at)
+          SELECT %s, id, 'create', school_id, created_at FROM ins ORDER BY id)
+SELECT source_id, id FROM ins"""
+
+
+def _insert_copy(sess: so.Session, library: str, rows: list[dict]) -> dict[str, int]:
+    """PostgreSQL: COPY the batch into a session-local staging table, then one statement moves it into
+    ``records`` (skipping conflicts) and writes the change feed — the bulk path's speed comes from here."""
+    import json
+
+    raw = sess.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(_STAGE)
+        cur.execute("TRUNCATE ingest_stage")
+        with cur.copy("COPY ingest_stage FROM STDIN") as copy:
+            dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+            for r in rows:
+                copy.write_row((r["library"], r["library_version"], r["source"], r["source_id"], r["school_id"],
+                                r["subject_kind"], r["subject_id"], r["occurred_at"], dumps(r["data"]),
+                                r["created_at"]))
+        cur.execute(_MOVE, (library,))
+        return dict(cur.fetchall())

@@ -35,6 +35,9 @@ class Record(SchoolScoped, Base):
     )
 
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    # every query of records names the library, so (library, school_id, occurred_at) serves the tenancy
+    # filter; a separate school_id index would only slow the bulk path down
+    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=False)
     library: so.Mapped[str] = so.mapped_column(sa.String(40))
     library_version: so.Mapped[str] = so.mapped_column(sa.String(16))
     source: so.Mapped[str] = so.mapped_column(sa.String(40))
@@ -89,6 +92,7 @@ class Change(SchoolScoped, Base):
     __table_args__ = (sa.Index("ix_changes_library_seq", "library", "seq"),)
 
     seq: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    school_id: so.Mapped[int | None] = so.mapped_column(index=False)  # read by (library, seq); no FK: a feed row
     library: so.Mapped[str] = so.mapped_column(sa.String(40))
     entity_id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
     op: so.Mapped[str] = so.mapped_column(sa.String(8))  # create | update | delete
