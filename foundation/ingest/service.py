@@ -374,8 +374,40 @@ SELECT source_id, id FROM ins"""
 
 
 def _insert_copy(sess: so.Session, library: str, rows: list[dict]) -> dict[str, int]:
-    """PostgreSQL: COPY the batch into a session-local staging table, then one statement moves it into
-    ``records`` (skipping conflicts) and writes the change feed — the bulk path's speed comes from here."""
+    """PostgreSQL. The rows are known to be new (looked up just before): take their ids from the
+    sequence and COPY them straight into ``records`` and ``changes``, inside a savepoint. If another
+    writer inserted one of them meanwhile, the savepoint rolls back and the staging path below, which
+    skips conflicts row by row, takes the batch."""
+    import json
+
+    import psycopg
+
+    raw = sess.connection().connection.driver_connection
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with raw.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, %s)",
+                    (len(rows),))
+        ids = [i for (i,) in cur.fetchall()]
+        try:
+            with raw.transaction():
+                with cur.copy("COPY records (id, library, library_version, source, source_id, school_id, "
+                              "subject_kind, subject_id, occurred_at, data, created_at) FROM STDIN") as copy:
+                    for rid, r in zip(ids, rows, strict=True):
+                        copy.write_row((rid, r["library"], r["library_version"], r["source"], r["source_id"],
+                                        r["school_id"], r["subject_kind"], r["subject_id"], r["occurred_at"],
+                                        dumps(r["data"]), r["created_at"]))
+                with cur.copy("COPY changes (library, entity_id, op, school_id, at) FROM STDIN") as copy:
+                    for rid, r in zip(ids, rows, strict=True):
+                        copy.write_row((library, rid, "create", r["school_id"], r["created_at"]))
+            return {r["source_id"]: rid for rid, r in zip(ids, rows, strict=True)}
+        except psycopg.errors.UniqueViolation:
+            pass
+    return _insert_staged(sess, library, rows)
+
+
+def _insert_staged(sess: so.Session, library: str, rows: list[dict]) -> dict[str, int]:
+    """COPY into a session-local staging table; one statement moves it into ``records``, skipping rows
+    that exist, and writes the change feed."""
     import json
 
     raw = sess.connection().connection.driver_connection
