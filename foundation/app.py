@@ -42,6 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     federation.init_app(app)
     init_api(app)
 
+    from foundation import plugin_runtime
+    from foundation.pluginhost import discover
+
+    plugin_runtime.init_app(app, (test_config or {}).get("PLUGIN_HOST") or discover())
+
     @app.after_request
     def _commit(resp: Response) -> Response:
         sess = g.get("db_session")

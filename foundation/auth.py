@@ -104,11 +104,20 @@ def load_principal(account_id: int, district_school_id: int | None = None) -> Pr
                 execution_options=ALL_SCHOOLS,
             )
         )
-    return Principal(
+    principal = Principal(
         account_id=acct.id, username=acct.username, display_name=acct.display_name,
         person_kind=acct.person_kind, person_id=acct.person_id, grants=grants, children_ids=children,
         district_school_id=district_school_id,
     )
+    roles_by_school: dict[int, set[str]] = {}
+    for gr in grants:
+        if gr.school_id is not None:
+            roles_by_school.setdefault(gr.school_id, set()).add(gr.role)
+    if roles_by_school:
+        from foundation.plugin_runtime import plugin_caps
+
+        principal.plugin_caps = plugin_caps(roles_by_school)
+    return principal
 
 
 def _classes_at(unit: OrgUnit) -> frozenset[int]:

@@ -45,7 +45,7 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
     from foundation.migrate import current, head
 
     url = current_app.config["DATABASE_URL"]
-    if current(url) != head():
+    if head() not in current(url):
         raise click.ClickException("the database schema is not up to date: run `jizuo init` first")
     click.echo(f"Jizuo serving at http://{host}:{port}  (Ctrl-C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="jizuo")

@@ -10,29 +10,40 @@ from alembic.config import Config
 HERE = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, plugin_dirs: list[str] | None = None) -> Config:
+    """Core migrations plus each plugin's own version folder (a branch labelled with its name)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if plugin_dirs is None:
+        from foundation.pluginhost import discover, migration_dirs
+
+        plugin_dirs = migration_dirs(discover())
+    locations = [str(HERE / "versions"), *plugin_dirs]
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "heads", plugin_dirs: list[str] | None = None) -> None:
+    command.upgrade(alembic_config(url, plugin_dirs), revision)
 
 
-def current(url: str) -> str | None:
+def current(url: str) -> set[str]:
+    """The revisions the database is at (the core's and each installed plugin's branch)."""
     from alembic.runtime.migration import MigrationContext
 
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return set(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
 
 
 def head() -> str | None:
+    """The core's head revision (plugins' branches have heads of their own)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    script = ScriptDirectory.from_config(alembic_config("sqlite://", plugin_dirs=[]))
+    return script.get_current_head()

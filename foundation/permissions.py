@@ -29,6 +29,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "records.*.read": {"zh": "读取业务库数据（高敏感库另需授权角色）", "en": "Read business records (highly sensitive ones need a granted role)"},
     "records.*.write": {"zh": "写入业务库数据", "en": "Write business records"},
     "conflicts.resolve": {"zh": "处理数据冲突", "en": "Resolve data conflicts"},
+    "plugins.manage": {"zh": "安装、启用、配置和卸载应用", "en": "Install, enable, configure and uninstall plugins"},
     "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
 }
 
@@ -37,7 +38,7 @@ _ADMIN = {
     "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
     "people.student.id_number.reveal", "people.staff.read", "people.staff.manage", "people.guardian.read",
     "people.guardian.manage", "accounts.manage", "audit.read", "clients.manage", "records.*.read",
-    "records.*.write", "conflicts.resolve",
+    "records.*.write", "conflicts.resolve", "plugins.manage",
 }
 
 
@@ -96,6 +97,7 @@ class Principal:
     client_school_id: int | None = None  # the token's client is registered for this one school
     client_id: str | None = None
     machine: bool = False  # client credentials: the client acts as itself, with no person behind it
+    plugin_caps: dict[int, set[str]] = field(default_factory=dict)  # granted by enabled plugins, per school
     extra: dict = field(default_factory=dict)
 
     @property
@@ -133,6 +135,9 @@ class Principal:
 
     def _role_capabilities(self, school_id: int | None) -> set[str]:
         caps: set[str] = set()
+        for school, granted in self.plugin_caps.items():
+            if school_id is None or school == school_id:
+                caps |= granted
         for g in self.grants:
             role = ROLES[g.role]
             if role.reach == "district":

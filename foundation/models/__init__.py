@@ -6,9 +6,11 @@ from foundation.models.federation import BindingCode, FederatedIdentity, Upstrea
 from foundation.models.oauth import AuthorizationCode, Consent, OAuthClient, OAuthToken, SigningKey
 from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
+from foundation.models.plugins import PluginInstall
 from foundation.models.records import Authority, Change, Conflict, DataSource, ExternalId, Record
 
 __all__ = [
+    "PluginInstall",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",

@@ -1,0 +1,150 @@
+"""Per-school plugin management: install, enable, disable, configure, uninstall."""
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+
+from foundation import db
+from foundation.api import bp, doc
+from foundation.api.common import principal
+from foundation.audit import record
+from foundation.errors import NotFound, ValidationFailed
+from foundation.models import PluginInstall
+from foundation.permissions import Forbidden, require
+from foundation.plugin_runtime import host
+
+
+def _school() -> int:
+    """The school the admin acts for: their only school, or ``school_id`` when they have several."""
+    p = principal()
+    schools = sorted(s for s in p.school_ids() if p.can("plugins.manage", s))
+    wanted = request.args.get("school_id", type=int)
+    if wanted is not None:
+        if wanted not in schools:
+            raise NotFound("school")
+        return wanted
+    if len(schools) != 1:
+        if not schools:
+            raise Forbidden("plugins.manage")
+        raise ValidationFailed({"school_id": ["field.required"]})
+    return schools[0]
+
+
+def _plugin(name: str):
+    loaded = host().loaded.get(name[:40])
+    if loaded is None:
+        raise NotFound("plugin")
+    return loaded
+
+
+def _validate_config(manifest: dict, config: Any) -> dict:
+    if not isinstance(config, dict):
+        raise ValidationFailed({"config": ["plugin.config_object"]})
+    merged = {**manifest.get("default_config", {}), **config}
+    schema = manifest.get("config_schema")
+    if schema:
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(merged), key=lambda e: list(e.path))
+        if errors:
+            raise ValidationFailed({"config." + ".".join(str(x) for x in e.path) if e.path else "config": [e.message]
+                                    for e in errors})
+    return merged
+
+
+def _view(loaded, install: PluginInstall | None) -> dict:
+    m = loaded.manifest
+    return {"name": loaded.name, "version": m["version"], "title": m["title"], "description": m["description"],
+            "origin": loaded.origin, "capabilities": m.get("capabilities", []),
+            "config_schema": m.get("config_schema"),
+            "install": None if install is None else {"enabled": install.enabled, "config": install.config,
+                                                     "version": install.version, "school_id": install.school_id}}
+
+
+def _install_row(name: str, school: int) -> PluginInstall | None:
+    return db.session().scalar(sa.select(PluginInstall).where(PluginInstall.plugin == name,
+                                                              PluginInstall.school_id == school))
+
+
+@bp.get("/plugins")
+@doc("Plugins the district offers, with this school's installation state, and those left out", tags=["plugins"])
+def list_plugins():
+    p = principal()
+    require(p, "plugins.manage")
+    school = _school() if not p.is_district else request.args.get("school_id", type=int)
+    items = [_view(loaded, _install_row(name, school) if school else None)
+             for name, loaded in sorted(host().loaded.items())]
+    failures = [{"name": f.name, "reason": f.reason} for f in host().failures]
+    return jsonify({"items": items, "left_out": failures})
+
+
+@bp.post("/plugins/<name>/install")
+@doc("Install a plugin for the school (runs its migrations; config validated by its schema)", tags=["plugins"])
+def install_plugin(name: str):
+    p = principal()
+    loaded = _plugin(name)
+    school = _school()
+    require(p, "plugins.manage", school)
+    if _install_row(loaded.name, school) is not None:
+        raise ValidationFailed({"plugin": ["plugin.installed"]})
+    body = request.get_json(silent=True) or {}
+    config = _validate_config(loaded.manifest, body.get("config", {}) if isinstance(body, dict) else None)
+    migrations = host().call(loaded.name, "jizuo_migrations")
+    if migrations:
+        from foundation.migrate import upgrade
+
+        upgrade(current_app.config["DATABASE_URL"], f"{loaded.name}@head")
+    row = PluginInstall(plugin=loaded.name, school_id=school, version=loaded.manifest["version"], enabled=True,
+                        config=config, installed_by=p.account_id)
+    db.session().add(row)
+    db.session().flush()
+    host().call(loaded.name, "jizuo_install", school_id=school, config=config)
+    record("plugins.install", "plugin", loaded.name, school_id=school, detail={"version": row.version})
+    return jsonify(_view(loaded, row)), 201
+
+
+def _change(name: str, action: str):
+    p = principal()
+    loaded = _plugin(name)
+    school = _school()
+    require(p, "plugins.manage", school)
+    row = _install_row(loaded.name, school)
+    if row is None:
+        raise NotFound("plugin_install")
+    return loaded, school, row
+
+
+@bp.post("/plugins/<name>/<action>")
+@doc("Enable or disable a plugin for the school", tags=["plugins"])
+def toggle_plugin(name: str, action: str):
+    if action not in ("enable", "disable"):
+        raise NotFound("action")
+    loaded, school, row = _change(name, action)
+    row.enabled = action == "enable"
+    row.updated_at = db.utcnow()
+    record(f"plugins.{action}", "plugin", loaded.name, school_id=school)
+    return jsonify(_view(loaded, row))
+
+
+@bp.put("/plugins/<name>/config")
+@doc("Configure a plugin for the school (validated by its config schema)", tags=["plugins"])
+def configure_plugin(name: str):
+    loaded, school, row = _change(name, "config")
+    body = request.get_json(silent=True)
+    config = _validate_config(loaded.manifest, body.get("config") if isinstance(body, dict) else None)
+    old, row.config, row.updated_at = row.config, config, db.utcnow()
+    host().call(loaded.name, "jizuo_configure", school_id=school, old=old, new=config)
+    record("plugins.configure", "plugin", loaded.name, school_id=school)
+    return jsonify(_view(loaded, row))
+
+
+@bp.delete("/plugins/<name>")
+@doc("Uninstall a plugin for the school; its data stays unless ?purge=true", tags=["plugins"])
+def uninstall_plugin(name: str):
+    loaded, school, row = _change(name, "uninstall")
+    purge = request.args.get("purge", "false").lower() == "true"
+    db.session().delete(row)
+    host().call(loaded.name, "jizuo_uninstall", school_id=school, purge=purge)
+    record("plugins.uninstall", "plugin", loaded.name, school_id=school, detail={"purge": purge})
+    return "", 204

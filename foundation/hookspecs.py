@@ -1,0 +1,99 @@
+"""Every hook a plugin can implement, in one place. Plugins import ``hookimpl`` from here (re-exported by
+``foundation.plugin_api``), never pluggy itself. Each hook is called per plugin; a plugin implements
+only what it needs. Hook names carry the ``jizuo_`` prefix; ``check_pending`` at start fails loudly on a
+misspelt one."""
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("jizuo")
+hookimpl = pluggy.HookimplMarker("jizuo")
+
+
+@hookspec
+def jizuo_manifest() -> dict[str, Any]:
+    """Called once when the plugin loads. Return the manifest (schemas/plugin-manifest.schema.json):
+    name, version, titles and descriptions in zh and en, capabilities, config schema, the range of
+    foundation versions it works with. A plugin whose manifest is invalid or out of range is left out."""
+
+
+@hookspec
+def jizuo_capabilities() -> dict[str, dict[str, str]]:
+    """Capabilities the plugin declares, ``{"points.entry.create": {"zh": …, "en": …}}``; names must start
+    with the plugin's name."""
+
+
+@hookspec
+def jizuo_role_grants() -> dict[str, list[str]]:
+    """Which of the plugin's capabilities each existing role holds, ``{"homeroom_teacher": [...]}``, in
+    schools where the plugin is enabled."""
+
+
+@hookspec
+def jizuo_scopes() -> list[dict[str, Any]]:
+    """OAuth scopes for the plugin's API: ``[{"name", "zh", "en", "capabilities": [...]}]``."""
+
+
+@hookspec
+def jizuo_migrations() -> str | None:
+    """The folder of the plugin's own Alembic versions (a branch labelled with the plugin's name), applied
+    on install and on upgrade. Plugin tables carry the plugin's name as prefix."""
+
+
+@hookspec
+def jizuo_blueprints() -> list[Any]:
+    """Flask blueprints (pages and API). Their routes answer only for schools where the plugin is enabled;
+    elsewhere they are 404."""
+
+
+@hookspec
+def jizuo_nav_items() -> list[dict[str, Any]]:
+    """Navigation entries: ``[{"endpoint", "zh", "en", "capability"}]``."""
+
+
+@hookspec
+def jizuo_event_subscriptions() -> dict[str, Any]:
+    """Event pattern → handler ``(event, payloads)``. Payloads are only of schools where the plugin is
+    enabled."""
+
+
+@hookspec
+def jizuo_form_templates() -> list[dict[str, Any]]:
+    """Low-code form and app templates the plugin ships (teachers clone and adapt them)."""
+
+
+@hookspec
+def jizuo_alert_rules() -> list[dict[str, Any]]:
+    """Alert rules (red / yellow) the plugin declares for the alert engine."""
+
+
+@hookspec
+def jizuo_dashboard_widgets() -> list[dict[str, Any]]:
+    """Widgets for the teacher, principal and district dashboards."""
+
+
+@hookspec
+def jizuo_message_types() -> list[dict[str, Any]]:
+    """Message types with zh/en templates for the message center."""
+
+
+@hookspec
+def jizuo_demo_data(engine: Any, school_ids: list[int], seed: int) -> None:
+    """Fill demo data for the given schools (``jizuo demo``)."""
+
+
+@hookspec
+def jizuo_install(school_id: int, config: dict[str, Any]) -> None:
+    """A school installed the plugin (after its migrations ran)."""
+
+
+@hookspec
+def jizuo_configure(school_id: int, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """A school changed the plugin's configuration (already validated against its config schema)."""
+
+
+@hookspec
+def jizuo_uninstall(school_id: int, purge: bool) -> None:
+    """A school uninstalled the plugin. Data is kept unless ``purge`` (an admin confirmed it)."""

@@ -1,0 +1,93 @@
+"""Wiring loaded plugins into the app, per school: their capabilities and role grants, scopes, blueprints
+(404 where the plugin is not enabled), and event subscriptions (only payloads of enabled schools)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, g
+
+from foundation import db, events
+from foundation.models import PluginInstall
+from foundation.permissions import CAPABILITIES
+from foundation.pluginhost import PluginHost
+
+SYSTEM = {"jizuo_all_schools": True}
+
+
+def host() -> PluginHost:
+    return current_app.extensions["jizuo.plugins"]
+
+
+def enabled_schools(plugin: str) -> set[int]:
+    """Schools where ``plugin`` is installed and enabled (cached per request)."""
+    cache = g.setdefault("plugin_schools", {}) if _has_g() else {}
+    if plugin not in cache:
+        cache[plugin] = set(db.session().scalars(
+            sa.select(PluginInstall.school_id).where(PluginInstall.plugin == plugin, PluginInstall.enabled.is_(True)),
+            execution_options=SYSTEM))
+    return cache[plugin]
+
+
+def _has_g() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def plugin_caps(roles_by_school: dict[int, set[str]]) -> dict[int, set[str]]:
+    """Capabilities plugins grant to the roles a person holds, per school where each plugin is enabled."""
+    out: dict[int, set[str]] = {}
+    for name, grants in host().each("jizuo_role_grants"):
+        if not grants:
+            continue
+        schools = enabled_schools(name)
+        for school, roles in roles_by_school.items():
+            if school in schools:
+                for role in roles:
+                    out.setdefault(school, set()).update(grants.get(role, []))
+    return out
+
+
+def _gate(name: str):
+    def check() -> None:
+        p = g.get("principal")
+        if p is None:
+            return None  # the blueprint's own login handling answers
+        if not (p.school_ids() & enabled_schools(name)):
+            abort(404)  # not installed (or disabled) for this school: as if it did not exist
+        return None
+
+    return check
+
+
+def _filtered(name: str, handler: Any):
+    def deliver(event: str, payloads: list[dict]) -> None:
+        schools = enabled_schools(name)
+        mine = [p for p in payloads if p.get("school_id") in schools]
+        if mine:
+            handler(event, mine)
+
+    return deliver
+
+
+def init_app(app: Flask, plugin_host: PluginHost) -> None:
+    from foundation.oidc.scopes import declare_scope
+
+    app.extensions["jizuo.plugins"] = plugin_host
+    for name, caps in plugin_host.each("jizuo_capabilities"):
+        for cap, labels in (caps or {}).items():
+            if cap.split(".")[0] == name:
+                CAPABILITIES.setdefault(cap, labels)
+    for _, scopes in plugin_host.each("jizuo_scopes"):
+        for sc in scopes or []:
+            declare_scope(sc["name"], sc["zh"], sc["en"], set(sc.get("capabilities", [])))
+    for name, blueprints in plugin_host.each("jizuo_blueprints"):
+        for bp in blueprints or []:
+            bp.before_request(_gate(name))
+            app.register_blueprint(bp)
+    unsubscribe = []
+    for name, subs in plugin_host.each("jizuo_event_subscriptions"):
+        for pattern, handler in (subs or {}).items():
+            unsubscribe.append(events.subscribe(pattern, _filtered(name, handler)))
+    app.extensions["jizuo.plugin_unsubscribe"] = unsubscribe
