@@ -1,0 +1,18 @@
+"""The public plugin API: everything a plugin (first-party or a vendor's) may import from the foundation.
+Anything not re-exported here is internal and may change without notice."""
+from __future__ import annotations
+
+from foundation.audit import record as audit
+from foundation.db import Base, session, utcnow
+from foundation.errors import APIError, NotFound, ValidationFailed
+from foundation.events import publish, subscribe
+from foundation.hookspecs import hookimpl
+from foundation.i18n import add_messages, t
+from foundation.permissions import Forbidden, Principal, require
+from foundation.plugin_runtime import enabled_schools
+from foundation.tenancy import ALL_SCHOOLS
+
+__all__ = [
+    "ALL_SCHOOLS", "APIError", "Base", "Forbidden", "NotFound", "Principal", "ValidationFailed", "add_messages",
+    "audit", "enabled_schools", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
+]
