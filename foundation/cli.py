@@ -42,10 +42,10 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
     """Serve the web UI and API with waitress (a production WSGI server)."""
     from waitress import serve
 
-    from foundation.migrate import current, head
+    from foundation.migrate import up_to_date
 
     url = current_app.config["DATABASE_URL"]
-    if head() not in current(url):
+    if not up_to_date(url):
         raise click.ClickException("the database schema is not up to date: run `jizuo init` first")
     click.echo(f"Jizuo serving at http://{host}:{port}  (Ctrl-C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="jizuo")

@@ -47,3 +47,14 @@ def head() -> str | None:
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://", plugin_dirs=[]))
     return script.get_current_head()
+
+
+def up_to_date(url: str) -> bool:
+    """Is the core head applied? (With plugin branches on top, the core head is an ancestor of theirs.)"""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(url))
+    applied = current(url)
+    if not applied:
+        return False
+    return head() in {r.revision for r in script.iterate_revisions(tuple(applied), "base")}

@@ -9,10 +9,11 @@ from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
 from foundation.i18n import add_messages, t
 from foundation.permissions import Forbidden, Principal, require
+from foundation.plugin_runtime import config as plugin_config
 from foundation.plugin_runtime import enabled_schools
 from foundation.tenancy import ALL_SCHOOLS
 
 __all__ = [
     "ALL_SCHOOLS", "APIError", "Base", "Forbidden", "NotFound", "Principal", "ValidationFailed", "add_messages",
-    "audit", "enabled_schools", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
+    "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
 ]

@@ -61,8 +61,18 @@ def _gate(name: str):
     return check
 
 
-def _filtered(name: str, handler: Any):
+def config(plugin: str, school_id: int) -> dict[str, Any] | None:
+    """A school's configuration of ``plugin`` (None when not installed)."""
+    return db.session().scalar(sa.select(PluginInstall.config).where(
+        PluginInstall.plugin == plugin, PluginInstall.school_id == school_id), execution_options=SYSTEM)
+
+
+def _filtered(name: str, handler: Any, app: Flask):
     def deliver(event: str, payloads: list[dict]) -> None:
+        from flask import has_app_context
+
+        if has_app_context() and current_app._get_current_object() is not app:
+            return  # the bus is per process; another app (a test's, a second instance) owns this event
         schools = enabled_schools(name)
         mine = [p for p in payloads if p.get("school_id") in schools]
         if mine:
@@ -89,5 +99,5 @@ def init_app(app: Flask, plugin_host: PluginHost) -> None:
     unsubscribe = []
     for name, subs in plugin_host.each("jizuo_event_subscriptions"):
         for pattern, handler in (subs or {}).items():
-            unsubscribe.append(events.subscribe(pattern, _filtered(name, handler)))
+            unsubscribe.append(events.subscribe(pattern, _filtered(name, handler, app)))
     app.extensions["jizuo.plugin_unsubscribe"] = unsubscribe

@@ -123,6 +123,8 @@ def app(template: Template, tmp_path):
         "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": None,
     })
     yield app
+    for stop in app.extensions.get("jizuo.plugin_unsubscribe", []):
+        stop()
     app.extensions["jizuo.engine"].dispose()
     template.drop_copy(url)
 

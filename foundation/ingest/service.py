@@ -139,7 +139,7 @@ def ingest(sess: so.Session, library_id: str, raw_records: Iterable[Any], *, sou
             return
         if pending is not None:
             pending.result()
-        pending = pool.submit(_with_app(store), prepared, len(batch))
+        pending = pool.submit(_with_app(store, sess), prepared, len(batch))
 
     try:
         batch: list[tuple[int, Any]] = []
@@ -205,9 +205,10 @@ def _prepare(lib: Compiled, index: int, raw: Any, ctx: Context, codes: dict[str,
             "occurred_at": occurred_at, "data": data}, errors
 
 
-def _with_app(fn):
-    """Run ``fn`` in the worker inside the caller's app context (subscribers may need the app)."""
-    from flask import current_app, has_app_context
+def _with_app(fn, sess: so.Session):
+    """Run ``fn`` in the worker inside the caller's app context, with the caller's session as the
+    context's session: subscribers that write do so in the same transaction as the records."""
+    from flask import current_app, g, has_app_context
 
     if not has_app_context():
         return fn
@@ -215,7 +216,11 @@ def _with_app(fn):
 
     def run(*args):
         with app.app_context():
-            return fn(*args)
+            g.db_session = sess
+            try:
+                return fn(*args)
+            finally:
+                g.pop("db_session", None)  # the caller owns it: the worker's teardown must not close it
 
     return run
 
