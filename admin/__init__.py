@@ -6,7 +6,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from admin import views, views_clients, views_security, views_standards, views_upstream  # noqa: F401  (routes register on import)
+    from admin import (  # noqa: F401  (routes register on import)
+        views,
+        views_clients,
+        views_security,
+        views_square,
+        views_standards,
+        views_upstream,
+    )
     from admin.blueprint import bp
     from admin.context import init_context
 

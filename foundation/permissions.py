@@ -29,6 +29,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "records.*.read": {"zh": "读取业务库数据（高敏感库另需授权角色）", "en": "Read business records (highly sensitive ones need a granted role)"},
     "records.*.write": {"zh": "写入业务库数据", "en": "Write business records"},
     "conflicts.resolve": {"zh": "处理数据冲突", "en": "Resolve data conflicts"},
+    "square.review": {"zh": "审核、发布和淘汰应用广场中的应用", "en": "Review, publish and retire apps in the app square"},
     "plugins.manage": {"zh": "安装、启用、配置和卸载应用", "en": "Install, enable, configure and uninstall plugins"},
     "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
 }
@@ -55,7 +56,7 @@ ROLES: dict[str, Role] = {
     r.name: r
     for r in [
         Role("district_admin", "区管理员", "District admin", "district",
-             frozenset(_ADMIN | {"district.cross_school", "standards.manage"})),
+             frozenset(_ADMIN | {"district.cross_school", "standards.manage", "square.review"})),
         Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN)),
         Role("homeroom_teacher", "班主任", "Homeroom teacher", "class",
              frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"})),

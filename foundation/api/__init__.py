@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         people,
         plugins,
         records,
+        square,
     )
 
     app.register_blueprint(bp)

@@ -72,6 +72,9 @@ def _install_row(name: str, school: int) -> PluginInstall | None:
 def list_plugins():
     p = principal()
     require(p, "plugins.manage")
+    from foundation.services.square import list_plugins as list_in_square
+
+    list_in_square(db.session(), host().loaded)
     school = _school() if not p.is_district else request.args.get("school_id", type=int)
     items = [_view(loaded, _install_row(name, school) if school else None)
              for name, loaded in sorted(host().loaded.items())]
@@ -88,6 +91,15 @@ def install_plugin(name: str):
     require(p, "plugins.manage", school)
     if _install_row(loaded.name, school) is not None:
         raise ValidationFailed({"plugin": ["plugin.installed"]})
+    from foundation.models import AppListing
+    from foundation.services.square import list_plugins as list_in_square
+
+    list_in_square(db.session(), host().loaded)
+    listing = db.session().scalar(sa.select(AppListing.status).where(AppListing.kind == "plugin",
+                                                                    AppListing.key == loaded.name),
+                                  execution_options={"jizuo_all_schools": True})
+    if listing != "published":  # only what the district reviewed and published (准入、审核)
+        raise ValidationFailed({"plugin": ["plugin.not_published"]})
     body = request.get_json(silent=True) or {}
     config = _validate_config(loaded.manifest, body.get("config", {}) if isinstance(body, dict) else None)
     migrations = host().call(loaded.name, "jizuo_migrations")

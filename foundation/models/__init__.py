@@ -8,9 +8,10 @@ from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
 from foundation.models.plugins import PluginInstall
 from foundation.models.records import Authority, Change, Conflict, DataSource, ExternalId, Record
+from foundation.models.square import AppListing, AppListingStep
 
 __all__ = [
-    "PluginInstall",
+    "AppListing", "AppListingStep", "PluginInstall",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",

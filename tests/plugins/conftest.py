@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DIST = Path(__file__).parent / "jizuo_hello"
 
 
@@ -26,3 +28,23 @@ def _ensure_installed() -> None:
 
 
 _ensure_installed()
+
+
+@pytest.fixture(autouse=True)
+def hello_is_published(app):
+    """The district has reviewed and published the plugin in the app square (tests/test_square.py walks
+    that lifecycle through the API)."""
+    import sqlalchemy as sa
+
+    from foundation import db
+    from foundation.models import AppListing
+    from foundation.services import square
+    from foundation.tenancy import mark_system
+
+    with app.app_context():
+        sess = mark_system(db.session())
+        square.list_plugins(sess, app.extensions["jizuo.plugins"].loaded)
+        row = sess.scalar(sa.select(AppListing).where(AppListing.key == "hello"))
+        for action in ("review", "publish"):
+            square.step(sess, row, action, account_id=None, name="district.admin", reason=None)
+        sess.commit()

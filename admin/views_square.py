@@ -1,0 +1,52 @@
+"""应用广场: the catalogue schools install from; the district reviews, publishes and retires from here;
+school admins install and switch their school's plugins."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, g, redirect, render_template, request, url_for
+
+from admin.blueprint import bp
+from foundation import db
+from foundation.audit import record
+from foundation.models import AppListing, PluginInstall
+from foundation.permissions import require
+from foundation.plugin_runtime import host
+from foundation.services import square
+from foundation.tenancy import ALL_SCHOOLS
+
+ACTIONS = {"submitted": ["review"], "in_review": ["publish", "return"], "published": ["deprecate", "promote"],
+           "deprecated": ["restore", "retire"], "retired": []}
+
+
+@bp.route("/square", methods=["GET", "POST"])
+def app_square():
+    p = g.principal
+    sess = db.session()
+    square.list_plugins(sess, host().loaded)
+    reviewer = p.can("square.review")
+    error = None
+    if request.method == "POST":
+        require(p, "square.review")
+        row = sess.scalar(sa.select(AppListing).where(AppListing.id == request.form.get("id", type=int)),
+                          execution_options=ALL_SCHOOLS)
+        if row is None:
+            abort(404)
+        try:
+            square.step(sess, row, request.form.get("action", ""), account_id=p.account_id, name=p.username,
+                        reason=request.form.get("reason"))
+            record(f"square.{request.form.get('action')}", "listing", row.id, detail={"key": row.key})
+            return redirect(url_for("admin.app_square"))
+        except square.SquareError as err:
+            error = err.key
+    stmt = sa.select(AppListing).order_by(AppListing.status, AppListing.key)
+    if not reviewer:
+        stmt = stmt.where(AppListing.status == "published")
+    rows = sess.scalars(stmt, execution_options=ALL_SCHOOLS).all()
+    installed = {}
+    schools = [s for s in p.school_ids() if p.can("plugins.manage", s)]
+    if schools:
+        installed = {i.plugin: i for i in sess.scalars(sa.select(PluginInstall).where(
+            PluginInstall.school_id == schools[0]))}
+    return render_template("admin/square.html", rows=[(r, square.reuse(sess, r)) for r in rows], reviewer=reviewer,
+                           actions=ACTIONS, installed=installed, can_install=bool(schools), error=error,
+                           left_out=host().failures if reviewer else [])
