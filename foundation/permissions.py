@@ -30,16 +30,23 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "records.*.write": {"zh": "写入业务库数据", "en": "Write business records"},
     "conflicts.resolve": {"zh": "处理数据冲突", "en": "Resolve data conflicts"},
     "square.review": {"zh": "审核、发布和淘汰应用广场中的应用", "en": "Review, publish and retire apps in the app square"},
+    "lowcode.form.read": {"zh": "查看表单", "en": "See forms"},
+    "lowcode.form.create": {"zh": "创建和克隆表单", "en": "Create and clone forms"},
+    "lowcode.form.submit": {"zh": "填写表单", "en": "Fill in forms"},
+    "lowcode.submission.read": {"zh": "查看本校表单的填报", "en": "Read the school's form submissions"},
     "plugins.manage": {"zh": "安装、启用、配置和卸载应用", "en": "Install, enable, configure and uninstall plugins"},
     "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
 }
 
-_STAFF_READ = {"org.read", "people.student.read", "people.staff.read", "records.*.read"}
+_STAFF_READ = {"org.read", "people.student.read", "people.staff.read", "records.*.read", "lowcode.form.read",
+               "lowcode.form.create", "lowcode.form.submit"}
+_FILL = {"lowcode.form.read", "lowcode.form.submit"}
 _ADMIN = {
     "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
     "people.student.id_number.reveal", "people.staff.read", "people.staff.manage", "people.guardian.read",
     "people.guardian.manage", "accounts.manage", "audit.read", "clients.manage", "records.*.read",
-    "records.*.write", "conflicts.resolve", "plugins.manage",
+    "records.*.write", "conflicts.resolve", "plugins.manage", "lowcode.form.read", "lowcode.form.create",
+    "lowcode.form.submit", "lowcode.submission.read",
 }
 
 
@@ -65,10 +72,10 @@ ROLES: dict[str, Role] = {
              frozenset(_STAFF_READ | {"people.guardian.read"})),
         Role("life_instructor", "生活教官", "Life instructor", "school", frozenset(_STAFF_READ)),
         Role("aid_officer", "资助专员", "Aid officer", "school", frozenset(_STAFF_READ | {"people.guardian.read"})),
-        Role("student_cadre", "学生干部", "Student cadre", "self", frozenset({"org.read", "people.student.read"})),
-        Role("student", "学生", "Student", "self", frozenset({"org.read", "people.student.read"})),
+        Role("student_cadre", "学生干部", "Student cadre", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
+        Role("student", "学生", "Student", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
         Role("parent", "家长", "Parent", "children",
-             frozenset({"org.read", "people.student.read", "people.guardian.read"})),
+             frozenset({"org.read", "people.student.read", "people.guardian.read"} | _FILL)),
     ]
 }
 

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         audit,
         clients,
         federation,
+        forms,
         governance,
         me,
         org,

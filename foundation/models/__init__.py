@@ -3,6 +3,7 @@ from foundation.models.accounts import Account, LoginFailure, Membership
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
+from foundation.models.lowcode import FormVersion, LowcodeForm, Submission
 from foundation.models.oauth import AuthorizationCode, Consent, OAuthClient, OAuthToken, SigningKey
 from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
@@ -11,7 +12,7 @@ from foundation.models.records import Authority, Change, Conflict, DataSource, E
 from foundation.models.square import AppListing, AppListingStep
 
 __all__ = [
-    "AppListing", "AppListingStep", "PluginInstall",
+    "AppListing", "AppListingStep", "FormVersion", "LowcodeForm", "PluginInstall", "Submission",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",

@@ -1,0 +1,171 @@
+"""Low-code forms through the API: create, edit the draft, publish a version, clone, submit, read."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from foundation import db
+from foundation.api import bp, doc
+from foundation.api.common import principal
+from foundation.audit import record
+from foundation.errors import NotFound, ValidationFailed
+from foundation.lowcode import forms as svc
+from foundation.models import FormVersion, LowcodeForm, Submission
+from foundation.permissions import Forbidden, require
+
+
+def _form(form_id: int) -> LowcodeForm:
+    row = db.session().scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id)) if 0 < form_id < 2**31 else None
+    if row is None:
+        raise NotFound("form")
+    return row
+
+
+def _school_of_caller(cap: str) -> int:
+    p = principal()
+    schools = sorted(s for s in p.school_ids() if p.can(cap, s))
+    if not schools:
+        raise Forbidden(cap)
+    return schools[0]
+
+
+def view(f: LowcodeForm, with_draft: bool = True) -> dict:
+    version = svc.latest(db.session(), f.id)
+    out = {"id": f.id, "title": f.title, "school_id": f.school_id, "owner_account_id": f.owner_account_id,
+           "lineage": {"parent_form_id": f.parent_form_id, "parent_version": f.parent_version},
+           "published_version": version.version if version else None}
+    if with_draft:
+        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui}}
+    if version:
+        out["published"] = {"version": version.version, "schema": version.schema, "ui_schema": version.ui_schema}
+    return out
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed({"_body": ["body.not_json_object"]})
+    return body
+
+
+def _title(body: dict, required: bool) -> dict | None:
+    title = body.get("title")
+    if title is None and not required:
+        return None
+    if isinstance(title, str):
+        title = {"zh": title, "en": title}
+    if not isinstance(title, dict) or not all(isinstance(title.get(k), str) and 0 < len(title[k]) <= 120
+                                              for k in ("zh", "en")):
+        raise ValidationFailed({"title": ["field.length:120"]})
+    return {"zh": title["zh"], "en": title["en"]}
+
+
+@bp.get("/forms")
+@doc("Forms you may see: your school's and the district's", tags=["lowcode"])
+def list_forms():
+    require(principal(), "lowcode.form.read")
+    rows = db.session().scalars(sa.select(LowcodeForm).order_by(LowcodeForm.id)).all()
+    return jsonify({"items": [view(f, with_draft=False) for f in rows], "total": len(rows)})
+
+
+@bp.post("/forms")
+@doc("Create a form (a JSON Schema and a UI schema) as a draft", tags=["lowcode"])
+def create_form():
+    p = principal()
+    school = _school_of_caller("lowcode.form.create")
+    body = _body()
+    schema, ui = body.get("schema"), body.get("ui_schema") or {}
+    if not isinstance(schema, dict):
+        raise ValidationFailed({"schema": ["lowcode.schema_object"]})
+    f = LowcodeForm(title=_title(body, True), draft_schema=schema, draft_ui=ui, owner_account_id=p.account_id,
+                    school_id=school)
+    db.session().add(f)
+    db.session().flush()
+    record("lowcode.form.create", "form", f.id, school_id=school)
+    return jsonify(view(f)), 201
+
+
+@bp.get("/forms/<int:form_id>")
+@doc("One form: draft (for its owner) and the latest published version", tags=["lowcode"])
+def get_form(form_id: int):
+    require(principal(), "lowcode.form.read")
+    f = _form(form_id)
+    return jsonify(view(f, with_draft=f.owner_account_id == principal().account_id))
+
+
+@bp.put("/forms/<int:form_id>")
+@doc("Change the draft (owner only); published versions never change", tags=["lowcode"])
+def update_form(form_id: int):
+    p = principal()
+    f = _form(form_id)
+    if f.owner_account_id != p.account_id:
+        raise ValidationFailed({"form": ["lowcode.not_owner"]})
+    body = _body()
+    if "schema" in body:
+        if not isinstance(body["schema"], dict):
+            raise ValidationFailed({"schema": ["lowcode.schema_object"]})
+        f.draft_schema = body["schema"]
+    if "ui_schema" in body:
+        f.draft_ui = body["ui_schema"] or {}
+    title = _title(body, False)
+    if title:
+        f.title = title
+    f.updated_at = db.utcnow()
+    problems = svc.check_definition(f.draft_schema, f.draft_ui)
+    return jsonify(view(f) | {"problems": problems})
+
+
+@bp.post("/forms/<int:form_id>/publish")
+@doc("Publish the draft as a new immutable version (checked first)", tags=["lowcode"])
+def publish_form(form_id: int):
+    p = principal()
+    f = _form(form_id)
+    if f.owner_account_id != p.account_id:
+        raise ValidationFailed({"form": ["lowcode.not_owner"]})
+    try:
+        version = svc.publish(db.session(), f, p.account_id)
+    except svc.DefinitionError as err:
+        raise ValidationFailed({k: [v] for k, v in err.problems.items()}) from err
+    record("lowcode.form.publish", "form", f.id, school_id=f.school_id, detail={"version": version.version})
+    return jsonify(view(f)), 201
+
+
+@bp.post("/forms/<int:form_id>/clone")
+@doc("Clone any form you can see into your own draft (lineage kept)", tags=["lowcode"])
+def clone_form(form_id: int):
+    p = principal()
+    source = _form(form_id)
+    school = _school_of_caller("lowcode.form.create")
+    body = request.get_json(silent=True) or {}
+    copy = svc.clone(db.session(), source, school_id=school, account_id=p.account_id,
+                     title=_title(body, False) if isinstance(body, dict) else None)
+    record("lowcode.form.clone", "form", copy.id, school_id=school, detail={"from": source.id})
+    return jsonify(view(copy)), 201
+
+
+@bp.post("/forms/<int:form_id>/submissions")
+@doc("Submit to the latest published version; each field's problem is named", tags=["lowcode"])
+def submit_form(form_id: int):
+    p = principal()
+    f = _form(form_id)
+    school = f.school_id if f.school_id is not None else _school_of_caller("lowcode.form.submit")
+    require(p, "lowcode.form.submit", school)
+    body = _body()
+    row, errors = svc.submit(db.session(), f, body.get("data"), school_id=school, account_id=p.account_id)
+    if errors:
+        raise ValidationFailed({k: [v] for k, v in errors.items()})
+    return jsonify({"id": row.id, "form_id": f.id, "version_id": row.version_id, "data": row.data}), 201
+
+
+@bp.get("/forms/<int:form_id>/submissions")
+@doc("Submissions of a form (its owner and school staff), each with the version it was made with", tags=["lowcode"])
+def list_submissions(form_id: int):
+    p = principal()
+    f = _form(form_id)
+    if f.owner_account_id != p.account_id:
+        require(p, "lowcode.submission.read", f.school_id)
+    rows = db.session().execute(sa.select(Submission, FormVersion.version).join(
+        FormVersion, FormVersion.id == Submission.version_id).where(Submission.form_id == f.id)
+        .order_by(Submission.id)).all()
+    return jsonify({"items": [{"id": s.id, "version": v, "data": s.data, "submitted_by": s.submitted_by,
+                               "created_at": s.created_at.isoformat() + "Z"} for s, v in rows], "total": len(rows)})

@@ -1,0 +1,1 @@
+"""Low-code forms (and, next, apps) that teachers clone and adapt."""

@@ -1,0 +1,142 @@
+"""Forms: definition checks before publishing, immutable versions, cloning with lineage, and validation
+of submissions with a message per field in Chinese or English."""
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import utcnow
+from foundation.models import FormVersion, LowcodeForm, Submission
+
+WIDGETS = {"text", "textarea", "select", "radio", "checkbox", "checkboxes", "email", "date", "datetime",
+           "hidden", "updown", "range", "password"}
+BINDINGS = {"student", "class", "staff"}
+VALIDATOR = jsonschema.Draft202012Validator
+
+
+class DefinitionError(ValueError):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+def check_definition(schema: Any, ui_schema: Any) -> dict[str, str]:
+    """Problems that stop a publish: an invalid JSON Schema, an unknown widget, a binding to an element
+    that does not exist. ``path → message key``."""
+    problems: dict[str, str] = {}
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return {"schema": "lowcode.schema_object"}
+    try:
+        VALIDATOR.check_schema(schema)
+    except jsonschema.SchemaError as err:
+        problems["schema/" + "/".join(str(p) for p in err.absolute_path)] = f"lowcode.schema_invalid:{err.message[:120]}"
+        return problems
+    if ui_schema is not None and not isinstance(ui_schema, dict):
+        return {"ui_schema": "lowcode.ui_object"}
+    _walk_ui(schema, ui_schema or {}, "", problems)
+    _walk_bindings(schema, "", problems)
+    return problems
+
+
+def _walk_ui(schema: dict, ui: dict, path: str, problems: dict[str, str]) -> None:
+    widget = ui.get("ui:widget")
+    if widget is not None and widget not in WIDGETS:
+        problems[f"ui_schema{path or '/'}"] = f"lowcode.unknown_widget:{widget}"
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    for key, sub in ui.items():
+        if key.startswith("ui:"):
+            continue
+        if key not in props:
+            problems[f"ui_schema{path}/{key}"] = "lowcode.ui_unknown_field"
+        elif isinstance(sub, dict):
+            target = props[key]
+            if target.get("type") == "array" and isinstance(target.get("items"), dict) and "items" in sub:
+                _walk_ui(target["items"], sub["items"], f"{path}/{key}/items", problems)
+            else:
+                _walk_ui(target, sub, f"{path}/{key}", problems)
+
+
+def _walk_bindings(schema: Any, path: str, problems: dict[str, str]) -> None:
+    if isinstance(schema, dict):
+        binding = schema.get("x-jizuo-binding")
+        if binding is not None and binding not in BINDINGS:
+            problems[f"schema{path or '/'}"] = f"lowcode.unknown_binding:{binding}"
+        for key, value in schema.items():
+            if isinstance(value, dict | list):
+                _walk_bindings(value, f"{path}/{key}", problems)
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            _walk_bindings(value, f"{path}/{i}", problems)
+
+
+def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> FormVersion:
+    problems = check_definition(form.draft_schema, form.draft_ui)
+    if problems:
+        raise DefinitionError(problems)
+    last = sess.scalar(sa.select(sa.func.max(FormVersion.version)).where(FormVersion.form_id == form.id)) or 0
+    version = FormVersion(form_id=form.id, version=last + 1, schema=form.draft_schema, ui_schema=form.draft_ui,
+                          published_by=account_id)
+    sess.add(version)
+    sess.flush()
+    return version
+
+
+def latest(sess: so.Session, form_id: int) -> FormVersion | None:
+    return sess.scalar(sa.select(FormVersion).where(FormVersion.form_id == form_id)
+                       .order_by(FormVersion.version.desc()).limit(1))
+
+
+def clone(sess: so.Session, source: LowcodeForm, *, school_id: int | None, account_id: int | None,
+          title: dict | None = None) -> LowcodeForm:
+    """A draft copy owned by the caller, from the source's latest published version (or its draft)."""
+    version = latest(sess, source.id)
+    schema, ui = (version.schema, version.ui_schema) if version else (source.draft_schema, source.draft_ui)
+    copy = LowcodeForm(title=title or source.title, draft_schema=schema, draft_ui=ui, owner_account_id=account_id,
+                       parent_form_id=source.id, parent_version=version.version if version else None,
+                       school_id=school_id)
+    sess.add(copy)
+    sess.flush()
+    return copy
+
+
+def field_errors(schema: dict, data: Any) -> dict[str, str]:
+    """``path → message key`` for every problem of ``data`` against ``schema``."""
+    out: dict[str, str] = {}
+    for err in VALIDATOR(schema, format_checker=VALIDATOR.FORMAT_CHECKER).iter_errors(data):
+        path = ".".join(str(p) for p in err.absolute_path)
+        if err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else ""
+            path = f"{path}.{missing}" if path else missing
+            key = "lowcode.required"
+        elif err.validator == "additionalProperties":
+            key = "lowcode.unknown_field"
+        else:
+            key = {"type": "lowcode.type", "enum": "lowcode.enum", "const": "lowcode.enum",
+                   "minimum": f"lowcode.min:{err.validator_value}", "maximum": f"lowcode.max:{err.validator_value}",
+                   "exclusiveMinimum": f"lowcode.min:{err.validator_value}",
+                   "exclusiveMaximum": f"lowcode.max:{err.validator_value}",
+                   "minLength": f"lowcode.min_length:{err.validator_value}",
+                   "maxLength": f"lowcode.max_length:{err.validator_value}",
+                   "minItems": f"lowcode.min_items:{err.validator_value}",
+                   "maxItems": f"lowcode.max_items:{err.validator_value}",
+                   "pattern": "lowcode.pattern", "format": f"lowcode.format:{err.validator_value}",
+                   "uniqueItems": "lowcode.unique"}.get(err.validator, "lowcode.invalid")
+        out.setdefault(path or "_form", key)
+    return out
+
+
+def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, account_id: int | None):
+    version = latest(sess, form.id)
+    if version is None:
+        return None, {"_form": "lowcode.not_published"}
+    errors = field_errors(version.schema, data)
+    if errors:
+        return None, errors
+    row = Submission(form_id=form.id, version_id=version.id, school_id=school_id, submitted_by=account_id, data=data,
+                     created_at=utcnow())
+    sess.add(row)
+    sess.flush()
+    return row, {}

@@ -1,0 +1,59 @@
+"""Low-code forms: a draft that its owner edits, immutable published versions, and submissions that keep
+the version they were made with. Clones record their lineage."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import Base, utcnow
+from foundation.models.base import SchoolScoped
+
+if TYPE_CHECKING:
+    from foundation.tenancy import Scope
+
+
+class LowcodeForm(SchoolScoped, Base):
+    __tablename__ = "lowcode_forms"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    draft_schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    draft_ui: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    owner_account_id: so.Mapped[int | None] = so.mapped_column()
+    parent_form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_forms.id"))
+    parent_version: so.Mapped[int | None] = so.mapped_column()
+    template_key: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # cloned from a plugin's template
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column()
+
+    @classmethod
+    def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
+        # district-level forms (no school) are visible to everyone in the district, for cloning
+        return sa.or_(cls.school_id.in_(scope.school_ids), cls.school_id.is_(None))
+
+
+class FormVersion(Base):
+    __tablename__ = "lowcode_form_versions"
+    __table_args__ = (sa.UniqueConstraint("form_id", "version", name="uq_lowcode_form_versions_n"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lowcode_forms.id", ondelete="CASCADE"), index=True)
+    version: so.Mapped[int] = so.mapped_column()
+    schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    ui_schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    published_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    published_by: so.Mapped[int | None] = so.mapped_column()
+
+
+class Submission(SchoolScoped, Base):
+    __tablename__ = "lowcode_submissions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lowcode_forms.id", ondelete="CASCADE"), index=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lowcode_form_versions.id"))
+    submitted_by: so.Mapped[int | None] = so.mapped_column()
+    data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

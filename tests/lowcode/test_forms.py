@@ -1,0 +1,100 @@
+"""Low-code forms: definition checks, immutable versions, clone with lineage, submissions validated per
+field and kept under the version they were made with, two-school isolation."""
+from __future__ import annotations
+
+LEAVE = {
+    "type": "object",
+    "required": ["reason", "days"],
+    "properties": {
+        "reason": {"type": "string", "title": "请假原因", "minLength": 2, "maxLength": 200},
+        "days": {"type": "integer", "title": "天数", "minimum": 1, "maximum": 30},
+        "kind": {"type": "string", "enum": ["sick", "personal"], "title": "类型"},
+    },
+}
+
+
+def _create(auth, schema=LEAVE, ui=None, title="请假申请"):
+    resp = auth.post("/api/v1/forms", json={"title": title, "schema": schema, "ui_schema": ui or {}})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def test_publish_checks_the_definition(login):
+    teacher = login("homeroom_teacher", 0)
+    broken = _create(teacher, schema={"type": "object", "properties": {"x": {"type": "strng"}}})
+    resp = teacher.post(f"/api/v1/forms/{broken['id']}/publish")
+    assert resp.status_code == 422 and any(k.startswith("schema") for k in resp.get_json()["error"]["fields"])
+    widget = _create(teacher, ui={"reason": {"ui:widget": "rainbow"}})
+    fields = teacher.post(f"/api/v1/forms/{widget['id']}/publish").get_json()["error"]["fields"]
+    assert fields == {"ui_schema/reason": "未知的控件：rainbow"}
+    binding = _create(teacher, schema={"type": "object", "properties": {
+        "who": {"type": "string", "x-jizuo-binding": "teacherz"}}})
+    fields = teacher.post(f"/api/v1/forms/{binding['id']}/publish").get_json()["error"]["fields"]
+    assert "schema/properties/who" in fields and "teacherz" in fields["schema/properties/who"]
+    missing = _create(teacher, ui={"nope": {"ui:widget": "text"}})
+    assert "ui_schema/nope" in teacher.post(f"/api/v1/forms/{missing['id']}/publish").get_json()["error"]["fields"]
+
+
+def test_versions_are_immutable_and_submissions_keep_theirs(login):
+    teacher = login("homeroom_teacher", 0)
+    form = _create(teacher)
+    assert teacher.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {}}).status_code == 422  # unpublished
+    v1 = teacher.post(f"/api/v1/forms/{form['id']}/publish").get_json()
+    assert v1["published_version"] == 1
+    first = teacher.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {"reason": "发烧", "days": 2}})
+    assert first.status_code == 201
+    # the teacher adds a required field to the draft: version 1 is untouched until publish
+    schema2 = {**LEAVE, "required": ["reason", "days", "phone"],
+               "properties": {**LEAVE["properties"], "phone": {"type": "string", "title": "联系电话"}}}
+    teacher.put(f"/api/v1/forms/{form['id']}", json={"schema": schema2})
+    assert teacher.get(f"/api/v1/forms/{form['id']}").get_json()["published"]["version"] == 1
+    assert teacher.post(f"/api/v1/forms/{form['id']}/publish").get_json()["published_version"] == 2
+    bad = teacher.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {"reason": "发烧", "days": 40}})
+    assert bad.get_json()["error"]["fields"] == {"days": "不能大于 30", "phone": "必填"}
+    en = teacher.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {"reason": "x", "days": 1,
+                                                                               "phone": "1"}}, lang="en")
+    assert en.get_json()["error"]["fields"] == {"reason": "At least 2 characters"}
+    teacher.post(f"/api/v1/forms/{form['id']}/submissions",
+                 json={"data": {"reason": "家中有事", "days": 1, "phone": "13800000000"}})
+    subs = teacher.get(f"/api/v1/forms/{form['id']}/submissions").get_json()["items"]
+    assert [(s["version"], s["data"].get("phone")) for s in subs] == [(1, None), (2, "13800000000")]
+
+
+def test_clone_and_adapt_keeps_lineage(login):
+    author = login("homeroom_teacher", 0)
+    form = _create(author)
+    author.post(f"/api/v1/forms/{form['id']}/publish")
+    other = login("subject_teacher", 0)
+    copy = other.post(f"/api/v1/forms/{form['id']}/clone", json={"title": "我的请假表"}).get_json()
+    assert copy["lineage"] == {"parent_form_id": form["id"], "parent_version": 1}
+    assert copy["title"]["zh"] == "我的请假表" and copy["published_version"] is None
+    other = login("subject_teacher", 0)
+    schema = {**LEAVE, "properties": {**LEAVE["properties"], "note": {"type": "string"}}}
+    updated = other.put(f"/api/v1/forms/{copy['id']}", json={"schema": schema}).get_json()
+    assert updated["problems"] == {} and "note" in updated["draft"]["schema"]["properties"]
+    author = login("homeroom_teacher", 0)
+    refused = author.put(f"/api/v1/forms/{copy['id']}", json={"title": "改"})
+    assert refused.status_code == 422 and "form" in refused.get_json()["error"]["fields"]
+
+
+def test_forms_of_another_school_do_not_exist_for_you(login):
+    a = login("homeroom_teacher", 0)
+    form = _create(a)
+    a.post(f"/api/v1/forms/{form['id']}/publish")
+    b = login("homeroom_teacher", 1)
+    for call in (b.get(f"/api/v1/forms/{form['id']}"), b.post(f"/api/v1/forms/{form['id']}/clone", json={}),
+                 b.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {"reason": "xx", "days": 1}}),
+                 b.get(f"/api/v1/forms/{form['id']}/submissions")):
+        assert call.status_code == 404
+    assert all(f["id"] != form["id"] for f in b.get("/api/v1/forms").get_json()["items"])
+
+
+def test_a_parent_fills_in_but_cannot_create_or_read_others_submissions(login):
+    teacher = login("homeroom_teacher", 0)
+    form = _create(teacher)
+    teacher.post(f"/api/v1/forms/{form['id']}/publish")
+    parent = login("parent", 0)
+    assert parent.post(f"/api/v1/forms/{form['id']}/submissions",
+                       json={"data": {"reason": "孩子发烧", "days": 1}}).status_code == 201
+    assert parent.post("/api/v1/forms", json={"title": "x", "schema": LEAVE}).status_code == 403
+    assert parent.get(f"/api/v1/forms/{form['id']}/submissions").status_code == 403
