@@ -30,7 +30,17 @@ def init_cmd() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     url = current_app.config["DATABASE_URL"]
     upgrade(url)
+    _seed_templates()
     click.echo(f"database ready: {db.engine().url.render_as_string(hide_password=True)}")
+
+
+def _seed_templates() -> None:
+    from foundation.lowcode.forms import seed_templates
+    from foundation.tenancy import mark_system
+
+    sess = mark_system(db.session())
+    seed_templates(sess)
+    sess.commit()
 
 
 @main.command("serve")
@@ -109,6 +119,7 @@ def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | 
         progress.close()
         raise click.ClickException(str(err)) from err
     progress.close()
+    _seed_templates()
     if as_json:
         click.echo(json.dumps({"counts": result["counts"], "logins": result["logins"], "password": password},
                               ensure_ascii=False))

@@ -2,6 +2,7 @@
 of submissions with a message per field in Chinese or English."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -140,3 +141,31 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, ac
     sess.add(row)
     sess.flush()
     return row, {}
+
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def seed_templates(sess: so.Session) -> int:
+    """The day-one templates (class leave, hygiene inspection, club sign-up) as district-level published
+    forms teachers clone; idempotent. Returns how many were added."""
+    import json
+
+    added = 0
+    for path in sorted(TEMPLATES.glob("*.json")):
+        spec = json.loads(path.read_text("utf-8"))
+        exists = sess.scalar(sa.select(LowcodeForm.id).where(LowcodeForm.template_key == spec["key"],
+                                                             LowcodeForm.school_id.is_(None)),
+                             execution_options={"jizuo_all_schools": True})
+        if exists:
+            continue
+        problems = check_definition(spec["schema"], spec["ui_schema"])
+        if problems:
+            raise DefinitionError(problems)
+        form = LowcodeForm(title=spec["title"], draft_schema=spec["schema"], draft_ui=spec["ui_schema"],
+                           template_key=spec["key"], school_id=None)
+        sess.add(form)
+        sess.flush()
+        publish(sess, form, None)
+        added += 1
+    return added

@@ -98,3 +98,28 @@ def test_a_parent_fills_in_but_cannot_create_or_read_others_submissions(login):
                        json={"data": {"reason": "孩子发烧", "days": 1}}).status_code == 201
     assert parent.post("/api/v1/forms", json={"title": "x", "schema": LEAVE}).status_code == 403
     assert parent.get(f"/api/v1/forms/{form['id']}/submissions").status_code == 403
+
+
+def test_day_one_templates_are_there_to_clone(app, login):
+    from foundation import db
+    from foundation.lowcode.forms import seed_templates
+    from foundation.tenancy import mark_system
+
+    with app.app_context():
+        sess = mark_system(db.session())
+        assert seed_templates(sess) == 3
+        sess.commit()
+        assert seed_templates(mark_system(db.session())) == 0  # idempotent
+    teacher = login("homeroom_teacher", 1)
+    forms = teacher.get("/api/v1/forms").get_json()["items"]
+    templates = {f["title"]["zh"]: f for f in forms if f["school_id"] is None}
+    assert set(templates) == {"班级请假申请", "卫生检查评分", "社团报名"}
+    leave = templates["班级请假申请"]
+    copy = teacher.post(f"/api/v1/forms/{leave['id']}/clone", json={}).get_json()
+    assert copy["lineage"]["parent_form_id"] == leave["id"]
+    form = teacher.get(f"/api/v1/forms/{copy['id']}").get_json()
+    assert form["draft"]["schema"]["if"] == {"properties": {"kind": {"const": "sick"}}}
+    teacher.post(f"/api/v1/forms/{copy['id']}/publish")
+    missing = teacher.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {
+        "student": "x", "kind": "sick", "start": "2026-11-20", "days": 1, "reason": "发烧了"}})
+    assert missing.get_json()["error"]["fields"] == {"symptoms": "必填"}  # the if/then rule holds
