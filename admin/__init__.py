@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from admin import (  # noqa: F401  (routes register on import)
         views,
         views_clients,
+        views_forms,
         views_security,
         views_square,
         views_standards,

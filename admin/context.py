@@ -23,6 +23,7 @@ NAV = [
     ("admin.my_classes", "nav.classes", "people.student.read"),
     ("admin.my_children", "nav.children", None),
     ("admin.audit", "nav.audit", "audit.read"),
+    ("admin.forms_list", "nav.forms", "lowcode.form.read"),
     ("admin.app_square", "nav.square", "org.read"),
     ("admin.standards", "nav.standards", "org.read"),
     ("admin.conflicts", "nav.conflicts", "conflicts.resolve"),

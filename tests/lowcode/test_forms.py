@@ -123,3 +123,43 @@ def test_day_one_templates_are_there_to_clone(app, login):
     missing = teacher.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {
         "student": "x", "kind": "sick", "start": "2026-11-20", "days": 1, "reason": "发烧了"}})
     assert missing.get_json()["error"]["fields"] == {"symptoms": "必填"}  # the if/then rule holds
+
+
+def test_a_teacher_clones_a_template_in_the_browser_shell_and_a_parent_fills_it(app, login, db_session):
+    import re
+
+    from foundation import db
+    from foundation.lowcode.forms import seed_templates
+    from foundation.tenancy import mark_system
+
+    with app.app_context():
+        seed_templates(mark_system(db.session()))
+        db.session().commit()
+    teacher = login("homeroom_teacher", 0)
+    page = teacher.get("/forms").get_data(as_text=True)
+    assert "班级请假申请" in page and "区级模板" in page
+    leave_id = re.search(r'/forms/(\d+)/clone', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = teacher.client.post(f"/forms/{leave_id}/clone", data={"csrf_token": token})
+    assert resp.status_code == 302
+    fill_url = resp.headers["Location"]
+    form_page = teacher.get(fill_url).get_data(as_text=True)
+    assert "请假类型" in form_page and "病假" in form_page and 'name="f.student"' in form_page
+    # the teacher's picker offers only students of their class
+    options = re.findall(r'<option value="([^"]*)"', form_page)
+    me = teacher.get("/api/v1/students?per_page=500").get_json()["items"]
+    assert {o for o in options if o.isdigit()} <= {s["student_no"] for s in me}
+    kid = me[0]["student_no"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page).group(1)
+    bad = teacher.client.post(fill_url, data={"csrf_token": token, "f.student": kid, "f.kind": "sick",
+                                              "f.start": "2026-11-20", "f.days": "1", "f.reason": "发烧"})
+    assert bad.status_code == 422 and "必填" in bad.get_data(as_text=True)  # symptoms, required for sick leave
+    ok = teacher.client.post(fill_url, data={"csrf_token": token, "f.student": kid, "f.kind": "sick",
+                                             "f.start": "2026-11-20", "f.days": "2", "f.reason": "发烧",
+                                             "f.symptoms": "38.5 度"})
+    assert ok.status_code == 200 and "已提交" in ok.get_data(as_text=True)
+    outsider = teacher.client.post(fill_url, data={"csrf_token": token, "f.student": "NOT-MINE", "f.kind": "personal",
+                                                   "f.start": "2026-11-20", "f.days": "1", "f.reason": "有事"})
+    assert outsider.status_code == 422
+    subs = teacher.get(fill_url.replace("/fill", "/submissions")).get_data(as_text=True)
+    assert "38.5 度" in subs and "v1" in subs
