@@ -3,7 +3,6 @@ fed with what a browser would submit for that HTML."""
 from __future__ import annotations
 
 import json
-import os
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -600,43 +599,37 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
-def test_lowcode_js_adds_and_removes_rows_and_toggles_conditions():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium not installed")
-    from playwright.sync_api import sync_playwright
-
+def test_lowcode_js_adds_and_removes_rows_and_toggles_conditions(browser):
     schema = {"type": "object", "required": ["kind"], "properties": {
         **CLASSROOM["properties"], **CONTACT["properties"], **LEAVE["properties"]},
         "if": LEAVE["if"], "then": LEAVE["then"], "else": LEAVE["else"]}
     result = render_form(schema, data={"students": [{"name": "甲", "scores": [1]}, {"name": "乙"}]})
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.set_content(f"<!doctype html><form id=f>{result.html}</form>")
-            page.add_script_tag(path=str(LOWCODE_JS))
-            students = 'fieldset[data-array="f.students"]'
-            page.click(f'{students} > button[data-lowcode="add"]')
-            page.fill('[name="f.students.2.name"]', "丙")
-            page.click('fieldset[data-array="f.students.2.scores"] > button[data-lowcode="add"]')
-            page.fill('[name="f.students.2.scores.0"]', "7")
-            page.click(f'{students} > ol > li:first-child > button[data-lowcode="remove"]')
-            assert page.eval_on_selector_all(f"{students} > ol > li > fieldset > legend .row-number",
-                                             "els => els.map(e => e.textContent)") == ["1", "2"]
-            assert page.input_value("#f\\.students\\.1\\.name") == "丙"  # ids follow the names
-            assert page.get_attribute('label[for="f.students.1.name"]', "for") == "f.students.1.name"
-            assert page.is_visible('[name="f.reason"]') and not page.is_visible('[name="f.hospital"]')
-            page.select_option('[name="f.kind"]', "sick")
-            assert page.is_visible('[name="f.hospital"]') and not page.is_visible('[name="f.reason"]')
-            page.fill('[name="f.hospital"]', "市一医院")
-            page.select_option('[name="f.contact.~option"]', "1")
-            page.fill('[name="f.contact.address"]', "a@b.cn")
-            form = MultiDict(page.evaluate("() => [...new FormData(document.getElementById('f')).entries()]"))
-            assert errors == []
-        finally:
-            browser.close()
+    try:
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content(f"<!doctype html><form id=f>{result.html}</form>")
+        page.add_script_tag(path=str(LOWCODE_JS))
+        students = 'fieldset[data-array="f.students"]'
+        page.click(f'{students} > button[data-lowcode="add"]')
+        page.fill('[name="f.students.2.name"]', "丙")
+        page.click('fieldset[data-array="f.students.2.scores"] > button[data-lowcode="add"]')
+        page.fill('[name="f.students.2.scores.0"]', "7")
+        page.click(f'{students} > ol > li:first-child > button[data-lowcode="remove"]')
+        assert page.eval_on_selector_all(f"{students} > ol > li > fieldset > legend .row-number",
+                                         "els => els.map(e => e.textContent)") == ["1", "2"]
+        assert page.input_value("#f\\.students\\.1\\.name") == "丙"  # ids follow the names
+        assert page.get_attribute('label[for="f.students.1.name"]', "for") == "f.students.1.name"
+        assert page.is_visible('[name="f.reason"]') and not page.is_visible('[name="f.hospital"]')
+        page.select_option('[name="f.kind"]', "sick")
+        assert page.is_visible('[name="f.hospital"]') and not page.is_visible('[name="f.reason"]')
+        page.fill('[name="f.hospital"]', "市一医院")
+        page.select_option('[name="f.contact.~option"]', "1")
+        page.fill('[name="f.contact.address"]', "a@b.cn")
+        form = MultiDict(page.evaluate("() => [...new FormData(document.getElementById('f')).entries()]"))
+        assert errors == []
+    finally:
+        page.close()
     assert parse_form(schema, form) == {
         "kind": "sick", "hospital": "市一医院", "contact": {"kind": "email", "address": "a@b.cn"},
         "students": [{"name": "乙", "present": False}, {"name": "丙", "present": False, "scores": [7]}]}
