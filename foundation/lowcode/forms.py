@@ -146,14 +146,28 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, ac
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def seed_templates(sess: so.Session) -> int:
-    """The day-one templates (class leave, hygiene inspection, club sign-up) as district-level published
-    forms teachers clone; idempotent. Returns how many were added."""
+def _template_specs(plugin_templates: list[tuple[str, list[dict]]]) -> list[dict]:
     import json
 
+    specs = [json.loads(p.read_text("utf-8")) for p in sorted(TEMPLATES.glob("*.json"))]
+    for plugin, templates in plugin_templates:
+        for tpl in templates or []:
+            specs.append({"key": f"{plugin}:{tpl['id']}", "title": tpl["title"], "schema": tpl["schema"],
+                          "ui_schema": tpl.get("ui_schema", {})})
+    return specs
+
+
+def seed_templates(sess: so.Session, plugin_templates: list[tuple[str, list[dict]]] | None = None) -> int:
+    """The day-one templates (class leave, hygiene inspection, club sign-up) and those plugins ship
+    (``jizuo_form_templates``) as district-level published forms teachers clone; idempotent. Returns how
+    many were added."""
+    if plugin_templates is None:
+        from flask import current_app, has_app_context
+
+        plugin_templates = current_app.extensions["jizuo.plugins"].each("jizuo_form_templates") \
+            if has_app_context() and "jizuo.plugins" in current_app.extensions else []
     added = 0
-    for path in sorted(TEMPLATES.glob("*.json")):
-        spec = json.loads(path.read_text("utf-8"))
+    for spec in _template_specs(plugin_templates):
         exists = sess.scalar(sa.select(LowcodeForm.id).where(LowcodeForm.template_key == spec["key"],
                                                              LowcodeForm.school_id.is_(None)),
                              execution_options={"jizuo_all_schools": True})

@@ -185,3 +185,16 @@ def test_broken_plugins_are_left_out_with_a_reason():
     assert "title" in reasons["no_en"] and "'en' is a required property" in reasons["no_en"]
     assert ">=5.0" in reasons["future"]
     assert "jizuo_manifets" in reasons["typo"]
+
+
+def test_the_plugins_form_template_is_offered_to_clone(app, login):
+    from foundation import db
+    from foundation.lowcode.forms import seed_templates
+    from foundation.tenancy import mark_system
+
+    with app.app_context():
+        assert seed_templates(mark_system(db.session())) >= 1
+        db.session().commit()
+    teacher = login("homeroom_teacher", 0)
+    titles = {f["title"]["zh"] for f in teacher.get("/api/v1/forms").get_json()["items"] if f["school_id"] is None}
+    assert "问候反馈" in titles and "班级请假申请" in titles
