@@ -6,19 +6,16 @@ from flask import jsonify, request
 
 from foundation import db
 from foundation.api import bp, doc
-from foundation.api.common import principal
+from foundation.api.common import get_or_404, principal
 from foundation.audit import record
-from foundation.errors import NotFound, ValidationFailed
+from foundation.errors import ValidationFailed
 from foundation.lowcode import forms as svc
 from foundation.models import FormVersion, LowcodeForm, Submission
 from foundation.permissions import Forbidden, require
 
 
 def _form(form_id: int) -> LowcodeForm:
-    row = db.session().scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id)) if 0 < form_id < 2**31 else None
-    if row is None:
-        raise NotFound("form")
-    return row
+    return get_or_404(LowcodeForm, form_id, "form")
 
 
 def _school_of_caller(cap: str) -> int:

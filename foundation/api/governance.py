@@ -7,7 +7,7 @@ from flask import jsonify, request
 
 from foundation import db
 from foundation.api import bp, doc
-from foundation.api.common import principal
+from foundation.api.common import get_or_404, principal
 from foundation.audit import record as audit
 from foundation.errors import NotFound, ValidationFailed
 from foundation.models import Authority, Conflict, DataSource
@@ -139,8 +139,8 @@ def decide_conflict(conflict_id: int, decision: str):
     p = principal()
     if decision not in ("accept", "reject"):
         raise NotFound("conflict")
-    c = db.session().scalar(sa.select(Conflict).where(Conflict.id == conflict_id)) if 0 < conflict_id < 2**31 else None
-    if c is None or c.status != "pending":
+    c = get_or_404(Conflict, conflict_id, "conflict")
+    if c.status != "pending":
         raise NotFound("conflict")
     require(p, "conflicts.resolve", c.school_id)
     body = request.get_json(silent=True)

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from foundation import db
 from foundation.api import bp, doc
-from foundation.api.common import principal
+from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.models import AppListing, AppListingStep
@@ -67,10 +67,7 @@ def square_get(listing_id: int):
 def square_step(listing_id: int, action: str):
     p = principal()
     require(p, "square.review")
-    row = db.session().scalar(sa.select(AppListing).where(AppListing.id == listing_id), execution_options=SYSTEM) \
-        if 0 < listing_id < 2**31 else None
-    if row is None:
-        raise NotFound("listing")
+    row = get_or_404(AppListing, listing_id, "listing")
     body = request.get_json(silent=True)
     reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
     try:
