@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
+from admin.views import _one
 from foundation import db
 from foundation.audit import record
 from foundation.lowcode import forms as svc
@@ -16,10 +17,7 @@ from foundation.permissions import require
 
 
 def _form(form_id: int) -> LowcodeForm:
-    row = db.session().scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id)) if 0 < form_id < 2**31 else None
-    if row is None:
-        abort(404)
-    return row
+    return _one(LowcodeForm, form_id)
 
 
 def _pickers() -> dict[str, list[tuple[str, str]]]:

@@ -1,26 +1,26 @@
-"""Code dictionaries (standards/dictionaries/*.json): lookup and validation of coded fields."""
+"""Code dictionaries (standards/dictionaries/*.json): lookup and validation of coded fields, over the
+dictionaries the standards catalogue has already loaded and validated."""
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-
-from standards import ROOT
 
 
 @lru_cache(maxsize=1)
-def dictionaries() -> dict[str, dict]:
-    out = {}
-    for path in sorted((ROOT / "dictionaries").glob("*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        data["by_code"] = {c["code"]: c for c in data["codes"]}
-        out[data["id"]] = data
-    return out
+def _by_code() -> dict[str, dict[str, dict]]:
+    from foundation.standards import catalog
+
+    return {name: {c["code"]: c for c in d["codes"]} for name, d in catalog().dictionaries.items()}
+
+
+def codes_of(dictionary: str) -> dict[str, dict]:
+    """code → entry (with its zh and en labels) of one dictionary."""
+    return _by_code()[dictionary]
 
 
 def is_valid(dictionary: str, code: str | None) -> bool:
-    return code is not None and code in dictionaries()[dictionary]["by_code"]
+    return code is not None and code in codes_of(dictionary)
 
 
 def label(dictionary: str, code: str | None, lang: str = "zh") -> str | None:
-    entry = dictionaries()[dictionary]["by_code"].get(code or "")
+    entry = codes_of(dictionary).get(code or "")
     return entry[lang] if entry else None

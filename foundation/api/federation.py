@@ -23,9 +23,7 @@ def binding_code(guardian_id: int):
     student_id = body.get("student_id") if isinstance(body, dict) else None
     if not isinstance(student_id, int) or isinstance(student_id, bool):
         raise ValidationFailed({"student_id": ["field.required"]})
-    student = get_or_404(Student, student_id, "student") if 0 < student_id < 2**31 else None
-    if student is None:
-        raise NotFound("student")
+    student = get_or_404(Student, student_id, "student")
     require(principal(), "people.guardian.manage", student.school_id)
     linked = db.session().scalar(sa.select(GuardianLink.id).where(GuardianLink.guardian_id == gd.id,
                                                                   GuardianLink.student_id == student.id))

@@ -44,9 +44,7 @@ def standards_item(kind: str, item_id: str):
     table = {"libraries": cat.libraries, "dictionaries": cat.dictionaries, "iot": cat.iot_templates}.get(kind)
     if table is None or item_id not in table:
         raise NotFound("standard")
-    item = dict(table[item_id])
-    item.pop("by_code", None)
-    return jsonify(item)
+    return jsonify(table[item_id])
 
 
 @bp.get("/sources")

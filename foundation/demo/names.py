@@ -10,7 +10,7 @@ import random
 from datetime import date
 from itertools import accumulate
 
-from foundation.codes import dictionaries
+from foundation.codes import codes_of
 from foundation.security.fields import id_check_char
 
 # Common surnames with rough population shares (per mille); rng.choices weights them.
@@ -184,5 +184,5 @@ def id_number(rng: random.Random, used: set[str], region: str, born: date, male:
 
 def minorities() -> tuple[list[str], list[int]]:
     """Real GB/T 3304 codes other than 汉族 (and 其他 / 外国血统), with cumulative weights."""
-    codes = [c for c in dictionaries()["ethnicity"]["by_code"] if c not in ("01", "97", "98")]
+    codes = [c for c in codes_of("ethnicity") if c not in ("01", "97", "98")]
     return codes, list(accumulate(MINORITY_WEIGHTS.get(c, 1) for c in codes))
