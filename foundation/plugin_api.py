@@ -8,12 +8,14 @@ from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
 from foundation.i18n import add_messages, t
+from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
 from foundation.permissions import Forbidden, Principal, require
 from foundation.plugin_runtime import config as plugin_config
 from foundation.plugin_runtime import enabled_schools
 from foundation.tenancy import ALL_SCHOOLS
 
 __all__ = [
-    "ALL_SCHOOLS", "APIError", "Base", "Forbidden", "NotFound", "Principal", "ValidationFailed", "add_messages",
+    "ALL_SCHOOLS", "APIError", "Base", "Forbidden", "NotFound", "OrgUnit", "Principal", "Student", "ValidationFailed",
+    "add_messages",
     "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
 ]
