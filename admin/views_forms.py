@@ -83,8 +83,7 @@ def forms_fill(form_id: int):
         problems = _binding_problems(version.schema, data, _pickers())
         row = None
         if not problems:
-            row, problems = svc.submit(db.session(), form, data, school_id=school,
-                                       account_id=g.principal.account_id)
+            row, problems = svc.submit(db.session(), form, data, school_id=school, principal=g.principal)
         if row is not None:
             done = True
             data = None

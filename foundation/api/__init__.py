@@ -27,6 +27,7 @@ def openapi():
 
 def init_app(app: Flask) -> None:
     from foundation.api import (  # noqa: F401  (routes register on import)
+        apps,
         audit,
         clients,
         federation,

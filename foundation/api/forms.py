@@ -9,8 +9,9 @@ from foundation.api import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import ValidationFailed
+from foundation.lowcode import apps
 from foundation.lowcode import forms as svc
-from foundation.models import FormVersion, LowcodeForm, Submission
+from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
 from foundation.permissions import Forbidden, require
 
 
@@ -32,10 +33,26 @@ def view(f: LowcodeForm, with_draft: bool = True) -> dict:
            "lineage": {"parent_form_id": f.parent_form_id, "parent_version": f.parent_version},
            "published_version": version.version if version else None}
     if with_draft:
-        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui}}
+        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui, "app": f.draft_app or {}}}
     if version:
-        out["published"] = {"version": version.version, "schema": version.schema, "ui_schema": version.ui_schema}
+        out["published"] = {"version": version.version, "schema": version.schema, "ui_schema": version.ui_schema,
+                            "app": version.app or {}}
     return out
+
+
+def _app(body: dict, school_id: int | None) -> dict:
+    """The app parts of a body; the classes it is published to must be the form's school's classes."""
+    app = body.get("app") or {}
+    if not isinstance(app, dict):
+        raise ValidationFailed({"app": ["lowcode.app_object"]})
+    classes = (app.get("audience") or {}).get("classes") if isinstance(app.get("audience"), dict) else None
+    if isinstance(classes, list) and classes and all(isinstance(c, int) and 0 < c < 2**31 for c in classes):
+        found = set(db.session().scalars(sa.select(OrgUnit.id).where(
+            OrgUnit.id.in_(classes), OrgUnit.kind == "class", OrgUnit.school_id == school_id)))
+        unknown = [c for c in classes if c not in found]
+        if unknown:
+            raise ValidationFailed({"app/audience/classes": [f"lowcode.unknown_class:{unknown[0]}"]})
+    return app
 
 
 def _body() -> dict:
@@ -74,8 +91,8 @@ def create_form():
     schema, ui = body.get("schema"), body.get("ui_schema") or {}
     if not isinstance(schema, dict):
         raise ValidationFailed({"schema": ["lowcode.schema_object"]})
-    f = LowcodeForm(title=_title(body, True), draft_schema=schema, draft_ui=ui, owner_account_id=p.account_id,
-                    school_id=school)
+    f = LowcodeForm(title=_title(body, True), draft_schema=schema, draft_ui=ui, draft_app=_app(body, school),
+                    owner_account_id=p.account_id, school_id=school)
     db.session().add(f)
     db.session().flush()
     record("lowcode.form.create", "form", f.id, school_id=school)
@@ -104,11 +121,13 @@ def update_form(form_id: int):
         f.draft_schema = body["schema"]
     if "ui_schema" in body:
         f.draft_ui = body["ui_schema"] or {}
+    if "app" in body:
+        f.draft_app = _app(body, f.school_id)
     title = _title(body, False)
     if title:
         f.title = title
     f.updated_at = db.utcnow()
-    problems = svc.check_definition(f.draft_schema, f.draft_ui)
+    problems = svc.check_definition(f.draft_schema, f.draft_ui, f.draft_app)
     return jsonify(view(f) | {"problems": problems})
 
 
@@ -148,21 +167,32 @@ def submit_form(form_id: int):
     school = f.school_id if f.school_id is not None else _school_of_caller("lowcode.form.submit")
     require(p, "lowcode.form.submit", school)
     body = _body()
-    row, errors = svc.submit(db.session(), f, body.get("data"), school_id=school, account_id=p.account_id)
+    row, errors = svc.submit(db.session(), f, body.get("data"), school_id=school, principal=p)
+    if errors.get("_form") == "lowcode.not_in_audience":
+        raise Forbidden("lowcode.form.submit")
     if errors:
         raise ValidationFailed({k: [v] for k, v in errors.items()})
-    return jsonify({"id": row.id, "form_id": f.id, "version_id": row.version_id, "data": row.data}), 201
+    return jsonify(submission_view(row)), 201
+
+
+def submission_view(s: Submission, version: int | None = None) -> dict:
+    return {"id": s.id, "form_id": s.form_id, "version_id": s.version_id, "version": version, "data": s.data,
+            "submitted_by": s.submitted_by, "student_id": s.student_id, "class_id": s.class_id, "status": s.status,
+            "effects": s.effects or [], "created_at": s.created_at.isoformat() + "Z"}
 
 
 @bp.get("/forms/<int:form_id>/submissions")
-@doc("Submissions of a form (its owner and school staff), each with the version it was made with", tags=["lowcode"])
+@doc("Submissions of a form you may see (owner, the app's audience, your own), each with its version",
+     tags=["lowcode"])
 def list_submissions(form_id: int):
     p = principal()
     f = _form(form_id)
-    if f.owner_account_id != p.account_id:
-        require(p, "lowcode.submission.read", f.school_id)
-    rows = db.session().execute(sa.select(Submission, FormVersion.version).join(
-        FormVersion, FormVersion.id == Submission.version_id).where(Submission.form_id == f.id)
-        .order_by(Submission.id)).all()
-    return jsonify({"items": [{"id": s.id, "version": v, "data": s.data, "submitted_by": s.submitted_by,
-                               "created_at": s.created_at.isoformat() + "Z"} for s, v in rows], "total": len(rows)})
+    version = svc.latest(db.session(), f.id)
+    stmt = apps.visible(sa.select(Submission, FormVersion.version).join(
+        FormVersion, FormVersion.id == Submission.version_id).where(Submission.form_id == f.id),
+        p, f, version.app if version else {})
+    status = request.args.get("status")
+    if status:
+        stmt = stmt.where(Submission.status == status[:10])
+    rows = db.session().execute(stmt.order_by(Submission.id)).all()
+    return jsonify({"items": [submission_view(s, v) for s, v in rows], "total": len(rows)})

@@ -24,9 +24,10 @@ class DefinitionError(ValueError):
         self.problems = problems
 
 
-def check_definition(schema: Any, ui_schema: Any) -> dict[str, str]:
+def check_definition(schema: Any, ui_schema: Any, app: Any = None) -> dict[str, str]:
     """Problems that stop a publish: an invalid JSON Schema, an unknown widget, a binding to an element
-    that does not exist. ``path → message key``."""
+    that does not exist, and in the app parts a rule, view or approval naming a field or role that does
+    not exist. ``path → message key``."""
     problems: dict[str, str] = {}
     if not isinstance(schema, dict) or schema.get("type") != "object":
         return {"schema": "lowcode.schema_object"}
@@ -39,6 +40,9 @@ def check_definition(schema: Any, ui_schema: Any) -> dict[str, str]:
         return {"ui_schema": "lowcode.ui_object"}
     _walk_ui(schema, ui_schema or {}, "", problems)
     _walk_bindings(schema, "", problems)
+    from foundation.lowcode.apps import check_app
+
+    problems.update(check_app(schema, app))
     return problems
 
 
@@ -74,12 +78,12 @@ def _walk_bindings(schema: Any, path: str, problems: dict[str, str]) -> None:
 
 
 def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> FormVersion:
-    problems = check_definition(form.draft_schema, form.draft_ui)
+    problems = check_definition(form.draft_schema, form.draft_ui, form.draft_app)
     if problems:
         raise DefinitionError(problems)
     last = sess.scalar(sa.select(sa.func.max(FormVersion.version)).where(FormVersion.form_id == form.id)) or 0
     version = FormVersion(form_id=form.id, version=last + 1, schema=form.draft_schema, ui_schema=form.draft_ui,
-                          published_by=account_id)
+                          app=form.draft_app or {}, published_by=account_id)
     sess.add(version)
     sess.flush()
     return version
@@ -94,8 +98,13 @@ def clone(sess: so.Session, source: LowcodeForm, *, school_id: int | None, accou
           title: dict | None = None) -> LowcodeForm:
     """A draft copy owned by the caller, from the source's latest published version (or its draft)."""
     version = latest(sess, source.id)
-    schema, ui = (version.schema, version.ui_schema) if version else (source.draft_schema, source.draft_ui)
-    copy = LowcodeForm(title=title or source.title, draft_schema=schema, draft_ui=ui, owner_account_id=account_id,
+    schema, ui, app = (version.schema, version.ui_schema, version.app) if version else (
+        source.draft_schema, source.draft_ui, source.draft_app)
+    app = dict(app or {})
+    if app.get("audience") and source.school_id != school_id:  # another school's classes mean nothing here
+        app["audience"] = {k: v for k, v in app["audience"].items() if k != "classes"}
+    copy = LowcodeForm(title=title or source.title, draft_schema=schema, draft_ui=ui, draft_app=app,
+                       owner_account_id=account_id,
                        parent_form_id=source.id, parent_version=version.version if version else None,
                        school_id=school_id)
     sess.add(copy)
@@ -129,17 +138,27 @@ def field_errors(schema: dict, data: Any) -> dict[str, str]:
     return out
 
 
-def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, account_id: int | None):
+def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, principal):
+    """Validate against the latest version, store with its subject (student, class) and, for an app,
+    put it in the approval flow and apply its rules (alerts, messages) in the same transaction."""
+    from foundation.lowcode import apps, notify
+
     version = latest(sess, form.id)
     if version is None:
         return None, {"_form": "lowcode.not_published"}
+    if not apps.may_fill(sess, principal, version.app or {}, form.school_id):
+        return None, {"_form": "lowcode.not_in_audience"}
     errors = field_errors(version.schema, data)
     if errors:
         return None, errors
-    row = Submission(form_id=form.id, version_id=version.id, school_id=school_id, submitted_by=account_id, data=data,
-                     created_at=utcnow())
+    student_id, class_id = apps.subject(sess, version.schema, data, principal)
+    approval = (version.app or {}).get("approval")
+    row = Submission(form_id=form.id, version_id=version.id, school_id=school_id,
+                     submitted_by=principal.account_id, data=data, student_id=student_id, class_id=class_id,
+                     status="pending" if approval else "submitted", created_at=utcnow())
     sess.add(row)
     sess.flush()
+    notify.after_submit(sess, form, version, row)
     return row, {}
 
 

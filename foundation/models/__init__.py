@@ -3,7 +3,7 @@ from foundation.models.accounts import Account, LoginFailure, Membership
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
-from foundation.models.lowcode import FormVersion, LowcodeForm, Submission
+from foundation.models.lowcode import Approval, FormVersion, LowcodeForm, Submission
 from foundation.models.oauth import AuthorizationCode, Consent, OAuthClient, OAuthToken, SigningKey
 from foundation.models.org import OrgUnit
 from foundation.models.people import Guardian, GuardianLink, Staff, Student
@@ -12,7 +12,7 @@ from foundation.models.records import Authority, Change, Conflict, DataSource, E
 from foundation.models.square import AppListing, AppListingStep
 
 __all__ = [
-    "AppListing", "AppListingStep", "FormVersion", "LowcodeForm", "PluginInstall", "Submission",
+    "AppListing", "AppListingStep", "Approval", "FormVersion", "LowcodeForm", "PluginInstall", "Submission",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",

@@ -1,5 +1,6 @@
-"""Low-code forms: a draft that its owner edits, immutable published versions, and submissions that keep
-the version they were made with. Clones record their lineage."""
+"""Low-code forms and apps: a draft that its owner edits, immutable published versions, and submissions
+that keep the version they were made with. Clones record their lineage. An app is a form plus its app
+parts (views, rules, audience, approval — schemas/lowcode-app.schema.json), versioned with the form."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,6 +23,7 @@ class LowcodeForm(SchoolScoped, Base):
     title: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     draft_schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     draft_ui: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    draft_app: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))
     owner_account_id: so.Mapped[int | None] = so.mapped_column()
     parent_form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_forms.id"))
     parent_version: so.Mapped[int | None] = so.mapped_column()
@@ -44,6 +46,7 @@ class FormVersion(Base):
     version: so.Mapped[int] = so.mapped_column()
     schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     ui_schema: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    app: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))
     published_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     published_by: so.Mapped[int | None] = so.mapped_column()
 
@@ -56,4 +59,24 @@ class Submission(SchoolScoped, Base):
     version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lowcode_form_versions.id"))
     submitted_by: so.Mapped[int | None] = so.mapped_column()
     data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    # the student the submission is about (a bound student field, the submitting student, a parent's child)
+    student_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("students.id"), index=True)
+    class_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|approved|rejected
+    effects: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON, default=list)  # rules that fired: alerts, messages
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Approval(SchoolScoped, Base):
+    """A decision in an app's approval flow (e.g. the homeroom teacher approves a leave request)."""
+
+    __tablename__ = "lowcode_approvals"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    submission_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lowcode_submissions.id", ondelete="CASCADE"),
+                                                     index=True)
+    decision: so.Mapped[str] = so.mapped_column(sa.String(10))  # approved | rejected
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    by_account: so.Mapped[int | None] = so.mapped_column()
+    by_name: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

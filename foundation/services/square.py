@@ -9,13 +9,14 @@ Every step records who and why. Code plugins found by the host are listed as sub
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
-from foundation.models import AppListing, AppListingStep, PluginInstall
+from foundation.models import AppListing, AppListingStep, LowcodeForm, PluginInstall, Submission
 
 SYSTEM = {"jizuo_all_schools": True}
 TRANSITIONS = {
@@ -56,6 +57,8 @@ def step(sess: so.Session, listing: AppListing, action: str, *, account_id: int 
         if listing.level == "district" or listing.status != "published":
             raise SquareError("action", "square.cannot_promote")
         listing.level, before = "district", listing.status
+        if listing.kind == "lowcode":
+            _promote_app(sess, int(listing.key), account_id)
     else:
         if action not in TRANSITIONS:
             raise SquareError("action", "square.unknown_action")
@@ -71,11 +74,62 @@ def step(sess: so.Session, listing: AppListing, action: str, *, account_id: int 
     return listing
 
 
+def _promote_app(sess: so.Session, form_id: int, account_id: int | None) -> None:
+    """A promoted school app becomes a district-level published copy every school can clone."""
+    from foundation.lowcode import forms
+
+    source = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id), execution_options=SYSTEM)
+    if source is None:
+        raise SquareError("key", "square.app_gone")
+    copy = forms.clone(sess, source, school_id=None, account_id=account_id)
+    copy.template_key = f"promoted:{form_id}"
+    forms.publish(sess, copy, account_id)
+
+
+def _family(sess: so.Session, form_id: int) -> tuple[set[int], set[int]]:
+    """(the app and its district copy, the schools' clones of either)."""
+    own = {form_id} | set(sess.scalars(sa.select(LowcodeForm.id).where(
+        LowcodeForm.template_key == f"promoted:{form_id}"), execution_options=SYSTEM))
+    clones = set(sess.scalars(sa.select(LowcodeForm.id).where(LowcodeForm.parent_form_id.in_(own),
+                                                              LowcodeForm.id.not_in(own)),
+                              execution_options=SYSTEM))
+    return own, clones
+
+
 def reuse(sess: so.Session, listing: AppListing) -> dict[str, int]:
-    """How much a listing is reused: schools that installed it (plugins); clones and submissions come with
-    the low-code apps."""
-    installs = 0
+    """How much a listing is reused: schools that installed it (plugins); for a low-code app, clones by
+    schools, submissions and active users (distinct submitters in the last 30 days) across the app and
+    its clones."""
+    out = {"installs": 0, "clones": 0, "submissions": 0, "active_users": 0}
     if listing.kind == "plugin":
-        installs = sess.scalar(sa.select(sa.func.count()).select_from(PluginInstall)
-                               .where(PluginInstall.plugin == listing.key), execution_options=SYSTEM) or 0
-    return {"installs": installs, "clones": 0, "submissions": 0}
+        out["installs"] = sess.scalar(sa.select(sa.func.count()).select_from(PluginInstall)
+                                      .where(PluginInstall.plugin == listing.key), execution_options=SYSTEM) or 0
+    elif listing.key.isdigit():
+        own, clones = _family(sess, int(listing.key))
+        ids = own | clones
+        out["clones"] = len(clones)
+        out["installs"] = len(set(sess.scalars(sa.select(LowcodeForm.school_id).where(
+            LowcodeForm.id.in_(clones), LowcodeForm.school_id.is_not(None)), execution_options=SYSTEM)))
+        out["submissions"] = sess.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+            Submission.form_id.in_(ids)), execution_options=SYSTEM) or 0
+        out["active_users"] = sess.scalar(sa.select(sa.func.count(sa.distinct(Submission.submitted_by))).where(
+            Submission.form_id.in_(ids), Submission.created_at >= utcnow() - timedelta(days=30)),
+            execution_options=SYSTEM) or 0
+    return out
+
+
+def list_app(sess: so.Session, form: LowcodeForm, version: int, *, account_id: int | None, name: str,
+             description: dict) -> AppListing:
+    """A school submits its low-code app to the square (school level, awaiting the district's review)."""
+    exists = sess.scalar(sa.select(AppListing).where(AppListing.kind == "lowcode", AppListing.key == str(form.id)),
+                         execution_options=SYSTEM)
+    if exists is not None:
+        raise SquareError("form", "square.already_listed")
+    row = AppListing(kind="lowcode", key=str(form.id), title=form.title, description=description,
+                     version=str(version), status="submitted", level="school", owner_school_id=form.school_id,
+                     submitted_by=account_id)
+    sess.add(row)
+    sess.flush()
+    sess.add(AppListingStep(listing_id=row.id, action="submit", to_status="submitted", by_account=account_id,
+                            by_name=name))
+    return row

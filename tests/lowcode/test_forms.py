@@ -93,11 +93,16 @@ def test_a_parent_fills_in_but_cannot_create_or_read_others_submissions(login):
     teacher = login("homeroom_teacher", 0)
     form = _create(teacher)
     teacher.post(f"/api/v1/forms/{form['id']}/publish")
+    teacher.post(f"/api/v1/forms/{form['id']}/submissions", json={"data": {"reason": "教师代填", "days": 2}})
     parent = login("parent", 0)
     assert parent.post(f"/api/v1/forms/{form['id']}/submissions",
                        json={"data": {"reason": "孩子发烧", "days": 1}}).status_code == 201
     assert parent.post("/api/v1/forms", json={"title": "x", "schema": LEAVE}).status_code == 403
-    assert parent.get(f"/api/v1/forms/{form['id']}/submissions").status_code == 403
+    # the parent sees their own submission only, never the teacher's or another family's
+    mine = parent.get(f"/api/v1/forms/{form['id']}/submissions").get_json()["items"]
+    assert [s["data"]["reason"] for s in mine] == ["孩子发烧"]
+    teacher = login("homeroom_teacher", 0)
+    assert len(teacher.get(f"/api/v1/forms/{form['id']}/submissions").get_json()["items"]) == 2
 
 
 def test_day_one_templates_are_there_to_clone(app, login):

@@ -1,0 +1,109 @@
+"""Low-code apps through the API: an app's computed views, its approval flow and its listing in the app
+square. (Forms, drafts, versions and submissions are in foundation/api/forms.py.)"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from foundation import db
+from foundation.api import bp, doc
+from foundation.api.common import get_or_404, principal
+from foundation.audit import record
+from foundation.errors import NotFound, ValidationFailed
+from foundation.lowcode import apps, notify
+from foundation.lowcode import forms as svc
+from foundation.lowcode import views as appviews
+from foundation.models import FormVersion, LowcodeForm, Submission
+from foundation.permissions import Forbidden
+from foundation.services import square
+
+
+def published(form_id: int) -> tuple[LowcodeForm, FormVersion]:
+    form = get_or_404(LowcodeForm, form_id, "form")
+    version = svc.latest(db.session(), form.id)
+    if version is None:
+        raise ValidationFailed({"form": ["lowcode.not_published"]})
+    return form, version
+
+
+def pick_view(version: FormVersion, key: str | None) -> dict:
+    views = (version.app or {}).get("views") or [appviews.default_view(version.schema)]
+    return next((v for v in views if v["key"] == key), views[0])
+
+
+def visible_rows(form: LowcodeForm, version: FormVersion) -> list[dict]:
+    p = principal()
+    stmt = apps.visible(sa.select(Submission).where(Submission.form_id == form.id), p, form, version.app or {})
+    return [{"id": s.id, "data": s.data, "status": s.status, "effects": s.effects or [],
+             "student_id": s.student_id, "class_id": s.class_id, "created_at": s.created_at.isoformat() + "Z"}
+            for s in db.session().scalars(stmt.order_by(Submission.id).limit(appviews.MAX_ROWS))]
+
+
+@bp.get("/forms/<int:form_id>/view")
+@doc("An app's view over the submissions you may see: filtered (f_<field>=value), sorted "
+     "(sort=<field>&dir=asc|desc), with its aggregates and chart series", tags=["lowcode"])
+def app_view(form_id: int):
+    form, version = published(form_id)
+    view = pick_view(version, request.args.get("view"))
+    filters = {k[2:]: v for k, v in request.args.items() if k.startswith("f_")}
+    result = appviews.compute(view, visible_rows(form, version), filters, request.args.get("sort"),
+                              request.args.get("dir"))
+    return jsonify({"view": view, "views": [v["key"] for v in (version.app or {}).get("views") or [view]],
+                    "total": len(result["rows"]), **result,
+                    "chart": [{"value": v, "label": appviews.label_of(version.schema, version.ui_schema,
+                                                                        (view.get("chart") or {}).get("by", ""), v),
+                               "measure": m} for v, m in result["chart"]]})
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/decision")
+@doc("Approve or reject a submission in the app's approval flow (the approving role, over the "
+     "submission's class); the submitter is told", tags=["lowcode"])
+def app_decide(form_id: int, submission_id: int):
+    p = principal()
+    form, version = published(form_id)
+    row = db.session().scalar(sa.select(Submission).where(Submission.id == submission_id,
+                                                          Submission.form_id == form.id)) \
+        if 0 < submission_id < 2**31 else None
+    if row is None:
+        raise NotFound("submission")
+    app = db.session().get(FormVersion, row.version_id).app or {}
+    if not app.get("approval"):
+        raise ValidationFailed({"form": ["lowcode.no_approval"]})
+    if not notify.approvers_reach(p, app, row):
+        raise Forbidden("lowcode.approve")
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    decision, note = body.get("decision"), body.get("note")
+    if decision not in notify.DECISIONS:
+        raise ValidationFailed({"decision": ["lowcode.decision"]})
+    if note is not None and (not isinstance(note, str) or len(note) > 300):
+        raise ValidationFailed({"note": ["field.length:300"]})
+    if row.status != "pending":
+        raise ValidationFailed({"submission": ["lowcode.already_decided"]})
+    approval = notify.decide(db.session(), form, row, app, decision, note, p)
+    record("lowcode.approval", "submission", row.id, school_id=row.school_id, detail={"decision": decision})
+    return jsonify({"id": row.id, "status": row.status, "decided_by": approval.by_name, "note": approval.note})
+
+
+@bp.post("/forms/<int:form_id>/square")
+@doc("Submit your school's published app to the app square (school level, for the district to review)",
+     tags=["lowcode", "square"])
+def app_to_square(form_id: int):
+    p = principal()
+    form, version = published(form_id)
+    if form.school_id is None:
+        raise ValidationFailed({"form": ["square.district_form"]})
+    if form.owner_account_id != p.account_id and not p.can("plugins.manage", form.school_id):
+        raise Forbidden("lowcode.square.submit")
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    text = body.get("description") or ""
+    if not isinstance(text, str) or len(text) > 300:
+        raise ValidationFailed({"description": ["field.length:300"]})
+    try:
+        row = square.list_app(db.session(), form, version.version, account_id=p.account_id, name=p.username,
+                              description={"zh": text, "en": text})
+    except square.SquareError as err:
+        raise ValidationFailed({err.field: [err.key]}) from err
+    record("square.submit", "listing", row.id, school_id=form.school_id, detail={"form": form.id})
+    return jsonify({"id": row.id, "kind": row.kind, "key": row.key, "status": row.status, "level": row.level}), 201

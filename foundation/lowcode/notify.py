@@ -1,0 +1,137 @@
+"""What an app's submission sets off, in the submission's own transaction: its rules (a yellow or red
+alert through the alert engine, or a message to a role through the message center) and its approval
+flow (the approver is asked; the submitter is told the decision)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.db import utcnow
+from foundation.models import Approval, FormVersion, LowcodeForm, Student, Submission
+from foundation.permissions import ROLES
+
+TYPES = [
+    {"key": "lowcode.rule", "title": {"zh": "应用规则提醒", "en": "App rule notice"},
+     "template": {"zh": {"subject": "{app}：{rule}", "body": "{student_name} 的填报触发了规则「{rule}」（{field}：{value}）。"},
+                  "en": {"subject": "{app}: {rule}", "body": "A submission for {student_name} met the rule "
+                                                              "\"{rule}\" ({field}: {value})."}},
+     "variables": ["app", "rule", "field", "value", "student_name"], "mandatory": False},
+    {"key": "lowcode.approval.requested", "title": {"zh": "待审批", "en": "Awaiting approval"},
+     "template": {"zh": {"subject": "{app}：待审批", "body": "{submitter} 提交了「{app}」（{student_name}），请审批。"},
+                  "en": {"subject": "{app}: awaiting approval",
+                         "body": "{submitter} submitted \"{app}\" ({student_name}); please approve or reject it."}},
+     "variables": ["app", "submitter", "student_name"], "mandatory": False},
+    {"key": "lowcode.approval.decided", "title": {"zh": "审批结果", "en": "Approval decision"},
+     "template": {"zh": {"subject": "{app}：{decision_zh}", "body": "您提交的「{app}」（{student_name}）已{decision_zh}。{note}"},
+                  "en": {"subject": "{app}: {decision_en}",
+                         "body": "Your \"{app}\" ({student_name}) was {decision_en}. {note}"}},
+     "variables": ["app", "decision_zh", "decision_en", "student_name", "note"], "mandatory": True},
+]
+DECISIONS = {"approved": ("已批准", "approved"), "rejected": ("未批准", "rejected")}
+
+
+_registered = False
+
+
+def register_types() -> None:
+    """The low-code message types, registered with the message center on first use."""
+    global _registered
+    from foundation.messaging import register_type
+
+    for spec in TYPES:
+        register_type(spec)
+    _registered = True
+
+
+def _recipient(role: str, row: Submission) -> dict:
+    if role == "homeroom_teacher" and row.student_id is not None:
+        return {"homeroom_of_student": row.student_id}
+    if ROLES[role].reach == "class" and row.class_id is not None:
+        return {"role": role, "class": row.class_id}
+    return {"role": role, "school": row.school_id}
+
+
+def _student_name(sess: so.Session, row: Submission) -> str:
+    if row.student_id is None:
+        return "—"
+    return sess.scalar(sa.select(Student.name).where(Student.id == row.student_id),
+                       execution_options={"jizuo_all_schools": True}) or "—"
+
+
+def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: dict, row: Submission,
+          dedupe: str) -> None:
+    from foundation.messaging import send
+
+    if not _registered:
+        register_types()
+    send(sess, type_key, recipients=recipients, variables=variables, school_id=row.school_id,
+         sender_account_id=row.submitted_by, dedupe_key=dedupe, link=f"/forms/{row.form_id}/app")
+
+
+def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row: Submission) -> None:
+    from foundation.lowcode.apps import fired
+
+    app = version.app or {}
+    title = form.title.get("zh", "")
+    effects = []
+    name = _student_name(sess, row)
+    for rule in fired(app, row.data):
+        rule_title = (rule.get("title") or {}).get("zh") or rule["key"]
+        field = rule["when"]["field"]
+        value = row.data.get(field)
+        if "alert" in rule["then"] and row.student_id is not None:
+            from foundation.alerts import trigger
+
+            spec = {"key": f"lowcode.f{form.id}.{rule['key']}", "level": rule["then"]["alert"]["level"],
+                    "title": {"zh": f"{title}：{rule_title}",
+                              "en": f"{form.title.get('en', title)}: {(rule.get('title') or {}).get('en') or rule['key']}"},
+                    "category": "lowcode", "assign": ["homeroom_teacher"], "evaluation_days": 7, "sensitive": False}
+            case = trigger(sess, spec, student_id=row.student_id, school_id=row.school_id, value=value,
+                           detail={"form_id": form.id, "submission_id": row.id, "field": field},
+                           source=f"lowcode:{form.id}")
+            effects.append({"rule": rule["key"], "alert": rule["then"]["alert"]["level"], "case_id": case.id})
+        if "message" in rule["then"]:
+            to = rule["then"]["message"]["to"]
+            _send(sess, "lowcode.rule", [_recipient(to, row)],
+                  {"app": title, "rule": rule_title, "field": field, "value": value, "student_name": name},
+                  row, f"lowcode.rule:{row.id}:{rule['key']}")
+            effects.append({"rule": rule["key"], "message": to})
+    if app.get("approval"):
+        _send(sess, "lowcode.approval.requested", [_recipient(app["approval"]["by"], row)],
+              {"app": title, "submitter": _submitter(sess, row), "student_name": name}, row,
+              f"lowcode.approval.requested:{row.id}")
+    row.effects = effects
+
+
+def _submitter(sess: so.Session, row: Submission) -> str:
+    from foundation.models import Account
+
+    return sess.scalar(sa.select(Account.display_name).where(Account.id == row.submitted_by)) or "—"
+
+
+def approvers_reach(p, app: dict, row: Submission) -> bool:
+    """Does ``p`` hold the approving role over this submission (its class for class roles)?"""
+    role = (app.get("approval") or {}).get("by")
+    for g in p.grants:
+        if g.role != role or g.school_id != row.school_id:
+            continue
+        if ROLES[role].reach != "class" or (row.class_id is not None and row.class_id in g.class_ids):
+            return True
+    return False
+
+
+def decide(sess: so.Session, form: LowcodeForm, row: Submission, app: dict, decision: str, note: str | None,
+           p) -> Approval:
+    row.status = decision
+    approval = Approval(submission_id=row.id, school_id=row.school_id, decision=decision,
+                        note=(note or "").strip()[:300] or None, by_account=p.account_id, by_name=p.display_name,
+                        at=utcnow())
+    sess.add(approval)
+    if (app.get("approval") or {}).get("notify_submitter", True) and row.submitted_by is not None:
+        zh, en = DECISIONS[decision]
+        _send(sess, "lowcode.approval.decided", [{"account": row.submitted_by}],
+              {"app": form.title.get("zh", ""), "decision_zh": zh, "decision_en": en,
+               "student_name": _student_name(sess, row), "note": approval.note or ""},
+              row, f"lowcode.approval.decided:{row.id}")
+    sess.flush()
+    return approval
