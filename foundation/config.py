@@ -63,6 +63,20 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # the OIDC issuer URL as clients reach it; unset → the host of each request
         "OIDC_ISSUER": (env("JIZUO_ISSUER") or "").rstrip("/") or None,
         "LOGIN_URL": "/login",
+        # message center channels (docs/messages.md): the portal webhook (HMAC-signed), SMTP, retries
+        "MESSAGE_WEBHOOK_URL": env("JIZUO_MESSAGE_WEBHOOK_URL") or None,
+        "MESSAGE_WEBHOOK_SECRET": env("JIZUO_MESSAGE_WEBHOOK_SECRET") or None,
+        "MESSAGE_WEBHOOK_TIMEOUT": float(env("JIZUO_MESSAGE_WEBHOOK_TIMEOUT", "5")),
+        "SMTP_HOST": env("JIZUO_SMTP_HOST") or None,
+        "SMTP_PORT": int(env("JIZUO_SMTP_PORT", "25")),
+        "SMTP_FROM": env("JIZUO_SMTP_FROM") or None,
+        "SMTP_USER": env("JIZUO_SMTP_USER") or None,
+        "SMTP_PASSWORD": env("JIZUO_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": env("JIZUO_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "MESSAGE_MAX_ATTEMPTS": int(env("JIZUO_MESSAGE_MAX_ATTEMPTS", "6")),
+        "MESSAGE_BACKOFF": float(env("JIZUO_MESSAGE_BACKOFF", "2")),
+        "MESSAGE_LEASE": float(env("JIZUO_MESSAGE_LEASE", "60")),
+        "MESSAGE_REDIS_PREFIX": env("JIZUO_MESSAGE_REDIS_PREFIX", "jizuo"),
     }
     cfg.update(overrides)
     cfg["DATABASE_URL"] = normalise_db_url(cfg["DATABASE_URL"])

@@ -6,7 +6,7 @@ unit through a membership. What rows a role reaches is its *reach*: the whole sc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from foundation.tenancy import Scope
@@ -93,6 +93,20 @@ class Principal:
     """The account acting in this request, with its grants and what they reach."""
 
     account_id: int | None
+# The message center's capabilities and who holds them (kept in one block, added to the roles above).
+CAPABILITIES.update({
+    "messages.send.class": {"zh": "向本班家长和学生发通知", "en": "Send notices to the parents and students of one's classes"},
+    "messages.send.school": {"zh": "向本校角色和全校发通知", "en": "Send notices to roles and the whole school"},
+    "messages.send.district": {"zh": "向全区发通知", "en": "Send notices to the whole district"},
+    "messages.figures.read": {"zh": "查看家校沟通统计", "en": "See home-school communication figures"},
+    "messages.deadletter.manage": {"zh": "查看和重发投递失败的消息", "en": "See and replay undeliverable messages"},
+})
+_MSG_ADMIN = {"messages.send.class", "messages.send.school", "messages.figures.read", "messages.deadletter.manage"}
+for _role, _extra in {"district_admin": _MSG_ADMIN | {"messages.send.district"}, "school_admin": _MSG_ADMIN,
+                      "homeroom_teacher": {"messages.send.class", "messages.figures.read"}}.items():
+    ROLES[_role] = replace(ROLES[_role], capabilities=ROLES[_role].capabilities | _extra)
+
+
     username: str
     display_name: str
     person_kind: str | None

@@ -8,6 +8,8 @@ from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
 from foundation.i18n import add_messages, t
+from foundation.messaging import register_type as register_message_type
+from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
 from foundation.permissions import Forbidden, Principal, require
 from foundation.plugin_runtime import config as plugin_config
@@ -19,3 +21,4 @@ __all__ = [
     "add_messages",
     "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
 ]
+__all__ += ["register_message_type", "send_message"]

@@ -17,3 +17,6 @@ __all__ = [
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",
 ]
+from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference  # noqa: E402
+
+__all__ += ["Delivery", "InboxItem", "Message", "MessageContact", "MessagePreference"]

@@ -1,0 +1,147 @@
+"""Sending: store the message and its inbox rows in the caller's transaction, record one delivery row per
+outside channel, and hand the message to the hub (live fan-out + delivery queue) only after the commit —
+so nothing is ever delivered that was not stored, and a rolled-back send leaves no trace anywhere.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app, has_app_context
+
+from foundation.db import utcnow
+from foundation.messaging.recipients import resolve
+from foundation.messaging.types import get_type, render
+from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference
+
+log = logging.getLogger("jizuo.messaging")
+_PENDING = "jizuo.messages.after_commit"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The channels' configuration, read from the app config (config.py: JIZUO_MESSAGE_*, JIZUO_SMTP_*)."""
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout: float = 5.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "jizuo@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    max_attempts: int = 6
+    backoff: float = 2.0
+    lease: float = 60.0
+
+    @classmethod
+    def of(cls, config) -> Settings:
+        get = config.get
+        return cls(webhook_url=get("MESSAGE_WEBHOOK_URL"), webhook_secret=get("MESSAGE_WEBHOOK_SECRET"),
+                   webhook_timeout=float(get("MESSAGE_WEBHOOK_TIMEOUT", 5)), smtp_host=get("SMTP_HOST"),
+                   smtp_port=int(get("SMTP_PORT", 25)), smtp_from=get("SMTP_FROM") or "jizuo@localhost",
+                   smtp_user=get("SMTP_USER"), smtp_password=get("SMTP_PASSWORD"),
+                   smtp_starttls=bool(get("SMTP_STARTTLS", False)),
+                   max_attempts=int(get("MESSAGE_MAX_ATTEMPTS", 6)), backoff=float(get("MESSAGE_BACKOFF", 2)),
+                   lease=float(get("MESSAGE_LEASE", 60)))
+
+    def configured(self, channel: str) -> bool:
+        if channel == "webhook":
+            return bool(self.webhook_url and self.webhook_secret)
+        if channel == "email":
+            return bool(self.smtp_host)
+        return True
+
+
+def settings() -> Settings:
+    return Settings.of(current_app.config) if has_app_context() else Settings()
+
+
+def _opted_out(type_key: str, channel: str, account_col):
+    p = MessagePreference.__table__.c
+    return sa.exists().where(p.account_id == account_col, p.type_key == type_key, p.channel == channel,
+                             p.enabled.is_(False))
+
+
+def _deliveries(sess: so.Session, msg: Message, spec: dict, cfg: Settings) -> int:
+    """One delivery row per recipient per configured outside channel the type uses and the person has
+    not switched off (mandatory types cannot be switched off); e-mail only where an address is known."""
+    inbox, c = InboxItem.__table__.c, MessageContact.__table__.c
+    total = 0
+    for channel in ("webhook", "email"):
+        if channel not in spec["channels"] or not cfg.configured(channel):
+            continue
+        rows = sa.select(inbox.message_id, inbox.account_id, sa.literal(channel), inbox.school_id,
+                         sa.literal("pending"), sa.literal(0), sa.literal(msg.created_at),
+                         sa.literal(msg.created_at)).where(inbox.message_id == msg.id)
+        if not spec["mandatory"]:
+            rows = rows.where(~_opted_out(spec["key"], channel, inbox.account_id))
+        if channel == "email":
+            rows = rows.where(sa.exists().where(c.account_id == inbox.account_id, c.email.is_not(None)))
+        cols = ["message_id", "account_id", "channel", "school_id", "status", "attempts", "next_attempt_at",
+                "created_at"]
+        total += sess.execute(sa.insert(Delivery.__table__).from_select(cols, rows)).rowcount
+    return total
+
+
+def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: dict, school_id: int | None,
+         sender_account_id: int | None = None, dedupe_key: str | None = None, link: str | None = None,
+         class_id: int | None = None, reply_to_id: int | None = None) -> Message:
+    """Store the message and one inbox row per resolved recipient account in the caller's transaction,
+    then (after the commit) publish it live and queue its deliveries. Idempotent on ``dedupe_key``: a
+    second send with the same key returns the first message and adds nothing. Raises MessageTypeError /
+    RecipientError (ValueError) for an unknown type, missing variables or a malformed selector."""
+    spec = get_type(type_key)
+    if dedupe_key is not None:
+        found = sess.scalar(sa.select(Message).where(Message.dedupe_key == dedupe_key))
+        if found is not None:
+            return found
+    rendered = render(spec, variables)
+    audience = resolve(recipients)  # validated before anything is written
+    msg = Message(type_key=type_key, school_id=school_id, class_id=class_id, sender_account_id=sender_account_id,
+                  reply_to_id=reply_to_id, variables={k: _plain(v) for k, v in variables.items()}, link=link,
+                  dedupe_key=dedupe_key, created_at=utcnow(), **rendered)
+    try:
+        with sess.begin_nested():
+            sess.add(msg)
+            sess.flush()
+    except sa.exc.IntegrityError:
+        if dedupe_key is None:
+            raise
+        return sess.scalar(sa.select(Message).where(Message.dedupe_key == dedupe_key))  # a concurrent twin
+    rows = audience.subquery()
+    sel = sa.select(sa.literal(msg.id), rows.c.account_id, rows.c.school_id, sa.literal(msg.created_at))
+    inserted = sess.execute(sa.insert(InboxItem.__table__).from_select(
+        ["message_id", "account_id", "school_id", "created_at"], sel)).rowcount
+    msg.recipient_count = inserted
+    cfg = settings()
+    _deliveries(sess, msg, spec, cfg)
+    sess.flush()
+    app = current_app._get_current_object() if has_app_context() else None
+    sess.info.setdefault(_PENDING, []).append((app, msg.id))
+    return msg
+
+
+def _plain(value):
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _after_commit(sess: so.Session) -> None:
+    for app, message_id in sess.info.pop(_PENDING, []):
+        if app is None:
+            continue  # no app (a bare script): the worker's sweep finds the deliveries in the database
+        try:
+            from foundation.messaging.hub import hub
+
+            hub(app).dispatch(message_id)
+        except Exception:  # noqa: BLE001 - stored is what matters; the sweep and the SSE poll catch up
+            log.exception("dispatching message %s failed; the worker sweep will deliver it", message_id)
+
+
+@sa.event.listens_for(so.Session, "after_rollback")
+def _after_rollback(sess: so.Session) -> None:
+    sess.info.pop(_PENDING, None)
