@@ -66,7 +66,17 @@ def jizuo_form_templates() -> list[dict[str, Any]]:
 
 @hookspec
 def jizuo_alert_rules() -> list[dict[str, Any]]:
-    """Alert rules (red / yellow) the plugin declares for the alert engine."""
+    """Alert rules (red / yellow) the plugin declares for the alert engine (foundation/alerts), each a dict:
+
+    ``key`` (e.g. ``"points.weekly_drop"``), ``title`` ``{"zh", "en"}``, ``level`` ``"red"`` | ``"yellow"``,
+    ``category`` (``"conduct"``, ``"psychology"``, ``"aid"``, ``"learning"``…: a yellow case joins an open red
+    case of the same category), ``assign`` (roles besides the homeroom teacher, e.g.
+    ``["psychology_teacher"]``), ``sensitive`` (notes visible to assigned staff only; default for
+    ``psychology``), ``evaluation_days`` (the agreed period before judging recovery, default 30), optional
+    ``evaluate(session, case) -> bool | None`` (did the indicator recover?) and optional
+    ``scan(session, school_id) -> iterable of {"student_id", "value"?, "detail"?, "level"?}`` (run on the
+    schedule, only in schools where the plugin is enabled). Event-driven rules call ``raise_alert`` from
+    the plugin's event handler instead of (or as well as) scanning."""
 
 
 @hookspec

@@ -36,6 +36,10 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "lowcode.submission.read": {"zh": "查看本校表单的填报", "en": "Read the school's form submissions"},
     "plugins.manage": {"zh": "安装、启用、配置和卸载应用", "en": "Install, enable, configure and uninstall plugins"},
     "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
+    "alerts.case.read": {"zh": "查看预警（本班或分派给自己的）", "en": "See alert cases (own classes' or assigned)"},
+    "alerts.case.act": {"zh": "处理预警：联系、计划、跟进、评估、结案", "en": "Handle alert cases: contact, plan, follow up, evaluate, close"},
+    "alerts.overview": {"zh": "查看全校预警总览与统计", "en": "See the school's alert overview and figures"},
+    "alerts.configure": {"zh": "设置预警期限、升级链和校历", "en": "Set alert deadlines, escalation chain and school calendar"},
 }
 
 _STAFF_READ = {"org.read", "people.student.read", "people.staff.read", "records.*.read", "lowcode.form.read",
@@ -48,6 +52,10 @@ _ADMIN = {
     "records.*.write", "conflicts.resolve", "plugins.manage", "lowcode.form.read", "lowcode.form.create",
     "lowcode.form.submit", "lowcode.submission.read",
 }
+
+# the alert engine: staff who handle cases; school admins also see the whole school's and set its rules
+_ALERT_STAFF = {"alerts.case.read", "alerts.case.act"}
+_ALERT_ADMIN = _ALERT_STAFF | {"alerts.overview", "alerts.configure"}
 
 
 @dataclass(frozen=True)
@@ -63,21 +71,40 @@ ROLES: dict[str, Role] = {
     r.name: r
     for r in [
         Role("district_admin", "区管理员", "District admin", "district",
-             frozenset(_ADMIN | {"district.cross_school", "standards.manage", "square.review"})),
-        Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN)),
+             frozenset(_ADMIN | {"district.cross_school", "standards.manage", "square.review"} | _ALERT_ADMIN)),
+        Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN | _ALERT_ADMIN)),
         Role("homeroom_teacher", "班主任", "Homeroom teacher", "class",
-             frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"})),
+             frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"}
+                       | _ALERT_STAFF)),
+        # 年级组长: held at a grade, reaches its classes (an alert's escalation step after the homeroom teacher)
+        Role("grade_head", "年级组长", "Grade head", "class", frozenset(_STAFF_READ | {"people.guardian.read"}
+                                                                    | _ALERT_STAFF)),
         Role("subject_teacher", "任课教师", "Subject teacher", "class", frozenset(_STAFF_READ)),
         Role("psychology_teacher", "心理教师", "Psychology teacher", "school",
-             frozenset(_STAFF_READ | {"people.guardian.read"})),
-        Role("life_instructor", "生活教官", "Life instructor", "school", frozenset(_STAFF_READ)),
-        Role("aid_officer", "资助专员", "Aid officer", "school", frozenset(_STAFF_READ | {"people.guardian.read"})),
+             frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)),
+        Role("life_instructor", "生活教官", "Life instructor", "school", frozenset(_STAFF_READ | _ALERT_STAFF)),
+        Role("aid_officer", "资助专员", "Aid officer", "school",
+             frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)),
         Role("student_cadre", "学生干部", "Student cadre", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
         Role("student", "学生", "Student", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
         Role("parent", "家长", "Parent", "children",
              frozenset({"org.read", "people.student.read", "people.guardian.read"} | _FILL)),
     ]
 }
+
+
+# The message center's capabilities and who holds them (kept in one block, added to the roles above).
+CAPABILITIES.update({
+    "messages.send.class": {"zh": "向本班家长和学生发通知", "en": "Send notices to the parents and students of one's classes"},
+    "messages.send.school": {"zh": "向本校角色和全校发通知", "en": "Send notices to roles and the whole school"},
+    "messages.send.district": {"zh": "向全区发通知", "en": "Send notices to the whole district"},
+    "messages.figures.read": {"zh": "查看家校沟通统计", "en": "See home-school communication figures"},
+    "messages.deadletter.manage": {"zh": "查看和重发投递失败的消息", "en": "See and replay undeliverable messages"},
+})
+_MSG_ADMIN = {"messages.send.class", "messages.send.school", "messages.figures.read", "messages.deadletter.manage"}
+for _role, _extra in {"district_admin": _MSG_ADMIN | {"messages.send.district"}, "school_admin": _MSG_ADMIN,
+                      "homeroom_teacher": {"messages.send.class", "messages.figures.read"}}.items():
+    ROLES[_role] = replace(ROLES[_role], capabilities=ROLES[_role].capabilities | _extra)
 
 
 @dataclass(frozen=True)
@@ -93,20 +120,6 @@ class Principal:
     """The account acting in this request, with its grants and what they reach."""
 
     account_id: int | None
-# The message center's capabilities and who holds them (kept in one block, added to the roles above).
-CAPABILITIES.update({
-    "messages.send.class": {"zh": "向本班家长和学生发通知", "en": "Send notices to the parents and students of one's classes"},
-    "messages.send.school": {"zh": "向本校角色和全校发通知", "en": "Send notices to roles and the whole school"},
-    "messages.send.district": {"zh": "向全区发通知", "en": "Send notices to the whole district"},
-    "messages.figures.read": {"zh": "查看家校沟通统计", "en": "See home-school communication figures"},
-    "messages.deadletter.manage": {"zh": "查看和重发投递失败的消息", "en": "See and replay undeliverable messages"},
-})
-_MSG_ADMIN = {"messages.send.class", "messages.send.school", "messages.figures.read", "messages.deadletter.manage"}
-for _role, _extra in {"district_admin": _MSG_ADMIN | {"messages.send.district"}, "school_admin": _MSG_ADMIN,
-                      "homeroom_teacher": {"messages.send.class", "messages.figures.read"}}.items():
-    ROLES[_role] = replace(ROLES[_role], capabilities=ROLES[_role].capabilities | _extra)
-
-
     username: str
     display_name: str
     person_kind: str | None

@@ -2,6 +2,8 @@
 Anything not re-exported here is internal and may change without notice."""
 from __future__ import annotations
 
+from foundation.alerts import register_rule
+from foundation.alerts import trigger as raise_alert
 from foundation.audit import record as audit
 from foundation.db import Base, session, utcnow
 from foundation.errors import APIError, NotFound, ValidationFailed
@@ -22,3 +24,4 @@ __all__ = [
     "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
 ]
 __all__ += ["register_message_type", "send_message"]
+__all__ += ["raise_alert", "register_rule"]

@@ -1,5 +1,7 @@
 """All core models, importable from one place (Alembic's env imports this)."""
 from foundation.models.accounts import Account, LoginFailure, Membership
+from foundation.models.alerts import (AlertAssignee, AlertCase, AlertEscalation, AlertEvent, AlertSettings,
+                                      SchoolCalendarDay)
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
@@ -12,6 +14,7 @@ from foundation.models.records import Authority, Change, Conflict, DataSource, E
 from foundation.models.square import AppListing, AppListingStep
 
 __all__ = [
+    "AlertAssignee", "AlertCase", "AlertEscalation", "AlertEvent", "AlertSettings", "SchoolCalendarDay",
     "AppListing", "AppListingStep", "Approval", "FormVersion", "LowcodeForm", "PluginInstall", "Submission",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
     "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",

@@ -1,0 +1,153 @@
+"""Deadlines on a school's clock: red deadlines run around the clock (hours), yellow ones count school days
+on the school's calendar — its usual week, minus the holidays it sets, plus its make-up school days (调休).
+
+A yellow deadline of n school days falls at the end (local midnight) of the n-th school day after the day
+the alert came in, so "3 school days" from a Friday afternoon is the end of Wednesday when the weekend is off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.models import AlertSettings, SchoolCalendarDay
+from foundation.tenancy import ALL_SCHOOLS
+
+DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
+    "red": {"contact_hours": 1, "plan_hours": 24, "escalate_every_hours": 1},
+    "yellow": {"follow_school_days": 3, "escalate_every_school_days": 1},
+}
+# 班主任 → 年级组长 → 心理教师 → 校长 (the school admin stands for the principal's office)
+DEFAULT_CHAIN = ["homeroom_teacher", "grade_head", "psychology_teacher", "school_admin"]
+DEFAULT_WEEKDAYS = [0, 1, 2, 3, 4]
+DEFAULT_TZ = "Asia/Shanghai"
+LIMITS = {"contact_hours": (1, 72), "plan_hours": (1, 336), "escalate_every_hours": (1, 72),
+          "follow_school_days": (1, 30), "escalate_every_school_days": (1, 10)}
+
+
+@dataclass
+class SchoolClock:
+    """One school's deadline settings and calendar, loaded once per operation."""
+
+    school_id: int
+    deadlines: dict[str, dict[str, int]]
+    chain: list[str]
+    weekdays: frozenset[int]
+    tz: ZoneInfo
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_school_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+    def local_date(self, at: datetime) -> date:
+        return at.replace(tzinfo=UTC).astimezone(self.tz).date()
+
+    def end_of_nth_school_day(self, start: datetime, n: int) -> datetime:
+        """Local midnight after the n-th school day following ``start``'s local date, as naive UTC."""
+        day, counted = self.local_date(start), 0
+        for _ in range(3660):  # a calendar with no school day for ten years is a mistake, not a loop forever
+            day += timedelta(days=1)
+            if self.is_school_day(day):
+                counted += 1
+                if counted >= n:
+                    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+                    return end.astimezone(UTC).replace(tzinfo=None)
+        raise ValueError("the school calendar has no school days")
+
+    def deadlines_for(self, level: str, start: datetime) -> dict[str, datetime]:
+        """The deadlines a case of ``level`` opened (or re-opened) at ``start`` must meet."""
+        d = self.deadlines[level]
+        if level == "red":
+            return {"contact": start + timedelta(hours=d["contact_hours"]),
+                    "plan": start + timedelta(hours=d["plan_hours"])}
+        return {"follow": self.end_of_nth_school_day(start, d["follow_school_days"])}
+
+    def next_escalation(self, level: str, after: datetime) -> datetime:
+        """When the next escalation step is due, one interval after the previous step."""
+        d = self.deadlines[level]
+        if level == "red":
+            return after + timedelta(hours=d["escalate_every_hours"])
+        return self.end_of_nth_school_day(after, d["escalate_every_school_days"])
+
+
+def _merged(saved: dict[str, Any] | None) -> dict[str, dict[str, int]]:
+    out = {lvl: dict(v) for lvl, v in DEFAULT_DEADLINES.items()}
+    for lvl, values in (saved or {}).items():
+        if lvl in out and isinstance(values, dict):
+            out[lvl].update({k: v for k, v in values.items() if k in out[lvl]})
+    return out
+
+
+def load_clock(sess: so.Session, school_id: int) -> SchoolClock:
+    """The school's settings (defaults where it set none) and its calendar days."""
+    row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school_id),
+                      execution_options=ALL_SCHOOLS)
+    days = sess.execute(sa.select(SchoolCalendarDay.day, SchoolCalendarDay.kind)
+                        .where(SchoolCalendarDay.school_id == school_id), execution_options=ALL_SCHOOLS).all()
+    try:
+        tz = ZoneInfo(row.timezone if row else DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo(DEFAULT_TZ)
+    return SchoolClock(
+        school_id=school_id, deadlines=_merged(row.deadlines if row else None),
+        chain=list(row.chain) if row else list(DEFAULT_CHAIN),
+        weekdays=frozenset(row.weekdays if row else DEFAULT_WEEKDAYS), tz=tz,
+        holidays=frozenset(d for d, k in days if k == "holiday"),
+        workdays=frozenset(d for d, k in days if k == "workday"),
+    )
+
+
+def check_settings(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a settings change (deadlines, chain, weekdays, timezone): (clean values, errors per field)."""
+    from foundation.alerts.rules import ASSIGNABLE
+
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if "deadlines" in body:
+        dl = body["deadlines"]
+        if not isinstance(dl, dict) or set(dl) - set(DEFAULT_DEADLINES):
+            errors["deadlines"] = ["alerts.settings.deadlines"]
+        else:
+            merged = _merged(None)
+            for lvl, values in dl.items():
+                if not isinstance(values, dict) or set(values) - set(merged[lvl]):
+                    errors[f"deadlines.{lvl}"] = ["alerts.settings.deadlines"]
+                    continue
+                for k, v in values.items():
+                    lo, hi = LIMITS[k]
+                    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                        errors[f"deadlines.{lvl}.{k}"] = [f"alerts.settings.range:{lo}-{hi}"]
+                    else:
+                        merged[lvl][k] = v
+            clean["deadlines"] = merged
+    if "chain" in body:
+        chain = body["chain"]
+        if (not isinstance(chain, list) or not 1 <= len(chain) <= 8 or len(set(map(str, chain))) != len(chain)
+                or not all(isinstance(r, str) and r in ASSIGNABLE for r in chain)):
+            errors["chain"] = ["alerts.settings.chain"]
+        else:
+            clean["chain"] = chain
+    if "weekdays" in body:
+        wd = body["weekdays"]
+        if (not isinstance(wd, list) or not wd or len(set(map(str, wd))) != len(wd)
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in wd)):
+            errors["weekdays"] = ["alerts.settings.weekdays"]
+        else:
+            clean["weekdays"] = sorted(wd)
+    if "timezone" in body:
+        tz = body["timezone"]
+        try:
+            if not isinstance(tz, str) or not 0 < len(tz) <= 40:
+                raise ValueError(tz)
+            ZoneInfo(tz)
+            clean["timezone"] = tz
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            errors["timezone"] = ["alerts.settings.timezone"]
+    return clean, errors

@@ -1,0 +1,210 @@
+"""Raising alerts: open a case for (student, rule), or raise the open case's count; assign people, set the
+deadlines on the school's clock, attach yellow work to an open red case of the same category, and tell
+the assignees. One batch path serves a single event (``trigger``) and a scheduled scan of a whole school
+(``trigger_many``): a handful of queries per batch, not per student."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.alerts import assign, clock, notify
+from foundation.alerts.calendar import SchoolClock, load_clock
+from foundation.alerts.rules import Rule, RuleError, resolve
+from foundation.models import AlertAssignee, AlertCase, AlertEvent, Student
+from foundation.tenancy import ALL_SCHOOLS
+
+CHUNK = 5000  # ids per IN (…): well under every backend's parameter limit
+
+
+def _chunks(ids: list[int]):
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
+
+
+def refresh_due(case: AlertCase) -> None:
+    """``next_due_at``: the earliest deadline of the current round not yet met (None when closed or attached)."""
+    pending = [due for due, done in ((case.contact_due_at, case.contact_at), (case.plan_due_at, case.plan_at),
+                                     (case.follow_due_at, case.follow_at)) if due is not None and done is None]
+    open_work = case.closed_at is None and case.parent_case_id is None
+    case.next_due_at = min(pending) if pending and open_work else None
+
+
+def set_round(case: AlertCase, sclock: SchoolClock, at: datetime) -> None:
+    """Start a round of deadlines at ``at`` for the case's level."""
+    dues = sclock.deadlines_for(case.level, at)
+    case.round_at = at
+    case.contact_due_at, case.plan_due_at = dues.get("contact"), dues.get("plan")
+    case.follow_due_at = dues.get("follow")
+    case.contact_at = case.plan_at = case.follow_at = None
+    refresh_due(case)
+
+
+def round_done(case: AlertCase) -> bool:
+    return all(done is not None for due, done in ((case.contact_due_at, case.contact_at),
+               (case.plan_due_at, case.plan_at), (case.follow_due_at, case.follow_at)) if due is not None)
+
+
+def _event(case: AlertCase, kind: str, at: datetime, data: dict | None = None, note: str | None = None) -> dict:
+    return {"case_id": case.id, "school_id": case.school_id, "at": at, "kind": kind, "account_id": None,
+            "actor": None, "note": note, "data": data}
+
+
+def _hits(hits: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for hit in hits:
+        sid = hit.get("student_id")
+        if isinstance(sid, bool) or not isinstance(sid, int):
+            raise RuleError(f"alert hit {hit!r}: student_id must be an integer")
+        if hit.get("level") not in (None, "red", "yellow"):
+            raise RuleError(f"alert hit {hit!r}: level is red or yellow")
+        out[sid] = hit  # one case per student per batch: the last hit's value wins
+    return out
+
+
+def trigger(sess: so.Session, rule: str | dict[str, Any], *, student_id: int, school_id: int,
+            level: str | None = None, value: object = None, detail: dict | None = None,
+            source: str | None = None, now: datetime | None = None) -> AlertCase:
+    """Open a case for (student, rule), or — when one is open — raise its count and restart escalation.
+    Assigns the homeroom teacher (+ the roles the rule names), sets deadlines, tells the assignees.
+    ``rule`` is a registered key or a rule dict (a dynamic rule, registered on first use)."""
+    hit = {"student_id": student_id, "level": level, "value": value, "detail": detail}
+    return trigger_many(sess, rule, school_id, [hit], source=source, now=now)[0]
+
+
+def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id: int, hits: list[dict[str, Any]],
+                 *, source: str | None = None, now: datetime | None = None,
+                 _retry: bool = False) -> list[AlertCase]:
+    """The batch form: ``hits`` are dicts ``{student_id, value?, detail?, level?}`` of one school."""
+    rule = rule if isinstance(rule, Rule) else resolve(rule)
+    at = now or clock.now()
+    by_student = _hits(hits)
+    if not by_student:
+        return []
+    ids = list(by_student)
+    students: dict[int, tuple[int | None, str]] = {}
+    existing: dict[int, AlertCase] = {}
+    related: list[AlertCase] = []  # open cases of the same category (for red/yellow attachment)
+    for part in _chunks(ids):
+        students.update({sid: (cid, name) for sid, cid, name in sess.execute(
+            sa.select(Student.id, Student.class_id, Student.name)
+            .where(Student.id.in_(part), Student.school_id == school_id), execution_options=ALL_SCHOOLS)})
+        for case in sess.scalars(sa.select(AlertCase).where(
+                AlertCase.student_id.in_(part), AlertCase.school_id == school_id, AlertCase.closed_at.is_(None),
+                sa.or_(AlertCase.rule_key == rule.key, AlertCase.category == rule.category)),
+                execution_options=ALL_SCHOOLS):
+            if case.rule_key == rule.key:
+                existing[case.student_id] = case
+            else:
+                related.append(case)
+    if missing := [s for s in ids if s not in students]:
+        raise RuleError(f"students {missing[:5]} are not in school {school_id}")
+    sclock = load_clock(sess, school_id)
+    red_of = {c.student_id: c for c in related if c.level == "red" and c.parent_case_id is None}
+    yellow_of: dict[int, list[AlertCase]] = {}
+    for c in related:
+        if c.level == "yellow" and c.parent_case_id is None:
+            yellow_of.setdefault(c.student_id, []).append(c)
+
+    fresh: list[AlertCase] = []
+    for sid, hit in by_student.items():
+        if sid in existing:
+            continue
+        level = hit.get("level") or rule.level
+        case = AlertCase(
+            school_id=school_id, student_id=sid, class_id=students[sid][0], rule_key=rule.key,
+            rule_title=rule.title, category=rule.category, level=level, sensitive=rule.sensitive, source=source,
+            value=hit.get("value"), detail=hit.get("detail") or None, status="opened",
+            open_key=f"{sid}:{rule.key}", count=1, opened_at=at, last_triggered_at=at, round_no=1,
+            escalation_epoch=0, escalation_step=0, missed=False)
+        set_round(case, sclock, at)
+        if level == "yellow" and sid in red_of:
+            case.parent_case_id = red_of[sid].id
+            refresh_due(case)
+        fresh.append(case)
+    try:
+        with sess.begin_nested():  # a concurrent trigger may open the same (student, rule) first
+            sess.add_all(fresh)
+            sess.flush()
+    except sa.exc.IntegrityError:
+        if _retry:
+            raise
+        return trigger_many(sess, rule, school_id, hits, source=source, now=at, _retry=True)
+
+    event_rows: list[dict] = []
+    for case in fresh:
+        event_rows.append(_event(case, "opened", at, {"value": case.value, "level": case.level, "source": source}))
+        if case.parent_case_id is not None:
+            event_rows.append(_event(red_of[case.student_id], "attached", at, {"case_id": case.id,
+                                                                                "rule": rule.key}))
+        elif case.level == "red":
+            for y in yellow_of.get(case.student_id, []):  # yellow work of this category joins the red case
+                y.parent_case_id = case.id
+                refresh_due(y)
+                event_rows.append(_event(y, "attached", at, {"to_case_id": case.id}))
+                event_rows.append(_event(case, "attached", at, {"case_id": y.id, "rule": y.rule_key}))
+    found = assign.holders(sess, school_id, rule.assign, {students[c.student_id][0] for c in fresh})
+    assignee_rows, told = [], {}
+    for case in fresh:
+        people = assign.for_case(found, rule.assign, case.class_id)
+        assignee_rows += [{"case_id": case.id, "account_id": a, "role": r, "reason": "assigned", "at": at}
+                          for a, r in people]
+        told[case.id] = [a for a, _ in people]
+    if assignee_rows:
+        sess.execute(sa.insert(AlertAssignee), assignee_rows)
+
+    again = [existing[s] for s in by_student if s in existing]
+    for case in again:
+        hit = by_student[case.student_id]
+        case.count += 1
+        case.last_triggered_at, case.value = at, hit.get("value")
+        case.detail = hit.get("detail") or case.detail
+        upgraded = hit.get("level") == "red" and case.level == "yellow"
+        if upgraded:
+            case.level, case.parent_case_id = "red", None  # red work stands on its own
+        if upgraded or round_done(case):  # a repeat after the work was done (or worse news): a new round
+            case.round_no += 1
+            case.status = "opened"
+            set_round(case, sclock, at)
+        case.escalation_epoch += 1  # a re-triggered case restarts its escalation chain
+        case.escalation_step, case.last_escalated_at = 0, None
+        event_rows.append(_event(case, "retriggered", at, {"count": case.count, "value": case.value,
+                                                           "round": case.round_no, "level": case.level}))
+    if event_rows:
+        sess.execute(sa.insert(AlertEvent), event_rows)
+    sess.flush()
+    _tell(sess, fresh, again, told, students, sclock)
+    order = {c.student_id: c for c in fresh + again}
+    return [order[s] for s in by_student]
+
+
+def _due_text(case: AlertCase, sclock: SchoolClock) -> str:
+    if case.next_due_at is None:
+        return ""
+    from datetime import UTC
+
+    return case.next_due_at.replace(tzinfo=UTC).astimezone(sclock.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _tell(sess: so.Session, fresh: list[AlertCase], again: list[AlertCase], told: dict[int, list[int]],
+          students: dict[int, tuple[int | None, str]], sclock: SchoolClock) -> None:
+    """Messages to the assignees (not for work attached to a red case) and the bus events."""
+    for case in fresh:
+        if case.parent_case_id is None:
+            notify.message(sess, "alert.case.opened", case, told.get(case.id, []),
+                           student_name=students[case.student_id][1], due=_due_text(case, sclock),
+                           dedupe_key=f"alert:{case.id}:opened")
+    if again:
+        assignees: dict[int, list[int]] = {}
+        for case_id, account in sess.execute(sa.select(AlertAssignee.case_id, AlertAssignee.account_id)
+                                             .where(AlertAssignee.case_id.in_([c.id for c in again]))):
+            assignees.setdefault(case_id, []).append(account)
+        for case in again:
+            if case.parent_case_id is None:
+                notify.message(sess, "alert.case.retriggered", case, assignees.get(case.id, []),
+                               student_name=students[case.student_id][1], due=_due_text(case, sclock),
+                               dedupe_key=f"alert:{case.id}:again:{case.count}")
+    notify.publish("opened", fresh)
+    notify.publish("retriggered", again)

@@ -1,0 +1,97 @@
+"""The escalation sweep: a case whose deadline passed unmet climbs the school's chain (default 班主任 →
+年级组长 → 心理教师 → 校长/学校管理员), one step per interval (red: hours, yellow: school days). Each step
+adds that role's people to the case, is recorded on the timeline, tells them and the school admin, and
+fires once per case and epoch — a unique row guards it even when two sweeps run together. A re-triggered
+case starts a new epoch, so its chain starts again."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.alerts import assign, clock, notify
+from foundation.alerts.calendar import SchoolClock, load_clock
+from foundation.models import AlertAssignee, AlertCase, AlertEscalation, AlertEvent, Student
+from foundation.permissions import ROLES
+from foundation.tenancy import ALL_SCHOOLS
+
+
+def _overdue(case: AlertCase, at: datetime) -> tuple[str, datetime] | None:
+    """The earliest unmet deadline that has passed: (which, when)."""
+    late = [(due, name) for name, due, done in (("contact", case.contact_due_at, case.contact_at),
+                                                ("plan", case.plan_due_at, case.plan_at),
+                                                ("follow", case.follow_due_at, case.follow_at))
+            if due is not None and done is None and due <= at]
+    if not late:
+        return None
+    due, name = min(late)
+    return name, due
+
+
+def sweep(sess: so.Session, now: datetime | None = None, school_id: int | None = None) -> int:
+    """Fire every escalation step that is due; returns how many fired. The caller commits."""
+    at = now or clock.now()
+    stmt = sa.select(AlertCase).where(AlertCase.next_due_at <= at, AlertCase.closed_at.is_(None),
+                                      AlertCase.parent_case_id.is_(None)).order_by(AlertCase.id)
+    if school_id is not None:
+        stmt = stmt.where(AlertCase.school_id == school_id)
+    clocks: dict[int, SchoolClock] = {}
+    fired = 0
+    for case in sess.scalars(stmt, execution_options=ALL_SCHOOLS).all():
+        if case.school_id not in clocks:
+            clocks[case.school_id] = load_clock(sess, case.school_id)
+        fired += _escalate(sess, case, clocks[case.school_id], at)
+    return fired
+
+
+def _escalate(sess: so.Session, case: AlertCase, sclock: SchoolClock, at: datetime) -> int:
+    late = _overdue(case, at)
+    if late is None:
+        return 0
+    which, due = late
+    case.missed = True
+    steps = sclock.chain[1:]  # the chain's first role is the one already assigned
+    next_at = due if case.last_escalated_at is None else max(due, sclock.next_escalation(case.level,
+                                                                                         case.last_escalated_at))
+    fired = 0
+    while case.escalation_step < len(steps) and next_at <= at:
+        step = case.escalation_step + 1
+        role = steps[step - 1]
+        people = assign.for_case(assign.holders(sess, case.school_id, [role], [case.class_id]), [role],
+                                 case.class_id)
+        recipients = [a for a, _ in people]
+        try:
+            with sess.begin_nested():
+                sess.add(AlertEscalation(case_id=case.id, school_id=case.school_id, epoch=case.escalation_epoch,
+                                         step=step, role=role, deadline=which, due_at=next_at, fired_at=at,
+                                         recipients=recipients))
+                sess.flush()
+        except sa.exc.IntegrityError:  # another sweep fired this step first
+            sess.refresh(case)
+            return fired
+        _record(sess, case, step, role, which, due, next_at, recipients, at, sclock)
+        case.escalation_step, case.last_escalated_at = step, next_at
+        fired += 1
+        next_at = sclock.next_escalation(case.level, next_at)
+    sess.flush()
+    return fired
+
+
+def _record(sess: so.Session, case: AlertCase, step: int, role: str, which: str, due: datetime,
+            step_at: datetime, recipients: list[int], at: datetime, sclock: SchoolClock) -> None:
+    have = set(sess.scalars(sa.select(AlertAssignee.account_id).where(AlertAssignee.case_id == case.id)))
+    for account in recipients:
+        if account not in have:
+            sess.add(AlertAssignee(case_id=case.id, account_id=account, role=role, reason="escalation", at=at))
+    sess.add(AlertEvent(case_id=case.id, school_id=case.school_id, at=at, kind="escalated",
+                        data={"step": step, "role": role, "deadline": which, "due_at": due.isoformat(),
+                              "step_due_at": step_at.isoformat(), "recipients": recipients,
+                              "epoch": case.escalation_epoch}))
+    sess.flush()
+    name = sess.scalar(sa.select(Student.name).where(Student.id == case.student_id), execution_options=ALL_SCHOOLS)
+    local_due = due.replace(tzinfo=UTC).astimezone(sclock.tz).strftime("%Y-%m-%d %H:%M")
+    notify.message(sess, "alert.case.escalated", case, recipients, student_name=name or "", due=local_due,
+                   step_role=ROLES[role].zh, dedupe_key=f"alert:{case.id}:esc:{case.escalation_epoch}:{step}",
+                   extra_recipients=[{"role": "school_admin", "school": case.school_id}])
+    notify.publish("escalated", [case])

@@ -1,0 +1,89 @@
+"""Telling people and other code about cases: bus events (``alert.case.opened`` … for plugins) and messages
+through the message center (assignees on opening and re-triggering, each escalation step's people and the
+school admin on escalation). Red-alert messages are mandatory: nobody can switch them off."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from foundation import events
+
+if TYPE_CHECKING:
+    import sqlalchemy.orm as so
+
+    from foundation.models import AlertCase
+
+log = logging.getLogger("jizuo.alerts")
+
+_VARS = ["student_name", "rule", "level", "count", "due", "step_role"]
+TYPES = [
+    {"key": "alert.case.opened", "title": {"zh": "新预警", "en": "New alert"}, "variables": _VARS,
+     "mandatory": True,
+     "template": {"zh": {"subject": "【{level}】{student_name}：{rule}",
+                         "body": "{student_name} 触发了{level}：{rule}。请在 {due} 前处理。"},
+                  "en": {"subject": "[{level}] {student_name}: {rule}",
+                         "body": "{student_name} triggered a {level} alert: {rule}. Act before {due}."}}},
+    {"key": "alert.case.retriggered", "title": {"zh": "预警再次触发", "en": "Alert triggered again"},
+     "variables": _VARS, "mandatory": True,
+     "template": {"zh": {"subject": "【{level}】{student_name}：{rule}（第 {count} 次）",
+                         "body": "{student_name} 再次触发{rule}，共 {count} 次。下一个期限：{due}。"},
+                  "en": {"subject": "[{level}] {student_name}: {rule} (×{count})",
+                         "body": "{student_name} triggered {rule} again ({count} times). Next deadline: {due}."}}},
+    {"key": "alert.case.escalated", "title": {"zh": "预警超时升级", "en": "Alert escalated"},
+     "variables": _VARS, "mandatory": True,
+     "template": {"zh": {"subject": "【超时升级】{student_name}：{rule}",
+                         "body": "{student_name} 的{level}（{rule}）已超过处理期限 {due}，升级至：{step_role}。"},
+                  "en": {"subject": "[Escalated] {student_name}: {rule}",
+                         "body": "The {level} alert for {student_name} ({rule}) missed its deadline {due}; "
+                                 "escalated to: {step_role}."}}},
+]
+LEVEL_NAMES = {"red": {"zh": "红色预警", "en": "red alert"}, "yellow": {"zh": "黄色预警", "en": "yellow alert"}}
+
+
+def payload(case: AlertCase) -> dict:
+    return {"case_id": case.id, "rule": case.rule_key, "student_id": case.student_id,
+            "school_id": case.school_id, "level": case.level}
+
+
+def publish(kind: str, cases: list[AlertCase]) -> None:
+    """``alert.case.<kind>`` on the event bus, one batch for all the cases."""
+    if cases:
+        events.publish(f"alert.case.{kind}", [payload(c) for c in cases])
+
+
+def _messaging():
+    try:
+        from foundation import messaging
+    except ImportError:  # the message center is not part of this build
+        return None
+    return messaging if hasattr(messaging, "send") else None
+
+
+_registered = False
+
+
+def _register_types(messaging) -> None:
+    global _registered
+    if not _registered:
+        for spec in TYPES:
+            messaging.register_type(spec)
+        _registered = True
+
+
+def message(sess: so.Session, type_key: str, case: AlertCase, accounts: list[int], *, student_name: str,
+            dedupe_key: str, due: str = "", step_role: str = "", extra_recipients: list[dict] | None = None,
+            sender_account_id: int | None = None) -> bool:
+    """Send one message about ``case`` to ``accounts`` (plus any other selectors). False when there is no
+    message center in this build or nobody to tell."""
+    recipients = ([{"accounts": sorted(set(accounts))}] if accounts else []) + (extra_recipients or [])
+    messaging = _messaging()
+    if messaging is None or not recipients:
+        return False
+    _register_types(messaging)
+    title = case.rule_title or {}
+    messaging.send(sess, type_key, recipients=recipients, school_id=case.school_id, dedupe_key=dedupe_key,
+                   link=f"/alerts/{case.id}", sender_account_id=sender_account_id,
+                   variables={"student_name": student_name, "rule": title.get("zh") or case.rule_key,
+                              "level": LEVEL_NAMES[case.level]["zh"], "count": case.count, "due": due,
+                              "step_role": step_role})
+    return True
