@@ -60,9 +60,8 @@ def forms_clone(form_id: int):
     if not schools:
         abort(403)
     copy = svc.clone(db.session(), source, school_id=schools[0], account_id=g.principal.account_id)
-    svc.publish(db.session(), copy, g.principal.account_id)
     record("lowcode.form.clone", "form", copy.id, school_id=schools[0], detail={"from": source.id})
-    return redirect(url_for("admin.forms_fill", form_id=copy.id))
+    return redirect(url_for("admin.forms_edit", form_id=copy.id))
 
 
 @bp.route("/forms/<int:form_id>/fill", methods=["GET", "POST"])

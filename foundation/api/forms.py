@@ -9,6 +9,7 @@ from foundation.api import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import ValidationFailed
+from foundation.i18n import t
 from foundation.lowcode import apps
 from foundation.lowcode import forms as svc
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
@@ -128,7 +129,7 @@ def update_form(form_id: int):
         f.title = title
     f.updated_at = db.utcnow()
     problems = svc.check_definition(f.draft_schema, f.draft_ui, f.draft_app)
-    return jsonify(view(f) | {"problems": problems})
+    return jsonify(view(f) | {"problems": problems, "problem_messages": {k: t(v) for k, v in problems.items()}})
 
 
 @bp.post("/forms/<int:form_id>/publish")

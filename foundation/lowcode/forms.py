@@ -172,7 +172,7 @@ def _template_specs(plugin_templates: list[tuple[str, list[dict]]]) -> list[dict
     for plugin, templates in plugin_templates:
         for tpl in templates or []:
             specs.append({"key": f"{plugin}:{tpl['id']}", "title": tpl["title"], "schema": tpl["schema"],
-                          "ui_schema": tpl.get("ui_schema", {})})
+                          "ui_schema": tpl.get("ui_schema", {}), "app": tpl.get("app", {})})
     return specs
 
 
@@ -192,11 +192,11 @@ def seed_templates(sess: so.Session, plugin_templates: list[tuple[str, list[dict
                              execution_options={"jizuo_all_schools": True})
         if exists:
             continue
-        problems = check_definition(spec["schema"], spec["ui_schema"])
+        problems = check_definition(spec["schema"], spec["ui_schema"], spec.get("app"))
         if problems:
             raise DefinitionError(problems)
         form = LowcodeForm(title=spec["title"], draft_schema=spec["schema"], draft_ui=spec["ui_schema"],
-                           template_key=spec["key"], school_id=None)
+                           draft_app=spec.get("app") or {}, template_key=spec["key"], school_id=None)
         sess.add(form)
         sess.flush()
         publish(sess, form, None)

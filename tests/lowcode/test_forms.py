@@ -125,7 +125,9 @@ def test_day_one_templates_are_there_to_clone(app, login):
     form = teacher.get(f"/api/v1/forms/{copy['id']}").get_json()
     assert form["draft"]["schema"]["if"] == {"properties": {"kind": {"const": "sick"}}}
     teacher.post(f"/api/v1/forms/{copy['id']}/publish")
-    missing = teacher.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {
+    assert teacher.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {}}).status_code == 403  # parents fill it
+    parent = login("parent", 1)
+    missing = parent.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {
         "student": "x", "kind": "sick", "start": "2026-11-20", "days": 1, "reason": "发烧了"}})
     assert missing.get_json()["error"]["fields"] == {"symptoms": "必填"}  # the if/then rule holds
 
@@ -146,8 +148,16 @@ def test_a_teacher_clones_a_template_in_the_browser_shell_and_a_parent_fills_it(
     leave_id = re.search(r'/forms/(\d+)/clone', page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     resp = teacher.client.post(f"/forms/{leave_id}/clone", data={"csrf_token": token})
-    assert resp.status_code == 302
-    fill_url = resp.headers["Location"]
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/edit")  # the clone opens in the editor
+    copy_id = int(resp.headers["Location"].split("/")[-2])
+    editor = teacher.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="definition"' in editor and "请假类型" in editor
+    # the teacher lets teachers fill it too (the template is for parents and students), then publishes
+    app_parts = teacher.get(f"/api/v1/forms/{copy_id}").get_json()["draft"]["app"]
+    app_parts["audience"]["fill"] = ["parent", "homeroom_teacher"]
+    teacher.put(f"/api/v1/forms/{copy_id}", json={"app": app_parts})
+    assert teacher.post(f"/api/v1/forms/{copy_id}/publish").status_code == 201
+    fill_url = f"/forms/{copy_id}/fill"
     form_page = teacher.get(fill_url).get_data(as_text=True)
     assert "请假类型" in form_page and "病假" in form_page and 'name="f.student"' in form_page
     # the teacher's picker offers only students of their class

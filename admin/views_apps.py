@@ -1,0 +1,120 @@
+"""Low-code apps in the web shell: the editor (fields, audience, rules, approval — no code), the app page
+(its view as a table with filters and sort, aggregates and a chart, and the approval queue), and submitting
+the app to the app square."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, g, redirect, render_template, request, url_for
+
+from admin.blueprint import bp
+from admin.views import _one
+from foundation import db
+from foundation.audit import record
+from foundation.i18n import current_lang, t
+from foundation.lowcode import apps, notify
+from foundation.lowcode import forms as svc
+from foundation.lowcode import views as appviews
+from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
+from foundation.permissions import ROLES
+from foundation.services import square
+
+KINDS = ["text", "textarea", "integer", "number", "date", "select", "radio", "boolean", "student", "class"]
+OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "empty", "not_empty"]
+FILL_ROLES = ["parent", "student", "student_cadre", "homeroom_teacher", "subject_teacher", "life_instructor"]
+SEE_ROLES = ["homeroom_teacher", "subject_teacher", "psychology_teacher", "life_instructor", "school_admin"]
+
+
+def _labels(lang: str) -> dict:
+    keys = ["label", "kind", "required", "min", "max", "options", "up", "down", "remove", "advanced", "new_field",
+            "rule_field", "rule_op", "rule_value", "rule_action", "when", "saved", "saved_with_problems", "published"]
+    out = {k: t(f"editor.{k}", lang) for k in keys}
+    out["kinds"] = {k: t(f"editor.kind.{k}", lang) for k in KINDS}
+    out["ops"] = {o: t(f"editor.op.{o}", lang) for o in OPS}
+    return out
+
+
+@bp.get("/forms/<int:form_id>/edit")
+def forms_edit(form_id: int):
+    form = _one(LowcodeForm, form_id)
+    if form.owner_account_id != g.principal.account_id:
+        abort(403)
+    lang = current_lang()
+    classes = db.session().execute(sa.select(OrgUnit.id, OrgUnit.name).where(
+        OrgUnit.kind == "class", OrgUnit.school_id == form.school_id).order_by(OrgUnit.code, OrgUnit.id)).all()
+    mine = apps.own_class_ids(db.session(), g.principal)
+    actions = [("alert:yellow", t("editor.alert.yellow", lang)), ("alert:red", t("editor.alert.red", lang))] + [
+        (f"message:{r}", t("editor.message_to", lang, role=getattr(ROLES[r], lang))) for r in SEE_ROLES]
+    definition = {"form_id": form.id, "schema": form.draft_schema, "ui_schema": form.draft_ui or {},
+                  "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions}
+    version = svc.latest(db.session(), form.id)
+    return render_template("admin/form_edit.html", form=form, definition=definition, version=version,
+                           classes=[(cid, name, cid in mine) for cid, name in classes],
+                           fill_roles=FILL_ROLES, see_roles=SEE_ROLES, roles=ROLES,
+                           audience=(form.draft_app or {}).get("audience") or {},
+                           approval=(form.draft_app or {}).get("approval") or {})
+
+
+@bp.get("/forms/<int:form_id>/app")
+def forms_app(form_id: int):
+    form = _one(LowcodeForm, form_id)
+    version = svc.latest(db.session(), form.id)
+    if version is None:
+        abort(404)
+    app = version.app or {}
+    stmt = apps.visible(sa.select(Submission).where(Submission.form_id == form.id), g.principal, form, app)
+    subs = db.session().scalars(stmt.order_by(Submission.id).limit(appviews.MAX_ROWS)).all()
+    rows = [{"id": s.id, "data": s.data, "status": s.status, "effects": s.effects or [], "sub": s} for s in subs]
+    views = app.get("views") or [appviews.default_view(version.schema)]
+    view = next((v for v in views if v["key"] == request.args.get("view")), views[0])
+    filters = {k[2:]: v for k, v in request.args.items() if k.startswith("f_")}
+    result = appviews.compute(view, rows, filters, request.args.get("sort"), request.args.get("dir"))
+    props = version.schema.get("properties") or {}
+    options = {f: sorted({appviews._text(r["data"].get(f)) for r in rows if r["data"].get(f) is not None})
+               for f in view.get("filters") or []}
+    pending = [r for r in rows if r["status"] == "pending" and notify.approvers_reach(g.principal, app, r["sub"])]
+    def label(field: str, value) -> str:
+        return appviews.label_of(version.schema, version.ui_schema, field, value)
+
+    def sort_link(column: str) -> str:
+        again = result["sort"] == column and request.args.get("dir") != "desc"
+        args = {**request.args.to_dict(), "sort": column, "dir": "desc" if again else "asc"}
+        return url_for("admin.forms_app", form_id=form.id, **args)
+
+    return render_template("admin/form_app.html", form=form, version=version, app=app, view=view, views=views,
+                           result=result, props=props, options=options, pending=pending, label=label, sort_link=sort_link,
+                           is_owner=form.owner_account_id == g.principal.account_id)
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/decide")
+def forms_decide(form_id: int, submission_id: int):
+    form = _one(LowcodeForm, form_id)
+    row = _one(Submission, submission_id)
+    if row.form_id != form.id:
+        abort(404)
+    app = db.session().get(FormVersion, row.version_id).app or {}
+    decision = request.form.get("decision")
+    if not app.get("approval") or not notify.approvers_reach(g.principal, app, row):
+        abort(403)
+    if decision not in notify.DECISIONS or row.status != "pending":
+        abort(400)
+    notify.decide(db.session(), form, row, app, decision, request.form.get("note", "")[:300], g.principal)
+    record("lowcode.approval", "submission", row.id, school_id=row.school_id, detail={"decision": decision})
+    return redirect(url_for("admin.forms_app", form_id=form.id))
+
+
+@bp.post("/forms/<int:form_id>/square")
+def forms_to_square(form_id: int):
+    form = _one(LowcodeForm, form_id)
+    version = svc.latest(db.session(), form.id)
+    if version is None or form.school_id is None:
+        abort(400)
+    if form.owner_account_id != g.principal.account_id and not g.principal.can("plugins.manage", form.school_id):
+        abort(403)
+    try:
+        row = square.list_app(db.session(), form, version.version, account_id=g.principal.account_id,
+                              name=g.principal.username, description={"zh": request.form.get("description", "")[:300],
+                                                                      "en": request.form.get("description", "")[:300]})
+    except square.SquareError as err:
+        return redirect(url_for("admin.forms_app", form_id=form.id, error=err.key))
+    record("square.submit", "listing", row.id, school_id=form.school_id, detail={"form": form.id})
+    return redirect(url_for("admin.app_square"))
