@@ -1,0 +1,100 @@
+"""The yellow alert (德育积分周降): a student's score fell by the school's threshold (50 by default) or more
+within seven days, or fell far more than the student's own recent baseline. Raised through the platform's
+alert engine, assigned to the homeroom teacher; the rule's ``evaluate`` checks, after the agreed period,
+whether the score recovered."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation import plugin_api
+from plugins.points.models import entries
+
+log = logging.getLogger("jizuo.plugins.points")
+RULE = "points.weekly_drop"
+DEFAULTS = {"drop_threshold": 50, "drop_days": 7, "baseline_weeks": 4, "baseline_factor": 3,
+            "baseline_min_drop": 30, "show_band": True}
+
+
+def settings(school_id: int) -> dict[str, Any]:
+    return DEFAULTS | (plugin_api.plugin_config("points", school_id) or {})
+
+
+def rule_spec() -> dict[str, Any]:
+    return {"key": RULE, "title": {"zh": "德育积分周降预警", "en": "Conduct score weekly drop"}, "level": "yellow",
+            "category": "conduct", "assign": ["homeroom_teacher"], "sensitive": False, "evaluation_days": 30,
+            "evaluate": evaluate}
+
+
+def _net(sess: so.Session, student_id: int, since, until=None) -> int:
+    cond = [entries.c.student_id == student_id, entries.c.occurred_at >= since]
+    if until is not None:
+        cond.append(entries.c.occurred_at < until)
+    return int(sess.scalar(sa.select(sa.func.coalesce(sa.func.sum(entries.c.points), 0)).where(*cond)) or 0)
+
+
+def assess(sess: so.Session, school_id: int, student_id: int, cfg: dict | None = None, now=None) -> dict | None:
+    """The alert's detail when the student's recent fall is alarming, else None."""
+    cfg = cfg or settings(school_id)
+    now = now or plugin_api.utcnow()
+    window = now - timedelta(days=cfg["drop_days"])
+    drop = -_net(sess, student_id, window)
+    if drop <= 0:
+        return None
+    weeks = max(1, cfg["baseline_weeks"])
+    baseline = max(0, -_net(sess, student_id, window - timedelta(days=7 * weeks), window)) / weeks
+    if drop >= cfg["drop_threshold"]:
+        reason = "threshold"
+    elif drop >= cfg["baseline_min_drop"] and drop >= cfg["baseline_factor"] * max(baseline, 5):
+        reason = "baseline"
+    else:
+        return None
+    from plugins.points.standing import score_of
+
+    score = score_of(sess, school_id, student_id)
+    return {"drop": drop, "days": cfg["drop_days"], "threshold": cfg["drop_threshold"],
+            "baseline_weekly_drop": round(baseline, 1), "reason": reason, "score": score, "score_before": score + drop}
+
+
+def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[dict]:
+    """Check the students who just lost points; raise the yellow alert for those whose fall is alarming."""
+    fell = sorted({r["student_id"] for r in rows if r["points"] < 0})
+    if not fell:
+        return []
+    cfg = settings(school_id)
+    raised = []
+    trigger = getattr(plugin_api, "raise_alert", None)
+    for student_id in fell:
+        detail = assess(sess, school_id, student_id, cfg)
+        if detail is None:
+            continue
+        raised.append({"student_id": student_id, **detail})
+        if trigger is None:
+            log.warning("alert engine not available: weekly drop of student %s not raised", student_id)
+            continue
+        trigger(sess, RULE, student_id=student_id, school_id=school_id, level="yellow", value=detail["drop"],
+                detail=detail, source="points")
+    return raised
+
+
+def evaluate(sess: so.Session, case: Any) -> bool | None:
+    """Recovered when the fall has stopped (no alarming drop in the last window) and the score is back at or
+    above where it stood when the case opened. None when the student is no longer in the school."""
+    student_id, school_id = getattr(case, "student_id", None), getattr(case, "school_id", None)
+    if student_id is None or school_id is None:
+        return None
+    from plugins.points.ledger import students_of
+    from plugins.points.standing import score_of
+
+    if not students_of(sess, school_id, [student_id]):
+        return None
+    detail = getattr(case, "detail", None) or {}
+    at_open = detail.get("score")
+    now_score = score_of(sess, school_id, student_id)
+    if assess(sess, school_id, student_id) is not None:
+        return False
+    return at_open is None or now_score >= at_open

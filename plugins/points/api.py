@@ -1,0 +1,266 @@
+"""The plugin's JSON API under /points/api (gated per school by the host). Staff read scores and
+rankings; families read only their own; every write is a new row (entries, reversals, appeals, rulebook
+versions) and every read of a student's archive is audited."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify, request
+
+from foundation.plugin_api import NotFound, ValidationFailed, audit, session, utcnow
+from plugins.points import access as A
+from plugins.points import appeals, ledger, standing
+from plugins.points import rulebook as rb
+from plugins.points.alerting import settings
+
+
+def iso(value):
+    return value.isoformat() + ("Z" if isinstance(value, datetime) else "") if value is not None else None
+
+
+def entry_view(e: dict) -> dict:
+    return {"id": e["id"], "student_id": e["student_id"], "rule_code": e["rule_code"], "dimension": e["dimension"],
+            "points": e["points"], "raw_points": e["raw_points"], "reason": e["reason"], "evidence": e["evidence"],
+            "source": e["source"], "recorded_by": e["recorded_by_name"], "rulebook_version": e["rulebook_version"],
+            "occurred_at": iso(e["occurred_at"]), "created_at": iso(e["created_at"]), "reverses_id": e["reverses_id"],
+            "reversed_by": e.get("reversed_by")}
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"_body": ["body.not_json_object"]})
+    return data
+
+
+def text(data: dict, key: str, required: bool, limit: int = 500) -> str | None:
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise ValidationFailed({key: ["field.required"]})
+    if len(value) > limit:
+        raise ValidationFailed({key: [f"field.length:{limit}"]})
+    return value.strip()
+
+
+def family_view(kid: dict) -> dict:
+    """What a student or parent may see: own score, entries, a band — no rank, no other student."""
+    sess = session()
+    school = kid["school_id"]
+    book = rb.current(sess, school)
+    out = {"student_id": kid["id"], "name": kid["name"], "score": standing.score_of(sess, school, kid["id"]),
+           "term": book["body"]["term"] if book else None,
+           "entries": [entry_view(e) for e in standing.student_entries(sess, school, kid["id"])]}
+    if settings(school).get("show_band", True):
+        out["band"] = standing.band(sess, school, kid["id"])
+    return out
+
+
+def me_scores():
+    p = A.me()
+    kids = [A.student(s) for s in sorted(p.scope().student_ids) if _reachable(s)]
+    kids = [k for k in kids if p.can(A.OWN, k["school_id"])]
+    if not kids:
+        raise NotFound("student")
+    return jsonify({"items": [family_view(k) for k in kids]})
+
+
+def _reachable(student_id: int) -> bool:
+    try:
+        A.student(student_id)
+        return True
+    except NotFound:
+        return False
+
+
+def get_rulebook():
+    school = A.school_for(A.RANK)
+    sess = session()
+    book = rb.current(sess, school)
+    if book is None:
+        raise NotFound("rulebook")
+    return jsonify({"school_id": school, "version": book["version"], "rulebook": book["body"],
+                    "history": [{"version": h["version"], "note": h["note"], "by": h["created_by_name"],
+                                 "at": iso(h["created_at"])} for h in rb.history(sess, school)]})
+
+
+def get_rulebook_version(version: int):
+    school = A.school_for(A.RANK)
+    book = rb.version(session(), school, version) if 0 < version < 2**31 else None
+    if book is None:
+        raise NotFound("rulebook")
+    return jsonify({"school_id": school, "version": book["version"], "rulebook": book["body"]})
+
+
+def save_rulebook():
+    school = A.school_for(A.RULEBOOK)
+    data = body()
+    proposed = data.get("rulebook")
+    problems = rb.check(proposed)
+    if problems:
+        raise ValidationFailed({f"rulebook.{k}": v for k, v in problems.items()})
+    note = data.get("note") if isinstance(data.get("note"), str) else None
+    p, sess = A.me(), session()
+    old = rb.current(sess, school)
+    row = rb.save(sess, school, proposed, account_id=p.account_id, name=p.display_name, note=note)
+    new_body = row["body"]
+    if old is None or (old["body"]["term"]["start"], old["body"]["starting_score"]) != (
+            new_body["term"]["start"], new_body["starting_score"]):
+        ledger.rebuild(sess, school, rb.term_start(new_body), new_body["starting_score"])
+    audit("points.rulebook.save", "points_rulebook", row["version"], school_id=school, detail={"note": note})
+    return jsonify({"school_id": school, "version": row["version"], "rulebook": new_body}), 201
+
+
+def rankings():
+    level = request.args.get("level", "school")
+    if level not in ("class", "grade", "school"):
+        raise ValidationFailed({"level": ["points.level"]})
+    unit = request.args.get("unit_id", type=int)
+    if level == "class":
+        if unit is None:
+            raise ValidationFailed({"unit_id": ["field.required"]})
+        school = A.class_visible(unit)
+    else:
+        school = A.school_for(A.RANK)
+        if not A.whole_school(A.me(), school):
+            raise NotFound("ranking")  # class-reach staff rank within their classes only
+    rows = standing.ranking(session(), [school], level, unit)
+    return jsonify({"level": level, "unit_id": unit, "school_id": school, "items": [_rank_view(r) for r in rows]})
+
+
+def _rank_view(r: dict) -> dict:
+    return {k: r[k] for k in ("student_id", "name", "student_no", "class_id", "class_name", "score", "rank")}
+
+
+def class_board(class_id: int):
+    school = A.class_visible(class_id)
+    sess = session()
+    rows = standing.ranking(sess, [school], "class", class_id)
+    ids = [r["student_id"] for r in rows]
+    change = standing.recent_change(sess, ids)
+    series = standing.weekly_series(sess, school, ids)
+    grade_rank = {r["student_id"]: r["rank"] for r in standing.ranking(sess, [school], "grade",
+                                                                        rows[0]["grade_id"] if rows else None)}
+    items = [_rank_view(r) | {"grade_rank": grade_rank.get(r["student_id"]), "week_change": change.get(r["student_id"], 0),
+                              "trend": series.get(r["student_id"], [])} for r in rows]
+    scores = [r["score"] for r in rows]
+    return jsonify({"class_id": class_id, "school_id": school, "items": items, "at": iso(utcnow()),
+                    "average": round(sum(scores) / len(scores), 1) if scores else None})
+
+
+def archive(student_id: int):
+    kid = A.student(student_id)
+    p, sess = A.me(), session()
+    if not A.is_staff_for(p, kid):
+        A.require_family(kid)
+        return jsonify(family_view(kid))
+    school = kid["school_id"]
+    book = rb.current(sess, school)
+    term = rb.term_start(book["body"]) if book else None
+    school_rank = next((r for r in standing.ranking(sess, [school], "school") if r["student_id"] == student_id), None)
+    class_rank = next((r for r in standing.ranking(sess, [school], "class", kid["class_id"])
+                       if r["student_id"] == student_id), None)
+    audit("points.archive.read", "student", student_id, school_id=school)
+    return jsonify({"student_id": student_id, "name": kid["name"], "student_no": kid["student_no"],
+                    "class_id": kid["class_id"], "score": standing.score_of(sess, school, student_id),
+                    "class_rank": class_rank["rank"] if class_rank else None,
+                    "school_rank": school_rank["rank"] if school_rank else None,
+                    "band": standing.band(sess, school, student_id),
+                    "dimensions": standing.dimension_summary(sess, school, student_id, term) if term else {},
+                    "trend": standing.weekly_series(sess, school, [student_id], weeks=12).get(student_id, []),
+                    "entries": [entry_view(e) for e in standing.student_entries(sess, school, student_id)]})
+
+
+def create_entry():
+    data = body()
+    sid = data.get("student_id")
+    if not isinstance(sid, int) or isinstance(sid, bool):
+        raise ValidationFailed({"student_id": ["field.required"]})
+    kid = A.student(sid)
+    p, sess = A.me(), session()
+    if not (A.is_staff_for(p, kid) and p.can(A.ENTRY, kid["school_id"])):
+        raise A.Forbidden(A.ENTRY)
+    book = rb.current(sess, kid["school_id"])
+    code = data.get("rule_code")
+    rule = rb.item(book["body"], code) if book and isinstance(code, str) else None
+    if rule is None or not rule.get("active", True):
+        raise ValidationFailed({"rule_code": ["points.unknown_rule"]})
+    reason = text(data, "reason", True)
+    raw = rb.points_for(rule, score=data.get("score"), level=data.get("level"))
+    if raw is None:
+        raise ValidationFailed({"score" if rule["kind"] == "scored" else "level": ["points.rule_input"]})
+    if raw == 0:
+        raise ValidationFailed({"score": ["points.zero"]})
+    when = _occurred(data.get("occurred_at"), rb.term_start(book["body"]))
+    evidence = data.get("evidence")
+    if evidence is not None and not (isinstance(evidence, list) and len(evidence) <= 10
+                                     and all(isinstance(x, str) and 0 < len(x) <= 500 for x in evidence)):
+        raise ValidationFailed({"evidence": ["points.evidence"]})
+    rows = ledger.add(sess, kid["school_id"], [{
+        "student_id": kid["id"], "class_id": kid["class_id"], "rule": rule, "raw_points": raw, "reason": reason,
+        "evidence": evidence, "source": "manual", "source_ref": None, "recorded_by": p.account_id,
+        "recorded_by_name": p.display_name, "occurred_at": when}], book)
+    audit("points.entry.create", "points_entry", rows[0]["id"], school_id=kid["school_id"],
+          detail={"student_id": kid["id"], "rule": code, "points": rows[0]["points"]})
+    return jsonify(entry_view(rows[0]) | {"score": standing.score_of(sess, kid["school_id"], kid["id"])}), 201
+
+
+def _occurred(value, term_start) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is not None and when.tzinfo:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    if when is None or when > utcnow() or when.date() < term_start:
+        raise ValidationFailed({"occurred_at": ["points.occurred_at"]})
+    return when
+
+
+def reverse_entry(entry_id: int):
+    school = A.school_for(A.REVERSE)
+    sess = session()
+    entry = ledger.get(sess, school, entry_id) if 0 < entry_id < 2**31 else None
+    if entry is None:
+        raise NotFound("entry")
+    kid = A.student(entry["student_id"])
+    p = A.me()
+    if not A.is_staff_for(p, kid):
+        raise NotFound("entry")
+    reason = text(body(), "reason", True)
+    row = ledger.reverse(sess, entry, reason=reason, account_id=p.account_id, name=p.display_name)
+    if row is None:
+        raise ValidationFailed({"entry_id": ["points.already_reversed"]})
+    audit("points.entry.reverse", "points_entry", entry_id, school_id=school, detail={"reversal_id": row["id"]})
+    return jsonify(entry_view(row) | {"score": standing.score_of(sess, school, kid["id"])}), 201
+
+
+def eligibility(key: str):
+    school = A.school_for(A.ELIGIBLE)
+    if not A.whole_school(A.me(), school) and not A.me().scope().class_ids:
+        raise NotFound("eligibility")
+    rule, rows = standing.eligible(session(), school, key)
+    if rule is None:
+        raise NotFound("eligibility")
+    scope = A.me().scope()
+    if not A.whole_school(A.me(), school):
+        rows = [r for r in rows if r["class_id"] in scope.class_ids]
+    return jsonify({"rule": rule, "items": [_rank_view(r) for r in rows], "total": len(rows)})
+
+
+def register(bp: Blueprint) -> None:
+    r = bp.add_url_rule
+    r("/api/me", "api_me", me_scores)
+    r("/api/rulebook", "api_rulebook", get_rulebook)
+    r("/api/rulebook", "api_rulebook_save", save_rulebook, methods=["POST"])
+    r("/api/rulebook/<int:version>", "api_rulebook_version", get_rulebook_version)
+    r("/api/rankings", "api_rankings", rankings)
+    r("/api/classes/<int:class_id>/board", "api_class_board", class_board)
+    r("/api/students/<int:student_id>", "api_archive", archive)
+    r("/api/entries", "api_entry_create", create_entry, methods=["POST"])
+    r("/api/entries/<int:entry_id>/reverse", "api_entry_reverse", reverse_entry, methods=["POST"])
+    r("/api/eligibility/<key>", "api_eligibility", eligibility)
+    appeals.register(bp)

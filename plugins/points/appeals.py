@@ -1,0 +1,122 @@
+"""Appeals: a student or parent contests one entry with a reason; the homeroom teacher (or a school admin)
+accepts — which reverses the entry with a new ledger row — or rejects it with a note. One open appeal per
+entry; reversals and already-reversed entries cannot be appealed."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, request
+
+from foundation.plugin_api import Forbidden, NotFound, ValidationFailed, audit, session, utcnow
+from plugins.points import access as A
+from plugins.points import ledger
+from plugins.points.models import appeals, entries
+
+
+def view(a: dict) -> dict:
+    from plugins.points.api import iso
+
+    return {"id": a["id"], "entry_id": a["entry_id"], "student_id": a["student_id"], "reason": a["reason"],
+            "status": a["status"], "by": a["created_by_name"], "created_at": iso(a["created_at"]),
+            "decided_by": a["decided_by_name"], "decided_at": iso(a["decided_at"]),
+            "decision_note": a["decision_note"], "reversal_id": a["reversal_id"]}
+
+
+def _get(appeal_id: int) -> dict:
+    row = session().execute(sa.select(appeals).where(appeals.c.id == appeal_id)).first() \
+        if 0 < appeal_id < 2**31 else None
+    if row is None:
+        raise NotFound("appeal")
+    return dict(row._mapping)
+
+
+def create():
+    from plugins.points.api import body, text
+
+    data = body()
+    entry_id = data.get("entry_id")
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool) or not 0 < entry_id < 2**31:
+        raise ValidationFailed({"entry_id": ["field.required"]})
+    sess = session()
+    row = sess.execute(sa.select(entries).where(entries.c.id == entry_id)).first()
+    if row is None:
+        raise NotFound("entry")
+    entry = dict(row._mapping)
+    kid = A.student(entry["student_id"])  # 404 unless it is the caller's own (child's) entry or in reach
+    A.require_family(kid, A.APPEAL)
+    reason = text(data, "reason", True)
+    if entry["reverses_id"] is not None or ledger.reversal_of(sess, entry_id) is not None:
+        raise ValidationFailed({"entry_id": ["points.already_reversed"]})
+    if sess.scalar(sa.select(appeals.c.id).where(appeals.c.entry_id == entry_id, appeals.c.status == "open")):
+        raise ValidationFailed({"entry_id": ["points.appeal_open"]})
+    p = A.me()
+    new = {"school_id": entry["school_id"], "entry_id": entry_id, "student_id": entry["student_id"],
+           "class_id": kid["class_id"], "reason": reason, "status": "open", "created_by": p.account_id,
+           "created_by_name": p.display_name, "created_at": utcnow()}
+    new["id"] = sess.execute(sa.insert(appeals).values(new).returning(appeals.c.id)).scalar_one()
+    audit("points.appeal.create", "points_appeal", new["id"], school_id=entry["school_id"])
+    return jsonify(view(new | {"decided_by_name": None, "decided_at": None, "decision_note": None,
+                               "reversal_id": None})), 201
+
+
+def listing():
+    """Staff who decide: the open (or ``status``) appeals of the classes they reach. Families: their own."""
+    p, sess = A.me(), session()
+    status = request.args.get("status", "open")
+    if status not in ("open", "accepted", "rejected", "all"):
+        raise ValidationFailed({"status": ["points.status"]})
+    scope = p.scope()
+    stmt = sa.select(appeals, entries.c.rule_code, entries.c.points, entries.c.reason.label("entry_reason"),
+                     entries.c.occurred_at).join(entries, entries.c.id == appeals.c.entry_id)
+    schools = sorted(s for s in p.school_ids() if p.can(A.DECIDE, s))
+    if schools:
+        full = [s for s in schools if s in scope.full_school_ids]
+        stmt = stmt.where(sa.or_(appeals.c.school_id.in_(full), sa.and_(appeals.c.school_id.in_(schools),
+                                                                         appeals.c.class_id.in_(scope.class_ids))))
+    elif scope.student_ids:
+        stmt = stmt.where(appeals.c.student_id.in_(scope.student_ids))
+    else:
+        raise Forbidden(A.DECIDE)
+    if status != "all":
+        stmt = stmt.where(appeals.c.status == status)
+    rows = [dict(r._mapping) for r in sess.execute(stmt.order_by(appeals.c.id.desc()).limit(500))]
+    names = ledger.students_of(sess, rows[0]["school_id"], [r["student_id"] for r in rows]) if rows else {}
+    from plugins.points.api import iso
+
+    return jsonify({"items": [view(r) | {"rule_code": r["rule_code"], "points": r["points"],
+                                         "entry_reason": r["entry_reason"], "occurred_at": iso(r["occurred_at"]),
+                                         "student_name": names.get(r["student_id"], {}).get("name")}
+                              for r in rows]})
+
+
+def decide(appeal_id: int):
+    from plugins.points.api import body, text
+
+    a = _get(appeal_id)
+    kid = A.student(a["student_id"])
+    p, sess = A.me(), session()
+    if not (A.is_staff_for(p, kid) and p.can(A.DECIDE, a["school_id"])):
+        raise Forbidden(A.DECIDE)
+    data = body()
+    decision = data.get("decision")
+    if decision not in ("accept", "reject"):
+        raise ValidationFailed({"decision": ["points.decision"]})
+    note = text(data, "note", decision == "reject")
+    if a["status"] != "open":
+        raise ValidationFailed({"decision": ["points.appeal_closed"]})
+    reversal = None
+    if decision == "accept":
+        entry = ledger.get(sess, a["school_id"], a["entry_id"])
+        reversal = ledger.reverse(sess, entry, reason=f"申诉成立：{note or a['reason']}"[:500],
+                                  account_id=p.account_id, name=p.display_name)
+    done = {"status": "accepted" if decision == "accept" else "rejected", "decided_by": p.account_id,
+            "decided_by_name": p.display_name, "decided_at": utcnow(), "decision_note": note,
+            "reversal_id": reversal["id"] if reversal else None}
+    sess.execute(sa.update(appeals).where(appeals.c.id == appeal_id, appeals.c.status == "open").values(done))
+    audit("points.appeal.decide", "points_appeal", appeal_id, school_id=a["school_id"], detail={"decision": decision})
+    return jsonify(view(a | done))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/api/appeals", "api_appeals", listing)
+    bp.add_url_rule("/api/appeals", "api_appeal_create", create, methods=["POST"])
+    bp.add_url_rule("/api/appeals/<int:appeal_id>/decide", "api_appeal_decide", decide, methods=["POST"])

@@ -1,0 +1,160 @@
+"""Reading the ledger: live scores and rankings (class, grade, school, district), a family's band, trends,
+eligibility lists and the term report. Rankings are standard competition ranks (RANK(): ties share a rank,
+the next rank skips) over the live score, highest first."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.plugin_api import OrgUnit, Student, utcnow
+from plugins.points import rulebook as rb
+from plugins.points.models import entries, scores
+
+LEVELS = ("class", "grade", "school", "district")
+BANDS = ("top_quarter", "second_quarter", "third_quarter", "bottom_quarter")
+
+
+def _starts(sess: so.Session, school_ids) -> dict[int, tuple[int, Any]]:
+    out = {}
+    for school in school_ids:
+        book = rb.current(sess, school)
+        if book:
+            out[school] = (book["body"]["starting_score"], rb.term_start(book["body"]))
+    return out
+
+
+def score_expr(sess: so.Session, school_ids) -> tuple[sa.ColumnElement, sa.FromClause, Any]:
+    """The live-score column, the FROM clause (students ⟕ scores ⟕ their class) and the class's columns,
+    for ``school_ids``. A student with no score row yet has the starting score."""
+    st = Student.__table__.c
+    starts = _starts(sess, school_ids)
+    default = sa.case({s: v[0] for s, v in starts.items()}, value=st.school_id, else_=1000) if starts else 1000
+    current = sa.case({s: v[1] for s, v in starts.items()}, value=st.school_id) if starts else None
+    on = scores.c.student_id == st.id
+    if current is not None:
+        on = sa.and_(on, scores.c.term_start == current)
+    klass = OrgUnit.__table__.alias("klass")
+    frm = Student.__table__.outerjoin(scores, on).outerjoin(klass, klass.c.id == st.class_id)
+    return sa.func.coalesce(scores.c.score, default), frm, klass.c
+
+
+def ranking(sess: so.Session, school_ids: list[int], level: str, unit_id: int | None = None,
+            limit: int | None = None) -> list[dict]:
+    """Students of ``school_ids`` (narrowed to one class or grade by ``unit_id``) with their score and
+    their rank at ``level``, best first."""
+    st = Student.__table__.c
+    score, frm, kc = score_expr(sess, school_ids)
+    partition = {"class": [st.class_id], "grade": [kc.parent_id], "school": [st.school_id], "district": []}[level]
+    rank = sa.func.rank().over(partition_by=partition or None, order_by=score.desc())
+    inner = sa.select(st.id.label("student_id"), st.name, st.student_no, st.school_id, st.class_id,
+                      kc.name.label("class_name"), kc.parent_id.label("grade_id"), score.label("score"),
+                      rank.label("rank")).select_from(frm).where(st.school_id.in_(school_ids), st.status_code == "01")
+    if level == "grade" and unit_id is not None:
+        inner = inner.where(kc.parent_id == unit_id)
+    sub = inner.subquery()
+    stmt = sa.select(sub).order_by(sub.c.rank, sub.c.student_no, sub.c.student_id)
+    if level == "class" and unit_id is not None:
+        stmt = stmt.where(sub.c.class_id == unit_id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [dict(r._mapping) for r in sess.execute(stmt)]
+
+
+def score_of(sess: so.Session, school_id: int, student_id: int) -> int:
+    book = rb.current(sess, school_id)
+    if book is None:
+        return 1000
+    have = sess.scalar(sa.select(scores.c.score).where(scores.c.student_id == student_id,
+                                                       scores.c.term_start == rb.term_start(book["body"])))
+    return have if have is not None else book["body"]["starting_score"]
+
+
+def band(sess: so.Session, school_id: int, student_id: int) -> str:
+    """Which quarter of the school the student's score falls in — all a family is shown, never a rank."""
+    st = Student.__table__.c
+    score, frm, _ = score_expr(sess, [school_id])
+    mine = score_of(sess, school_id, student_id)
+    total, above = sess.execute(sa.select(sa.func.count(), sa.func.count().filter(score > mine)).select_from(frm)
+                                .where(st.school_id == school_id, st.status_code == "01")).one()
+    share = above / total if total else 0
+    return BANDS[min(3, int(share * 4))]
+
+
+def recent_change(sess: so.Session, student_ids, days: int = 7, now: datetime | None = None) -> dict[int, int]:
+    """Net points per student over the last ``days`` days (by when it happened)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    ids = sorted(set(student_ids))
+    out: dict[int, int] = {}
+    for i in range(0, len(ids), 900):
+        out.update(sess.execute(sa.select(entries.c.student_id, sa.func.sum(entries.c.points)).where(
+            entries.c.student_id.in_(ids[i:i + 900]), entries.c.occurred_at >= since)
+            .group_by(entries.c.student_id)).all())
+    return {k: int(v or 0) for k, v in out.items()}
+
+
+def weekly_series(sess: so.Session, school_id: int, student_ids, weeks: int = 8,
+                  now: datetime | None = None) -> dict[int, list[int]]:
+    """Score at the end of each of the last ``weeks`` weeks (oldest first) for each student."""
+    now = now or utcnow()
+    book = rb.current(sess, school_id)
+    if book is None:
+        return {}
+    term = rb.term_start(book["body"])
+    start = book["body"]["starting_score"]
+    edges = [now - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+    ids = sorted(set(student_ids))
+    cols = [sa.func.sum(sa.case((entries.c.occurred_at <= e, entries.c.points), else_=0)) for e in edges]
+    out = {s: [start] * weeks for s in ids}
+    for i in range(0, len(ids), 900):
+        rows = sess.execute(sa.select(entries.c.student_id, *cols).where(
+            entries.c.school_id == school_id, entries.c.term_start == term,
+            entries.c.student_id.in_(ids[i:i + 900])).group_by(entries.c.student_id))
+        for sid, *sums in rows:
+            out[sid] = [start + int(v or 0) for v in sums]
+    return out
+
+
+def deducted_in(sess: so.Session, school_id: int, term, dimensions: list[str]) -> set[int]:
+    """Students with a deduction in ``dimensions`` this term that was not reversed."""
+    if not dimensions:
+        return set()
+    rev = sa.select(entries.c.reverses_id).where(entries.c.school_id == school_id, entries.c.reverses_id.is_not(None))
+    return set(sess.scalars(sa.select(entries.c.student_id).distinct().where(
+        entries.c.school_id == school_id, entries.c.term_start == term, entries.c.points < 0,
+        entries.c.reverses_id.is_(None), entries.c.dimension.in_(dimensions), entries.c.id.not_in(rev))))
+
+
+def eligible(sess: so.Session, school_id: int, key: str) -> tuple[dict | None, list[dict]]:
+    """The eligibility rule ``key`` of the rulebook in force and the students who meet it."""
+    book = rb.current(sess, school_id)
+    rule = next((r for r in (book["body"].get("eligibility", []) if book else []) if r["key"] == key), None)
+    if rule is None:
+        return None, []
+    barred = deducted_in(sess, school_id, rb.term_start(book["body"]), rule.get("no_deduction", []))
+    rows = ranking(sess, [school_id], "school")
+    return rule, [r for r in rows if r["score"] >= rule["min_score"] and r["student_id"] not in barred]
+
+
+def dimension_summary(sess: so.Session, school_id: int, student_id: int, term) -> dict[str, dict[str, int]]:
+    rows = sess.execute(sa.select(entries.c.dimension, sa.func.sum(entries.c.points),
+                                  sa.func.sum(sa.case((entries.c.points < 0, entries.c.points), else_=0)),
+                                  sa.func.sum(sa.case((entries.c.points > 0, entries.c.points), else_=0)),
+                                  sa.func.count()).where(
+        entries.c.school_id == school_id, entries.c.student_id == student_id, entries.c.term_start == term)
+        .group_by(entries.c.dimension))
+    out = {d: {"net": 0, "deducted": 0, "credited": 0, "entries": 0} for d in rb.DIMENSIONS}
+    for dim, net, minus, plus, n in rows:
+        out[dim] = {"net": int(net or 0), "deducted": int(minus or 0), "credited": int(plus or 0), "entries": n}
+    return out
+
+
+def student_entries(sess: so.Session, school_id: int, student_id: int, limit: int = 500) -> list[dict]:
+    rev = entries.alias("rev")
+    reversed_by = sa.select(rev.c.id).where(rev.c.reverses_id == entries.c.id).limit(1).scalar_subquery()
+    rows = sess.execute(sa.select(entries, reversed_by.label("reversed_by")).where(
+        entries.c.school_id == school_id, entries.c.student_id == student_id)
+        .order_by(entries.c.occurred_at.desc(), entries.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]

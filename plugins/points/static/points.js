@@ -1,0 +1,180 @@
+/* Points pages: the live class board (polls its JSON every few seconds), the archive, the entry form,
+   the appeals queue and the rulebook editor. Everything is read from and written to /points/api. */
+(function () {
+  "use strict";
+  const W = JSON.parse((document.getElementById("points-words") || {}).textContent || "{}");
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  const signed = (n) => (n > 0 ? "+" : "") + n;
+  async function api(url, method, body) {
+    const resp = await fetch(url, {method: method || "GET", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json"},
+      body: body ? JSON.stringify(body) : undefined});
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) { const e = new Error((data.error && data.error.message) || resp.status); e.data = data; throw e; }
+    return data;
+  }
+  function errorText(err) {
+    const f = err.data && err.data.error && err.data.error.fields;
+    return f && Object.keys(f).length ? Object.values(f).join("；") : err.message;
+  }
+  function spark(values) {
+    if (!values || values.length < 2) return "";
+    const lo = Math.min(...values), hi = Math.max(...values), span = Math.max(hi - lo, 1);
+    const pts = values.map((v, i) => `${(i * 118 / (values.length - 1) + 1).toFixed(1)},${(26 - (v - lo) * 24 / span).toFixed(1)}`);
+    const falling = values[values.length - 1] < values[0] ? " falling" : "";
+    return `<svg class="spark${falling}" viewBox="0 0 120 28" role="img" aria-label="${values.join("→")}"><polyline points="${pts.join(" ")}"/></svg>`;
+  }
+
+  // ---- class board ------------------------------------------------------------------------------
+  const board = document.getElementById("board");
+  if (board) {
+    let last = {};
+    const draw = (data) => {
+      const rows = data.items.map((r) => {
+        const changed = last[r.student_id] !== undefined && last[r.student_id] !== r.score;
+        const cls = r.week_change < 0 ? "down" : r.week_change > 0 ? "up" : "";
+        return `<tr data-student="${r.student_id}"${changed ? ' class="flash"' : ""}><td class="num rank">${r.rank}</td>` +
+          `<td><a href="${board.dataset.archive}${r.student_id}">${esc(r.name)}</a></td><td>${esc(r.student_no)}</td>` +
+          `<td class="num score">${r.score}</td><td class="num ${cls}">${signed(r.week_change)}</td>` +
+          `<td class="num">${r.grade_rank == null ? "—" : r.grade_rank}</td><td>${spark(r.trend)}</td></tr>`;
+      });
+      board.tBodies[0].innerHTML = rows.join("");
+      last = Object.fromEntries(data.items.map((r) => [r.student_id, r.score]));
+      document.getElementById("board-at").textContent = new Date(data.at).toLocaleTimeString();
+      document.getElementById("board-avg").textContent = data.average == null ? "—" : data.average;
+      const hist = document.getElementById("board-hist");
+      if (hist && data.items.length) {
+        const edges = [0, 900, 930, 950, 970, 990, 1000, 1010, 1030, 99999], counts = new Array(edges.length - 1).fill(0);
+        data.items.forEach((r) => { for (let i = 0; i < counts.length; i++) if (r.score >= edges[i] && r.score < edges[i + 1]) counts[i]++; });
+        const top = Math.max(...counts, 1);
+        hist.innerHTML = counts.map((c, i) => `<div style="height:${(c * 100 / top).toFixed(0)}%" title="${c}"><span>${i ? edges[i] : "<900"}</span></div>`).join("");
+      }
+    };
+    const tick = () => api(board.dataset.src).then(draw).catch(() => {});
+    tick();
+    setInterval(tick, 3000);
+  }
+
+  // ---- archive ----------------------------------------------------------------------------------
+  const arch = document.getElementById("archive");
+  if (arch) {
+    const load = () => api(arch.dataset.src).then((d) => {
+      document.getElementById("a-score").textContent = d.score;
+      const band = document.getElementById("a-band");
+      band.textContent = d.band ? W.bands[d.band] : "—";
+      const cr = document.getElementById("a-class-rank"), sr = document.getElementById("a-school-rank");
+      if (cr) cr.textContent = d.class_rank == null ? "—" : d.class_rank;
+      if (sr) sr.textContent = d.school_rank == null ? "—" : d.school_rank;
+      const dims = document.getElementById("a-dims");
+      if (dims && d.dimensions) {
+        const top = Math.max(1, ...Object.values(d.dimensions).map((x) => Math.abs(x.net)));
+        dims.innerHTML = Object.entries(d.dimensions).map(([k, x]) => `<div class="bar"><span class="label">${W.dims[k]} ${signed(x.net)}</span>` +
+          `<span class="fill" style="width:${(Math.abs(x.net) * 100 / top).toFixed(0)}%;background:${x.net < 0 ? "#cf222e" : "#2ea043"}"></span></div>`).join("");
+      }
+      const tr = document.getElementById("a-trend");
+      if (tr && d.trend && d.trend.length > 1) tr.innerHTML = spark(d.trend).replace('class="spark', 'preserveAspectRatio="none" class="spark big');
+      const body = document.querySelector("#a-entries tbody");
+      body.innerHTML = d.entries.map((e) => {
+        let act = "";
+        if (arch.dataset.reverse === "1" && e.reversed_by == null && e.reverses_id == null) act = `<button class="small" data-reverse="${e.id}">${W.reverse}</button>`;
+        if (arch.dataset.appeal === "1" && e.reversed_by == null && e.reverses_id == null) act = `<button class="small" data-appeal="${e.id}">${W.appeal}</button>`;
+        if (e.reversed_by != null) act = W.reversed;
+        return `<tr data-entry="${e.id}"${e.reversed_by != null ? ' class="reversed"' : ""}><td>${esc(e.occurred_at.slice(0, 16).replace("T", " "))}</td>` +
+          `<td>${W.dims[e.dimension] || ""} · ${esc(e.rule_code)}</td><td class="num ${e.points < 0 ? "down" : "up"}">${signed(e.points)}</td>` +
+          `<td>${esc(e.reason)}</td><td>${W.sources[e.source] || esc(e.source)}</td><td>${esc(e.recorded_by)}</td><td>v${e.rulebook_version}</td><td>${act}</td></tr>`;
+      }).join("");
+    });
+    arch.addEventListener("click", (ev) => {
+      const rev = ev.target.dataset.reverse, app = ev.target.dataset.appeal;
+      if (!rev && !app) return;
+      const reason = window.prompt(W.reason_prompt);
+      if (!reason) return;
+      const call = rev ? api(`${arch.dataset.reverseUrl}${rev}/reverse`, "POST", {reason})
+        : api(arch.dataset.appealUrl, "POST", {entry_id: Number(app), reason});
+      call.then(() => { if (app) ev.target.replaceWith(document.createTextNode("✓")); return load(); })
+        .catch((err) => window.alert(errorText(err)));
+    });
+    load();
+    setInterval(load, 5000);
+  }
+
+  // ---- entry form -------------------------------------------------------------------------------
+  const form = document.getElementById("entry-form");
+  if (form) {
+    const kindOf = () => form.rule_code.selectedOptions[0] && form.rule_code.selectedOptions[0].dataset.kind;
+    const show = () => form.querySelectorAll(".for-scored, .for-by_level").forEach((el) => { el.hidden = !el.classList.contains("for-" + kindOf()); });
+    form.rule_code.addEventListener("change", show);
+    show();
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const body = {student_id: Number(form.student_id.value), rule_code: form.rule_code.value, reason: form.reason.value};
+      if (kindOf() === "scored") body.score = Number(form.score.value);
+      if (kindOf() === "by_level") body.level = form.level.value;
+      const ev_ = form.evidence.value.split("\n").map((s) => s.trim()).filter(Boolean);
+      if (ev_.length) body.evidence = ev_;
+      document.getElementById("entry-error").textContent = "";
+      api(form.dataset.api, "POST", body).then((e) => {
+        document.getElementById("entry-done").textContent = `${W.done}：${signed(e.points)} → ${e.score}`;
+        form.reason.value = ""; form.evidence.value = "";
+      }).catch((err) => { document.getElementById("entry-error").textContent = errorText(err); });
+    });
+  }
+
+  // ---- appeals queue ----------------------------------------------------------------------------
+  const queue = document.getElementById("appeals");
+  if (queue) {
+    const load = () => api(queue.dataset.src + "?status=open").then((d) => {
+      queue.tBodies[0].innerHTML = d.items.length ? d.items.map((a) => `<tr data-appeal="${a.id}"><td><a href="${queue.dataset.archive}${a.student_id}">${esc(a.student_name)}</a></td>` +
+        `<td>${esc(a.rule_code)} · ${esc(a.entry_reason)}</td><td class="num down">${signed(a.points)}</td><td>${esc(a.reason)}</td><td>${esc(a.by)}</td>` +
+        `<td><input name="note" placeholder="${W.note}" size="14"> <button class="small" data-decision="accept">${W.accept}</button> <button class="small" data-decision="reject">${W.reject}</button></td></tr>`).join("")
+        : `<tr><td colspan="6">${W.none}</td></tr>`;
+    });
+    queue.addEventListener("click", (ev) => {
+      const decision = ev.target.dataset.decision;
+      if (!decision) return;
+      const row = ev.target.closest("tr");
+      api(`${queue.dataset.decide}${row.dataset.appeal}/decide`, "POST", {decision, note: row.querySelector("input").value || undefined})
+        .then(load).catch((err) => window.alert(errorText(err)));
+    });
+    load();
+  }
+
+  // ---- rulebook editor --------------------------------------------------------------------------
+  const book = document.getElementById("rulebook");
+  if (book && book.dataset.api && !book.hasAttribute("inert")) {
+    const add = document.getElementById("add-item");
+    if (add) add.addEventListener("click", () => {
+      const tbody = book.querySelector("#items tbody"), copy = tbody.rows[tbody.rows.length - 1].cloneNode(true);
+      copy.dataset.levels = "{}"; copy.querySelector("[name=code]").value = ""; copy.querySelector("[name=zh]").value = "";
+      copy.querySelector("[name=en]").value = ""; copy.querySelector("[name=kind]").value = "fixed";
+      copy.cells[5].innerHTML = '<input type="number" name="points" value="-1" min="-200" max="200">';
+      tbody.appendChild(copy);
+    });
+    book.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const num = (el) => (el && el.value !== "" ? Number(el.value) : null);
+      const items = [...book.querySelectorAll("#items tbody tr")].map((tr) => {
+        const q = (n) => tr.querySelector(`[name=${n}]`), kind = q("kind").value;
+        const item = {code: q("code").value.trim(), title: {zh: q("zh").value, en: q("en").value}, dimension: q("dimension").value,
+          kind, points: num(q("points")) || 0, active: q("active").checked};
+        if (kind === "scored") { item.par = Number(tr.dataset.par); item.factor = Number(tr.dataset.factor); }
+        if (kind === "by_level") item.levels = JSON.parse(tr.dataset.levels || "{}");
+        return item;
+      });
+      const caps = {};
+      book.querySelectorAll("tr[data-dim]").forEach((tr) => {
+        const lo = num(tr.querySelector("[name=cap_min]")), hi = num(tr.querySelector("[name=cap_max]"));
+        if (lo !== null || hi !== null) caps[tr.dataset.dim] = {min: lo === null ? -10000 : lo, max: hi === null ? 10000 : hi};
+      });
+      const eligibility = [...book.querySelectorAll("p.elig")].map((p) => Object.assign(JSON.parse(p.dataset.rule), {
+        min_score: num(p.querySelector("[name=min_score]")), no_deduction: [...p.querySelectorAll("[name=nd]:checked")].map((c) => c.value)}));
+      const rulebook = {term: {name: book.term_name.value, start: book.term_start.value, end: book.term_end.value},
+        starting_score: num(book.starting_score), items, caps, eligibility};
+      document.getElementById("rulebook-error").textContent = "";
+      api(book.dataset.api, "POST", {rulebook, note: book.note.value || undefined})
+        .then((r) => { document.getElementById("rulebook-done").textContent = `${W.saved} v${r.version}`; setTimeout(() => location.reload(), 800); })
+        .catch((err) => { document.getElementById("rulebook-error").textContent = errorText(err); });
+    });
+  }
+})();

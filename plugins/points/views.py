@@ -1,0 +1,180 @@
+"""The plugin's pages (Jinja, extending the web shell's layout) and its blueprint. Pages render what the
+API would return for the same person; the class board and the family page refresh themselves from the
+JSON API every few seconds, so a new check-in shows without a reload."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from foundation.plugin_api import Forbidden, NotFound, OrgUnit, Student, session
+from plugins.points import access as A
+from plugins.points import rulebook as rb
+from plugins.points import standing
+
+HERE = Path(__file__).parent
+
+
+def blueprint() -> Blueprint:
+    """A new blueprint per app: the host adds its per-school gate to it."""
+    from plugins.points import api
+
+    bp = Blueprint("points", __name__, url_prefix="/points", template_folder=str(HERE / "templates"),
+                   static_folder=str(HERE / "static"), static_url_path="/static")
+    bp.before_request(_login)
+    r = bp.add_url_rule
+    r("/", "home", home)
+    r("/me", "me", me_page)
+    r("/classes/<int:class_id>", "board", board)
+    r("/rankings", "rankings", rankings_page)
+    r("/students/<int:student_id>", "archive", archive_page)
+    r("/entry", "entry", entry_page)
+    r("/appeals", "appeals", appeals_page)
+    r("/rulebook", "rulebook", rulebook_page)
+    r("/eligibility", "eligibility", eligibility_page)
+    api.register(bp)
+    return bp
+
+
+def _login():
+    if g.get("principal") is None and not request.path.startswith("/points/api/") \
+            and not request.path.startswith("/points/static/"):
+        return redirect("/login")
+    return None
+
+
+def _classes(school: int) -> list[dict]:
+    """Classes the caller reaches as staff, in grade order."""
+    p, ou = A.me(), OrgUnit.__table__.c
+    scope = p.scope()
+    stmt = sa.select(ou.id, ou.name, ou.parent_id).where(ou.school_id == school, ou.kind == "class")
+    if school not in scope.full_school_ids:
+        stmt = stmt.where(ou.id.in_(scope.class_ids or [0]))
+    return [dict(r._mapping) for r in session().execute(stmt.order_by(ou.code))]
+
+
+def _tabs(school: int | None) -> list[tuple[str, str]]:
+    p = A.me()
+    if school is None:
+        return [("points.me", "points.nav.me")]
+    tabs = [("points.home", "points.nav.board")]
+    if A.whole_school(p, school):
+        tabs.append(("points.rankings", "points.nav.rankings"))
+    for cap, endpoint, label in ((A.ENTRY, "points.entry", "points.nav.entry"),
+                                 (A.DECIDE, "points.appeals", "points.nav.appeals"),
+                                 (A.ELIGIBLE, "points.eligibility", "points.nav.eligible"),
+                                 (A.RANK, "points.rulebook", "points.nav.rulebook")):
+        if p.can(cap, school):
+            tabs.append((endpoint, label))
+    return tabs
+
+
+def _staff_school() -> int | None:
+    try:
+        return A.school_for(A.RANK)
+    except Forbidden:
+        return None
+
+
+def home():
+    school = _staff_school()
+    if school is None:
+        return redirect(url_for("points.me"))
+    classes = _classes(school)
+    if not classes:
+        abort(404)
+    return redirect(url_for("points.board", class_id=classes[0]["id"]))
+
+
+def me_page():
+    p = A.me()
+    kids = []
+    for sid in sorted(p.scope().student_ids):
+        try:
+            kid = A.student(sid)
+        except NotFound:
+            continue
+        if p.can(A.OWN, kid["school_id"]):
+            from plugins.points.api import family_view
+
+            kids.append(family_view(kid))
+    if not kids:
+        abort(404)
+    return render_template("points/me.html", kids=kids, tabs=_tabs(None), dims=rb.DIMENSIONS)
+
+
+def board(class_id: int):
+    school = A.class_visible(class_id)
+    classes = _classes(school)
+    name = next((c["name"] for c in classes if c["id"] == class_id), "")
+    return render_template("points/board.html", class_id=class_id, class_name=name, classes=classes,
+                           tabs=_tabs(school))
+
+
+def rankings_page():
+    school = A.school_for(A.RANK)
+    if not A.whole_school(A.me(), school):
+        abort(404)
+    ou = OrgUnit.__table__.c
+    grades = [dict(r._mapping) for r in session().execute(sa.select(ou.id, ou.name).where(
+        ou.school_id == school, ou.kind == "grade").order_by(ou.seq))]
+    grade = request.args.get("grade", type=int)
+    level = "grade" if grade in {x["id"] for x in grades} else "school"
+    rows = standing.ranking(session(), [school], level, grade if level == "grade" else None, limit=300)
+    return render_template("points/rankings.html", rows=rows, grades=grades, grade=grade, level=level,
+                           tabs=_tabs(school))
+
+
+def archive_page(student_id: int):
+    kid = A.student(student_id)
+    p = A.me()
+    staff = A.is_staff_for(p, kid)
+    if not staff:
+        A.require_family(kid)
+    sess = session()
+    book = rb.current(sess, kid["school_id"])
+    return render_template("points/archive.html", kid=kid, staff=staff, tabs=_tabs(kid["school_id"] if staff else None),
+                           can_reverse=staff and p.can(A.REVERSE, kid["school_id"]),
+                           can_appeal=not staff and p.can(A.APPEAL, kid["school_id"]), dims=rb.DIMENSIONS,
+                           term=book["body"]["term"] if book else None)
+
+
+def entry_page():
+    school = A.school_for(A.ENTRY)
+    st = Student.__table__.c
+    classes = _classes(school)
+    kids = session().execute(sa.select(st.id, st.name, st.student_no, st.class_id).where(
+        st.school_id == school, st.class_id.in_([c["id"] for c in classes] or [0])).order_by(st.student_no)).all()
+    book = rb.current(session(), school)
+    items = [i for i in book["body"]["items"] if i.get("active", True)] if book else []
+    return render_template("points/entry.html", kids=kids, items=items, classes=classes, tabs=_tabs(school),
+                           preset=request.args.get("student_id", type=int), levels=rb.LEVELS)
+
+
+def appeals_page():
+    school = A.school_for(A.DECIDE)
+    return render_template("points/appeals.html", tabs=_tabs(school))
+
+
+def rulebook_page():
+    school = A.school_for(A.RANK)
+    sess = session()
+    book = rb.current(sess, school)
+    if book is None:
+        abort(404)
+    return render_template("points/rulebook.html", book=book, history=rb.history(sess, school), tabs=_tabs(school),
+                           editable=A.me().can(A.RULEBOOK, school), dims=rb.DIMENSIONS, kinds=rb.KINDS,
+                           levels=rb.LEVELS)
+
+
+def eligibility_page():
+    school = A.school_for(A.ELIGIBLE)
+    sess = session()
+    book = rb.current(sess, school)
+    rules = book["body"].get("eligibility", []) if book else []
+    key = request.args.get("key") or (rules[0]["key"] if rules else None)
+    rule, rows = standing.eligible(sess, school, key) if key else (None, [])
+    if not A.whole_school(A.me(), school):
+        rows = [r for r in rows if r["class_id"] in A.me().scope().class_ids]
+    return render_template("points/eligibility.html", rules=rules, rule=rule, rows=rows, tabs=_tabs(school))
