@@ -8,11 +8,18 @@ evaluation on a schedule. See docs/alerts.md.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from foundation.alerts.actions import ActionError, act
 from foundation.alerts.engine import trigger, trigger_many
 from foundation.alerts.escalation import sweep
 from foundation.alerts.rules import Rule, RuleError, all_rules, get_rule, register_rule, unregister_rule
 from foundation.alerts.schedule import evaluate_due, run_scans, tick
+from foundation.i18n import add_messages
+
+for _lang in ("zh", "en"):
+    add_messages(_lang, json.loads((Path(__file__).parent / "locales" / f"{_lang}.json").read_text("utf-8")))
 
 __all__ = ["ActionError", "Rule", "RuleError", "act", "all_rules", "evaluate_due", "get_rule", "register_rule",
            "run_scans", "sweep", "tick", "trigger", "trigger_many", "unregister_rule"]

@@ -74,7 +74,8 @@ class SchoolClock:
         d = self.deadlines[level]
         if level == "red":
             return after + timedelta(hours=d["escalate_every_hours"])
-        return self.end_of_nth_school_day(after, d["escalate_every_school_days"])
+        # a step at local midnight belongs to the day that just ended: the next one ends the next school day
+        return self.end_of_nth_school_day(after - timedelta(microseconds=1), d["escalate_every_school_days"])
 
 
 def _merged(saved: dict[str, Any] | None) -> dict[str, dict[str, int]]:

@@ -52,8 +52,10 @@ def _escalate(sess: so.Session, case: AlertCase, sclock: SchoolClock, at: dateti
     which, due = late
     case.missed = True
     steps = sclock.chain[1:]  # the chain's first role is the one already assigned
-    next_at = due if case.last_escalated_at is None else max(due, sclock.next_escalation(case.level,
-                                                                                         case.last_escalated_at))
+    if case.last_escalated_at is None:  # the chain's start: the miss, or the re-trigger that restarted it
+        next_at = due if case.escalation_epoch == 0 else max(due, case.last_triggered_at)
+    else:
+        next_at = max(due, sclock.next_escalation(case.level, case.last_escalated_at))
     fired = 0
     while case.escalation_step < len(steps) and next_at <= at:
         step = case.escalation_step + 1
@@ -92,6 +94,6 @@ def _record(sess: so.Session, case: AlertCase, step: int, role: str, which: str,
     name = sess.scalar(sa.select(Student.name).where(Student.id == case.student_id), execution_options=ALL_SCHOOLS)
     local_due = due.replace(tzinfo=UTC).astimezone(sclock.tz).strftime("%Y-%m-%d %H:%M")
     notify.message(sess, "alert.case.escalated", case, recipients, student_name=name or "", due=local_due,
-                   step_role=ROLES[role].zh, dedupe_key=f"alert:{case.id}:esc:{case.escalation_epoch}:{step}",
+                   step_role=ROLES[role].zh, step_role_en=ROLES[role].en, dedupe_key=f"alert:{case.id}:esc:{case.escalation_epoch}:{step}",
                    extra_recipients=[{"role": "school_admin", "school": case.school_id}])
     notify.publish("escalated", [case])

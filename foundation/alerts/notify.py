@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from foundation import events
+from foundation import events, messaging
 
 if TYPE_CHECKING:
     import sqlalchemy.orm as so
@@ -15,27 +15,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jizuo.alerts")
 
-_VARS = ["student_name", "rule", "level", "count", "due", "step_role"]
+_VARS = ["student_name", "rule", "rule_en", "level", "level_en", "count", "due", "step_role", "step_role_en"]
 TYPES = [
     {"key": "alert.case.opened", "title": {"zh": "新预警", "en": "New alert"}, "variables": _VARS,
      "mandatory": True,
      "template": {"zh": {"subject": "【{level}】{student_name}：{rule}",
                          "body": "{student_name} 触发了{level}：{rule}。请在 {due} 前处理。"},
-                  "en": {"subject": "[{level}] {student_name}: {rule}",
-                         "body": "{student_name} triggered a {level} alert: {rule}. Act before {due}."}}},
+                  "en": {"subject": "[{level_en}] {student_name}: {rule_en}",
+                         "body": "{student_name} triggered a {level_en}: {rule_en}. Act before {due}."}}},
     {"key": "alert.case.retriggered", "title": {"zh": "预警再次触发", "en": "Alert triggered again"},
      "variables": _VARS, "mandatory": True,
      "template": {"zh": {"subject": "【{level}】{student_name}：{rule}（第 {count} 次）",
                          "body": "{student_name} 再次触发{rule}，共 {count} 次。下一个期限：{due}。"},
-                  "en": {"subject": "[{level}] {student_name}: {rule} (×{count})",
-                         "body": "{student_name} triggered {rule} again ({count} times). Next deadline: {due}."}}},
+                  "en": {"subject": "[{level_en}] {student_name}: {rule_en} (×{count})",
+                         "body": "{student_name} triggered {rule_en} again ({count} times). Next deadline: {due}."}}},
     {"key": "alert.case.escalated", "title": {"zh": "预警超时升级", "en": "Alert escalated"},
      "variables": _VARS, "mandatory": True,
      "template": {"zh": {"subject": "【超时升级】{student_name}：{rule}",
                          "body": "{student_name} 的{level}（{rule}）已超过处理期限 {due}，升级至：{step_role}。"},
-                  "en": {"subject": "[Escalated] {student_name}: {rule}",
-                         "body": "The {level} alert for {student_name} ({rule}) missed its deadline {due}; "
-                                 "escalated to: {step_role}."}}},
+                  "en": {"subject": "[Escalated] {student_name}: {rule_en}",
+                         "body": "The {level_en} for {student_name} ({rule_en}) missed its deadline {due}; "
+                                 "escalated to: {step_role_en}."}}},
 ]
 LEVEL_NAMES = {"red": {"zh": "红色预警", "en": "red alert"}, "yellow": {"zh": "黄色预警", "en": "yellow alert"}}
 
@@ -51,18 +51,10 @@ def publish(kind: str, cases: list[AlertCase]) -> None:
         events.publish(f"alert.case.{kind}", [payload(c) for c in cases])
 
 
-def _messaging():
-    try:
-        from foundation import messaging
-    except ImportError:  # the message center is not part of this build
-        return None
-    return messaging if hasattr(messaging, "send") else None
-
-
 _registered = False
 
 
-def _register_types(messaging) -> None:
+def _register_types() -> None:
     global _registered
     if not _registered:
         for spec in TYPES:
@@ -72,18 +64,21 @@ def _register_types(messaging) -> None:
 
 def message(sess: so.Session, type_key: str, case: AlertCase, accounts: list[int], *, student_name: str,
             dedupe_key: str, due: str = "", step_role: str = "", extra_recipients: list[dict] | None = None,
-            sender_account_id: int | None = None) -> bool:
-    """Send one message about ``case`` to ``accounts`` (plus any other selectors). False when there is no
-    message center in this build or nobody to tell."""
+            step_role_en: str = "", sender_account_id: int | None = None) -> bool:
+    """Send one message about ``case`` to ``accounts`` (plus any other selectors), in the caller's
+    transaction (the message center delivers after commit). False when there is nobody to tell."""
     recipients = ([{"accounts": sorted(set(accounts))}] if accounts else []) + (extra_recipients or [])
-    messaging = _messaging()
-    if messaging is None or not recipients:
+    if not recipients:
         return False
-    _register_types(messaging)
+    _register_types()
     title = case.rule_title or {}
     messaging.send(sess, type_key, recipients=recipients, school_id=case.school_id, dedupe_key=dedupe_key,
                    link=f"/alerts/{case.id}", sender_account_id=sender_account_id,
                    variables={"student_name": student_name, "rule": title.get("zh") or case.rule_key,
-                              "level": LEVEL_NAMES[case.level]["zh"], "count": case.count, "due": due,
-                              "step_role": step_role})
+                              "rule_en": title.get("en") or case.rule_key, "level": LEVEL_NAMES[case.level]["zh"],
+                              "level_en": LEVEL_NAMES[case.level]["en"], "count": case.count, "due": due,
+                              "step_role": step_role, "step_role_en": step_role_en})
     return True
+
+
+_register_types()  # the alert messages are known to the message center (preferences, type list) from the start

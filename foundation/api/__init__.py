@@ -27,6 +27,8 @@ def openapi():
 
 def init_app(app: Flask) -> None:
     from foundation.api import (  # noqa: F401  (routes register on import)
+        alerts,
+        alerts_school,
         apps,
         audit,
         clients,
