@@ -14,7 +14,7 @@ from foundation.i18n import current_lang, t
 from foundation.lowcode import apps, notify
 from foundation.lowcode import forms as svc
 from foundation.lowcode import views as appviews
-from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
+from foundation.models import FormVersion, LowcodeForm, OrgUnit, Student, Submission
 from foundation.permissions import ROLES
 from foundation.services import square
 
@@ -72,7 +72,11 @@ def forms_app(form_id: int):
     options = {f: sorted({appviews._text(r["data"].get(f)) for r in rows if r["data"].get(f) is not None})
                for f in view.get("filters") or []}
     pending = [r for r in rows if r["status"] == "pending" and notify.approvers_reach(g.principal, app, r["sub"])]
+    names = _student_names(version.schema, rows)
+
     def label(field: str, value) -> str:
+        if field in names and isinstance(value, str):
+            return names[field].get(value, value)
         return appviews.label_of(version.schema, version.ui_schema, field, value)
 
     def sort_link(column: str) -> str:
@@ -83,6 +87,18 @@ def forms_app(form_id: int):
     return render_template("admin/form_app.html", form=form, version=version, app=app, view=view, views=views,
                            result=result, props=props, options=options, pending=pending, label=label, sort_link=sort_link,
                            is_owner=form.owner_account_id == g.principal.account_id)
+
+
+def _student_names(schema: dict, rows: list[dict]) -> dict[str, dict[str, str]]:
+    """For student-bound fields: student number → "name（number）", for the students the viewer may see."""
+    out = {}
+    for field, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("x-jizuo-binding") == "student":
+            nos = {r["data"].get(field) for r in rows if isinstance(r["data"].get(field), str)}
+            found = db.session().execute(sa.select(Student.student_no, Student.name).where(
+                Student.student_no.in_(nos))).all() if nos else []
+            out[field] = {no: f"{name}（{no}）" for no, name in found}
+    return out
 
 
 @bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/decide")
