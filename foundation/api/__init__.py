@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         forms,
         governance,
         me,
+        messages,
         org,
         people,
         plugins,

@@ -120,9 +120,24 @@ def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: 
     cfg = settings()
     _deliveries(sess, msg, spec, cfg)
     sess.flush()
-    app = current_app._get_current_object() if has_app_context() else None
-    sess.info.setdefault(_PENDING, []).append((app, msg.id))
+    _after(sess, "message", msg.id)
     return msg
+
+
+def requeue(sess: so.Session, delivery_ids: list[int]) -> int:
+    """Replay dead (or stuck) deliveries: pending again with fresh attempts, queued after the commit. The
+    row keeps its key, so a replay of something already sent is impossible (only dead rows move)."""
+    d = Delivery.__table__.c
+    count = sess.execute(sa.update(Delivery.__table__).where(d.id.in_(delivery_ids), d.status == "dead").values(
+        status="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)).rowcount
+    if count:
+        _after(sess, "deliveries", list(delivery_ids))
+    return count
+
+
+def _after(sess: so.Session, kind: str, what) -> None:
+    app = current_app._get_current_object() if has_app_context() else None
+    sess.info.setdefault(_PENDING, []).append((app, kind, what))
 
 
 def _plain(value):
@@ -131,15 +146,18 @@ def _plain(value):
 
 @sa.event.listens_for(so.Session, "after_commit")
 def _after_commit(sess: so.Session) -> None:
-    for app, message_id in sess.info.pop(_PENDING, []):
+    for app, kind, what in sess.info.pop(_PENDING, []):
         if app is None:
             continue  # no app (a bare script): the worker's sweep finds the deliveries in the database
         try:
             from foundation.messaging.hub import hub
 
-            hub(app).dispatch(message_id)
+            if kind == "message":
+                hub(app).dispatch(what)
+            else:
+                hub(app).enqueue(what)
         except Exception:  # noqa: BLE001 - stored is what matters; the sweep and the SSE poll catch up
-            log.exception("dispatching message %s failed; the worker sweep will deliver it", message_id)
+            log.exception("dispatching %s %s failed; the worker sweep will deliver it", kind, what)
 
 
 @sa.event.listens_for(so.Session, "after_rollback")

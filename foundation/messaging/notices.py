@@ -1,0 +1,129 @@
+"""Notices people send from the UI, and replies to them.
+
+Who may address whom: a homeroom teacher the parents (and students) of their own classes
+(``messages.send.class``); a school admin any class, role or everyone of their school
+(``messages.send.school``); the district admin the whole district or any school
+(``messages.send.district``). A class or school outside the sender's reach is "not found", as everywhere.
+An urgent notice (type ``emergency``, mandatory on every channel) needs the school or district right.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.errors import NotFound, ValidationFailed
+from foundation.messaging.inbox import get_item
+from foundation.messaging.service import send
+from foundation.models import Account, OrgUnit
+from foundation.models.messages import Message
+from foundation.permissions import ROLES, Forbidden, Principal
+from foundation.tenancy import ALL_SCHOOLS
+
+TARGETS = ("parents", "students", "both")
+MAX_SUBJECT, MAX_BODY = 120, 5000
+
+
+def _text(body: dict, key: str, limit: int) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed({key: [f"messages.{key}.required"]})
+    if len(value) > limit:
+        raise ValidationFailed({key: [f"field.too_long:{limit}"]})
+    return value.strip()
+
+
+def _unit(sess: so.Session, unit_id, kind: str) -> OrgUnit:
+    """The class or school, looked up in the caller's scope (another school's unit is not found)."""
+    if isinstance(unit_id, bool) or not isinstance(unit_id, int) or not 0 < unit_id < 2**31:
+        raise ValidationFailed({f"audience.{kind}_id": ["messages.audience.invalid"]})
+    unit = sess.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.kind == kind))
+    if unit is None:
+        raise NotFound(kind)
+    return unit
+
+
+def audience(sess: so.Session, p: Principal, spec) -> tuple[list[dict], int | None, int | None, str]:
+    """``(selectors, school_id, class_id, needed capability)`` for an audience the sender may reach."""
+    if not isinstance(spec, dict) or spec.get("kind") not in ("class", "school", "district"):
+        raise ValidationFailed({"audience": ["messages.audience.invalid"]})
+    kind = spec["kind"]
+    if kind == "district":
+        if not p.can("messages.send.district"):
+            raise Forbidden("messages.send.district")
+        return [{"district": True}], None, None, "messages.send.district"
+    if kind == "school":
+        school = _unit(sess, spec.get("school_id"), "school")
+        if not (p.can("messages.send.district") or p.can("messages.send.school", school.id)):
+            raise Forbidden("messages.send.school")
+        role = spec.get("role")
+        if role is None:
+            return [{"school": school.id}], school.id, None, "messages.send.school"
+        if role not in ROLES or ROLES[role].reach == "district":
+            raise ValidationFailed({"audience.role": ["messages.audience.invalid"]})
+        return [{"role": role, "school": school.id}], school.id, None, "messages.send.school"
+    klass = _unit(sess, spec.get("class_id"), "class")
+    target = spec.get("target", "parents")
+    if target not in TARGETS:
+        raise ValidationFailed({"audience.target": ["messages.audience.invalid"]})
+    own_class = any(klass.id in g.class_ids for g in p.grants)
+    if not (p.can("messages.send.district") or p.can("messages.send.school", klass.school_id)
+            or (own_class and p.can("messages.send.class", klass.school_id))):
+        raise Forbidden("messages.send.class")
+    selectors = []
+    if target in ("parents", "both"):
+        selectors.append({"parents_of_class": klass.id})
+    if target in ("students", "both"):
+        selectors.append({"students_of_class": klass.id})
+    return selectors, klass.school_id, klass.id, "messages.send.class"
+
+
+def send_notice(sess: so.Session, p: Principal, body: dict) -> Message:
+    """Validate a notice from the UI or API and send it. Raises ValidationFailed / NotFound / Forbidden."""
+    subject, text = _text(body, "subject", MAX_SUBJECT), _text(body, "body", MAX_BODY)
+    selectors, school_id, class_id, _cap = audience(sess, p, body.get("audience"))
+    urgent = body.get("urgent") is True
+    if urgent and not (p.can("messages.send.district") or (school_id and p.can("messages.send.school", school_id))):
+        raise Forbidden("messages.send.school")
+    dedupe = body.get("client_token")  # a double-clicked "send" is one notice
+    if dedupe is not None and (not isinstance(dedupe, str) or not 8 <= len(dedupe) <= 100):
+        raise ValidationFailed({"client_token": ["field.length:100"]})
+    msg = send(sess, "emergency" if urgent else "notice", recipients=selectors,
+               variables={"subject": subject, "body": text}, school_id=school_id, class_id=class_id,
+               sender_account_id=p.account_id, dedupe_key=f"ui:{p.account_id}:{dedupe}" if dedupe else None)
+    if msg.recipient_count == 0:
+        raise ValidationFailed({"audience": ["messages.recipients.none"]})
+    return msg
+
+
+def reply(sess: so.Session, p: Principal, item_id: int, body: dict) -> Message:
+    """A recipient answers a notice: a ``notice.reply`` to its sender, linked by ``reply_to_id``."""
+    item = get_item(sess, p.account_id, item_id)
+    if item is None:
+        raise NotFound("message")
+    original = item.message
+    if original.type_key not in ("notice", "emergency") or original.sender_account_id is None:
+        raise ValidationFailed({"item_id": ["messages.reply.not_recipient"]})
+    text = _text(body, "body", MAX_BODY)
+    sender = sess.scalar(sa.select(Account.display_name).where(Account.id == p.account_id),
+                         execution_options=ALL_SCHOOLS)
+    return send(sess, "notice.reply", recipients=[{"account": original.sender_account_id}],
+                variables={"subject": original.subject_zh, "body": text, "sender": sender or p.username},
+                school_id=original.school_id or item.school_id, class_id=original.class_id,
+                sender_account_id=p.account_id, reply_to_id=original.id)
+
+
+def choices(sess: so.Session, p: Principal) -> dict:
+    """What the person may address, for the send form: their classes, schools and the district."""
+    out: dict = {"classes": [], "schools": [], "district": p.can("messages.send.district")}
+    schools = [s for s in p.school_ids() if p.can("messages.send.school", s) or p.can("messages.send.district")]
+    own = {c for g in p.grants for c in g.class_ids if p.can("messages.send.class", g.school_id)}
+    class_stmt = sa.select(OrgUnit).where(OrgUnit.kind == "class",
+                                          sa.or_(OrgUnit.school_id.in_(schools), OrgUnit.id.in_(own)))
+    out["classes"] = [{"id": c.id, "name": c.name, "school_id": c.school_id}
+                      for c in sess.scalars(class_stmt.order_by(OrgUnit.school_id, OrgUnit.entry_year.desc(), OrgUnit.seq))]
+    school_stmt = sa.select(OrgUnit).where(OrgUnit.kind == "school")
+    if not p.can("messages.send.district"):
+        school_stmt = school_stmt.where(OrgUnit.id.in_(schools))
+    out["schools"] = [{"id": s.id, "name": s.name} for s in sess.scalars(school_stmt.order_by(OrgUnit.id))]
+    out["roles"] = [{"key": r.name, "zh": r.zh, "en": r.en} for r in ROLES.values() if r.reach != "district"]
+    return out
