@@ -1,2 +1,2 @@
-"""JSON Schemas of the platform's own documents (plugin manifest, low-code forms, alert rules,
-standard-entity meta-schema) live here as they are introduced."""
+"""JSON Schemas of the platform's own documents: the plugin manifest, the standard library, dictionary and
+IoT-template meta-schemas, and the low-code app (lowcode-app.schema.json)."""

@@ -49,12 +49,24 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     new.locator(".f-required").check()
     page.locator("li.field").first.locator("button", has_text="↓").click()  # reorder: student after kind
     assert page.locator("li.field").nth(1).locator(".f-title").input_value() == "学生"
+    kind = page.locator("li.field[data-key=kind]")
+    kind.locator(".f-options").fill("sick=病假\npersonal=事假\nschool=公假")  # an option added
+    days = page.locator("li.field[data-key=days]")
+    days.locator(".f-max").fill("10")  # a bound changed
+    days.locator(".f-title").fill("请假天数")  # a label changed
+    page.locator("li.field[data-key=parent_phone] button", has_text="删除").click()  # a field removed
     page.locator("label.chip", has_text="★").locator("input").check()  # publish to her own class
     page.select_option("#chart-by", "kind")
     shot(page, "lowcode-editor")
     page.click("#publish")
     page.wait_for_selector("#status >> text=已发布 v1")
     ctx.close()
+    from foundation.models import FormVersion
+
+    published = db_session.scalar(sa.select(FormVersion).where(FormVersion.form_id == form_id)).schema
+    assert published["properties"]["days"]["maximum"] == 10 and published["properties"]["days"]["title"] == "请假天数"
+    assert {"const": "school", "title": "公假"} in published["properties"]["kind"]["oneOf"]
+    assert "parent_phone" not in published["properties"] and published["required"][-1] == "field_8"
 
     # -- a parent of that class submits a five-day leave (the rule: five days or more → yellow alert) -----
     ctx, page = _as(browser, live_server, login_of(demo, "parent"))
