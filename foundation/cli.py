@@ -159,3 +159,6 @@ main.add_command(standards_cmd)
 from foundation.cli_oneroster import oneroster_cmd  # noqa: E402
 
 main.add_command(oneroster_cmd)
+from foundation.cli_messages import worker_cmd  # noqa: E402
+
+main.add_command(worker_cmd)

@@ -81,8 +81,12 @@ class Transport:
                     break
             return out
         self._ensure_group()
-        reply = self.redis.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count,
-                                      block=max(1, int(block * 1000)))
+        try:
+            reply = self.redis.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count,
+                                          block=max(1, int(block * 1000)))
+        except Exception as err:
+            self._lost_group(err)
+            raise
         return [(eid, int(fields[b"d"])) for _stream, entries in reply or [] for eid, fields in entries]
 
     def reclaim(self, consumer: str, min_idle: float, count: int = 100) -> list[tuple[str, int]]:
@@ -90,8 +94,18 @@ class Transport:
         if self.redis is None:
             return []
         self._ensure_group()
-        reply = self.redis.xautoclaim(self.stream, self.group, consumer, int(min_idle * 1000), "0-0", count=count)
+        try:
+            reply = self.redis.xautoclaim(self.stream, self.group, consumer, int(min_idle * 1000), "0-0", count=count)
+        except Exception as err:
+            self._lost_group(err)
+            raise
         return [(eid, int(fields[b"d"])) for eid, fields in reply[1] if fields]
+
+    def _lost_group(self, err: Exception) -> None:
+        """A Redis that restarted empty has no group (NOGROUP) and a dropped connection may mean that:
+        create the group again on the next call."""
+        self._group_ready = False
+        log.debug("stream read failed (%s); the consumer group is recreated on the next read", err)
 
     def ack(self, entry_ids: list[str]) -> None:
         if self.redis is None or not entry_ids:

@@ -25,6 +25,10 @@ class RecipientError(ValueError):
     """A selector that is not one of the documented shapes."""
 
 
+# typed, or PostgreSQL reads a bare NULL in the UNION as text and refuses it for the integer column
+_NO_SCHOOL = sa.cast(sa.null(), sa.Integer).label("school_id")
+
+
 def _int(sel: dict, key: str) -> int:
     value = sel.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -46,12 +50,12 @@ def _one(sel: dict) -> sa.Select:
     if not isinstance(sel, dict):
         raise RecipientError(f"selector {sel!r} must be an object")
     if "account" in sel:
-        return sa.select(A.id.label("account_id"), sa.null().label("school_id")).where(A.id == _int(sel, "account"))
+        return sa.select(A.id.label("account_id"), _NO_SCHOOL).where(A.id == _int(sel, "account"))
     if "accounts" in sel:
         ids = sel["accounts"]
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise RecipientError(f"selector {sel!r}: accounts must be a list of integer ids")
-        return sa.select(A.id.label("account_id"), sa.null().label("school_id")).where(A.id.in_(ids))
+        return sa.select(A.id.label("account_id"), _NO_SCHOOL).where(A.id.in_(ids))
     if "parents_of_student" in sel:
         sid = _int(sel, "parents_of_student")
         links = sa.select(L.guardian_id, L.school_id).where(L.student_id == sid).subquery()

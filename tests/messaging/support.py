@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sqlalchemy as sa
@@ -80,13 +80,15 @@ class RedisServer:
 
 class Portal:
     """The city/parent portal's webhook endpoint: verifies the HMAC signature and applies each delivery
-    key once. ``fail`` maps a delivery key to how many times to answer 500 first; ``hang`` to how many
-    times to stall past the sender's timeout; ``always_fail`` keys never succeed."""
+    key once (a repeat is answered 200 and not applied again). ``fail`` maps a delivery key to how many times to answer 500 first; ``hang`` to how many
+    times to stall past the sender's timeout; ``slow`` to how many times to apply but answer late;
+    ``always_fail`` keys never succeed."""
 
     def __init__(self) -> None:
         self.fail: dict[str, int] = {}
         self.hang: dict[str, int] = {}
         self.always_fail: set[str] = set()
+        self.slow: dict[str, int] = {}
         self.hang_seconds = 1.0
         self.seen: Counter[str] = Counter()  # requests per key (with retries)
         self.applied: Counter[str] = Counter()  # accepted (2xx) per key
@@ -117,12 +119,18 @@ class Portal:
                         status = -1
                     else:
                         status = 200
-                        if portal.applied[key] == 0:
+                        if portal.applied[key] == 0:  # a portal applies each delivery key once
                             portal.bodies[key] = json.loads(body)
-                        portal.applied[key] += 1
+                            portal.applied[key] += 1
+                        if portal.slow.get(key, 0) > 0:
+                            portal.slow[key] -= 1
+                            status = -2
                 if status == -1:
                     time.sleep(portal.hang_seconds)
                     status = 503
+                elif status == -2:  # applied, but the answer is late (the sender may die meanwhile)
+                    time.sleep(portal.hang_seconds)
+                    status = 200
                 self.send_response(status)
                 self.end_headers()
 
@@ -148,7 +156,7 @@ class Mailbox:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                box.messages.append(message_from_bytes(envelope.content))
+                box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
                 return "250 OK"
 
         self.port = free_port()
