@@ -61,7 +61,10 @@ def jizuo_event_subscriptions() -> dict[str, Any]:
 
 @hookspec
 def jizuo_form_templates() -> list[dict[str, Any]]:
-    """Low-code form and app templates the plugin ships (teachers clone and adapt them)."""
+    """Called when templates are seeded (``jizuo init``, ``jizuo demo``). Return low-code form and app
+    templates teachers clone and adapt: ``[{"id", "title": {"zh", "en"}, "schema", "ui_schema", "app"}]``
+    — ``app`` (optional) follows schemas/lowcode-app.schema.json (audience, views, rules, approval). Each
+    is checked like a teacher's definition and published as a district-level form."""
 
 
 @hookspec
