@@ -20,13 +20,18 @@ def host() -> PluginHost:
 
 
 def enabled_schools(plugin: str) -> set[int]:
-    """Schools where ``plugin`` is installed and enabled (cached per request)."""
-    cache = g.setdefault("plugin_schools", {}) if _has_g() else {}
-    if plugin not in cache:
-        cache[plugin] = set(db.session().scalars(
-            sa.select(PluginInstall.school_id).where(PluginInstall.plugin == plugin, PluginInstall.enabled.is_(True)),
-            execution_options=SYSTEM))
-    return cache[plugin]
+    """Schools where ``plugin`` is installed and enabled. One query per request serves every plugin (the
+    role grants, gates and event filters of each request all ask)."""
+    cache = g.get("plugin_schools") if _has_g() else None
+    if cache is None:
+        cache = {}
+        for name, school in db.session().execute(
+                sa.select(PluginInstall.plugin, PluginInstall.school_id).where(PluginInstall.enabled.is_(True)),
+                execution_options=SYSTEM):
+            cache.setdefault(name, set()).add(school)
+        if _has_g():
+            g.plugin_schools = cache
+    return cache.get(plugin, set())
 
 
 def _has_g() -> bool:
