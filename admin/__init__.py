@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from admin import (  # noqa: F401  (routes register on import)
         views,
+        views_alerts,
         views_apps,
         views_clients,
         views_forms,

@@ -93,7 +93,7 @@ def test_nobody_else_sees_the_case(app, login, k0, k1, db_session, demo):
     ids = [c["id"] for c in admin.get("/api/v1/alerts/cases?scope=school").get_json()["items"]]
     assert case in ids and other_case not in ids
     assert admin.get(f"/api/v1/alerts/cases/{other_case}").status_code == 404
-    assert admin.get("/api/v1/alerts/cases?scope=school&school_id=%d" % k1.school_id).get_json()["total"] == 0
+    assert admin.get(f"/api/v1/alerts/cases?scope=school&school_id={k1.school_id}").get_json()["total"] == 0
     assert admin.get(f"/api/v1/alerts/cases/{case}").status_code == 200
 
 
