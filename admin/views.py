@@ -88,7 +88,11 @@ def home():
             "staff": sess.scalar(sa.select(sa.func.count(Staff.id))) if p.can("people.staff.read") else None,
             "grades": per_grade,
         }
-    return render_template("admin/home.html", stats=stats)
+    from foundation.dashboard import widgets_for
+    from foundation.plugin_runtime import enabled_schools, host
+
+    widgets = widgets_for(sess, p, host().each("jizuo_dashboard_widgets"), enabled_schools)
+    return render_template("admin/home.html", stats=stats, widgets=widgets)
 
 
 @bp.get("/org")

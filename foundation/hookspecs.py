@@ -84,7 +84,10 @@ def jizuo_alert_rules() -> list[dict[str, Any]]:
 
 @hookspec
 def jizuo_dashboard_widgets() -> list[dict[str, Any]]:
-    """Widgets for the teacher, principal and district dashboards."""
+    """Called for each home-page view, for plugins enabled in one of the viewer's schools. Return widgets:
+    ``[{"key", "title": {"zh", "en"}, "capability"?, "order"?, "data": callable(session, principal)}]``
+    where ``data`` returns ``{"value", "link"?, "tone"?: "red"|"yellow", "bars"?: [[label, n]], "note"?}``
+    or None (nothing to show this person). See foundation/dashboard.py."""
 
 
 @hookspec

@@ -212,3 +212,19 @@ def test_a_school_app_is_reviewed_promoted_and_its_reuse_counted(login, demo):
                       json={"data": {"student": kid["student_no"], "temperature": 36.4}}).status_code == 201
     reuse = login("district_admin").get(f"/api/v1/square/{lid}").get_json()["reuse"]
     assert reuse == {"installs": 1, "clones": 1, "submissions": 1, "active_users": 1}
+
+
+def test_the_approvers_home_page_shows_what_waits_for_them(login, demo, db_session):
+    teacher = login("homeroom_teacher", 0)
+    form_id = _app(teacher, {**APP, "rules": [], "approval": {"by": "homeroom_teacher"}})
+    assert 'data-widget="lowcode.pending_approvals"' not in teacher.get("/").get_data(as_text=True)
+    _, guardian = _ids(demo, db_session, "parent", 0)
+    child = _child(db_session, guardian)
+    parent = login("parent", 0)
+    parent.post(f"/api/v1/forms/{form_id}/submissions", json={"data": {"student": child.student_no,
+                                                                        "temperature": 36.8}})
+    assert 'data-widget="lowcode.pending_approvals"' not in parent.get("/").get_data(as_text=True)
+    home = login("homeroom_teacher", 0).get("/").get_data(as_text=True)
+    assert 'data-widget="lowcode.pending_approvals"' in home and f"/forms/{form_id}/app" in home
+    other = login("homeroom_teacher", 1).get("/").get_data(as_text=True)
+    assert 'data-widget="lowcode.pending_approvals"' not in other
