@@ -76,8 +76,12 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
         if trigger is None:
             log.warning("alert engine not available: weekly drop of student %s not raised", student_id)
             continue
-        trigger(sess, RULE, student_id=student_id, school_id=school_id, level="yellow", value=detail["drop"],
-                detail=detail, source="points")
+        try:
+            with sess.begin_nested():  # the alert engine's failure must not lose the entries that were written
+                trigger(sess, RULE, student_id=student_id, school_id=school_id, level="yellow", value=detail["drop"],
+                        detail=detail, source="points")
+        except Exception:  # noqa: BLE001 - logged; the ledger stands and the next deduction tries again
+            log.exception("weekly-drop alert for student %s could not be raised", student_id)
     return raised
 
 
