@@ -1,0 +1,131 @@
+"""Live push: a message created by one app process reaches a browser's event stream served by another,
+through Redis pub/sub; with Redis stopped the stream still catches up (poll), and it resumes with
+Last-Event-ID without repeating or skipping anything. Without Redis it works inside one process."""
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from foundation import create_app
+from foundation.messaging import send
+from foundation.models import Account
+from foundation.tenancy import system_session
+from tests.conftest import PASSWORD, SECRET, login_of
+
+
+class Served:
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def browser_session(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(base + "/login").text).group(1)
+    r = s.post(base + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+               allow_redirects=False)
+    assert r.status_code == 302
+    return s
+
+
+class EventReader:
+    """Reads one SSE response in a thread: (id, data) pairs into a queue."""
+
+    def __init__(self, session: requests.Session, url: str, last_id: str | None = None) -> None:
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        self.resp = session.get(url, stream=True, headers=headers, timeout=30)
+        assert self.resp.status_code == 200 and self.resp.headers["Content-Type"].startswith("text/event-stream")
+        self.events: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event: dict = {}
+        try:
+            for line in self.resp.iter_lines(decode_unicode=True):
+                if line.startswith("id: "):
+                    event["id"] = line[4:]
+                elif line.startswith("data: "):
+                    event["data"] = json.loads(line[6:])
+                elif line == "" and "data" in event:
+                    self.events.put(event)
+                    event = {}
+        except Exception:  # noqa: BLE001 - the connection was closed by the test
+            pass
+
+    def next(self, timeout: float = 10) -> dict:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.resp.close()
+
+
+def notify(app, account_id: int, subject: str) -> int:
+    with app.app_context(), system_session(app.extensions["jizuo.engine"]) as sess:
+        msg = send(sess, "notice", recipients=[{"account": account_id}], school_id=None,
+                   variables={"subject": subject, "body": "……"})
+        sess.commit()
+        return msg.id
+
+
+@pytest.fixture
+def second_app(app, redis_server, prefix, tmp_path):
+    """Another app process on the same database and Redis (the one the browser is connected to)."""
+    app.config.update({"REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix})
+    other = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": SECRET,
+                        "PASSWORD_HASH_FAST": True, "INSTANCE_PATH": str(tmp_path / "b"),
+                        "REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix, "MESSAGE_SSE_POLL": 1.0})
+    served = Served(other)
+    yield served
+    served.close()
+    for stop in other.extensions.get("jizuo.plugin_unsubscribe", []):
+        stop()
+    other.extensions["jizuo.engine"].dispose()
+
+
+def test_message_from_one_process_reaches_a_stream_on_another(app, demo, db_session, second_app, redis_server):
+    username = login_of(demo, "parent")
+    account = db_session.query(Account).filter_by(username=username).one().id
+    browser = browser_session(second_app.url, username)
+    reader = EventReader(browser, second_app.url + "/api/v1/messages/stream")
+    first = notify(app, account, "第一条")
+    got = reader.next(timeout=5)  # well under the 1 s poll × 5: carried by pub/sub across processes
+    assert got["data"]["message_id"] == first and got["data"]["subject"] == "第一条" and got["data"]["unread"] == 1
+    redis_server.stop()
+    second = notify(app, account, "第二条")  # Redis is down: the live publish fails, the poll catches up
+    got2 = reader.next(timeout=10)
+    assert got2["data"]["message_id"] == second and got2["data"]["unread"] == 2
+    reader.close()
+    third = notify(app, account, "第三条")  # while the browser is away
+    resumed = EventReader(browser, second_app.url + "/api/v1/messages/stream", last_id=got2["id"])
+    got3 = resumed.next(timeout=10)
+    assert got3["data"]["message_id"] == third  # nothing repeated, nothing skipped
+    assert resumed.events.empty()
+    resumed.close()
+
+
+def test_in_process_stream_without_redis(app, demo, db_session, live_server):
+    app.config["MESSAGE_SSE_POLL"] = 0.5  # closing a stream returns once the server writes again
+    username = login_of(demo, "homeroom_teacher")
+    account = db_session.query(Account).filter_by(username=username).one().id
+    browser = browser_session(live_server, username)
+    reader = EventReader(browser, live_server + "/api/v1/messages/stream")
+    other = browser_session(live_server, login_of(demo, "parent"))
+    other_reader = EventReader(other, live_server + "/api/v1/messages/stream")
+    mid = notify(app, account, "只给老师")
+    assert reader.next(timeout=5)["data"]["message_id"] == mid
+    with pytest.raises(queue.Empty):
+        other_reader.next(timeout=1.5)  # another person's stream never carries it
+    reader.close()
+    other_reader.close()
