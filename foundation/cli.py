@@ -162,3 +162,6 @@ main.add_command(oneroster_cmd)
 from foundation.cli_messages import worker_cmd  # noqa: E402
 
 main.add_command(worker_cmd)
+from foundation.cli_alerts import alerts_cmd  # noqa: E402
+
+main.add_command(alerts_cmd)

@@ -36,7 +36,7 @@ def test_no_endpoint_answers_500_to_junk(login, db_session):
            "identity_id": 987654, "client_id": "no-such-client", "library": "card_transaction",
            "record_id": 987654, "template_id": "canteen_pos", "conflict_id": 987654, "decision": "reject",
            "kind": "libraries", "item_id": "student", "element": "amount", "name": "no_such_plugin",
-           "action": "enable", "listing_id": 987654, "form_id": 987654, "submission_id": 987654, "message_id": 987654, "delivery_id": 987654, "guardian_id": auth.get(f"/api/v1/students/{student['id']}/guardians").get_json()["items"][0]["id"]}
+           "action": "enable", "listing_id": 987654, "form_id": 987654, "case_id": 987654, "day": "2026-10-01", "submission_id": 987654, "message_id": 987654, "delivery_id": 987654, "guardian_id": auth.get(f"/api/v1/students/{student['id']}/guardians").get_json()["items"][0]["id"]}
     before = _counts(db_session)
     rnd = random.Random(2026)
     checked = 0

@@ -1,0 +1,46 @@
+"""``jizuo alerts run`` (one scheduled pass: scans, escalation, automatic evaluation — run it from cron or a
+timer every few minutes; the worker may call :func:`foundation.alerts.tick` itself) and ``jizuo alerts
+rules`` (what the engine knows)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+from flask.cli import with_appcontext
+
+from foundation import db
+
+
+@click.group("alerts")
+def alerts_cmd() -> None:
+    """The alert engine (预警): scheduled scans, escalation of missed deadlines, rules."""
+
+
+@alerts_cmd.command("run")
+@click.option("--school", "schools", type=int, multiple=True, help="Only these school ids (repeatable).")
+@click.option("--now", "at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]),
+              help="Act as if it were this UTC time (replaying a missed run).")
+@with_appcontext
+def alerts_run(schools: tuple[int, ...], at: datetime | None) -> None:
+    """Run every rule's scan, fire due escalation steps, evaluate cases that are due; commit once."""
+    from foundation.alerts import tick
+    from foundation.tenancy import mark_system
+
+    sess = mark_system(db.session())
+    result = tick(sess, at, set(schools) or None)
+    sess.commit()
+    click.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
+
+
+@alerts_cmd.command("rules")
+@with_appcontext
+def alerts_rules() -> None:
+    """List the rules: key, level, category, whom they assign, scheduled or not."""
+    from foundation.alerts import all_rules
+
+    for rule in sorted(all_rules().values(), key=lambda r: r.key):
+        where = f" [{rule.plugin}]" if rule.plugin else ""
+        scan = " scheduled" if rule.scan else ""
+        click.echo(f"{rule.key}{where}  {rule.level}  {rule.category}  {','.join(rule.assign)}{scan}  "
+                   f"{rule.title['zh']}")
