@@ -18,8 +18,15 @@ def iso(value):
     return value.isoformat() + ("Z" if isinstance(value, datetime) else "") if value is not None else None
 
 
-def entry_view(e: dict) -> dict:
-    return {"id": e["id"], "student_id": e["student_id"], "rule_code": e["rule_code"], "dimension": e["dimension"],
+def titles(school_id: int) -> dict[str, dict]:
+    """Rule code → its zh/en title in the rulebook in force (entries store the code)."""
+    book = rb.current(session(), school_id)
+    return {i["code"]: i["title"] for i in book["body"]["items"]} if book else {}
+
+
+def entry_view(e: dict, names: dict | None = None) -> dict:
+    return {"id": e["id"], "student_id": e["student_id"], "rule_code": e["rule_code"],
+            "rule_title": (names or {}).get(e["rule_code"]), "dimension": e["dimension"],
             "points": e["points"], "raw_points": e["raw_points"], "reason": e["reason"], "evidence": e["evidence"],
             "source": e["source"], "recorded_by": e["recorded_by_name"], "rulebook_version": e["rulebook_version"],
             "occurred_at": iso(e["occurred_at"]), "created_at": iso(e["created_at"]), "reverses_id": e["reverses_id"],
@@ -51,7 +58,7 @@ def family_view(kid: dict) -> dict:
     book = rb.current(sess, school)
     out = {"student_id": kid["id"], "name": kid["name"], "score": standing.score_of(sess, school, kid["id"]),
            "term": book["body"]["term"] if book else None,
-           "entries": [entry_view(e) for e in standing.student_entries(sess, school, kid["id"])]}
+           "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, kid["id"])]}
     if settings(school).get("show_band", True):
         out["band"] = standing.band(sess, school, kid["id"])
     return out
@@ -169,7 +176,7 @@ def archive(student_id: int):
                     "band": standing.band(sess, school, student_id),
                     "dimensions": standing.dimension_summary(sess, school, student_id, term) if term else {},
                     "trend": standing.weekly_series(sess, school, [student_id], weeks=12).get(student_id, []),
-                    "entries": [entry_view(e) for e in standing.student_entries(sess, school, student_id)]})
+                    "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, student_id)]})
 
 
 def create_entry():

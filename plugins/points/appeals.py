@@ -80,9 +80,11 @@ def listing():
         stmt = stmt.where(appeals.c.status == status)
     rows = [dict(r._mapping) for r in sess.execute(stmt.order_by(appeals.c.id.desc()).limit(500))]
     names = ledger.students_of(sess, rows[0]["school_id"], [r["student_id"] for r in rows]) if rows else {}
-    from plugins.points.api import iso
+    from plugins.points.api import iso, titles
 
-    return jsonify({"items": [view(r) | {"rule_code": r["rule_code"], "points": r["points"],
+    rules = titles(rows[0]["school_id"]) if rows else {}
+    return jsonify({"items": [view(r) | {"rule_code": r["rule_code"], "rule_title": rules.get(r["rule_code"]),
+                                         "points": r["points"],
                                          "entry_reason": r["entry_reason"], "occurred_at": iso(r["occurred_at"]),
                                          "student_name": names.get(r["student_id"], {}).get("name")}
                               for r in rows]})

@@ -26,6 +26,17 @@
     return `<svg class="spark${falling}" viewBox="0 0 120 28" role="img" aria-label="${values.join("→")}"><polyline points="${pts.join(" ")}"/></svg>`;
   }
 
+  function trendChart(values) {
+    // the score at the end of each of the last weeks: a line with the weekly values labelled
+    const w = 640, h = 140, pad = 28, lo = Math.min(...values) - 5, hi = Math.max(...values) + 5;
+    const x = (i) => pad + i * (w - 2 * pad) / (values.length - 1), y = (v) => h - pad - (v - lo) * (h - 2 * pad) / (hi - lo);
+    const pts = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const labels = values.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3"/>` +
+      `<text x="${x(i).toFixed(1)}" y="${(y(v) - 8).toFixed(1)}" text-anchor="middle">${v}</text>` +
+      `<text x="${x(i).toFixed(1)}" y="${h - 6}" text-anchor="middle" class="wk">${i - values.length + 1 || W.now}</text>`).join("");
+    return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${values.join("→")}"><polyline points="${pts}"/>${labels}</svg>`;
+  }
+
   // ---- class board ------------------------------------------------------------------------------
   const board = document.getElementById("board");
   if (board) {
@@ -73,7 +84,7 @@
           `<span class="fill" style="width:${(Math.abs(x.net) * 100 / top).toFixed(0)}%;background:${x.net < 0 ? "#cf222e" : "#2ea043"}"></span></div>`).join("");
       }
       const tr = document.getElementById("a-trend");
-      if (tr && d.trend && d.trend.length > 1) tr.innerHTML = spark(d.trend).replace('class="spark', 'preserveAspectRatio="none" class="spark big');
+      if (tr && d.trend && d.trend.length > 1) tr.innerHTML = trendChart(d.trend);
       const body = document.querySelector("#a-entries tbody");
       body.innerHTML = d.entries.map((e) => {
         let act = "";
@@ -81,7 +92,7 @@
         if (arch.dataset.appeal === "1" && e.reversed_by == null && e.reverses_id == null) act = `<button class="small" data-appeal="${e.id}">${W.appeal}</button>`;
         if (e.reversed_by != null) act = W.reversed;
         return `<tr data-entry="${e.id}"${e.reversed_by != null ? ' class="reversed"' : ""}><td>${esc(e.occurred_at.slice(0, 16).replace("T", " "))}</td>` +
-          `<td>${W.dims[e.dimension] || ""} · ${esc(e.rule_code)}</td><td class="num ${e.points < 0 ? "down" : "up"}">${signed(e.points)}</td>` +
+          `<td>${W.dims[e.dimension] || ""} · ${esc(e.rule_title ? e.rule_title[W.lang] || e.rule_title.zh : e.rule_code)}</td><td class="num ${e.points < 0 ? "down" : "up"}">${signed(e.points)}</td>` +
           `<td>${esc(e.reason)}</td><td>${W.sources[e.source] || esc(e.source)}</td><td>${esc(e.recorded_by)}</td><td>v${e.rulebook_version}</td><td>${act}</td></tr>`;
       }).join("");
     });
@@ -126,7 +137,7 @@
   if (queue) {
     const load = () => api(queue.dataset.src + "?status=open").then((d) => {
       queue.tBodies[0].innerHTML = d.items.length ? d.items.map((a) => `<tr data-appeal="${a.id}"><td><a href="${queue.dataset.archive}${a.student_id}">${esc(a.student_name)}</a></td>` +
-        `<td>${esc(a.rule_code)} · ${esc(a.entry_reason)}</td><td class="num down">${signed(a.points)}</td><td>${esc(a.reason)}</td><td>${esc(a.by)}</td>` +
+        `<td>${esc(a.rule_title ? a.rule_title[W.lang] || a.rule_title.zh : a.rule_code)} · ${esc(a.entry_reason)}</td><td class="num down">${signed(a.points)}</td><td>${esc(a.reason)}</td><td>${esc(a.by)}</td>` +
         `<td><input name="note" placeholder="${W.note}" size="14"> <button class="small" data-decision="accept">${W.accept}</button> <button class="small" data-decision="reject">${W.reject}</button></td></tr>`).join("")
         : `<tr><td colspan="6">${W.none}</td></tr>`;
     });
