@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         views_apps,
         views_clients,
         views_forms,
+        views_messages,
         views_security,
         views_square,
         views_standards,

@@ -22,6 +22,7 @@ NAV = [
     ("admin.org_tree", "nav.org", "org.read"),
     ("admin.my_classes", "nav.classes", "people.student.read"),
     ("admin.my_children", "nav.children", None),
+    ("admin.messages_inbox", "nav.messages", None),
     ("admin.alerts_inbox", "nav.alerts", "alerts.case.read"),
     ("admin.audit", "nav.audit", "audit.read"),
     ("admin.forms_list", "nav.forms", "lowcode.form.read"),

@@ -1,0 +1,69 @@
+"""In a real browser: a teacher with the message center open receives a notice live, without reloading
+(server-sent events); the unread badge follows; opening it sends the read receipt. Screenshots of the
+message pages go to test-artifacts/."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD, login_of
+from tests.messaging.support import schools
+from tests.messaging.test_inbox import as_, sample_class
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_teacher_receives_a_live_message_without_reloading(app, demo, db_session, live_server, page, shot):
+    app.config["MESSAGE_SSE_POLL"] = 1.0  # lets the server notice a closed page quickly at the end
+    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    page.goto(f"{live_server}/messages")
+    page.wait_for_selector("#live-status:has-text('无需刷新')")
+    assert page.locator("#nav-unread").is_hidden()
+    page.evaluate("window.__notReloaded = true")
+    admin = as_(app, demo, "school_admin")  # the school office sends to every homeroom teacher
+    r = admin.post("/api/v1/messages", {"subject": "下午四点班主任例会", "body": "地点：三楼会议室。请准时参加。",
+                                        "audience": {"kind": "school", "school_id": schools(db_session)[0],
+                                                     "role": "homeroom_teacher"}})
+    assert r.status_code == 201
+    item = page.locator("li.msg.fresh", has_text="下午四点班主任例会")
+    item.wait_for(timeout=5000)
+    assert page.evaluate("window.__notReloaded") is True  # the same page: nothing was reloaded
+    assert page.locator("#nav-unread").inner_text() == "1"
+    assert "1 条未读" in page.locator("#unread-line").inner_text()
+    shot(page, "messages-live-arrived")
+    item.locator("summary").click()
+    page.wait_for_selector("#nav-unread", state="hidden")
+    assert "0 条未读" in page.locator("#unread-line").inner_text()
+    receipts = admin.get("/api/v1/messages/sent").get_json()["items"][0]
+    assert receipts["read"] == 1
+    shot(page, "messages-live-read")
+
+
+def test_message_pages_in_the_browser(app, demo, db_session, live_server, page, shot):
+    klass = sample_class(db_session, demo)
+    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    page.goto(f"{live_server}/messages/send")
+    page.select_option("select[name=class_id]", str(klass))
+    page.fill("input[name=subject]", "期中家长会")
+    page.fill("textarea[name=body]", "11月28日（周五）下午3点，在本班教室召开家长会。")
+    shot(page, "messages-send")
+    page.click("form.msg-send button[type=submit]")
+    page.wait_for_url("**/messages/sent?sent=*")
+    assert "期中家长会" in page.inner_text("table.grid")
+    shot(page, "messages-sent")
+    parent = as_(app, demo, "parent")
+    item = parent.get("/api/v1/messages/inbox").get_json()["items"][0]
+    parent.post(f"/api/v1/messages/inbox/{item['id']}/read")
+    parent.post(f"/api/v1/messages/inbox/{item['id']}/reply", {"body": "收到，准时参加。"})
+    page.goto(f"{live_server}/messages/figures")
+    assert "100" in page.inner_text(".bars")
+    shot(page, "messages-figures")
+    page.goto(f"{live_server}/messages/preferences")
+    shot(page, "messages-prefs")
