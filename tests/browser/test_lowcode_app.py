@@ -95,6 +95,10 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     page.fill("#approvals input[name=note]", "路上注意安全")
     page.click("#approvals button[value=approved]")
     page.wait_for_selector("#app-table >> text=已批准")
+    page.click("#app-table a.badge.yellow")  # the alert case the rule opened, assigned to her
+    page.wait_for_url(f"**/alerts/{case.id}")
+    assert "请假五天以上" in page.content()
+    page.goto(f"{live_server}/forms/{form_id}/app")
     page.fill("input[name=description]", "请假审批：家长提交、班主任审批、家长收到结果")
     page.click("text=提交到应用广场")
     page.wait_for_url("**/square")
