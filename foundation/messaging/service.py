@@ -18,6 +18,7 @@ from foundation.models.messages import Delivery, InboxItem, Message, MessageCont
 
 log = logging.getLogger("jizuo.messaging")
 _PENDING = "jizuo.messages.after_commit"
+_COUNT = {"preserve_rowcount": True}  # INSERT … SELECT row counts (psycopg reports -1 otherwise)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _deliveries(sess: so.Session, msg: Message, spec: dict, cfg: Settings) -> in
             rows = rows.where(sa.exists().where(c.account_id == inbox.account_id, c.email.is_not(None)))
         cols = ["message_id", "account_id", "channel", "school_id", "status", "attempts", "next_attempt_at",
                 "created_at"]
-        total += sess.execute(sa.insert(Delivery.__table__).from_select(cols, rows)).rowcount
+        total += sess.execute(sa.insert(Delivery.__table__).from_select(cols, rows), execution_options=_COUNT).rowcount
     return total
 
 
@@ -115,13 +116,20 @@ def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: 
     rows = audience.subquery()
     sel = sa.select(sa.literal(msg.id), rows.c.account_id, rows.c.school_id, sa.literal(msg.created_at))
     inserted = sess.execute(sa.insert(InboxItem.__table__).from_select(
-        ["message_id", "account_id", "school_id", "created_at"], sel)).rowcount
+        ["message_id", "account_id", "school_id", "created_at"], sel), execution_options=_COUNT).rowcount
     msg.recipient_count = inserted
     cfg = settings()
     _deliveries(sess, msg, spec, cfg)
     sess.flush()
     _after(sess, "message", msg.id)
     return msg
+
+
+def delete_message(sess: so.Session, message_id: int) -> None:
+    """Remove a message with its inbox and delivery rows (the fan-out tables have no cascading keys)."""
+    for table in (InboxItem.__table__, Delivery.__table__):
+        sess.execute(sa.delete(table).where(table.c.message_id == message_id))
+    sess.execute(sa.delete(Message.__table__).where(Message.__table__.c.id == message_id))
 
 
 def requeue(sess: so.Session, delivery_ids: list[int]) -> int:

@@ -9,6 +9,13 @@ A message is stored (subject and body rendered in zh and en at send time, so lat
 never rewrite history) before anything is delivered. ``message_deliveries`` is the ground truth of
 delivery: one row per message × account × channel (unique), so a replay or a redelivery can never
 send twice.
+
+The two fan-out tables (``message_inbox``, ``message_deliveries``) carry no foreign keys: a district
+notice writes 100,000 rows in one ``INSERT … SELECT`` and three foreign-key checks per row tripled its
+time (docs/benchmarks.md). Their ids are correct by construction — the message is inserted in the same
+transaction, the accounts and schools come out of the join that resolves the recipients — accounts are
+deactivated, never deleted, and :func:`foundation.messaging.service.delete_message` removes a message's
+rows together.
 """
 from __future__ import annotations
 
@@ -54,14 +61,15 @@ class InboxItem(Base):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
-    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
-    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    message_id: so.Mapped[int] = so.mapped_column()  # no foreign keys on fan-out rows: see the module doc
+    account_id: so.Mapped[int] = so.mapped_column()
+    school_id: so.Mapped[int | None] = so.mapped_column(index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column()
     archived_at: so.Mapped[datetime | None] = so.mapped_column()
 
-    message: so.Mapped[Message] = so.relationship(lazy="joined")
+    message: so.Mapped[Message] = so.relationship(
+        lazy="joined", primaryjoin="foreign(InboxItem.message_id) == Message.id")
 
 
 class Delivery(Base):
@@ -77,10 +85,10 @@ class Delivery(Base):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"), index=True)
-    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    message_id: so.Mapped[int] = so.mapped_column(index=True)  # no foreign keys: see the module doc
+    account_id: so.Mapped[int] = so.mapped_column()
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
-    school_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    school_id: so.Mapped[int | None] = so.mapped_column(index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -89,7 +97,8 @@ class Delivery(Base):
     delivered_at: so.Mapped[datetime | None] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    message: so.Mapped[Message] = so.relationship(lazy="joined")
+    message: so.Mapped[Message] = so.relationship(
+        lazy="joined", primaryjoin="foreign(Delivery.message_id) == Message.id")
 
 
 class MessagePreference(Base):

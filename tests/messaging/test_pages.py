@@ -29,7 +29,7 @@ def test_teacher_sends_from_the_form_and_parent_reads_in_the_inbox(app, demo, db
     assert r.status_code == 302 and "/messages/sent" in r.headers["Location"]
     inbox = parent.client.get("/messages").get_data(as_text=True)
     assert "校服征订" in inbox and 'id="nav-unread"' in inbox and ">1</span>" in inbox
-    item = db_session.scalar(sa.select(InboxItem).join(Message).where(Message.subject_zh == "校服征订"))
+    item = db_session.scalar(sa.select(InboxItem).join(Message, Message.id == InboxItem.message_id).where(Message.subject_zh == "校服征订"))
     parent.post(f"/api/v1/messages/inbox/{item.id}/read")
     sent = teacher.client.get("/messages/sent").get_data(as_text=True)
     assert "校服征订" in sent and "1/1" in sent

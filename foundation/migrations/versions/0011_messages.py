@@ -67,6 +67,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_messages_sender_account_id'), ['sender_account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_type_key'), ['type_key'], unique=False)
 
+    # the fan-out tables (deliveries, inbox) have no foreign keys on purpose: see foundation/models/messages.py
     op.create_table('message_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -81,9 +82,6 @@ def upgrade() -> None:
     sa.Column('delivered_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'dead')", name=op.f('ck_message_deliveries_status')),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_message_deliveries_account_id_accounts'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_deliveries_message_id_messages'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['school_id'], ['org_units.id'], name=op.f('fk_message_deliveries_school_id_org_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_deliveries')),
     sa.UniqueConstraint('message_id', 'account_id', 'channel', name='uq_message_deliveries_key')
     )
@@ -100,9 +98,6 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=True),
     sa.Column('archived_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_message_inbox_account_id_accounts'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_inbox_message_id_messages'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['school_id'], ['org_units.id'], name=op.f('fk_message_inbox_school_id_org_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_inbox')),
     sa.UniqueConstraint('message_id', 'account_id', name='uq_message_inbox_pair')
     )
