@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from foundation.i18n import t
 from foundation.permissions import Principal
 
 log = logging.getLogger("jizuo.dashboard")
@@ -69,3 +70,32 @@ def _pending_approvals(sess: so.Session, p: Principal) -> dict | None:
 
 register({"key": "lowcode.pending_approvals", "title": {"zh": "待我审批", "en": "Awaiting my approval"},
           "capability": "lowcode.form.read", "order": 30, "data": _pending_approvals})
+
+
+def _my_cases(sess: so.Session, p: Principal) -> dict | None:
+    """Open alert cases assigned to me, by level (red first): the work that has a deadline."""
+    from foundation.alerts import access
+    from foundation.models import AlertCase
+
+    rows = sess.execute(sa.select(AlertCase.level, sa.func.count()).where(
+        access.visible_where(p), AlertCase.id.in_(access.assigned_ids(p)), AlertCase.closed_at.is_(None),
+        AlertCase.parent_case_id.is_(None)).group_by(AlertCase.level)).all()
+    counts = dict(rows)
+    total = sum(counts.values())
+    if not total:
+        return None
+    return {"value": total, "link": "/alerts", "tone": "red" if counts.get("red") else "yellow",
+            "bars": [[t(f"alerts.level.{k}"), counts[k]] for k in ("red", "yellow") if counts.get(k)]}
+
+
+def _unread(sess: so.Session, p: Principal) -> dict | None:
+    from foundation.messaging.inbox import unread_count
+
+    n = unread_count(sess, p.account_id) if p.account_id else 0
+    return {"value": n, "link": "/messages"} if n else None
+
+
+register({"key": "alerts.my_cases", "title": {"zh": "我的预警", "en": "My alert cases"},
+          "capability": "alerts.case.read", "order": 10, "data": _my_cases})
+register({"key": "messages.unread", "title": {"zh": "未读消息", "en": "Unread messages"},
+          "capability": None, "order": 20, "data": _unread})

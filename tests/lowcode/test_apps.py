@@ -228,3 +228,18 @@ def test_the_approvers_home_page_shows_what_waits_for_them(login, demo, db_sessi
     assert 'data-widget="lowcode.pending_approvals"' in home and f"/forms/{form_id}/app" in home
     other = login("homeroom_teacher", 1).get("/").get_data(as_text=True)
     assert 'data-widget="lowcode.pending_approvals"' not in other
+
+
+def test_home_page_widgets_show_my_alerts_and_unread_messages(login, demo, db_session):
+    teacher = login("homeroom_teacher", 0)
+    assert 'data-widget="alerts.my_cases"' not in teacher.get("/").get_data(as_text=True)
+    form_id = _app(teacher)
+    _, guardian = _ids(demo, db_session, "parent", 0)
+    child = _child(db_session, guardian)
+    parent = login("parent", 0)
+    parent.post(f"/api/v1/forms/{form_id}/submissions",
+                json={"data": {"student": child.student_no, "temperature": 38.5, "symptom": "cough"}})
+    assert 'data-widget="alerts.my_cases"' not in parent.get("/").get_data(as_text=True)  # parents see no cases
+    home = login("homeroom_teacher", 0).get("/").get_data(as_text=True)
+    assert 'data-widget="alerts.my_cases"' in home and 'data-widget="messages.unread"' in home
+    assert 'data-widget="alerts.my_cases"' not in login("homeroom_teacher", 1).get("/").get_data(as_text=True)
