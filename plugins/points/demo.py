@@ -40,12 +40,29 @@ def fill(engine: sa.Engine, school_ids: list[int], seed: int, now: datetime | No
                 rb.save(sess, school, rb.default_body(now.date()), account_id=None, name="系统", note="默认细则")
                 book = rb.current(sess, school)
             rows = _history(sess, school, book, random.Random(seed * 7919 + school), now)
-            for i in range(0, len(rows), CHUNK):
-                sess.execute(sa.insert(entries), rows[i:i + CHUNK])
+            _insert(sess, rows)
             written += len(rows)
             ledger.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
         sess.commit()
     return written
+
+
+COLUMNS = ("school_id", "student_id", "class_id", "term_start", "rulebook_version", "rule_code", "dimension",
+           "raw_points", "points", "reason", "source", "recorded_by_name", "occurred_at", "created_at")
+
+
+def _insert(sess: so.Session, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL (a district's term is millions of rows), chunked executemany elsewhere."""
+    if not rows:
+        return
+    if sess.get_bind().dialect.name == "postgresql":
+        cur = sess.connection().connection.dbapi_connection.cursor()
+        with cur.copy(f"COPY points_entries ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[c] for c in COLUMNS))
+        return
+    for i in range(0, len(rows), CHUNK):
+        sess.execute(sa.insert(entries), rows[i:i + CHUNK])
 
 
 def _history(sess: so.Session, school: int, book: dict, rng: random.Random, now: datetime) -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ entries = sa.Table(
     sa.UniqueConstraint("school_id", "source_ref", name="uq_points_entries_source_ref"),
     sa.Index("ix_points_entries_student_time", "student_id", "occurred_at"),
     sa.Index("ix_points_entries_school_term", "school_id", "term_start"),
+    sa.Index("ix_points_entries_reverses_id", "reverses_id"),
 )
 
 scores = sa.Table(

@@ -11,33 +11,34 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import OrgUnit, Student, utcnow
 from plugins.points import rulebook as rb
-from plugins.points.models import entries, scores
+from plugins.points.models import entries, rulebooks, scores
 
 LEVELS = ("class", "grade", "school", "district")
 BANDS = ("top_quarter", "second_quarter", "third_quarter", "bottom_quarter")
 
 
-def _starts(sess: so.Session, school_ids) -> dict[int, tuple[int, Any]]:
-    out = {}
-    for school in school_ids:
-        book = rb.current(sess, school)
-        if book:
-            out[school] = (book["body"]["starting_score"], rb.term_start(book["body"]))
-    return out
+def _starts(sess: so.Session, school_ids) -> dict[int, int]:
+    """Each school's starting score under its rulebook in force (one query for any number of schools)."""
+    latest = (sa.select(rulebooks.c.school_id, sa.func.max(rulebooks.c.version).label("v"))
+              .where(rulebooks.c.school_id.in_(list(school_ids))).group_by(rulebooks.c.school_id).subquery())
+    rows = sess.execute(sa.select(rulebooks.c.school_id, rulebooks.c.body).join(
+        latest, sa.and_(latest.c.school_id == rulebooks.c.school_id, latest.c.v == rulebooks.c.version)))
+    return {school: body["starting_score"] for school, body in rows}
 
 
 def score_expr(sess: so.Session, school_ids) -> tuple[sa.ColumnElement, sa.FromClause, Any]:
     """The live-score column, the FROM clause (students ⟕ scores ⟕ their class) and the class's columns,
-    for ``school_ids``. A student with no score row yet has the starting score."""
+    for ``school_ids``. ``points_scores`` holds the current term only (a new term rebuilds it), and a
+    student with no score row yet has the starting score."""
     st = Student.__table__.c
     starts = _starts(sess, school_ids)
-    default = sa.case({s: v[0] for s, v in starts.items()}, value=st.school_id, else_=1000) if starts else 1000
-    current = sa.case({s: v[1] for s, v in starts.items()}, value=st.school_id) if starts else None
-    on = scores.c.student_id == st.id
-    if current is not None:
-        on = sa.and_(on, scores.c.term_start == current)
+    values = set(starts.values())
+    if len(values) <= 1:
+        default = sa.literal(values.pop() if values else 1000, sa.Integer)
+    else:
+        default = sa.case(starts, value=st.school_id, else_=1000)
     klass = OrgUnit.__table__.alias("klass")
-    frm = Student.__table__.outerjoin(scores, on).outerjoin(klass, klass.c.id == st.class_id)
+    frm = Student.__table__.outerjoin(scores, scores.c.student_id == st.id).outerjoin(klass, klass.c.id == st.class_id)
     return sa.func.coalesce(scores.c.score, default), frm, klass.c
 
 
@@ -60,7 +61,9 @@ def ranking(sess: so.Session, school_ids: list[int], level: str, unit_id: int | 
         stmt = stmt.where(sub.c.class_id == unit_id)
     if limit:
         stmt = stmt.limit(limit)
-    return [dict(r._mapping) for r in sess.execute(stmt)]
+    result = sess.execute(stmt)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def score_of(sess: so.Session, school_id: int, student_id: int) -> int:
