@@ -179,6 +179,21 @@ def archive(student_id: int):
                     "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, student_id)]})
 
 
+def term_report(student_id: int):
+    from plugins.points import report
+
+    kid = A.student(student_id)
+    staff = A.is_staff_for(A.me(), kid)
+    if not staff:
+        A.require_family(kid)
+    out = report.build(session(), kid, staff=staff)
+    if not out:
+        raise NotFound("rulebook")
+    if staff:
+        audit("points.report.read", "student", student_id, school_id=kid["school_id"])
+    return jsonify(out)
+
+
 def create_entry():
     data = body()
     sid = data.get("student_id")
@@ -267,6 +282,7 @@ def register(bp: Blueprint) -> None:
     r("/api/rankings", "api_rankings", rankings)
     r("/api/classes/<int:class_id>/board", "api_class_board", class_board)
     r("/api/students/<int:student_id>", "api_archive", archive)
+    r("/api/students/<int:student_id>/report", "api_report", term_report)
     r("/api/entries", "api_entry_create", create_entry, methods=["POST"])
     r("/api/entries/<int:entry_id>/reverse", "api_entry_reverse", reverse_entry, methods=["POST"])
     r("/api/eligibility/<key>", "api_eligibility", eligibility)

@@ -29,6 +29,7 @@ def blueprint() -> Blueprint:
     r("/classes/<int:class_id>", "board", board)
     r("/rankings", "rankings", rankings_page)
     r("/students/<int:student_id>", "archive", archive_page)
+    r("/students/<int:student_id>/report", "report", report_page)
     r("/entry", "entry", entry_page)
     r("/appeals", "appeals", appeals_page)
     r("/rulebook", "rulebook", rulebook_page)
@@ -138,6 +139,21 @@ def archive_page(student_id: int):
                            can_reverse=staff and p.can(A.REVERSE, kid["school_id"]),
                            can_appeal=not staff and p.can(A.APPEAL, kid["school_id"]), dims=rb.DIMENSIONS,
                            term=book["body"]["term"] if book else None)
+
+
+def report_page(student_id: int):
+    from plugins.points import report
+
+    kid = A.student(student_id)
+    p = A.me()
+    staff = A.is_staff_for(p, kid)
+    if not staff:
+        A.require_family(kid)
+    data = report.build(session(), kid, staff=staff)
+    if not data:
+        abort(404)
+    return render_template("points/report.html", r=data, staff=staff, dims=rb.DIMENSIONS,
+                           tabs=_tabs(kid["school_id"] if staff else None))
 
 
 def entry_page():

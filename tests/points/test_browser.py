@@ -114,6 +114,9 @@ def test_parent_sees_only_their_child_and_an_appeal_and_a_reversal_work(app, ins
     shot(teacher, "points-archive-reversed")
     parent.goto(f"{live_server}/points/me")
     assert str(wrong["score"] + 5) in parent.inner_text("main")
+    parent.goto(f"{live_server}/points/students/{kid.id}/report")
+    assert "名次" not in parent.inner_text("main") and "所在区间" in parent.inner_text("main")
+    shot(parent, "points-parent-report")
     parent_ctx.close()
     teacher_ctx.close()
 

@@ -146,3 +146,26 @@ def test_junk_never_answers_500(installed, users, db_session, demo):
         for value in junk:
             assert admin.get(url, query_string={"level": str(value), "unit_id": str(value),
                                                 "status": str(value)}).status_code < 500
+
+
+def test_the_term_report_gives_staff_ranks_and_families_a_band(installed, users, db_session, demo):
+    kid = sample_student(db_session, demo)
+    teacher = users("homeroom_teacher", 0)
+    entry = teacher.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "class_order", "reason": "喧哗"})
+    teacher.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "volunteer", "reason": "义卖"})
+    teacher.post(f"{P}/entries/{entry.get_json()['id']}/reverse", json={"reason": "误记"})
+    staff = teacher.get(f"{P}/students/{kid.id}/report").get_json()
+    assert staff["score"] == 1003 and staff["class_rank"] == 1 and staff["school_rank"] == 1 and "band" not in staff
+    assert staff["dimensions"]["discipline"] == {"net": 0, "deducted": -5, "credited": 5, "entries": 2}
+    assert staff["sources"] == {"manual": 2} and staff["reversals"] == 1
+    assert {e["key"]: e["met"] for e in staff["eligibility"]} == {"merit": True, "aid_conduct": True}
+    for role in ("parent", "student"):
+        own = users(role, 0).get(f"{P}/students/{kid.id}/report")
+        assert own.status_code == 200
+        body = own.get_json()
+        assert body["band"] == "top_quarter" and not any(w in json.dumps(body, ensure_ascii=False) for w in RANK_WORDS)
+        page = users(role, 0).client.get(f"/points/students/{kid.id}/report").get_data(as_text=True)
+        assert "1003" in page and "名次" not in page
+        other = _others(db_session, kid, 1)[0]
+        assert users(role, 0).get(f"{P}/students/{other.id}/report").status_code == 404
+        assert users(role, 0).client.get(f"/points/students/{other.id}/report").status_code == 404
