@@ -92,7 +92,16 @@ def jizuo_dashboard_widgets() -> list[dict[str, Any]]:
 
 @hookspec
 def jizuo_message_types() -> list[dict[str, Any]]:
-    """Message types with zh/en templates for the message center."""
+    """Message types for the message center (docs/messages.md), each a dict::
+
+        {"key": "points.weekly_report", "title": {"zh": "…", "en": "…"},
+         "template": {"zh": {"subject": "…{student_name}…", "body": "…"}, "en": {"subject": …, "body": …}},
+         "variables": ["student_name", …],      # every {name} in a template must be listed here
+         "mandatory": False,                    # True: nobody can switch its channels off (red alerts)
+         "channels": ["inbox", "push", "webhook", "email"]}   # optional; default all four
+
+    Collected once per app when a type is first looked up; a malformed spec is logged and left out.
+    Send with ``plugin_api.send_message(sess, key, recipients=[…], variables={…}, school_id=…)``."""
 
 
 @hookspec

@@ -82,15 +82,28 @@
 
   if (L.live !== "1" || !window.EventSource) return;
   var status = document.getElementById("live-status");
-  var source = new EventSource("/api/v1/messages/stream?after=" + encodeURIComponent(L.lastId || "0"));
-  source.onopen = function () { status.textContent = status.dataset.on; status.classList.remove("error"); };
-  source.onerror = function () { status.textContent = status.dataset.off; status.classList.add("error"); };
-  source.addEventListener("message", function (ev) {
+  var last = L.lastId || "0";
+
+  function show(ev) {
     var m = JSON.parse(ev.data);
+    last = String(m.id);
     if (list.querySelector('li.msg[data-id="' + m.id + '"]')) return;  // already shown
     var empty = list.querySelector(".msg-empty");
     if (empty) empty.remove();
     list.insertBefore(build(m), list.firstChild);
     if (m.unread != null) setUnread(m.unread);
-  });
+  }
+
+  function connect() {
+    var source = new EventSource("/api/v1/messages/stream?after=" + encodeURIComponent(last));
+    source.onopen = function () { status.textContent = status.dataset.on; status.classList.remove("error"); };
+    source.onerror = function () {
+      status.textContent = status.dataset.off; status.classList.add("error");
+      // the browser retries by itself after a dropped connection; after a refusal (server busy) it
+      // gives up, so try again in a while from the last message shown
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 15000);
+    };
+    source.addEventListener("message", show);
+  }
+  connect();
 })();

@@ -12,10 +12,11 @@ from foundation import db
 from foundation.api import bp, doc
 from foundation.api.common import paginate, principal
 from foundation.audit import record
-from foundation.errors import NotFound, ValidationFailed
+from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
 from foundation.messaging import deadletters, inbox, notices, stream
 from foundation.messaging.figures import figures as compute_figures
+from foundation.messaging.hub import hub
 from foundation.messaging.service import requeue
 from foundation.models import Account
 from foundation.models.messages import Delivery, InboxItem, Message
@@ -126,8 +127,10 @@ def inbox_stream():
     raw = request.headers.get("Last-Event-ID") or request.args.get("after")
     after = int(raw) if raw and raw.isdigit() and int(raw) < 2**31 else stream.latest_id(db.session(), account)
     app = current_app._get_current_object()
+    if not hub(app).streams.acquire(blocking=False):
+        raise APIError("busy", 503)  # every stream slot is taken: the page falls back to reloading counts
     poll = float(app.config.get("MESSAGE_SSE_POLL", 15))
-    body = stream.events(app, account, after, current_lang(), poll=poll)
+    body = stream.Slot(stream.events(app, account, after, current_lang(), poll=poll), hub(app).streams.release)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -35,6 +35,9 @@ class Hub:
                                    chunk=int(app.config.get("MESSAGE_ENQUEUE_CHUNK", 500)))
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # each open event stream holds a server thread (waitress, werkzeug): cap them so page and API
+        # requests always find a free one; a browser turned away retries later (messages.js)
+        self.streams = threading.BoundedSemaphore(int(app.config.get("MESSAGE_SSE_MAX", 4)))
 
     def dispatch(self, message_id: int) -> None:
         """After a message is committed: announce it live and queue its pending deliveries."""

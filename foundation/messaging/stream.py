@@ -79,3 +79,25 @@ def events(app, account_id: int, after: int, lang: str, *, poll: float = 15.0,
         if now == seen:
             yield ": keep-alive\n\n"
         seen = now
+
+
+class Slot:
+    """A response body holding one of the hub's stream slots, given back exactly once: when the server
+    closes the response (WSGI ``close()``), or when the body is dropped without ever being read."""
+
+    def __init__(self, body: Iterator[str], release) -> None:
+        self.body, self._release = body, release
+
+    def __iter__(self) -> Slot:
+        return self
+
+    def __next__(self) -> str:
+        return next(self.body)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            self.body.close()
+            release()
+
+    __del__ = close

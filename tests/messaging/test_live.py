@@ -7,6 +7,7 @@ import json
 import queue
 import re
 import threading
+import time
 
 import pytest
 import requests
@@ -129,3 +130,20 @@ def test_in_process_stream_without_redis(app, demo, db_session, live_server):
         other_reader.next(timeout=1.5)  # another person's stream never carries it
     reader.close()
     other_reader.close()
+
+
+def test_open_streams_are_capped_so_pages_still_load(app, demo, live_server):
+    app.config.update({"MESSAGE_SSE_POLL": 0.3, "MESSAGE_SSE_MAX": 1})
+    browser = browser_session(live_server, login_of(demo, "parent"))
+    first = EventReader(browser, live_server + "/api/v1/messages/stream")
+    busy = browser.get(live_server + "/api/v1/messages/stream", timeout=5)
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "busy"
+    assert browser.get(live_server + "/messages", timeout=5).status_code == 200  # pages are served
+    first.close()
+    for _ in range(50):  # the slot comes back once the server notices the closed stream
+        again = browser.get(live_server + "/api/v1/messages/stream", stream=True, timeout=5)
+        if again.status_code == 200:
+            again.close()
+            break
+        time.sleep(0.1)
+    assert again.status_code == 200
