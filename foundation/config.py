@@ -77,6 +77,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MESSAGE_BACKOFF": float(env("JIZUO_MESSAGE_BACKOFF", "2")),
         "MESSAGE_LEASE": float(env("JIZUO_MESSAGE_LEASE", "60")),
         "MESSAGE_REDIS_PREFIX": env("JIZUO_MESSAGE_REDIS_PREFIX", "jizuo"),
+        "MESSAGE_SSE_MAX": int(env("JIZUO_MESSAGE_SSE_MAX", "4")),  # open live streams per process
+        "MESSAGE_SSE_POLL": float(env("JIZUO_MESSAGE_SSE_POLL", "15")),  # stream poll while Redis is away
     }
     cfg.update(overrides)
     cfg["DATABASE_URL"] = normalise_db_url(cfg["DATABASE_URL"])
