@@ -64,13 +64,33 @@ def _hits(hits: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return out
 
 
+def _detail(hit: dict[str, Any]) -> dict | None:
+    detail = dict(hit.get("detail") or {})
+    if hit.get("occurrence") is not None:
+        detail["occurrence"] = str(hit["occurrence"])
+    return detail or None
+
+
+def _is_new(case: AlertCase, hit: dict[str, Any], source: str | None, sclock: SchoolClock, at: datetime) -> bool:
+    """Is this hit a new occurrence for the open case? Not when it names the occurrence the case already
+    holds (e.g. the same week), nor when a scheduled scan finds the same condition again on the same school
+    day — or a scan every few minutes would restart escalation forever."""
+    occurrence = hit.get("occurrence")
+    if occurrence is not None and (case.detail or {}).get("occurrence") == str(occurrence):
+        return False
+    if source == "scan" and occurrence is None:
+        return sclock.local_date(case.last_triggered_at) != sclock.local_date(at)
+    return True
+
+
 def trigger(sess: so.Session, rule: str | dict[str, Any], *, student_id: int, school_id: int,
             level: str | None = None, value: object = None, detail: dict | None = None,
-            source: str | None = None, now: datetime | None = None) -> AlertCase:
+            source: str | None = None, now: datetime | None = None, occurrence: str | None = None) -> AlertCase:
     """Open a case for (student, rule), or — when one is open — raise its count and restart escalation.
     Assigns the homeroom teacher (+ the roles the rule names), sets deadlines, tells the assignees.
-    ``rule`` is a registered key or a rule dict (a dynamic rule, registered on first use)."""
-    hit = {"student_id": student_id, "level": level, "value": value, "detail": detail}
+    ``rule`` is a registered key or a rule dict (a dynamic rule, registered on first use). ``occurrence``
+    (e.g. the week) makes repeats of the same occurrence no-ops."""
+    hit = {"student_id": student_id, "level": level, "value": value, "detail": detail, "occurrence": occurrence}
     return trigger_many(sess, rule, school_id, [hit], source=source, now=now)[0]
 
 
@@ -116,7 +136,7 @@ def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id:
         case = AlertCase(
             school_id=school_id, student_id=sid, class_id=students[sid][0], rule_key=rule.key,
             rule_title=rule.title, category=rule.category, level=level, sensitive=rule.sensitive, source=source,
-            value=hit.get("value"), detail=hit.get("detail") or None, status="opened",
+            value=hit.get("value"), detail=_detail(hit), status="opened",
             open_key=f"{sid}:{rule.key}", count=1, opened_at=at, last_triggered_at=at, round_no=1,
             escalation_epoch=0, escalation_step=0, missed=False)
         set_round(case, sclock, at)
@@ -155,12 +175,13 @@ def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id:
     if assignee_rows:
         sess.execute(sa.insert(AlertAssignee), assignee_rows)
 
-    again = [existing[s] for s in by_student if s in existing]
+    again = [existing[s] for s in by_student if s in existing and _is_new(existing[s], by_student[s], source,
+                                                                           sclock, at)]
     for case in again:
         hit = by_student[case.student_id]
         case.count += 1
         case.last_triggered_at, case.value = at, hit.get("value")
-        case.detail = hit.get("detail") or case.detail
+        case.detail = _detail(hit) or case.detail
         upgraded = hit.get("level") == "red" and case.level == "yellow"
         if upgraded:
             case.level, case.parent_case_id = "red", None  # red work stands on its own
@@ -176,7 +197,7 @@ def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id:
         sess.execute(sa.insert(AlertEvent), event_rows)
     sess.flush()
     _tell(sess, fresh, again, told, students, sclock)
-    order = {c.student_id: c for c in fresh + again}
+    order = {**existing, **{c.student_id: c for c in fresh}}  # a repeat of the same occurrence: as it was
     return [order[s] for s in by_student]
 
 

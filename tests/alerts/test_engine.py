@@ -46,6 +46,12 @@ def test_a_red_rule_opens_one_case_assigned_with_deadlines(sys_sess, k0, bus):
     from foundation.models import AlertCase
 
     assert sys_sess.scalar(sa.select(sa.func.count()).select_from(AlertCase)) == 1
+    # an event that names its occurrence (e.g. the week) counts once per occurrence
+    week = trigger(sys_sess, CONDUCT, student_id=student, school_id=k0.school_id, occurrence="2026-W48", now=MONDAY)
+    assert trigger(sys_sess, CONDUCT, student_id=student, school_id=k0.school_id, occurrence="2026-W48",
+                   now=MONDAY).count == 1
+    assert trigger(sys_sess, CONDUCT, student_id=student, school_id=k0.school_id, occurrence="2026-W49",
+                   now=MONDAY).count == 2 and week.detail == {"occurrence": "2026-W49"}
 
 
 def test_a_retrigger_after_the_work_is_done_starts_a_new_round(sys_sess, k0):

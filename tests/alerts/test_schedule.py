@@ -31,7 +31,11 @@ def test_jizuo_alerts_run_scans_and_retriggers(runner, db_session, k0, k1):
         assert out.exit_code == 0, out.output
         result = json.loads(out.output)
         assert result["scanned"]["test.scan_absent"] == 4 and result["scanned"]["test.scan_broken"] == 0
-        runner.invoke(["alerts", "run", "--now", "2026-11-23T02:00", "--school", str(k0.school_id)])
+        # the same condition found again the same school day is not a new occurrence; the next day it is
+        runner.invoke(["alerts", "run", "--now", "2026-11-23T02:00"])
+        db_session.expire_all()
+        assert {c for _, _, c in _cases(db_session, "test.scan_absent")} == {1}
+        runner.invoke(["alerts", "run", "--now", "2026-11-24T02:00", "--school", str(k0.school_id)])
         db_session.expire_all()
         assert _cases(db_session, "test.scan_absent") == [(k0.school_id, s, 2) for s in k0.students[:3]] + [
             (k1.school_id, k1.students[0], 1)]
