@@ -80,7 +80,14 @@ class Points:
 
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
-        return [{"endpoint": "points.home", "zh": "德育积分", "en": "Conduct points", "capability": "points.*"}]
+        return [{"endpoint": "points.home", "zh": "德育积分", "en": "Conduct points", "capability": "points.rank.read"},
+                {"endpoint": "points.me", "zh": "我的德育积分", "en": "My conduct score", "capability": "points.own.read"}]
+
+    @hookimpl
+    def jizuo_dashboard_widgets(self) -> list[dict[str, Any]]:
+        from plugins.points.widgets import widgets
+
+        return widgets()
 
     @hookimpl
     def jizuo_event_subscriptions(self) -> dict[str, Any]:

@@ -31,7 +31,9 @@ def test_late_check_in_shows_on_the_class_board_without_a_reload(app, installed,
     fill(app, installed)
     kid = sample_student(db_session, demo)
     _login(page, live_server, login_of(demo, "homeroom_teacher"))
-    page.goto(f"{live_server}/points/")
+    assert "德育积分" in page.inner_text("main")  # the home-page widget, linking to the board
+    shot(page, "points-home-widget")
+    page.click('a[href="/points/"]')
     page.wait_for_selector(f'#board tr[data-student="{kid.id}"]')
     before = int(_cell(page, kid.id, "score"))
     page.evaluate("window.__sameDocument = true")

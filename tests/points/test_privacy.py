@@ -169,3 +169,18 @@ def test_the_term_report_gives_staff_ranks_and_families_a_band(installed, users,
         other = _others(db_session, kid, 1)[0]
         assert users(role, 0).get(f"{P}/students/{other.id}/report").status_code == 404
         assert users(role, 0).client.get(f"/points/students/{other.id}/report").status_code == 404
+
+
+def test_home_page_widgets_link_staff_to_the_board_and_families_to_their_own_score(installed, users, db_session,
+                                                                                    demo):
+    kid = sample_student(db_session, demo)
+    users("homeroom_teacher", 0).post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "volunteer",
+                                                            "reason": "敬老院服务"})
+    teacher_home = users("homeroom_teacher", 0).client.get("/").get_data(as_text=True)
+    assert "德育积分" in teacher_home and 'href="/points/"' in teacher_home and "≥1000" in teacher_home
+    for role in ("parent", "student"):
+        home = users(role, 0).client.get("/").get_data(as_text=True)
+        assert "我的德育积分" in home and 'href="/points/me"' in home and "1003" in home
+        assert "位于全校前 25%" in home and "≥1000" not in home
+    other_parent_home = users("parent", 1).client.get("/").get_data(as_text=True)
+    assert "1003" not in other_parent_home
