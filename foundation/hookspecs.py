@@ -98,7 +98,7 @@ def jizuo_message_types() -> list[dict[str, Any]]:
          "template": {"zh": {"subject": "…{student_name}…", "body": "…"}, "en": {"subject": …, "body": …}},
          "variables": ["student_name", …],      # every {name} in a template must be listed here
          "mandatory": False,                    # True: nobody can switch its channels off (red alerts)
-         "channels": ["inbox", "push", "webhook", "email"]}   # optional; default all four
+         "channels": ["inbox", "push", "email"]}   # optional (the default); add "webhook" to reach the portal
 
     Collected once per app when a type is first looked up; a malformed spec is logged and left out.
     Send with ``plugin_api.send_message(sess, key, recipients=[…], variables={…}, school_id=…)``."""

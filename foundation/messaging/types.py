@@ -14,6 +14,9 @@ from typing import Any
 log = logging.getLogger("jizuo.messaging")
 
 CHANNELS = ("inbox", "push", "webhook", "email")
+# what a type uses unless it says otherwise: the portal webhook leaves the platform for an outside system,
+# so a type opts into it by naming it (the core notices do; an alert about a student's psychology should not)
+DEFAULT_CHANNELS = ("inbox", "push", "email")
 # channels a person may switch off per type; the inbox is where a message is stored and always kept
 SWITCHABLE = ("push", "webhook", "email")
 LANGS = ("zh", "en")
@@ -33,12 +36,13 @@ def _fields(template: str) -> set[str]:
 def register_type(spec: dict) -> None:
     """Declare (or redeclare, idempotently) a message type. ``spec``: key, title {zh, en}, template
     {zh: {subject, body}, en: {...}}, variables [names], optional mandatory (default False) and channels
-    (default all four). Every ``{name}`` in a template must be a declared variable."""
+    (default inbox, push and e-mail; the portal webhook only when named). Every ``{name}`` in a template
+    must be a declared variable."""
     key = spec.get("key")
     if not isinstance(key, str) or not key or len(key) > 80:
         raise MessageTypeError(f"message type key {key!r} must be a string of 1-80 characters")
     variables = list(spec.get("variables") or [])
-    channels = list(spec.get("channels") or CHANNELS)
+    channels = list(spec.get("channels") or DEFAULT_CHANNELS)
     if unknown := set(channels) - set(CHANNELS):
         raise MessageTypeError(f"{key}: unknown channels {sorted(unknown)}")
     if "inbox" not in channels:
@@ -115,7 +119,7 @@ def render(spec: dict[str, Any], variables: dict[str, Any]) -> dict[str, str]:
 CORE_TYPES = [
     {"key": "notice", "title": {"zh": "通知", "en": "Notice"},
      "template": {"zh": {"subject": "{subject}", "body": "{body}"}, "en": {"subject": "{subject}", "body": "{body}"}},
-     "variables": ["subject", "body"], "mandatory": False},
+     "variables": ["subject", "body"], "mandatory": False, "channels": list(CHANNELS)},
     {"key": "notice.reply", "title": {"zh": "通知回复", "en": "Reply to a notice"},
      "template": {"zh": {"subject": "回复：{subject}", "body": "{sender}：{body}"},
                   "en": {"subject": "Re: {subject}", "body": "{sender}: {body}"}},
@@ -123,7 +127,7 @@ CORE_TYPES = [
     {"key": "emergency", "title": {"zh": "紧急通知", "en": "Emergency notice"},
      "template": {"zh": {"subject": "【紧急】{subject}", "body": "{body}"},
                   "en": {"subject": "[Urgent] {subject}", "body": "{body}"}},
-     "variables": ["subject", "body"], "mandatory": True},
+     "variables": ["subject", "body"], "mandatory": True, "channels": list(CHANNELS)},
 ]
 
 for _spec in CORE_TYPES:
