@@ -19,6 +19,14 @@
     if (badge) { badge.textContent = String(n); badge.hidden = n === 0; }
   }
 
+  function local(iso) {  // "2026-11-25T10:24:00Z" → the reader's own clock, "2026-11-25 18:24"
+    var d = new Date(iso), p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+  Array.prototype.forEach.call(list.querySelectorAll("time[datetime]"), function (t) {
+    t.textContent = local(t.getAttribute("datetime"));
+  });
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -34,8 +42,11 @@
     s.appendChild(el("span", "msg-type", m.type_title));
     s.appendChild(document.createTextNode(" "));
     s.appendChild(el("b", "msg-subject", m.subject));
-    s.appendChild(el("span", "note", " " + (m.sender ? L.lFrom + " " + m.sender + " · " : "") +
-      m.created_at.slice(0, 16).replace("T", " ") + " UTC"));
+    var note = el("span", "note", " " + (m.sender ? L.lFrom + " " + m.sender + " · " : ""));
+    var when = el("time", null, local(m.created_at));
+    when.setAttribute("datetime", m.created_at);
+    note.appendChild(when);
+    s.appendChild(note);
     s.appendChild(el("span", "new-flag", L.lNew));
     d.appendChild(s);
     d.appendChild(el("div", "msg-body", m.body));

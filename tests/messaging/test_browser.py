@@ -67,3 +67,21 @@ def test_message_pages_in_the_browser(app, demo, db_session, live_server, page, 
     shot(page, "messages-figures")
     page.goto(f"{live_server}/messages/preferences")
     shot(page, "messages-prefs")
+
+
+def test_inbox_in_english(app, demo, db_session, live_server, page, shot):
+    teacher = as_(app, demo, "homeroom_teacher")
+    klass = sample_class(db_session, demo)
+    teacher.post("/api/v1/messages", {"subject": "Sports day", "body": "Friday, 9:00, on the field.",
+                                      "audience": {"kind": "class", "class_id": klass, "target": "both"}})
+    _login(page, live_server, login_of(demo, "parent"))
+    page.goto(f"{live_server}/messages?lang=en")
+    page.wait_for_selector("#live-status:has-text('no reload needed')")
+    item = page.locator("li.msg", has_text="Sports day")
+    assert "UTC" not in item.inner_text()  # shown on the reader's own clock
+    item.locator("summary").click()
+    page.fill("li.msg textarea[name=body]", "We will be there.")
+    page.click("li.msg form.msg-reply button")
+    page.wait_for_selector("li.msg .replied:visible")
+    shot(page, "messages-inbox-en")
+    assert teacher.get("/api/v1/messages/inbox").get_json()["items"][0]["type"] == "notice.reply"
