@@ -84,6 +84,12 @@ class Points:
                 {"endpoint": "points.me", "zh": "我的德育积分", "en": "My conduct score", "capability": "points.own.read"}]
 
     @hookimpl
+    def jizuo_message_types(self) -> list[dict[str, Any]]:
+        from plugins.points.notify import TYPES
+
+        return TYPES
+
+    @hookimpl
     def jizuo_dashboard_widgets(self) -> list[dict[str, Any]]:
         from plugins.points.widgets import widgets
 

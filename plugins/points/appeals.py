@@ -29,6 +29,13 @@ def _get(appeal_id: int) -> dict:
     return dict(row._mapping)
 
 
+def _rule_title(entry: dict) -> str:
+    from plugins.points.api import titles
+
+    title = titles(entry["school_id"]).get(entry["rule_code"])
+    return title["zh"] if title else entry["rule_code"]
+
+
 def create():
     from plugins.points.api import body, text
 
@@ -54,6 +61,12 @@ def create():
            "created_by_name": p.display_name, "created_at": utcnow()}
     new["id"] = sess.execute(sa.insert(appeals).values(new).returning(appeals.c.id)).scalar_one()
     audit("points.appeal.create", "points_appeal", new["id"], school_id=entry["school_id"])
+    from plugins.points import notify
+
+    rule = _rule_title(entry)
+    notify.send(sess, "points.appeal.created", recipients=[{"homeroom_of_student": entry["student_id"]}],
+                variables={"student_name": kid["name"], "rule": rule, "points": entry["points"], "reason": reason},
+                school_id=entry["school_id"], link="/points/appeals", dedupe_key=f"points.appeal:{new['id']}")
     return jsonify(view(new | {"decided_by_name": None, "decided_at": None, "decision_note": None,
                                "reversal_id": None})), 201
 
@@ -115,6 +128,16 @@ def decide(appeal_id: int):
             "reversal_id": reversal["id"] if reversal else None}
     sess.execute(sa.update(appeals).where(appeals.c.id == appeal_id, appeals.c.status == "open").values(done))
     audit("points.appeal.decide", "points_appeal", appeal_id, school_id=a["school_id"], detail={"decision": decision})
+    if a["created_by"] is not None:
+        from plugins.points import notify
+
+        entry = ledger.get(sess, a["school_id"], a["entry_id"])
+        words = {"accept": ("申诉成立，已冲正", "accepted, reversed"), "reject": ("申诉驳回", "rejected")}[decision]
+        notify.send(sess, "points.appeal.decided", recipients=[{"account": a["created_by"]}],
+                    variables={"student_name": kid["name"], "rule": _rule_title(entry), "decision": words[0],
+                               "note": note or "—"},
+                    school_id=a["school_id"], link=f"/points/students/{a['student_id']}",
+                    dedupe_key=f"points.appeal.decided:{appeal_id}")
     return jsonify(view(a | done))
 
 

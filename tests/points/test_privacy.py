@@ -105,6 +105,9 @@ def test_an_appeal_accepted_reverses_and_a_rejected_one_does_not(installed, user
     assert student.post(f"{P}/appeals/{made.get_json()['id']}/decide", json={"decision": "accept"}).status_code == 403
     assert [a["id"] for a in parent.get(f"{P}/appeals?status=all").get_json()["items"]]  # families see their own
 
+    told = teacher.get("/api/v1/messages/inbox").get_json()["items"]
+    assert any(kid.name in json.dumps(m, ensure_ascii=False) and "申诉" in json.dumps(m, ensure_ascii=False)
+               for m in told), told
     queue = teacher.get(f"{P}/appeals").get_json()["items"]
     assert {a["entry_id"] for a in queue} == {first, second}
     by_entry = {a["entry_id"]: a for a in queue}
@@ -116,6 +119,8 @@ def test_an_appeal_accepted_reverses_and_a_rejected_one_does_not(installed, user
     assert no.status_code == 200 and no.get_json()["reversal_id"] is None
     again = teacher.post(f"{P}/appeals/{by_entry[first]['id']}/decide", json={"decision": "reject", "note": "x"})
     assert again.status_code == 422
+    parent_told = json.dumps(parent.get("/api/v1/messages/inbox").get_json()["items"], ensure_ascii=False)
+    assert "申诉成立" in parent_told and "核实无误" in parent_told
     mine = parent.get(f"{P}/me").get_json()["items"][0]
     assert mine["score"] == 998  # −5 reversed, −2 stands
     assert {e["source"] for e in mine["entries"]} == {"manual", "reversal"}
