@@ -144,3 +144,28 @@ def test_replies_and_figures(app, demo, db_session):
     assert other["classes"] == [] and all(s["notices"] == 0 for s in other["schools"])
     name = db_session.scalar(sa.select(OrgUnit.name).where(OrgUnit.id == klass))
     assert figs["classes"][0]["name"] == name
+
+
+def test_figures_median_time_to_read_and_district_notices_in_every_school(app, demo, db_session):
+    from datetime import timedelta
+
+    from foundation.messaging.figures import figures
+    from tests.messaging.support import parent_accounts
+
+    s1, s2 = schools(db_session)
+    parent_accounts(db_session, classes(db_session, s1)[0])
+    district = as_(app, demo, "district_admin")
+    mid = district.post("/api/v1/messages", notice(kind="district")).get_json()["message_id"]
+    sent = db_session.scalar(sa.select(Message.created_at).where(Message.id == mid))
+    rows = db_session.scalars(sa.select(InboxItem).where(InboxItem.school_id == s1).order_by(InboxItem.id)).all()
+    for item, minutes in zip(rows, (10, 20, 60), strict=False):
+        item.read_at = sent + timedelta(minutes=minutes)
+    db_session.commit()
+    out = figures(db_session, school_ids=[s1, s2])
+    one, two = out["schools"]
+    assert one["notices"] == two["notices"] == 1 and one["read"] == 3 and two["read"] == 0
+    assert one["median_minutes_to_read"] == 20.0 and two["median_minutes_to_read"] is None
+    assert one["delivered"] == len(rows) and one["read_rate"] == round(3 / len(rows), 4)
+    assert out["classes"] == []  # a district notice is not a class's notice
+    over_api = district.get("/api/v1/messages/figures").get_json()["schools"]
+    assert [s["notices"] for s in over_api] == [1, 1]
