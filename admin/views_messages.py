@@ -110,7 +110,8 @@ def messages_receipts(message_id: int):
         Account, Account.id == InboxItem.account_id).where(InboxItem.message_id == msg.id)
         .order_by(InboxItem.read_at.is_(None), InboxItem.read_at, Account.id).limit(2000)).all()
     replies = sess.scalars(sa.select(Message).where(Message.reply_to_id == msg.id).order_by(Message.id)).all()
-    return render_template("admin/messages_receipts.html", msg=msg, people=people, replies=replies)
+    read = sess.scalar(sa.select(sa.func.count(InboxItem.read_at)).where(InboxItem.message_id == msg.id))
+    return render_template("admin/messages_receipts.html", msg=msg, people=people, replies=replies, read=read)
 
 
 @bp.route("/messages/preferences", methods=["GET", "POST"])

@@ -208,10 +208,12 @@ def receipts(message_id: int):
         raise NotFound("message")
     rows = sess.execute(sa.select(Account.display_name, InboxItem.read_at)
                         .join(Account, Account.id == InboxItem.account_id)
-                        .where(InboxItem.message_id == msg.id).order_by(InboxItem.read_at, Account.id).limit(2000))
+                        .where(InboxItem.message_id == msg.id)
+                        .order_by(InboxItem.read_at.is_(None), InboxItem.read_at, Account.id).limit(2000))
     items = [{"name": n, "read_at": r.isoformat() + "Z" if r else None} for n, r in rows]
-    return jsonify({"message_id": msg.id, "recipients": msg.recipient_count,
-                    "read": sum(1 for i in items if i["read_at"]), "items": items})
+    read = sess.scalar(sa.select(sa.func.count(InboxItem.read_at)).where(InboxItem.message_id == msg.id))
+    return jsonify({"message_id": msg.id, "recipients": msg.recipient_count, "read": read,
+                    "items": items, "items_shown": len(items)})
 
 
 @bp.get("/messages/figures")
