@@ -1,0 +1,115 @@
+"""Writes to the ledger through the API — manual entries and reversals — and the per-student term report
+and the eligibility lists. Every write is a new row and is audited."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify
+
+from foundation.plugin_api import NotFound, ValidationFailed, audit, session, utcnow
+from plugins.points import access as A
+from plugins.points import ledger, standing
+from plugins.points import rulebook as rb
+from plugins.points.api import _rank_view, body, entry_view, text
+
+
+def term_report(student_id: int):
+    from plugins.points import report
+
+    kid = A.student(student_id)
+    staff = A.is_staff_for(A.me(), kid)
+    if not staff:
+        A.require_family(kid)
+    out = report.build(session(), kid, staff=staff)
+    if not out:
+        raise NotFound("rulebook")
+    if staff:
+        audit("points.report.read", "student", student_id, school_id=kid["school_id"])
+    return jsonify(out)
+
+
+def create_entry():
+    data = body()
+    sid = data.get("student_id")
+    if not isinstance(sid, int) or isinstance(sid, bool):
+        raise ValidationFailed({"student_id": ["field.required"]})
+    kid = A.student(sid)
+    p, sess = A.me(), session()
+    if not (A.is_staff_for(p, kid) and p.can(A.ENTRY, kid["school_id"])):
+        raise A.Forbidden(A.ENTRY)
+    book = rb.current(sess, kid["school_id"])
+    code = data.get("rule_code")
+    rule = rb.item(book["body"], code) if book and isinstance(code, str) else None
+    if rule is None or not rule.get("active", True):
+        raise ValidationFailed({"rule_code": ["points.unknown_rule"]})
+    reason = text(data, "reason", True)
+    raw = rb.points_for(rule, score=data.get("score"), level=data.get("level"))
+    if raw is None:
+        raise ValidationFailed({"score" if rule["kind"] == "scored" else "level": ["points.rule_input"]})
+    if raw == 0:
+        raise ValidationFailed({"score": ["points.zero"]})
+    when = _occurred(data.get("occurred_at"), rb.term_start(book["body"]))
+    evidence = data.get("evidence")
+    if evidence is not None and not (isinstance(evidence, list) and len(evidence) <= 10
+                                     and all(isinstance(x, str) and 0 < len(x) <= 500 for x in evidence)):
+        raise ValidationFailed({"evidence": ["points.evidence"]})
+    rows = ledger.add(sess, kid["school_id"], [{
+        "student_id": kid["id"], "class_id": kid["class_id"], "rule": rule, "raw_points": raw, "reason": reason,
+        "evidence": evidence, "source": "manual", "source_ref": None, "recorded_by": p.account_id,
+        "recorded_by_name": p.display_name, "occurred_at": when}], book)
+    audit("points.entry.create", "points_entry", rows[0]["id"], school_id=kid["school_id"],
+          detail={"student_id": kid["id"], "rule": code, "points": rows[0]["points"]})
+    return jsonify(entry_view(rows[0]) | {"score": standing.score_of(sess, kid["school_id"], kid["id"])}), 201
+
+
+def _occurred(value, term_start) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is not None and when.tzinfo:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    if when is None or when > utcnow() or when.date() < term_start:
+        raise ValidationFailed({"occurred_at": ["points.occurred_at"]})
+    return when
+
+
+def reverse_entry(entry_id: int):
+    school = A.school_for(A.REVERSE)
+    sess = session()
+    entry = ledger.get(sess, school, entry_id) if 0 < entry_id < 2**31 else None
+    if entry is None:
+        raise NotFound("entry")
+    kid = A.student(entry["student_id"])
+    p = A.me()
+    if not A.is_staff_for(p, kid):
+        raise NotFound("entry")
+    reason = text(body(), "reason", True)
+    row = ledger.reverse(sess, entry, reason=reason, account_id=p.account_id, name=p.display_name)
+    if row is None:
+        raise ValidationFailed({"entry_id": ["points.already_reversed"]})
+    audit("points.entry.reverse", "points_entry", entry_id, school_id=school, detail={"reversal_id": row["id"]})
+    return jsonify(entry_view(row) | {"score": standing.score_of(sess, school, kid["id"])}), 201
+
+
+def eligibility(key: str):
+    school = A.school_for(A.ELIGIBLE)
+    if not A.whole_school(A.me(), school) and not A.me().scope().class_ids:
+        raise NotFound("eligibility")
+    rule, rows = standing.eligible(session(), school, key)
+    if rule is None:
+        raise NotFound("eligibility")
+    scope = A.me().scope()
+    if not A.whole_school(A.me(), school):
+        rows = [r for r in rows if r["class_id"] in scope.class_ids]
+    return jsonify({"rule": rule, "items": [_rank_view(r) for r in rows], "total": len(rows)})
+
+
+def register(bp: Blueprint) -> None:
+    r = bp.add_url_rule
+    r("/api/students/<int:student_id>/report", "api_report", term_report)
+    r("/api/entries", "api_entry_create", create_entry, methods=["POST"])
+    r("/api/entries/<int:entry_id>/reverse", "api_entry_reverse", reverse_entry, methods=["POST"])
+    r("/api/eligibility/<key>", "api_eligibility", eligibility)
