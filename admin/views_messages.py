@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 
-import sqlalchemy as sa
 from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
@@ -14,12 +13,11 @@ from foundation.api.messages import EMAIL
 from foundation.audit import record
 from foundation.errors import APIError
 from foundation.i18n import current_lang
-from foundation.messaging import deadletters, inbox, notices
-from foundation.messaging.figures import figures as compute_figures
+from foundation.messaging import deadletters, inbox, notices, sent
+from foundation.messaging.figures import figures_for
 from foundation.messaging.service import requeue
 from foundation.messaging.stream import view
 from foundation.messaging.types import SWITCHABLE
-from foundation.models import Account, InboxItem, Message, OrgUnit
 from foundation.models.messages import Delivery
 from foundation.permissions import require
 
@@ -88,30 +86,17 @@ def messages_send():
 
 @bp.route("/messages/sent")
 def messages_sent():
-    me, sess = _me(), db.session()
-    read = sa.func.count(InboxItem.read_at)
-    rows = sess.execute(sa.select(Message, read).outerjoin(InboxItem, InboxItem.message_id == Message.id)
-                        .where(Message.sender_account_id == me).group_by(Message.id)
-                        .order_by(Message.id.desc()).limit(100)).all()
-    replies = dict(sess.execute(sa.select(Message.reply_to_id, sa.func.count()).where(
-        Message.reply_to_id.in_([m.id for m, _ in rows])).group_by(Message.reply_to_id)).all()) if rows else {}
-    return render_template("admin/messages_sent.html", rows=rows, replies=replies,
+    return render_template("admin/messages_sent.html", rows=sent.sent_by(db.session(), _me()),
                            just_sent=request.args.get("sent", type=int))
 
 
 @bp.route("/messages/sent/<int:message_id>")
 def messages_receipts(message_id: int):
-    me, sess = _me(), db.session()
-    msg = sess.scalar(sa.select(Message).where(Message.id == message_id, Message.sender_account_id == me)) \
-        if 0 < message_id < 2**31 else None
-    if msg is None:
+    out = sent.receipts(db.session(), _me(), message_id)
+    if out is None:
         abort(404)
-    people = sess.execute(sa.select(Account.display_name, InboxItem.read_at).join(
-        Account, Account.id == InboxItem.account_id).where(InboxItem.message_id == msg.id)
-        .order_by(InboxItem.read_at.is_(None), InboxItem.read_at, Account.id).limit(2000)).all()
-    replies = sess.scalars(sa.select(Message).where(Message.reply_to_id == msg.id).order_by(Message.id)).all()
-    read = sess.scalar(sa.select(sa.func.count(InboxItem.read_at)).where(InboxItem.message_id == msg.id))
-    return render_template("admin/messages_receipts.html", msg=msg, people=people, replies=replies, read=read)
+    return render_template("admin/messages_receipts.html", msg=out["message"], people=out["people"],
+                           replies=out["replies"], read=out["read"])
 
 
 @bp.route("/messages/preferences", methods=["GET", "POST"])
@@ -138,25 +123,15 @@ def messages_prefs():
 
 @bp.route("/messages/figures")
 def messages_figures():
-    p, sess = g.principal, db.session()
-    require(p, "messages.figures.read")
-    if p.can("messages.send.district"):
-        schools = list(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school").order_by(OrgUnit.id)))
-        data = compute_figures(sess, school_ids=schools)
-    else:
-        schools = sorted(s for s in p.school_ids() if p.can("messages.send.school", s))
-        own = sorted({c for gr in p.grants for c in gr.class_ids})
-        data = compute_figures(sess, school_ids=schools) if schools else compute_figures(
-            sess, school_ids=[], class_ids=own)
-    return render_template("admin/messages_figures.html", data=data)
+    require(g.principal, "messages.figures.read")
+    return render_template("admin/messages_figures.html", data=figures_for(db.session(), g.principal))
 
 
 @bp.route("/messages/dead-letters", methods=["GET", "POST"])
 def messages_dead():
     p, sess = g.principal, db.session()
     require(p, "messages.deadletter.manage")
-    scope = None if p.can("messages.send.district") else {
-        s for s in p.school_ids() if p.can("messages.deadletter.manage", s)}
+    scope = deadletters.scope_of(p)
     if request.method == "POST":
         which = request.form.get("id", type=int)
         stmt = deadletters.visible(scope).with_only_columns(Delivery.id)

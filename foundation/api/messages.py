@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 
 from foundation import db
@@ -14,12 +13,11 @@ from foundation.api.common import paginate, principal
 from foundation.audit import record
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
-from foundation.messaging import deadletters, inbox, notices, stream
-from foundation.messaging.figures import figures as compute_figures
+from foundation.messaging import deadletters, inbox, notices, sent, stream
+from foundation.messaging.figures import figures_for
 from foundation.messaging.hub import hub
 from foundation.messaging.service import requeue
-from foundation.models import Account
-from foundation.models.messages import Delivery, InboxItem, Message
+from foundation.models.messages import Delivery, InboxItem
 from foundation.permissions import Forbidden, require
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
@@ -187,60 +185,35 @@ def send_notice():
 @bp.get("/messages/sent")
 @doc("Notices you sent, with how many people read each", tags=["messages"])
 def sent_list():
-    me, sess = _me(), db.session()
-    read = sa.func.count(InboxItem.read_at)
-    stmt = (sa.select(Message, read).outerjoin(InboxItem, InboxItem.message_id == Message.id)
-            .where(Message.sender_account_id == me).group_by(Message.id).order_by(Message.id.desc()).limit(100))
-    rows = sess.execute(stmt).all()
+    rows = sent.sent_by(db.session(), _me())
     return jsonify({"items": [{"message_id": m.id, "type": m.type_key, "subject": m.subject_zh,
-                               "recipients": m.recipient_count, "read": n, "class_id": m.class_id,
+                               "recipients": m.recipient_count, "read": n, "replies": r, "class_id": m.class_id,
                                "school_id": m.school_id, "created_at": m.created_at.isoformat() + "Z"}
-                              for m, n in rows]})
+                              for m, n, r in rows]})
 
 
 @bp.get("/messages/<int:message_id>/receipts")
 @doc("Read receipts of a notice you sent: who has read it and when", tags=["messages"])
 def receipts(message_id: int):
-    me, sess = _me(), db.session()
-    msg = sess.scalar(sa.select(Message).where(Message.id == message_id, Message.sender_account_id == me)) \
-        if 0 < message_id < 2**31 else None
-    if msg is None:
+    out = sent.receipts(db.session(), _me(), message_id)
+    if out is None:
         raise NotFound("message")
-    rows = sess.execute(sa.select(Account.display_name, InboxItem.read_at)
-                        .join(Account, Account.id == InboxItem.account_id)
-                        .where(InboxItem.message_id == msg.id)
-                        .order_by(InboxItem.read_at.is_(None), InboxItem.read_at, Account.id).limit(2000))
-    items = [{"name": n, "read_at": r.isoformat() + "Z" if r else None} for n, r in rows]
-    read = sess.scalar(sa.select(sa.func.count(InboxItem.read_at)).where(InboxItem.message_id == msg.id))
-    return jsonify({"message_id": msg.id, "recipients": msg.recipient_count, "read": read,
-                    "items": items, "items_shown": len(items)})
+    items = [{"name": n, "read_at": r.isoformat() + "Z" if r else None} for n, r in out["people"]]
+    return jsonify({"message_id": message_id, "recipients": out["message"].recipient_count, "read": out["read"],
+                    "replies": len(out["replies"]), "items": items, "items_shown": len(items)})
 
 
 @bp.get("/messages/figures")
 @doc("Home-school communication per school and class: notices, read rate, time to read, replies",
      tags=["messages"])
 def figures():
-    p, sess = principal(), db.session()
-    require(p, "messages.figures.read")
-    if p.can("messages.send.district"):
-        from foundation.models import OrgUnit
-
-        schools = list(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school").order_by(OrgUnit.id)))
-        out = compute_figures(sess, school_ids=schools)
-    else:
-        schools = sorted(s for s in p.school_ids() if p.can("messages.send.school", s))
-        own = sorted({c for g in p.grants for c in g.class_ids})
-        out = compute_figures(sess, school_ids=schools) if schools else compute_figures(
-            sess, school_ids=[], class_ids=own)
-    return jsonify(out)
+    require(principal(), "messages.figures.read")
+    return jsonify(figures_for(db.session(), principal()))
 
 
 def _dead_scope() -> set[int] | None:
-    p = principal()
-    require(p, "messages.deadletter.manage")
-    if p.can("messages.send.district"):
-        return None
-    return {s for s in p.school_ids() if p.can("messages.deadletter.manage", s)}
+    require(principal(), "messages.deadletter.manage")
+    return deadletters.scope_of(principal())
 
 
 @bp.get("/messages/dead-letters")

@@ -34,3 +34,10 @@ def counts(sess: so.Session, school_ids: set[int] | None) -> dict[str, int]:
         stmt = stmt.where(Delivery.school_id.in_(school_ids))
     return {status: n for status, n in sess.execute(stmt)}
 
+
+
+def scope_of(p) -> set[int] | None:
+    """The schools whose dead letters ``p`` manages; None: every school (the district)."""
+    if p.can("messages.send.district"):
+        return None
+    return {s for s in p.school_ids() if p.can("messages.deadletter.manage", s)}

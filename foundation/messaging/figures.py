@@ -79,3 +79,16 @@ def figures(sess: so.Session, *, school_ids: list[int], class_ids: list[int] | N
 
 def _empty() -> dict:
     return {"notices": 0, "delivered": 0, "read": 0, "replies": 0, "read_rate": None, "median_minutes_to_read": None}
+
+
+def figures_for(sess: so.Session, p) -> dict:
+    """What ``p`` may see: the district every school, a school admin their schools (and classes), a
+    homeroom teacher their own classes. The caller has checked ``messages.figures.read``."""
+    if p.can("messages.send.district"):
+        schools = list(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school").order_by(OrgUnit.id),
+                                    execution_options=ALL))
+        return figures(sess, school_ids=schools)
+    schools = sorted(s for s in p.school_ids() if p.can("messages.send.school", s))
+    if schools:
+        return figures(sess, school_ids=schools)
+    return figures(sess, school_ids=[], class_ids=sorted({c for g in p.grants for c in g.class_ids}))
