@@ -66,6 +66,12 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
     if not fell:
         return []
     cfg = settings(school_id)
+    from plugins.points.standing import recent_change
+
+    # one grouped query for the batch; only students who fell at least the smaller bar are assessed in full
+    bar = min(cfg["drop_threshold"], cfg["baseline_min_drop"])
+    change = recent_change(sess, fell, days=cfg["drop_days"])
+    fell = [s for s in fell if -change.get(s, 0) >= bar]
     raised = []
     trigger = getattr(plugin_api, "raise_alert", None)
     for student_id in fell:

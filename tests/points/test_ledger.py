@@ -189,3 +189,19 @@ def test_models_match_the_plugins_migration(app):
         diff = compare_metadata(MigrationContext.configure(conn, opts={
             "include_name": lambda name, kind, _parent: kind != "table" or name.startswith("points_")}), metadata)
     assert diff == []
+
+
+def test_a_batch_of_check_ins_scores_every_student_in_one_go(installed, users, db_session, sources):
+    from foundation.models import Student
+
+    admin = users("school_admin", 0)
+    kids = db_session.scalars(sa.select(Student).where(Student.school_id == installed[0]).order_by(Student.id)).all()
+    rows = [{"source_id": f"batch-{k.id}-{n}", "student": k.student_no, "occurred_at": ago(hours=n + 1),
+             "status": "late" if n == 0 else "early_leave"} for k in kids for n in (0, 1)]
+    report = ingest(admin, "attendance", "classroom_terminal", rows)
+    assert report["created"] == 2 * len(kids)
+    scores = dict(db_session.execute(sa.text("SELECT student_id, score FROM points_scores WHERE school_id = :s"),
+                                     {"s": installed[0]}).all())
+    assert set(scores.values()) == {996} and len(scores) == len(kids)
+    ranking = admin.get(f"{P}/rankings?level=school").get_json()["items"]
+    assert {r["rank"] for r in ranking} == {1} and len(ranking) == len(kids)
