@@ -128,3 +128,15 @@ def test_dedupe_key_makes_a_resend_a_no_op(app, db_session, portal):
         run_until_idle(app)
     assert first.recipient_count > 50
     assert set(portal.applied.values()) == {1} and len(portal.applied) == first.recipient_count
+
+
+def test_worker_command_drains_the_table(app, db_session, portal, runner):
+    channels(app, portal)
+    parent_accounts(db_session, classes(db_session, schools(db_session)[0])[0])
+    msg = send_to_class(app, db_session)
+    out = runner.invoke(["worker", "--burst", "--sweep", "0.1"])
+    assert out.exit_code == 0, out.output
+    assert "JIZUO_REDIS_URL is not set" in out.output and "sent " in out.output
+    db_session.expire_all()
+    rows = keys(db_session, msg.id, "webhook")
+    assert rows and all(d.status == "sent" for d in rows.values()) and set(portal.seen.values()) == {1}
