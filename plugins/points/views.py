@@ -49,7 +49,7 @@ def _classes(school: int) -> list[dict]:
     """Classes the caller reaches as staff, in grade order."""
     p, ou = A.me(), OrgUnit.__table__.c
     scope = p.scope()
-    stmt = sa.select(ou.id, ou.name, ou.parent_id).where(ou.school_id == school, ou.kind == "class")
+    stmt = sa.select(ou.id, ou.name, ou.name_en, ou.parent_id).where(ou.school_id == school, ou.kind == "class")
     if school not in scope.full_school_ids:
         stmt = stmt.where(ou.id.in_(scope.class_ids or [0]))
     return [dict(r._mapping) for r in session().execute(stmt.order_by(ou.code))]
@@ -108,8 +108,8 @@ def me_page():
 def board(class_id: int):
     school = A.class_visible(class_id)
     classes = _classes(school)
-    name = next((c["name"] for c in classes if c["id"] == class_id), "")
-    return render_template("points/board.html", class_id=class_id, class_name=name, classes=classes,
+    klass = next((c for c in classes if c["id"] == class_id), {"name": "", "name_en": ""})
+    return render_template("points/board.html", class_id=class_id, klass=klass, classes=classes,
                            tabs=_tabs(school))
 
 

@@ -135,6 +135,13 @@ def test_rankings_page_rulebook_editor_and_entry_form(app, installed, users, db_
                                                    int(r.query_selector("td").inner_text())) for r in rows}
     assert got == want
     shot(page, "points-rankings")
+    page.click("a.lang")  # the English switch
+    page.wait_for_selector("text=Grade and school rankings")
+    page.goto(f"{live_server}/points/")
+    page.wait_for_selector("#board tbody tr")
+    assert "Class rank" in page.inner_text("#board thead")
+    shot(page, "points-board-en")
+    page.goto(f"{live_server}/points/rankings?lang=zh")
 
     page.goto(f"{live_server}/points/rulebook")
     late = page.locator("#items tbody tr", has=page.locator("input[name=code][value=late]"))
