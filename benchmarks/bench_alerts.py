@@ -1,7 +1,8 @@
 """Alert evaluation of one rule over 100,000 students (the 100 x 1000 demo district) on PostgreSQL: the
 platform's scheduled scan (``foundation.alerts.run_scans``: the rule's scan per school, then per school one
 batch that deduplicates against open cases, assigns the homeroom teacher, sets the yellow deadline on the
-school calendar, writes the timeline and tells each case's teacher through the message center) against a
+school calendar, writes the timeline and tells the teachers through the message center — one message per
+class and batch, a digest when several of a class's students are hit) against a
 hand-written SQL transaction producing the same rows, in the same run. Each is timed twice: the first pass
 opens the cases, the second (the next day's scan) finds them open and re-triggers them (count + 1,
 escalation restarted, the teacher told again).
@@ -111,15 +112,16 @@ evented AS (
 sent AS (
   INSERT INTO messages (type_key, school_id, subject_zh, body_zh, subject_en, body_en, variables, link, dedupe_key,
     recipient_count, created_at)
-  SELECT CASE WHEN u.count = 1 THEN 'alert.case.opened' ELSE 'alert.case.retriggered' END, u.school_id,
-    '【黄色预警】' || h.name || '：德育分周降', h.name || ' 触发了黄色预警', '[yellow alert] ' || h.name,
-    h.name || ' triggered a yellow alert', '{}'::json, '/alerts/' || u.id,
-    'alert:' || u.id || ':' || u.count, 1, CAST(:now AS timestamp)
-  FROM upserted u JOIN hits h ON h.student_id = u.student_id RETURNING id, school_id, link)
+  SELECT 'alert.case.digest', u.school_id, '【黄色预警】德育分周降：' || count(*) || ' 名学生',
+    string_agg(h.name, '、') || ' 触发了德育分周降', '[yellow alert] Conduct score weekly drop: ' || count(*),
+    string_agg(h.name, ', '), json_build_object('class_id', u.class_id), '/alerts',
+    'alert:digest:' || u.class_id || ':' || to_char(CAST(:now AS timestamp), 'YYYYMMDDHH24MI'), 1,
+    CAST(:now AS timestamp)
+  FROM upserted u JOIN hits h ON h.student_id = u.student_id GROUP BY u.school_id, u.class_id
+  RETURNING id, school_id, variables)
 INSERT INTO message_inbox (message_id, account_id, school_id, created_at)
 SELECT s.id, m.account_id, s.school_id, CAST(:now AS timestamp) FROM sent s
-JOIN upserted u ON '/alerts/' || u.id = s.link
-JOIN memberships m ON m.org_unit_id = u.class_id AND m.role = 'homeroom_teacher'
+JOIN memberships m ON m.org_unit_id = CAST(s.variables->>'class_id' AS int) AND m.role = 'homeroom_teacher'
 JOIN accounts a ON a.id = m.account_id AND a.active
 """
 

@@ -4,6 +4,7 @@ the assignees. One batch path serves a single event (``trigger``) and a schedule
 (``trigger_many``): a handful of queries per batch, not per student."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -211,21 +212,27 @@ def _due_text(case: AlertCase, sclock: SchoolClock) -> str:
 
 def _tell(sess: so.Session, fresh: list[AlertCase], again: list[AlertCase], told: dict[int, list[int]],
           students: dict[int, tuple[int | None, str]], sclock: SchoolClock) -> None:
-    """Messages to the assignees (not for work attached to a red case) and the bus events."""
-    for case in fresh:
-        if case.parent_case_id is None:
-            notify.message(sess, "alert.case.opened", case, told.get(case.id, []),
-                           student_name=students[case.student_id][1], due=_due_text(case, sclock),
-                           dedupe_key=f"alert:{case.id}:opened")
+    """Messages to the assignees (not for work attached to a red case) and the bus events. Cases of one batch
+    that go to the same people share one message (a digest), so a scan does not flood a teacher."""
     if again:
-        assignees: dict[int, list[int]] = {}
         for case_id, account in sess.execute(sa.select(AlertAssignee.case_id, AlertAssignee.account_id)
                                              .where(AlertAssignee.case_id.in_([c.id for c in again]))):
-            assignees.setdefault(case_id, []).append(account)
-        for case in again:
+            told.setdefault(case_id, []).append(account)
+    for kind, cases in (("opened", fresh), ("retriggered", again)):
+        groups: dict[tuple[int, ...], list[AlertCase]] = {}
+        for case in cases:
             if case.parent_case_id is None:
-                notify.message(sess, "alert.case.retriggered", case, assignees.get(case.id, []),
-                               student_name=students[case.student_id][1], due=_due_text(case, sclock),
-                               dedupe_key=f"alert:{case.id}:again:{case.count}")
+                groups.setdefault(tuple(sorted(set(told.get(case.id, [])))), []).append(case)
+        for accounts, group in groups.items():
+            if len(group) == 1:
+                case = group[0]
+                key = f"alert:{case.id}:opened" if kind == "opened" else f"alert:{case.id}:again:{case.count}"
+                notify.message(sess, f"alert.case.{kind}", case, list(accounts), dedupe_key=key,
+                               student_name=students[case.student_id][1], due=_due_text(case, sclock))
+                continue
+            ids = ",".join(f"{c.id}:{c.count}" for c in group)
+            notify.digest(sess, group, list(accounts), names=[students[c.student_id][1] for c in group],
+                          due=_due_text(min(group, key=lambda c: c.next_due_at or datetime.max), sclock),
+                          dedupe_key=f"alert:digest:{hashlib.sha1(ids.encode()).hexdigest()}")
     notify.publish("opened", fresh)
     notify.publish("retriggered", again)

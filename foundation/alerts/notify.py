@@ -37,6 +37,14 @@ TYPES = [
                          "body": "The {level_en} for {student_name} ({rule_en}) missed its deadline {due}; "
                                  "escalated to: {step_role_en}."}}},
 ]
+_DIGEST_VARS = ["count", "students", "rule", "rule_en", "level", "level_en", "due"]
+TYPES.append(
+    {"key": "alert.case.digest", "title": {"zh": "多条新预警", "en": "New alerts"}, "variables": _DIGEST_VARS,
+     "mandatory": True,
+     "template": {"zh": {"subject": "【{level}】{rule}：{count} 名学生",
+                         "body": "{students} 触发了{rule}（{level}）。请在 {due} 前逐一处理。"},
+                  "en": {"subject": "[{level_en}] {rule_en}: {count} students",
+                         "body": "{students}: {rule_en} ({level_en}). Handle each before {due}."}}})
 LEVEL_NAMES = {"red": {"zh": "红色预警", "en": "red alert"}, "yellow": {"zh": "黄色预警", "en": "yellow alert"}}
 
 
@@ -78,6 +86,25 @@ def message(sess: so.Session, type_key: str, case: AlertCase, accounts: list[int
                               "rule_en": title.get("en") or case.rule_key, "level": LEVEL_NAMES[case.level]["zh"],
                               "level_en": LEVEL_NAMES[case.level]["en"], "count": case.count, "due": due,
                               "step_role": step_role, "step_role_en": step_role_en})
+    return True
+
+
+def digest(sess: so.Session, cases: list[AlertCase], accounts: list[int], *, names: list[str], due: str,
+           dedupe_key: str) -> bool:
+    """One message about several cases of one rule for the same people (a scheduled scan's batch): a teacher
+    gets "3 students: …" once instead of three messages."""
+    if not accounts:
+        return False
+    _register_types()
+    first = cases[0]
+    level = "red" if any(c.level == "red" for c in cases) else "yellow"
+    shown = "、".join(names[:10]) + ("…" if len(names) > 10 else "")
+    messaging.send(sess, "alert.case.digest", recipients=[{"accounts": sorted(set(accounts))}],
+                   school_id=first.school_id, dedupe_key=dedupe_key, link="/alerts",
+                   variables={"count": len(cases), "students": shown,
+                              "rule": (first.rule_title or {}).get("zh") or first.rule_key,
+                              "rule_en": (first.rule_title or {}).get("en") or first.rule_key,
+                              "level": LEVEL_NAMES[level]["zh"], "level_en": LEVEL_NAMES[level]["en"], "due": due})
     return True
 
 

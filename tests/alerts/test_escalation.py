@@ -111,3 +111,15 @@ def test_a_school_sets_its_own_chain_and_deadlines(sys_sess, k0):
     assert sweep(sys_sess, MONDAY + timedelta(hours=1, minutes=30)) == 0
     assert sweep(sys_sess, MONDAY + timedelta(hours=9)) == 1
     assert sys_sess.scalar(sa.select(AlertEscalation.role).where(AlertEscalation.case_id == case.id)) == "school_admin"
+
+
+def test_a_batch_tells_each_teacher_once(sys_sess, k0):
+    from foundation.alerts import trigger_many
+
+    trigger_many(sys_sess, CONDUCT, k0.school_id, [{"student_id": s} for s in k0.students[10:13]], source="scan",
+                 now=MONDAY)
+    assert _inbox(sys_sess, k0.homeroom, "alert.case.digest") == ["【黄色预警】德育分周降幅过大：3 名学生"]
+    assert _inbox(sys_sess, k0.homeroom, "alert.case.opened") == []
+    trigger_many(sys_sess, CONDUCT, k0.school_id, [{"student_id": s} for s in k0.students[10:13]], source="scan",
+                 now=MONDAY + timedelta(days=1))  # found again the next day: one more digest
+    assert len(_inbox(sys_sess, k0.homeroom, "alert.case.digest")) == 2
