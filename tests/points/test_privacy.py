@@ -189,3 +189,15 @@ def test_home_page_widgets_link_staff_to_the_board_and_families_to_their_own_sco
         assert "位于全校前 25%" in home and "≥1000" not in home
     other_parent_home = users("parent", 1).client.get("/").get_data(as_text=True)
     assert "1003" not in other_parent_home
+
+
+def test_writes_need_the_csrf_token_and_anonymous_callers_get_nothing(installed, users, db_session, demo, app):
+    kid = sample_student(db_session, demo)
+    teacher = users("homeroom_teacher", 0)
+    resp = teacher.client.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "late", "reason": "x"})
+    assert resp.status_code in (400, 403)
+    assert db_session.scalar(sa.text("SELECT count(*) FROM points_entries")) == 0
+    anonymous = app.test_client()
+    assert anonymous.get(f"{P}/students/{kid.id}").status_code == 401
+    assert anonymous.get(f"{P}/me").status_code == 401
+    assert anonymous.get("/points/").status_code == 302
