@@ -40,7 +40,7 @@ class Worker:
         return done
 
     def step(self, last_sweep: float) -> tuple[int, float]:
-        """One round; returns (work done, time of the last sweep)."""
+        """One round; returns (deliveries attempted + queue entries read, time of the last sweep)."""
         done, transport = 0, self.hub.transport
         now = time.monotonic()
         if now - last_sweep >= self.sweep_every:
@@ -58,7 +58,7 @@ class Worker:
             log.warning("reading the delivery stream failed: %s; sweeping the database meanwhile", err)
             time.sleep(self.block)
             return done, last_sweep
-        done += self._run_ids(d for _, d in entries)
+        done += self._run_ids(d for _, d in entries) + len(entries)  # an entry for a finished row counts too
         if entries:
             try:
                 transport.ack([e for e, _ in entries if e is not None])
@@ -72,7 +72,7 @@ class Worker:
         started, last_sweep = time.monotonic(), 0.0
         while not stop.is_set():
             done, last_sweep = self.step(last_sweep)
-            if until_idle and not done and outstanding(self.engine) == 0:
+            if until_idle and not done and outstanding(self.engine) == 0:  # no rows due, queue drained
                 break
             if timeout is not None and time.monotonic() - started > timeout:
                 break

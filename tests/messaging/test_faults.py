@@ -13,17 +13,21 @@ import sqlalchemy as sa
 
 from foundation.messaging.hub import hub
 from foundation.messaging.worker import run_until_idle
-from foundation.models import Delivery, InboxItem
+from foundation.models import Delivery, InboxItem, MessageContact
 from tests.conftest import SECRET
 from tests.messaging.support import WEBHOOK_SECRET, classes, parent_accounts, schools
-from tests.messaging.test_delivery import channels, keys, send_to_class
+from tests.messaging.test_delivery import channels, faulty_portal, keys, send_to_class
 
 JIZUO = str(Path(sys.executable).with_name("jizuo"))
 
 
-def test_redis_stopped_mid_fanout_loses_nothing_and_doubles_nothing(app, db_session, portal, redis_server, prefix):
-    channels(app, portal, REDIS_URL=redis_server.url, MESSAGE_REDIS_PREFIX=prefix, MESSAGE_ENQUEUE_CHUNK=10)
+def test_redis_stopped_mid_fanout_loses_nothing_and_doubles_nothing(app, db_session, portal, mailbox, redis_server,
+                                                                     prefix):
+    channels(app, portal, mailbox, REDIS_URL=redis_server.url, MESSAGE_REDIS_PREFIX=prefix, MESSAGE_ENQUEUE_CHUNK=10)
     parents = parent_accounts(db_session, classes(db_session, schools(db_session)[0])[0])
+    for aid in parents[::4]:
+        db_session.add(MessageContact(account_id=aid, email=f"p{aid}@home.test"))
+    db_session.commit()
     h = hub(app)
     real, chunks = h.transport._push_chunk, []
 
@@ -44,17 +48,29 @@ def test_redis_stopped_mid_fanout_loses_nothing_and_doubles_nothing(app, db_sess
     rows = keys(db_session, msg.id, "webhook")
     assert len(rows) == len(parents) and all(d.status == "sent" and d.attempts == 1 for d in rows.values())
     assert set(portal.applied) == set(rows) and set(portal.seen.values()) == {1}
+    mails = keys(db_session, msg.id, "email")
+    assert len(mails) == len(parents[::4]) and all(d.status == "sent" for d in mails.values())
+    assert len(mailbox.messages) == len(mails) and set(mailbox.ids().values()) == {1}
     # Redis comes back (empty): the next message flows through the stream again
     redis_server.start()
     h.transport._push_chunk = real
     msg2 = send_to_class(app, db_session)
-    assert h.redis.xlen(h.transport.stream) == len(parents)
+    assert h.redis.xlen(h.transport.stream) == len(parents) + len(mails)
     with app.app_context():
         run_until_idle(app, timeout=60)
     assert h.redis.xlen(h.transport.stream) == 0  # acknowledged and removed
     db_session.expire_all()
     assert all(d.status == "sent" for d in keys(db_session, msg2.id, "webhook").values())
     assert set(portal.seen.values()) == {1} and len(portal.applied) == 2 * len(parents)
+    assert len(mailbox.messages) == 2 * len(mails) and set(mailbox.ids().values()) == {1}
+
+
+def test_failing_portal_with_redis_and_a_worker(app, demo, db_session, portal, redis_server, prefix):
+    """The 500s / time-outs / dead letters / replay scenario of test_delivery.py, on the Redis stream."""
+    channels(app, portal, REDIS_URL=redis_server.url, MESSAGE_REDIS_PREFIX=prefix)
+    faulty_portal(app, demo, db_session, portal)
+    h = hub(app)
+    assert h.redis.xlen(h.transport.stream) == 0 and h._thread is None  # the stream carried it, no thread
 
 
 def _worker(app, redis_server, prefix, tmp_path, *args) -> subprocess.Popen:
