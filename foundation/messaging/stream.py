@@ -62,7 +62,7 @@ def events(app, account_id: int, after: int, lang: str, *, poll: float = 15.0,
     while time.monotonic() < deadline:
         with so.Session(engine) as sess:
             sess.info["jizuo_system"] = True  # rows are filtered on the account below, not on schools
-            rows = sess.scalars(items(account_id, box="all").where(InboxItem.id > after)
+            rows = sess.scalars(items(account_id, box="inbox").where(InboxItem.id > after)
                                 .order_by(None).order_by(InboxItem.id).limit(50)).unique().all()
             muted = push_muted(sess, account_id) if rows else set()
             payloads = view(sess, rows, lang)
