@@ -165,15 +165,11 @@ def archive(student_id: int):
     school = kid["school_id"]
     book = rb.current(sess, school)
     term = rb.term_start(book["body"]) if book else None
-    school_rank = next((r for r in standing.ranking(sess, [school], "school") if r["student_id"] == student_id), None)
-    class_rank = next((r for r in standing.ranking(sess, [school], "class", kid["class_id"])
-                       if r["student_id"] == student_id), None)
+    where = standing.position(sess, school, kid)
     audit("points.archive.read", "student", student_id, school_id=school)
     return jsonify({"student_id": student_id, "name": kid["name"], "student_no": kid["student_no"],
-                    "class_id": kid["class_id"], "score": standing.score_of(sess, school, student_id),
-                    "class_rank": class_rank["rank"] if class_rank else None,
-                    "school_rank": school_rank["rank"] if school_rank else None,
-                    "band": standing.band(sess, school, student_id),
+                    "class_id": kid["class_id"], "score": where["score"], "class_rank": where["class_rank"],
+                    "school_rank": where["school_rank"], "band": where["band"],
                     "dimensions": standing.dimension_summary(sess, school, student_id, term) if term else {},
                     "trend": standing.weekly_series(sess, school, [student_id], weeks=12).get(student_id, []),
                     "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, student_id)]})

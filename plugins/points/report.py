@@ -36,11 +36,9 @@ def build(sess: so.Session, kid: dict, *, staff: bool) -> dict:
            "reversals": sum(1 for r in rows if r.reverses_id is not None),
            "appeals": {k: status.get(k, 0) for k in ("open", "accepted", "rejected")}, "eligibility": meets,
            "trend": standing.weekly_series(sess, school, [sid], weeks=12).get(sid, [])}
+    where = standing.position(sess, school, kid)
     if staff:
-        ranks = {level: next((r["rank"] for r in standing.ranking(sess, [school], level, unit)
-                              if r["student_id"] == sid), None)
-                 for level, unit in (("class", kid["class_id"]), ("school", None))}
-        out |= {"class_rank": ranks["class"], "school_rank": ranks["school"]}
+        out |= {"class_rank": where["class_rank"], "school_rank": where["school_rank"]}
     else:
-        out["band"] = standing.band(sess, school, sid)
+        out["band"] = where["band"]
     return out

@@ -86,6 +86,21 @@ def band(sess: so.Session, school_id: int, student_id: int) -> str:
     return BANDS[min(3, int(share * 4))]
 
 
+def position(sess: so.Session, school_id: int, kid: dict) -> dict[str, Any]:
+    """One student's class rank, school rank (both RANK(): 1 + how many score higher) and band, in one
+    query instead of ranking the whole school."""
+    st = Student.__table__.c
+    score, frm, _ = score_expr(sess, [school_id])
+    mine = score_of(sess, school_id, kid["id"])
+    total, above, above_in_class = sess.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(score > mine),
+                  sa.func.count().filter(sa.and_(score > mine, st.class_id == kid["class_id"])))
+        .select_from(frm).where(st.school_id == school_id, st.status_code == "01")).one()
+    share = above / total if total else 0
+    return {"score": mine, "class_rank": above_in_class + 1, "school_rank": above + 1,
+            "band": BANDS[min(3, int(share * 4))]}
+
+
 def recent_change(sess: so.Session, student_ids, days: int = 7, now: datetime | None = None) -> dict[int, int]:
     """Net points per student over the last ``days`` days (by when it happened)."""
     since = (now or utcnow()) - timedelta(days=days)

@@ -55,6 +55,11 @@ def test_demo_history_is_fast_and_rankings_match_hand_written_sql(app, installed
                                                               {"term": term, "school": installed[0]})}
     assert board and all(want[r["student_id"]] == r["rank"] for r in board)
     assert all(len(r["trend"]) == 8 for r in board)
+    school_want = {r.student_id: r.rank for r in db_session.execute(
+        sa.text(HAND_SQL.format(part="s.school_id")), {"term": term, "school": installed[0]})}
+    for row in board[::7]:  # the archive's ranks (counted for one student) agree with the window query
+        got = admin.get(f"{P}/students/{row['student_id']}").get_json()
+        assert (got["class_rank"], got["school_rank"]) == (want[row["student_id"]], school_want[row["student_id"]])
 
 
 def test_the_demo_has_students_falling_fast(app, installed):
