@@ -182,3 +182,38 @@ def test_figures_per_school_rule_and_teacher(app, login, k0, frozen):
     teachers = {r["key"]: r for r in admin.get("/api/v1/alerts/figures?by=teacher").get_json()["items"]}
     assert teachers[k0.homeroom]["cases"] == 3 and teachers[k0.psych]["cases"] == 2
     assert login("homeroom_teacher", 0).get("/api/v1/alerts/figures").status_code == 403
+
+
+def test_every_alerts_endpoint_is_closed_to_parents_students_and_other_schools(app, login, k0, k1):
+    case = _open(app, k0, CONDUCT, 8)
+    gets = ["/api/v1/alerts/cases", f"/api/v1/alerts/cases/{case}", "/api/v1/alerts/rules",
+            "/api/v1/alerts/settings", "/api/v1/alerts/calendar", "/api/v1/alerts/figures"]
+    for role in ("parent", "student"):
+        who = login(role, 0)
+        for url in gets:
+            assert who.get(url).status_code in (403, 404), (role, url)
+        assert who.put("/api/v1/alerts/settings", json={"weekdays": [0]}).status_code in (403, 404)
+        assert who.put("/api/v1/alerts/calendar/2026-10-01", json={"kind": "holiday"}).status_code in (403, 404)
+    other = login("school_admin", 1)
+    for url in ("/api/v1/alerts/settings", "/api/v1/alerts/calendar", "/api/v1/alerts/figures"):
+        assert other.get(f"{url}?school_id={k0.school_id}").status_code == 404, url
+    listed = other.get(f"/api/v1/alerts/cases?scope=school&status=all&school_id={k0.school_id}").get_json()
+    assert listed["total"] == 0  # a filter, not a resource: simply nothing
+    assert other.get(f"/api/v1/alerts/cases/{case}").status_code == 404
+
+
+def test_junk_steps_on_a_real_case_are_422_and_change_nothing(app, login, k0, db_session):
+    from foundation.models import AlertCase, AlertEvent
+
+    case = _open(app, k0, PSY, 9)
+    teacher = login("homeroom_teacher", 0)
+    junk = [None, "", " ", "x" * 5000, -1, 0, 2**63, 3.5, True, [], {}, "\u0000", "汉字"]
+    for field in ("kind", "note", "method", "evaluation_days", "recovered", "outcome", "nope"):
+        for value in junk:
+            resp = teacher.post(f"/api/v1/alerts/cases/{case}/actions", json={"kind": "close", field: value})
+            assert resp.status_code == 422, (field, value, resp.get_json())
+    for body in (None, [], "text", 42, {}, {"kind": "evaluate"}, {"kind": "acknowledge", "note": "\u0000"}):
+        assert teacher.post(f"/api/v1/alerts/cases/{case}/actions", json=body).status_code == 422, body
+    db_session.expire_all()
+    assert db_session.scalar(sa.select(AlertCase.status).where(AlertCase.id == case)) == "opened"
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(AlertEvent).where(AlertEvent.case_id == case)) == 1
