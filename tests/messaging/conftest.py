@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import pytest
+from werkzeug.serving import make_server
 
+from foundation import create_app
+from tests.conftest import SECRET
 from tests.messaging.support import Mailbox, Portal, RedisServer
 
 
@@ -37,3 +41,31 @@ def redis_server():
 @pytest.fixture
 def prefix() -> str:
     return f"jizuo-test-{uuid.uuid4().hex[:8]}"
+
+
+class Served:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def second_app(app, redis_server, prefix, tmp_path):
+    """Another app process on the same database and Redis (the one the browser is connected to)."""
+    app.config.update({"REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix})
+    other = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": SECRET,
+                        "PASSWORD_HASH_FAST": True, "INSTANCE_PATH": str(tmp_path / "b"),
+                        "REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix, "MESSAGE_SSE_POLL": 1.0})
+    served = Served(other)
+    yield served
+    served.close()
+    for stop in other.extensions.get("jizuo.plugin_unsubscribe", []):
+        stop()
+    other.extensions["jizuo.engine"].dispose()

@@ -85,3 +85,20 @@ def test_inbox_in_english(app, demo, db_session, live_server, page, shot):
     page.wait_for_selector("li.msg .replied:visible")
     shot(page, "messages-inbox-en")
     assert teacher.get("/api/v1/messages/inbox").get_json()["items"][0]["type"] == "notice.reply"
+
+
+def test_browser_on_one_process_gets_a_message_sent_through_another(app, demo, db_session, second_app, page, shot):
+    """Two app processes sharing PostgreSQL/SQLite and Redis: the page is served by one, the notice is
+    sent through the other, Redis pub/sub carries the fan-out."""
+    second_app.app.config["MESSAGE_SSE_POLL"] = 60  # so only Redis pub/sub can bring it within the wait
+    _login(page, second_app.url, login_of(demo, "homeroom_teacher"))
+    page.goto(f"{second_app.url}/messages")
+    page.wait_for_selector("#live-status:has-text('无需刷新')")
+    admin = as_(app, demo, "school_admin")  # the first app (its own test client)
+    assert app.config["REDIS_URL"] and app is not second_app
+    r = admin.post("/api/v1/messages", {"subject": "跨进程的通知", "body": "由另一个应用进程发出。",
+                                        "audience": {"kind": "school", "school_id": schools(db_session)[0],
+                                                     "role": "homeroom_teacher"}})
+    assert r.status_code == 201
+    page.locator("li.msg.fresh", has_text="跨进程的通知").wait_for(timeout=4000)
+    shot(page, "messages-live-other-process")

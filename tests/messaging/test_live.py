@@ -6,30 +6,17 @@ from __future__ import annotations
 import json
 import queue
 import re
+import socket
 import threading
 import time
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from foundation import create_app
 from foundation.messaging import send
 from foundation.models import Account
 from foundation.tenancy import system_session
-from tests.conftest import PASSWORD, SECRET, login_of
-
-
-class Served:
-    def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.conftest import PASSWORD, login_of
 
 
 def browser_session(base: str, username: str) -> requests.Session:
@@ -69,6 +56,11 @@ class EventReader:
         return self.events.get(timeout=timeout)
 
     def close(self) -> None:
+        """Hang up like a closing browser tab: shut the socket (which also wakes the reading thread)."""
+        try:
+            self.resp.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)  # urllib3 → http.client → socket
+        except (AttributeError, OSError):
+            pass
         self.resp.close()
 
 
@@ -80,34 +72,24 @@ def notify(app, account_id: int, subject: str) -> int:
         return msg.id
 
 
-@pytest.fixture
-def second_app(app, redis_server, prefix, tmp_path):
-    """Another app process on the same database and Redis (the one the browser is connected to)."""
-    app.config.update({"REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix})
-    other = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": SECRET,
-                        "PASSWORD_HASH_FAST": True, "INSTANCE_PATH": str(tmp_path / "b"),
-                        "REDIS_URL": redis_server.url, "MESSAGE_REDIS_PREFIX": prefix, "MESSAGE_SSE_POLL": 1.0})
-    served = Served(other)
-    yield served
-    served.close()
-    for stop in other.extensions.get("jizuo.plugin_unsubscribe", []):
-        stop()
-    other.extensions["jizuo.engine"].dispose()
-
-
 def test_message_from_one_process_reaches_a_stream_on_another(app, demo, db_session, second_app, redis_server):
     username = login_of(demo, "parent")
     account = db_session.query(Account).filter_by(username=username).one().id
     browser = browser_session(second_app.url, username)
-    reader = EventReader(browser, second_app.url + "/api/v1/messages/stream")
+    second_app.app.config["MESSAGE_SSE_POLL"] = 60  # this stream can only learn of a message through Redis
+    live = EventReader(browser, second_app.url + "/api/v1/messages/stream")
+    second_app.app.config["MESSAGE_SSE_POLL"] = 0.5  # this one also polls the database
+    polling = EventReader(browser, second_app.url + "/api/v1/messages/stream")
     first = notify(app, account, "第一条")
-    got = reader.next(timeout=5)  # well under the 1 s poll × 5: carried by pub/sub across processes
+    got = live.next(timeout=5)  # carried across processes by pub/sub
     assert got["data"]["message_id"] == first and got["data"]["subject"] == "第一条" and got["data"]["unread"] == 1
+    assert polling.next(timeout=5)["data"]["message_id"] == first
     redis_server.stop()
     second = notify(app, account, "第二条")  # Redis is down: the live publish fails, the poll catches up
-    got2 = reader.next(timeout=10)
+    got2 = polling.next(timeout=10)
     assert got2["data"]["message_id"] == second and got2["data"]["unread"] == 2
-    reader.close()
+    live.close()
+    polling.close()
     third = notify(app, account, "第三条")  # while the browser is away
     resumed = EventReader(browser, second_app.url + "/api/v1/messages/stream", last_id=got2["id"])
     got3 = resumed.next(timeout=10)
