@@ -4,6 +4,7 @@ rules`` (what the engine knows)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 import click
@@ -21,16 +22,33 @@ def alerts_cmd() -> None:
 @click.option("--school", "schools", type=int, multiple=True, help="Only these school ids (repeatable).")
 @click.option("--now", "at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]),
               help="Act as if it were this UTC time (replaying a missed run).")
+@click.option("--every", type=click.IntRange(min=10), default=None,
+              help="Keep running: one pass every N seconds (a scheduler of its own, until Ctrl-C).")
+@click.option("--passes", type=click.IntRange(min=1), default=None, hidden=True, help="Stop after N passes.")
 @with_appcontext
-def alerts_run(schools: tuple[int, ...], at: datetime | None) -> None:
-    """Run every rule's scan, fire due escalation steps, evaluate cases that are due; commit once."""
+def alerts_run(schools: tuple[int, ...], at: datetime | None, every: int | None, passes: int | None) -> None:
+    """Run every rule's scan, fire due escalation steps, evaluate cases that are due; commit each pass."""
     from foundation.alerts import tick
     from foundation.tenancy import mark_system
 
-    sess = mark_system(db.session())
-    result = tick(sess, at, set(schools) or None)
-    sess.commit()
-    click.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
+    done = 0
+    while True:
+        sess = mark_system(db.session())
+        try:
+            result = tick(sess, at, set(schools) or None)
+            sess.commit()
+        except Exception:
+            sess.rollback()
+            if every is None:
+                raise
+            click.echo("alerts pass failed; trying again next time", err=True)
+            result = None
+        if result is not None:
+            click.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
+        done += 1
+        if every is None or (passes is not None and done >= passes):
+            return
+        time.sleep(every)
 
 
 @alerts_cmd.command("rules")

@@ -39,6 +39,8 @@ def test_jizuo_alerts_run_scans_and_retriggers(runner, db_session, k0, k1):
         db_session.expire_all()
         assert _cases(db_session, "test.scan_absent") == [(k0.school_id, s, 2) for s in k0.students[:3]] + [
             (k1.school_id, k1.students[0], 1)]
+        looped = runner.invoke(["alerts", "run", "--every", "10", "--passes", "1", "--now", "2026-11-24T03:00"])
+        assert looped.exit_code == 0 and json.loads(looped.output)["scanned"]["test.scan_absent"] == 4
         listing = runner.invoke(["alerts", "rules"]).output
         assert "test.scan_absent" in listing and "scheduled" in listing and "core.manual" in listing
     finally:
