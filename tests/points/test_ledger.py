@@ -205,3 +205,23 @@ def test_a_batch_of_check_ins_scores_every_student_in_one_go(installed, users, d
     assert set(scores.values()) == {996} and len(scores) == len(kids)
     ranking = admin.get(f"{P}/rankings?level=school").get_json()["items"]
     assert {r["rank"] for r in ranking} == {1} and len(ranking) == len(kids)
+
+
+def test_disable_hides_everything_and_uninstall_keeps_data_unless_purged(installed, users, db_session, demo):
+    kid = sample_student(db_session, demo)
+    admin = users("school_admin", 0)
+    assert admin.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "volunteer", "reason": "x"}).status_code == 201
+    assert admin.post("/api/v1/plugins/points/disable").status_code == 200
+    for url in (f"{P}/rulebook", f"{P}/students/{kid.id}", "/points/", f"/points/classes/{kid.class_id}"):
+        assert admin.get(url).status_code == 404, url
+    assert admin.post("/api/v1/plugins/points/enable").status_code == 200
+    count = "SELECT count(*) FROM points_entries WHERE school_id = :s"
+    assert admin.delete("/api/v1/plugins/points").status_code == 204
+    assert db_session.scalar(sa.text(count), {"s": installed[0]}) == 1
+    assert admin.post("/api/v1/plugins/points/install", json={"config": {}}).status_code == 201
+    assert archive(admin, kid.id)["score"] == 1003  # the kept ledger and rulebook are picked up again
+    assert admin.delete("/api/v1/plugins/points?purge=true").status_code == 204
+    for table in ("points_entries", "points_rulebooks", "points_scores", "points_appeals"):
+        assert db_session.scalar(sa.text(f"SELECT count(*) FROM {table} WHERE school_id = :s"), {"s": installed[0]}) == 0
+    assert db_session.scalar(sa.text("SELECT count(*) FROM points_rulebooks WHERE school_id = :s"),
+                             {"s": installed[1]}) == 1  # the other school's rulebook is untouched
