@@ -61,6 +61,8 @@ def _write(school_id: int, picked: list[tuple[dict, str, int, dict]], source: st
         rule = rb.item(book["body"], code)
         kid = kids.get(payload.get("subject_id"))
         when = _when(payload.get("occurred_at"))
+        if when is not None:
+            when = min(when, plugin_api.utcnow())  # a form's date may lie ahead; it counts from now, not later
         if rule is None or not rule.get("active", True) or kid is None or when is None:
             continue
         points = rule["points"] if raw is None else raw
