@@ -155,6 +155,7 @@ def test_rankings_page_rulebook_editor_and_entry_form(app, installed, users, db_
     kid = sample_student(db_session, demo)
     page.goto(f"{live_server}/points/entry?student_id={kid.id}")
     page.select_option("select[name=rule_code]", "competition")
+    assert page.is_hidden("input[name=score]") and page.is_visible("select[name=level]")
     page.select_option("select[name=level]", "provincial")
     page.fill("textarea[name=reason]", "省中学生作文比赛二等奖")
     page.click("#entry-form button[type=submit]")
