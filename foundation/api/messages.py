@@ -15,10 +15,16 @@ from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
 from foundation.messaging import deadletters, inbox, notices, sent, stream
 from foundation.messaging.figures import figures_for
-from foundation.messaging.hub import hub
+from foundation.messaging.hub import hub, resume
 from foundation.messaging.service import requeue
 from foundation.models.messages import Delivery, InboxItem
 from foundation.permissions import Forbidden, require
+
+
+@bp.before_app_request
+def _resume_deliveries() -> None:
+    resume(current_app._get_current_object())
+
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
 BOXES = ("inbox", "archive", "all")

@@ -93,3 +93,21 @@ def hub(app) -> Hub:
                 # the test fixtures (and a clean shutdown) call these when the app goes away
                 app.extensions.setdefault("jizuo.plugin_unsubscribe", []).append(found.close)
     return found
+
+
+def resume(app) -> None:
+    """Without Redis, deliveries left pending by a previous run of the app (a retry waiting out its
+    backoff when the server restarted) have no thread to run them: start one on the app's first request.
+    With Redis, ``jizuo worker`` processes resume them by their sweep."""
+    if app.config.get("REDIS_URL") or app.extensions.get("jizuo.messaging.resumed"):
+        return
+    app.extensions["jizuo.messaging.resumed"] = True
+    from foundation.messaging.queue import outstanding
+
+    try:
+        waiting = outstanding(app.extensions["jizuo.engine"])
+    except Exception:  # noqa: BLE001 - a database without the tables yet (before jizuo init): nothing waits
+        log.debug("delivery table not readable yet", exc_info=True)
+        return
+    if waiting:
+        hub(app).ensure_worker()

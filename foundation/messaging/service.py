@@ -94,7 +94,8 @@ def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: 
     """Store the message and one inbox row per resolved recipient account in the caller's transaction,
     then (after the commit) publish it live and queue its deliveries. Idempotent on ``dedupe_key``: a
     second send with the same key returns the first message and adds nothing. Raises MessageTypeError /
-    RecipientError (ValueError) for an unknown type, missing variables or a malformed selector."""
+    RecipientError (ValueError) for an unknown type, missing variables or a malformed selector. The outside
+    channels' configuration is the app's: outside an app context only the inbox (and live push) apply."""
     spec = get_type(type_key)
     if dedupe_key is not None:
         found = sess.scalar(sa.select(Message).where(Message.dedupe_key == dedupe_key))
@@ -156,7 +157,7 @@ def _plain(value):
 def _after_commit(sess: so.Session) -> None:
     for app, kind, what in sess.info.pop(_PENDING, []):
         if app is None:
-            continue  # no app (a bare script): the worker's sweep finds the deliveries in the database
+            continue  # no app (a bare script): open streams find the rows on their next poll
         try:
             from foundation.messaging.hub import hub
 

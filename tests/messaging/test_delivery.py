@@ -146,3 +146,20 @@ def test_worker_command_drains_the_table(app, db_session, portal, runner):
     db_session.expire_all()
     rows = keys(db_session, msg.id, "webhook")
     assert rows and all(d.status == "sent" for d in rows.values()) and set(portal.seen.values()) == {1}
+
+
+def test_deliveries_left_pending_resume_on_the_first_request(app, db_session, portal):
+    """As after a restart without Redis: rows pending in the table, no thread; the first request starts one."""
+    channels(app, portal)
+    s1 = schools(db_session)[0]
+    parents = parent_accounts(db_session, classes(db_session, s1)[0])[:5]
+    msg = send(db_session, "notice", recipients=[{"accounts": parents}], variables={"subject": "s", "body": "b"},
+               school_id=s1)  # outside an app context: stored, nothing dispatched
+    for aid in parents:
+        db_session.add(Delivery(message_id=msg.id, account_id=aid, channel="webhook", school_id=s1))
+    db_session.commit()
+    assert "jizuo.messaging" not in app.extensions  # nobody started anything
+    app.test_client().get("/login")
+    hub = app.extensions["jizuo.messaging"]
+    hub._thread.join(timeout=20)
+    assert set(portal.applied) == {f"{msg.id}:{a}:webhook" for a in parents}
