@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 
@@ -32,6 +33,8 @@ def redis_server():
     """A private redis-server (tests stop and restart it); skipped unless real Redis is expected."""
     if not os.environ.get("JIZUO_TEST_REDIS_URL"):
         pytest.skip("JIZUO_TEST_REDIS_URL not set")
+    if shutil.which("redis-server") is None:  # the tests stop and restart a server of their own
+        pytest.fail("JIZUO_TEST_REDIS_URL is set but redis-server is not installed (apt-get install redis-server)")
     server = RedisServer()
     server.start()
     yield server
