@@ -123,7 +123,8 @@ def detail(sess: so.Session, case: AlertCase, p: Principal, lang: str) -> dict[s
             sa.select(AlertEscalation).where(AlertEscalation.case_id == case.id).order_by(AlertEscalation.id),
             execution_options=ALL_SCHOOLS)],
         "timeline": [{"id": e.id, "at": _iso(e.at), "kind": e.kind, "actor": e.actor, "account_id": e.account_id,
-                      "note": e.note if show or e.note is None else t(HIDDEN), "data": e.data}
+                      "note": e.note if show or e.note is None else t(HIDDEN),
+                      "data": e.data if show or not e.data else {k: v for k, v in e.data.items() if k != "value"}}
                      for e in sess.scalars(sa.select(AlertEvent).where(AlertEvent.case_id == case.id)
                                            .order_by(AlertEvent.at, AlertEvent.id), execution_options=ALL_SCHOOLS)],
         "attached": summaries(sess, list(sess.scalars(sa.select(AlertCase).where(

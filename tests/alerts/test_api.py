@@ -98,13 +98,15 @@ def test_nobody_else_sees_the_case(app, login, k0, k1, db_session, demo):
 
 
 def test_sensitive_notes_stay_with_the_assigned_staff_and_reads_are_audited(app, login, k0, db_session):
-    case = _open(app, k0, PSY, 3)
+    case = _open(app, k0, PSY, 3, value=31, detail={"answers": "第9题：经常"})
     psych = login("psychology_teacher", 0)
     psych.post(f"/api/v1/alerts/cases/{case}/actions", json={"kind": "note", "note": "自述近期失眠，有自伤念头"})
-    assert psych.get(f"/api/v1/alerts/cases/{case}").get_json()["timeline"][-1]["note"] == "自述近期失眠，有自伤念头"
+    mine = psych.get(f"/api/v1/alerts/cases/{case}").get_json()
+    assert mine["timeline"][-1]["note"] == "自述近期失眠，有自伤念头" and mine["value"] == 31
     admin = login("school_admin", 0)
     seen = admin.get(f"/api/v1/alerts/cases/{case}").get_json()
-    assert seen["notes_visible"] is False and "自伤" not in str(seen)
+    assert seen["notes_visible"] is False and "自伤" not in str(seen) and "第9题" not in str(seen)
+    assert seen["value"] is None and "value" not in seen["timeline"][0]["data"]
     assert seen["timeline"][-1]["note"] == "（敏感个案：仅分派的教师可见）"
     from foundation.models import AuditEntry
 
