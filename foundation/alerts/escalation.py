@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.alerts import assign, clock, notify
-from foundation.alerts.calendar import SchoolClock, load_clock
-from foundation.models import AlertAssignee, AlertCase, AlertEscalation, AlertEvent, Student
+from foundation.alerts.calendar import DEFAULT_CHAIN, SchoolClock, load_clock
+from foundation.models import AlertAssignee, AlertCase, AlertEscalation, AlertEvent, AlertSettings, Student
 from foundation.permissions import ROLES
 from foundation.tenancy import ALL_SCHOOLS
 
@@ -29,11 +29,18 @@ def _overdue(case: AlertCase, at: datetime) -> tuple[str, datetime] | None:
     return name, due
 
 
+def _chain_left() -> sa.ColumnElement[bool]:
+    """Cases with steps left in their school's chain (an exhausted case is not reloaded every sweep)."""
+    steps = (sa.select(sa.func.json_array_length(AlertSettings.chain) - 1)
+             .where(AlertSettings.school_id == AlertCase.school_id).scalar_subquery())
+    return AlertCase.escalation_step < sa.func.coalesce(steps, len(DEFAULT_CHAIN) - 1)
+
+
 def sweep(sess: so.Session, now: datetime | None = None, school_id: int | None = None) -> int:
     """Fire every escalation step that is due; returns how many fired. The caller commits."""
     at = now or clock.now()
     stmt = sa.select(AlertCase).where(AlertCase.next_due_at <= at, AlertCase.closed_at.is_(None),
-                                      AlertCase.parent_case_id.is_(None)).order_by(AlertCase.id)
+                                      AlertCase.parent_case_id.is_(None), _chain_left()).order_by(AlertCase.id)
     if school_id is not None:
         stmt = stmt.where(AlertCase.school_id == school_id)
     clocks: dict[int, SchoolClock] = {}
