@@ -4,9 +4,8 @@ Revision ID: 0012_alerts
 Revises: 0011_messages
 Create Date: 2026-11-25 18:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_alerts'
 down_revision = '0011_messages'
