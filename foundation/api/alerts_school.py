@@ -18,8 +18,9 @@ from foundation.api.schemas import Strict, _id
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.i18n import current_lang
-from foundation.models import AlertSettings, SchoolCalendarDay
+from foundation.models import AlertSettings, OrgUnit, SchoolCalendarDay
 from foundation.permissions import Forbidden
+from foundation.tenancy import ALL_SCHOOLS
 
 
 def school_of_caller(cap: str, wanted: int | None = None) -> int:
@@ -59,6 +60,7 @@ class DayIn(Strict):
 
 class FiguresQuery(SchoolQuery):
     by = fields.String(load_default="school", validate=validate.OneOf(GROUPS, error="field.one_of"))
+    district = fields.Boolean()  # district staff: every school, side by side
     since = fields.Date(error_messages={"invalid": "alerts.date"})
 
 
@@ -161,11 +163,21 @@ def delete_alert_calendar_day(day: str):
 
 
 @bp.get("/alerts/figures")
-@doc("Share handled within deadline, median time to contact, share recovered — per school, rule, class or teacher",
+@doc("Share handled within deadline, median time to contact, share recovered — per school, rule, class or teacher "
+     "(district staff: district=true compares every school, audited)",
      tags=["alerts"], query=FiguresQuery)
 def get_alert_figures():
     args = load_query(FiguresQuery())
-    school = school_of_caller("alerts.overview", args.get("school_id"))
     since = datetime.combine(args["since"], datetime.min.time()) if "since" in args else None
+    p = principal()
+    if args.get("district"):  # every school side by side: an explicit, audited district operation
+        if not (p.is_district and p.can("district.cross_school")):
+            raise Forbidden("district.cross_school")
+        schools = list(db.session().scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school"),
+                                            execution_options=ALL_SCHOOLS))
+        record("district.alerts.figures", "alert_figures", args["by"], detail={"schools": len(schools)})
+        items = figures(db.session(), schools, args["by"], since, current_lang())
+        return jsonify({"school_id": None, "by": args["by"], "items": items, "total": len(items)})
+    school = school_of_caller("alerts.overview", args.get("school_id"))
     items = figures(db.session(), [school], args["by"], since, current_lang())
     return jsonify({"school_id": school, "by": args["by"], "items": items, "total": len(items)})

@@ -219,3 +219,16 @@ def test_junk_steps_on_a_real_case_are_422_and_change_nothing(app, login, k0, db
     db_session.expire_all()
     assert db_session.scalar(sa.select(AlertCase.status).where(AlertCase.id == case)) == "opened"
     assert db_session.scalar(sa.select(sa.func.count()).select_from(AlertEvent).where(AlertEvent.case_id == case)) == 1
+
+
+def test_the_district_compares_schools_explicitly(app, login, k0, k1, db_session):
+    from foundation.models import AuditEntry
+
+    _open(app, k0, PSY, 10)
+    _open(app, k1, PSY, 1)
+    district = login("district_admin")
+    rows = district.get("/api/v1/alerts/figures?district=true").get_json()["items"]
+    assert {r["key"] for r in rows} == {k0.school_id, k1.school_id} and all(r["cases"] == 1 for r in rows)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "district.alerts.figures")) == 1
+    assert login("school_admin", 0).get("/api/v1/alerts/figures?district=true").status_code == 403
