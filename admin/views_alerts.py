@@ -15,7 +15,7 @@ from foundation.alerts.calendar import check_settings, load_clock
 from foundation.alerts.figures import figures
 from foundation.audit import record
 from foundation.i18n import current_lang, t
-from foundation.models import AlertCase, AlertSettings, SchoolCalendarDay
+from foundation.models import AlertCase, AlertSettings, SchoolCalendarDay, Student
 from foundation.permissions import ROLES, require
 
 
@@ -42,6 +42,27 @@ def _school(cap: str) -> int:
     return schools[0]
 
 
+@bp.post("/alerts")
+def alerts_raise():
+    """A teacher's own concern about a student they reach (the built-in rule ``core.manual``)."""
+    from foundation.alerts.engine import trigger
+
+    p = g.principal
+    student = db.session().scalar(sa.select(Student).where(Student.id == request.form.get("student_id", type=int)))
+    if student is None:
+        abort(404)
+    require(p, "alerts.case.act", student.school_id)
+    note = (request.form.get("note") or "").strip()[:4000]
+    level = request.form.get("level") if request.form.get("level") in ("red", "yellow") else "yellow"
+    if not note:
+        return redirect(url_for("admin.alerts_inbox", error="alerts.action.note_required"))
+    case = trigger(db.session(), "core.manual", student_id=student.id, school_id=student.school_id, level=level,
+                   detail={"note": note}, source=f"account:{p.account_id}")
+    actions.act(db.session(), case, "note", account_id=p.account_id, actor=p.display_name, note=note)
+    record("alerts.case.raise", "alert_case", case.id, school_id=case.school_id, detail={"rule": "core.manual"})
+    return redirect(url_for("admin.alerts_case", case_id=case.id))
+
+
 @bp.get("/alerts")
 def alerts_inbox():
     p = g.principal
@@ -62,7 +83,13 @@ def alerts_inbox():
     items = access.summaries(db.session(), rows, current_lang())
     for item in items:
         item["left"], item["state"] = time_left(item["seconds_left"])
-    return render_template("admin/alerts.html", items=items, view=view, overview=overview)
+    students = []
+    if any(p.can("alerts.case.act", s) for s in p.school_ids()):
+        students = db.session().execute(sa.select(Student.id, Student.name, Student.student_no)
+                                        .order_by(Student.class_id, Student.student_no).limit(500)).all()
+    return render_template("admin/alerts.html", items=items, view=view, overview=overview, students=students,
+                           error=request.args.get("error") if request.args.get("error", "").startswith("alerts.")
+                           else None)
 
 
 def _case(case_id: int) -> AlertCase:

@@ -70,3 +70,21 @@ def test_overview_figures_settings_and_calendar(app, login, k0):
                                                 "kind": "holiday", "name": "国庆节"})
     assert "国庆节" in admin.get("/alerts/overview").get_data(as_text=True)
     assert admin.get("/api/v1/alerts/calendar").get_json()["items"][0]["day"] == "2026-10-01"
+
+
+def test_a_teacher_raises_a_concern_from_the_inbox(login, k0, k1):
+    teacher = login("homeroom_teacher", 0)
+    html = teacher.get("/alerts").get_data(as_text=True)
+    assert "关注一名学生" in html and f'value="{k1.students[0]}"' not in html
+    token = _csrf(html)
+    resp = teacher.client.post("/alerts", data={"csrf_token": token, "student_id": k0.students[5], "level": "red",
+                                                "note": "课堂上突然哭泣，拒绝交流"})
+    assert resp.status_code == 302 and "/alerts/" in resp.headers["Location"]
+    case = teacher.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "红色预警" in case and "课堂上突然哭泣" in case
+    assert teacher.client.post("/alerts", data={"csrf_token": token, "student_id": k1.students[0],
+                                                "note": "x"}).status_code == 404
+    parent = login("parent", 0)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', parent.get("/").get_data(as_text=True)).group(1)
+    assert parent.client.post("/alerts", data={"csrf_token": token, "student_id": k0.students[5],
+                                               "note": "x"}).status_code in (403, 404)
