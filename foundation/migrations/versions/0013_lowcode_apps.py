@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('by_account', sa.Integer(), nullable=True),
     sa.Column('by_name', sa.String(length=64), nullable=True),
     sa.Column('at', sa.DateTime(), nullable=False),
-    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['school_id'], ['org_units.id'], ),
     sa.ForeignKeyConstraint(['submission_id'], ['lowcode_submissions.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
