@@ -37,8 +37,19 @@ def _net(sess: so.Session, student_id: int, since, until=None) -> int:
     return int(sess.scalar(sa.select(sa.func.coalesce(sa.func.sum(entries.c.points), 0)).where(*cond)) or 0)
 
 
-def assess(sess: so.Session, school_id: int, student_id: int, cfg: dict | None = None, now=None) -> dict | None:
-    """The alert's detail when the student's recent fall is alarming, else None."""
+def _judge(drop: int, baseline: float, cfg: dict) -> str | None:
+    if drop >= cfg["drop_threshold"]:
+        return "threshold"
+    if drop >= cfg["baseline_min_drop"] and drop >= cfg["baseline_factor"] * max(baseline, 5):
+        return "baseline"
+    return None
+
+
+def assess(sess: so.Session, school_id: int, student_id: int, cfg: dict | None = None, now=None,
+           batch: int = 0) -> dict | None:
+    """The alert's detail when the student's recent fall is alarming, else None. ``batch`` is the net of
+    the entries just written (inside the window): ``new`` says whether they made the fall alarming, or
+    deepened it by another full threshold — only then is the teacher told (again)."""
     cfg = cfg or settings(school_id)
     now = now or plugin_api.utcnow()
     window = now - timedelta(days=cfg["drop_days"])
@@ -47,21 +58,23 @@ def assess(sess: so.Session, school_id: int, student_id: int, cfg: dict | None =
         return None
     weeks = max(1, cfg["baseline_weeks"])
     baseline = max(0, -_net(sess, student_id, window - timedelta(days=7 * weeks), window)) / weeks
-    if drop >= cfg["drop_threshold"]:
-        reason = "threshold"
-    elif drop >= cfg["baseline_min_drop"] and drop >= cfg["baseline_factor"] * max(baseline, 5):
-        reason = "baseline"
-    else:
+    reason = _judge(drop, baseline, cfg)
+    if reason is None:
         return None
+    before = drop + min(0, batch)
+    step = cfg["drop_threshold"]
+    new = _judge(before, baseline, cfg) is None or drop // step > before // step
     from plugins.points.standing import score_of
 
     score = score_of(sess, school_id, student_id)
     return {"drop": drop, "days": cfg["drop_days"], "threshold": cfg["drop_threshold"],
-            "baseline_weekly_drop": round(baseline, 1), "reason": reason, "score": score, "score_before": score + drop}
+            "baseline_weekly_drop": round(baseline, 1), "reason": reason, "score": score,
+            "score_before": score + drop, "new": new}
 
 
 def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[dict]:
-    """Check the students who just lost points; raise the yellow alert for those whose fall is alarming."""
+    """Check the students who just lost points; raise the yellow alert for those whose fall just became
+    alarming (or deepened by another threshold). One open case per student: the engine raises its count."""
     fell = sorted({r["student_id"] for r in rows if r["points"] < 0})
     if not fell:
         return []
@@ -72,11 +85,16 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
     bar = min(cfg["drop_threshold"], cfg["baseline_min_drop"])
     change = recent_change(sess, fell, days=cfg["drop_days"])
     fell = [s for s in fell if -change.get(s, 0) >= bar]
+    since = plugin_api.utcnow() - timedelta(days=cfg["drop_days"])
+    batch: dict[int, int] = {}
+    for r in rows:
+        if r["occurred_at"] >= since:
+            batch[r["student_id"]] = batch.get(r["student_id"], 0) + r["points"]
     raised = []
     trigger = getattr(plugin_api, "raise_alert", None)
     for student_id in fell:
-        detail = assess(sess, school_id, student_id, cfg)
-        if detail is None:
+        detail = assess(sess, school_id, student_id, cfg, batch=batch.get(student_id, 0))
+        if detail is None or not detail.pop("new"):
             continue
         raised.append({"student_id": student_id, **detail})
         if trigger is None:
@@ -86,7 +104,7 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
             with sess.begin_nested():  # the alert engine's failure must not lose the entries that were written
                 trigger(sess, RULE, student_id=student_id, school_id=school_id, level="yellow", value=detail["drop"],
                         detail=detail, source="points")
-        except Exception:  # noqa: BLE001 - logged; the ledger stands and the next deduction tries again
+        except Exception:  # noqa: BLE001 - logged; the ledger stands, the teacher still sees the fall on the board
             log.exception("weekly-drop alert for student %s could not be raised", student_id)
     return raised
 

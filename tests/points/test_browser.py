@@ -164,3 +164,17 @@ def test_rankings_page_rulebook_editor_and_entry_form(app, installed, users, db_
     page.goto(f"{live_server}/points/eligibility")
     assert "德育标兵" in page.inner_text("main")
     shot(page, "points-eligibility")
+
+
+def test_a_seven_day_fall_shows_as_a_yellow_case_in_the_teachers_alerts(app, installed, users, db_session, demo,
+                                                                         live_server, page, shot):
+    kid = sample_student(db_session, demo)
+    teacher = users("homeroom_teacher", 0)
+    for n in range(10):  # −50 within the week
+        assert teacher.post("/points/api/entries", json={"student_id": kid.id, "rule_code": "class_order",
+                                                         "reason": f"第 {n + 1} 次扰乱课堂"}).status_code == 201
+    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    page.goto(f"{live_server}/alerts")
+    main = page.inner_text("main")
+    assert kid.name in main and "德育积分周降预警" in main
+    shot(page, "points-alert-case")

@@ -138,6 +138,11 @@ def test_a_seven_day_fall_opens_a_yellow_case_for_the_homeroom_teacher(app, inst
     assert [(c["rule"] if "rule" in c else c.get("rule_key"), c["level"]) for c in cases] == [("points.weekly_drop", "yellow")]
     case = db_session.scalar(sa.select(AlertCase).where(AlertCase.student_id == kid.id))
     assert case.detail["drop"] == 50 and case.detail["reason"] == "threshold" and case.detail["score"] == 950
+    assert case.count == 1 and "new" not in case.detail
+    # one more deduction deepens the fall but not by another threshold: the teacher is not told again
+    teacher.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "class_order", "reason": "第 11 次"})
+    db_session.expire_all()
+    assert db_session.scalar(sa.select(AlertCase.count).where(AlertCase.id == case.id)) == 1
     with app.app_context():
         from foundation import db
 
