@@ -45,7 +45,7 @@ def _can_send() -> bool:
 @bp.route("/messages")
 def messages_inbox():
     box = request.args.get("box", "inbox") if request.args.get("box") in ("inbox", "archive") else "inbox"
-    q = (request.args.get("q") or "").strip()[:100] or None
+    q = (request.args.get("q") or "").replace("\x00", "").strip()[:100] or None
     sess, me = db.session(), _me()
     rows = sess.scalars(inbox.items(me, box=box, q=q).limit(100)).unique().all()
     return render_template("admin/messages.html", items=view(sess, list(rows), current_lang()), box=box, q=q or "",

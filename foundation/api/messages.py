@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 
 from foundation import db
 from foundation.api import bp, doc
-from foundation.api.common import paginate, principal
+from foundation.api.common import _nul_fields, paginate, principal
 from foundation.audit import record
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
@@ -26,7 +26,7 @@ def _resume_deliveries() -> None:
     resume(current_app._get_current_object())
 
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
+EMAIL = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,185}\.[^@\s\x00]{2,}$")
 BOXES = ("inbox", "archive", "all")
 
 
@@ -41,6 +41,8 @@ def _body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed({"_body": ["body.not_json_object"]})
+    if bad := _nul_fields(body):  # PostgreSQL cannot store a NUL character; no person types one
+        raise ValidationFailed(bad)
     return body
 
 
@@ -68,6 +70,8 @@ def inbox_list():
     if box not in BOXES:
         raise ValidationFailed({"box": ["messages.audience.invalid"]})
     q = (request.args.get("q") or "").strip()[:100] or None
+    if q and "\x00" in q:  # PostgreSQL cannot compare text with a NUL in it; nobody types one
+        raise ValidationFailed({"q": ["field.control_char"]})
     stmt = inbox.items(_me(), box=box, q=q, unread=request.args.get("unread") == "1")
     out = paginate(stmt, _page_args(), lambda rows: stream.view(db.session(), list(rows), current_lang()))
     return jsonify(out | {"unread": inbox.unread_count(db.session(), _me())})

@@ -29,6 +29,8 @@ def _text(body: dict, key: str, limit: int) -> str:
         raise ValidationFailed({key: [f"messages.{key}.required"]})
     if len(value) > limit:
         raise ValidationFailed({key: [f"field.too_long:{limit}"]})
+    if "\x00" in value:
+        raise ValidationFailed({key: ["field.control_char"]})
     return value.strip()
 
 

@@ -41,6 +41,9 @@ def test_teacher_notice_reaches_parent_with_receipts_archive_and_search(app, dem
     assert receipts["read"] == 1 and receipts["items"][0]["read_at"]
     assert parent.get("/api/v1/messages/inbox?q=春游").get_json()["total"] == 1
     assert parent.get("/api/v1/messages/inbox?q=秋游").get_json()["total"] == 0
+    assert parent.get("/api/v1/messages/inbox", query_string={"q": "春\x00"}).status_code == 422
+    assert parent.get("/api/v1/messages/inbox?q=100%25_").get_json()["total"] == 0  # LIKE wildcards are literal
+    assert parent.client.get("/messages", query_string={"q": "春\x00"}).status_code == 200
     assert parent.post(f"/api/v1/messages/inbox/{item['id']}/archive").get_json()["archived"] is True
     assert parent.get("/api/v1/messages/inbox").get_json()["total"] == 0
     assert parent.get("/api/v1/messages/inbox?box=archive").get_json()["total"] == 1
@@ -169,3 +172,20 @@ def test_figures_median_time_to_read_and_district_notices_in_every_school(app, d
     assert out["classes"] == []  # a district notice is not a class's notice
     over_api = district.get("/api/v1/messages/figures").get_json()["schools"]
     assert [s["notices"] for s in over_api] == [1, 1]
+
+
+def test_nul_characters_are_refused_everywhere(app, demo, db_session):
+    klass = sample_class(db_session, demo)
+    teacher, parent = as_(app, demo, "homeroom_teacher"), as_(app, demo, "parent")
+    assert teacher.post("/api/v1/messages", notice(subject="a\x00", kind="class", class_id=klass)).status_code == 422
+    assert parent.put("/api/v1/messages/preferences", {"email": "a\x00b@example.cn"}).status_code == 422
+    teacher.post("/api/v1/messages", notice(kind="class", class_id=klass))
+    item = parent.get("/api/v1/messages/inbox").get_json()["items"][0]
+    assert parent.post(f"/api/v1/messages/inbox/{item['id']}/reply", {"body": "x\x00"}).status_code == 422
+    page = parent.client.get("/messages/preferences").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = parent.client.post("/messages/preferences", data={"csrf_token": token, "email": "a\x00b@example.cn"})
+    assert r.status_code == 200 and "邮箱地址格式不对" in r.get_data(as_text=True)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
