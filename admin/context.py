@@ -53,7 +53,24 @@ def nav_items() -> list[dict]:
         if cap and not p.can(cap):
             continue
         items.append({"endpoint": endpoint, "label": t(label), "active": request.endpoint == endpoint})
+    if not outside:
+        items[1:1] = _plugin_items(p)  # a school's capabilities come right after the home page
     return items
+
+
+def _plugin_items(p) -> list[dict]:
+    """Entries plugins declare (``jizuo_nav_items``), for plugins enabled in one of the person's schools and
+    capabilities the person holds there."""
+    from foundation.plugin_runtime import enabled_schools, host
+
+    lang, out = current_lang(), []
+    for plugin, entries in host().each("jizuo_nav_items"):
+        schools = p.school_ids() & enabled_schools(plugin)
+        for e in entries or []:
+            if schools and (not e.get("capability") or any(p.can(e["capability"], s) for s in schools)):
+                out.append({"endpoint": e["endpoint"], "label": e.get(lang) or e.get("zh"),
+                            "active": request.endpoint == e["endpoint"]})
+    return out
 
 
 def init_context(app: Flask) -> None:

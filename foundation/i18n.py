@@ -36,7 +36,7 @@ def current_lang() -> str:
     forced = request.args.get("lang") or request.cookies.get("lang")
     if forced in LANGS:
         return forced
-    if not request.path.startswith("/api/"):
+    if "/api/" not in request.path:  # the core's /api/v1 and plugins' own APIs (/points/api/…)
         return "zh"  # pages are Chinese until the person picks English with the switch
     best = request.accept_languages.best_match(["zh", "zh-CN", "en", "en-US"])
     return "en" if best and best.startswith("en") else "zh"

@@ -159,7 +159,27 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     sess.add(row)
     sess.flush()
     notify.after_submit(sess, form, version, row)
+    from foundation.events import publish as publish_event
+
+    publish_event("lowcode.submission.created", [{
+        "id": row.id, "form_id": form.id, "school_id": school_id, "submitted_by": row.submitted_by,
+        "student_id": student_id, "class_id": class_id, "data": data, "created_at": row.created_at.isoformat(),
+        "template_key": root_template(sess, form)}])
     return row, {}
+
+
+def root_template(sess: so.Session, form: LowcodeForm) -> str | None:
+    """The template a form descends from (through its clones), so a plugin knows its own form's copies."""
+    seen = 0
+    while form is not None and seen < 20:
+        if form.template_key and not form.template_key.startswith("promoted:"):
+            return form.template_key
+        if form.parent_form_id is None:
+            return None
+        form = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form.parent_form_id),
+                           execution_options={"jizuo_all_schools": True})
+        seen += 1
+    return None
 
 
 TEMPLATES = Path(__file__).parent / "templates"
