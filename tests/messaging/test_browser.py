@@ -102,3 +102,29 @@ def test_browser_on_one_process_gets_a_message_sent_through_another(app, demo, d
     assert r.status_code == 201
     page.locator("li.msg.fresh", has_text="跨进程的通知").wait_for(timeout=4000)
     shot(page, "messages-live-other-process")
+
+
+def test_school_admin_sends_an_urgent_notice_to_the_school(app, demo, db_session, live_server, page, shot):
+    from foundation.models import Delivery
+
+    _login(page, live_server, login_of(demo, "school_admin"))
+    page.goto(f"{live_server}/messages/send")
+    page.check("input[name=kind][value=school]")
+    page.fill("input[name=subject]", "明日停课")
+    page.fill("textarea[name=body]", "因台风预警，明日全校停课，请家长做好安排。")
+    page.check("input[name=urgent]")
+    shot(page, "messages-send-school")
+    page.click("form.msg-send button[type=submit]")
+    page.wait_for_url("**/messages/sent?sent=*")
+    parent = as_(app, demo, "parent")
+    item = parent.get("/api/v1/messages/inbox").get_json()["items"][0]
+    assert item["type"] == "emergency" and item["mandatory"] and item["subject"] == "【紧急】明日停课"
+    db_session.add(Delivery(message_id=item["message_id"], account_id=1, channel="webhook",
+                            school_id=schools(db_session)[0], status="dead", attempts=6,
+                            last_error="webhook: ReadTimeout: read timed out"))
+    db_session.commit()
+    page.goto(f"{live_server}/messages/dead-letters")
+    assert "ReadTimeout" in page.inner_text("table.grid")
+    shot(page, "messages-dead-letters")
+    page.click("table.grid button")
+    page.wait_for_url("**replayed=1")
