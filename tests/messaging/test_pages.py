@@ -73,3 +73,16 @@ def test_prefs_figures_and_dead_letters_pages(app, demo, db_session):
     assert r.status_code == 302 and "replayed=1" in r.headers["Location"]
     assert parent.client.get("/messages/dead-letters").status_code == 403
     assert parent.client.get("/messages/figures").status_code == 403
+
+
+def test_district_admin_sends_to_the_whole_district_from_the_form(app, demo, db_session):
+    district = as_(app, demo, "district_admin")
+    page = district.client.get("/messages/send").get_data(as_text=True)
+    assert 'value="district"' in page and 'value="school"' in page
+    r = form_post(district.client, "/messages/send", {"kind": "district", "subject": "全区教师大会",
+                                                      "body": "周一上午九点。", "client_token": "district-form-1"})
+    assert r.status_code == 302
+    per_school = dict(db_session.execute(sa.select(InboxItem.school_id, sa.func.count()).group_by(
+        InboxItem.school_id)).all())
+    assert all(per_school.get(s) for s in schools(db_session))  # every school reached
+    assert "messages.send" in {a for (a,) in db_session.execute(sa.text("SELECT action FROM audit_log"))}
