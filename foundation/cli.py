@@ -120,9 +120,10 @@ def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | 
         raise click.ClickException(str(err)) from err
     progress.close()
     _seed_templates()
+    plugins = _demo_plugins(seed, quiet=as_json)
     if as_json:
-        click.echo(json.dumps({"counts": result["counts"], "logins": result["logins"], "password": password},
-                              ensure_ascii=False))
+        click.echo(json.dumps({"counts": result["counts"], "logins": result["logins"], "password": password,
+                               "plugins": plugins}, ensure_ascii=False))
         return
     c = result["counts"]
     click.echo(f"demo district: {c['schools']} schools, {c['students']} students, {c['staff']} staff, "
@@ -131,6 +132,40 @@ def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | 
     _print_logins(result["logins"][: 1 + 9 * min(schools, 2)])
     if schools > 2:
         click.echo(f"... and the same roles in {schools - 2} more school(s): jizuo accounts list --role ROLE")
+
+
+def _demo_plugins(seed: int, quiet: bool) -> list[str]:
+    """The first-party plugins, published in the app square and installed in every demo school, with
+    their demo data (``jizuo_demo_data``) — so the demo shows conduct scores and their alerts."""
+    import sqlalchemy as sa
+
+    from foundation.models import AppListing, OrgUnit, PluginInstall
+    from foundation.plugin_runtime import host
+    from foundation.services import square
+    from foundation.services.plugins import first_party, install
+    from foundation.tenancy import mark_system
+
+    sess = mark_system(db.session())
+    square.list_plugins(sess, host().loaded)
+    schools = sorted(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
+    names = []
+    for plugin in first_party(host()):
+        listing = sess.scalar(sa.select(AppListing).where(AppListing.kind == "plugin", AppListing.key == plugin.name))
+        for action, before in (("review", "submitted"), ("publish", "in_review")):
+            if listing.status == before:
+                square.step(sess, listing, action, account_id=None, name="jizuo demo",
+                            reason="first-party plugin, published for the demo district")
+        have = set(sess.scalars(sa.select(PluginInstall.school_id).where(PluginInstall.plugin == plugin.name)))
+        for school in schools:
+            if school not in have:
+                install(sess, host(), plugin, school, {}, database_url=current_app.config["DATABASE_URL"],
+                        account_id=None)
+        sess.commit()
+        if not quiet:
+            click.echo(f"{plugin.name}: installed in {len(schools)} schools; filling its demo data …", err=True)
+        host().call(plugin.name, "jizuo_demo_data", engine=db.engine(), school_ids=schools, seed=seed)
+        names.append(plugin.name)
+    return names
 
 
 def _print_logins(logins: list[dict]) -> None:

@@ -46,6 +46,14 @@ def test_demo_json_counts_logins_and_same_seed_same_district(tmp_path):
     assert roles == {"district_admin", "school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
                      "life_instructor", "aid_officer", "student_cadre", "student", "parent"}
     assert outs[0]["logins"] == outs[1]["logins"]
+    # the first-party plugins come installed, with a term of their demo data (conduct history)
+    assert out["plugins"] == ["points"]
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.connect() as conn:
+        installs = conn.execute(sa.text("SELECT count(*) FROM plugin_installs WHERE plugin = 'points'")).scalar()
+        entries = conn.execute(sa.text("SELECT count(DISTINCT student_id) FROM points_entries")).scalar()
+    engine.dispose()
+    assert installs == 2 and entries > 60
     assert _digest(f"sqlite:///{tmp_path / 'a.db'}") == _digest(f"sqlite:///{tmp_path / 'b.db'}")
     again = runner.invoke(main, ["demo", "--password", "Demo-pass-1"], env=_env(tmp_path, "a.db"))
     assert again.exit_code != 0 and "already" in again.output

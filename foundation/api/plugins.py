@@ -102,16 +102,10 @@ def install_plugin(name: str):
         raise ValidationFailed({"plugin": ["plugin.not_published"]})
     body = request.get_json(silent=True) or {}
     config = _validate_config(loaded.manifest, body.get("config", {}) if isinstance(body, dict) else None)
-    migrations = host().call(loaded.name, "jizuo_migrations")
-    if migrations:
-        from foundation.migrate import upgrade
+    from foundation.services.plugins import install
 
-        upgrade(current_app.config["DATABASE_URL"], f"{loaded.name}@head")
-    row = PluginInstall(plugin=loaded.name, school_id=school, version=loaded.manifest["version"], enabled=True,
-                        config=config, installed_by=p.account_id)
-    db.session().add(row)
-    db.session().flush()
-    host().call(loaded.name, "jizuo_install", school_id=school, config=config)
+    row = install(db.session(), host(), loaded, school, config, database_url=current_app.config["DATABASE_URL"],
+                  account_id=p.account_id)
     record("plugins.install", "plugin", loaded.name, school_id=school, detail={"version": row.version})
     return jsonify(_view(loaded, row)), 201
 
