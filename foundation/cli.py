@@ -165,6 +165,12 @@ def _demo_plugins(seed: int, quiet: bool) -> list[str]:
             click.echo(f"{plugin.name}: installed in {len(schools)} schools; filling its demo data …", err=True)
         host().call(plugin.name, "jizuo_demo_data", engine=db.engine(), school_ids=schools, seed=seed)
         names.append(plugin.name)
+    if names:  # the plugins' scheduled alert checks, so the demo opens with its alert cases
+        from foundation.alerts.schedule import tick
+
+        sess = mark_system(db.session())
+        tick(sess)
+        sess.commit()
     return names
 
 

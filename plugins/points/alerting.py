@@ -27,7 +27,35 @@ def settings(school_id: int) -> dict[str, Any]:
 def rule_spec() -> dict[str, Any]:
     return {"key": RULE, "title": {"zh": "德育积分周降预警", "en": "Conduct score weekly drop"}, "level": "yellow",
             "category": "conduct", "assign": ["homeroom_teacher"], "sensitive": False, "evaluation_days": 30,
-            "evaluate": evaluate}
+            "evaluate": evaluate, "scan": scan}
+
+
+def scan(sess: so.Session, school_id: int) -> list[dict]:
+    """The scheduled check (``jizuo alerts run``, the worker, ``jizuo demo``): every student of the school
+    whose fall over the window is alarming — also falls recorded in bulk, which no event announced. A fall
+    already raised (same week, same depth) is not raised again."""
+    cfg = settings(school_id)
+    now = plugin_api.utcnow()
+    since = now - timedelta(days=cfg["drop_days"])
+    bar = min(cfg["drop_threshold"], cfg["baseline_min_drop"])
+    fell = sess.execute(sa.select(entries.c.student_id).where(
+        entries.c.school_id == school_id, entries.c.occurred_at >= since).group_by(entries.c.student_id)
+        .having(sa.func.sum(entries.c.points) <= -bar)).scalars().all()
+    hits = []
+    for student_id in fell:
+        detail = assess(sess, school_id, student_id, cfg, now=now)
+        if detail is not None:
+            detail.pop("new")
+            hits.append({"student_id": student_id, "value": detail["drop"], "detail": detail,
+                         "occurrence": occurrence(detail, now)})
+    return hits
+
+
+def occurrence(detail: dict, now=None) -> str:
+    """The same fall, seen by an entry's check and by the scan, is one occurrence: the ISO week and how
+    many thresholds deep it is (a deeper fall the same week is a new one)."""
+    year, week, _ = (now or plugin_api.utcnow()).isocalendar()
+    return f"{year}-W{week:02d}:{detail['drop'] // max(1, detail['threshold'])}"
 
 
 def _net(sess: so.Session, student_id: int, since, until=None) -> int:
@@ -103,7 +131,7 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
         try:
             with sess.begin_nested():  # the alert engine's failure must not lose the entries that were written
                 trigger(sess, RULE, student_id=student_id, school_id=school_id, level="yellow", value=detail["drop"],
-                        detail=detail, source="points")
+                        detail=detail, source="points", occurrence=occurrence(detail))
         except Exception:  # noqa: BLE001 - logged; the ledger stands, the teacher still sees the fall on the board
             log.exception("weekly-drop alert for student %s could not be raised", student_id)
     return raised
