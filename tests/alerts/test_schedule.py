@@ -82,7 +82,7 @@ def test_a_plugins_rule_runs_only_where_the_plugin_is_enabled(app, db_session, k
             sess.flush()
             assert get_rule("wellbeing_t.screening").plugin == "wellbeing_t"
             # installed in school 0 only: the other school is not scanned
-            assert tick(sess, MONDAY)["scanned"] == {"wellbeing_t.screening": 1}
+            assert tick(sess, MONDAY)["scanned"]["wellbeing_t.screening"] == 1
             case = sess.scalar(sa.select(AlertCase).where(AlertCase.rule_key == "wellbeing_t.screening"))
             assert (case.school_id, case.level, case.sensitive) == (k0.school_id, "red", True)
             act(sess, case, "plan", account_id=k0.psych, actor="p", note="每周辅导", evaluation_days=14, now=MONDAY)
