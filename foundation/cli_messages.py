@@ -18,9 +18,12 @@ from flask.cli import with_appcontext
 @click.option("--burst", is_flag=True, help="Exit once nothing is left to deliver (cron, tests).")
 @click.option("--sweep", default=1.0, show_default=True, type=float,
               help="Seconds between sweeps of the delivery table (retries, expired leases).")
+@click.option("--alerts-every", default=300, show_default=True, type=int,
+              help="Seconds between alert-engine passes (scans, escalation, evaluation); 0: none here.")
 @with_appcontext
-def worker_cmd(burst: bool, sweep: float) -> None:
-    """Deliver queued messages until stopped (Ctrl-C / SIGTERM finish the current delivery first)."""
+def worker_cmd(burst: bool, sweep: float, alerts_every: int) -> None:
+    """Deliver queued messages until stopped (Ctrl-C / SIGTERM finish the current delivery first), and run
+    the alert engine's scheduled pass every few minutes (one worker at a time, with Redis)."""
     from foundation.messaging.worker import Worker
 
     app = current_app._get_current_object()
@@ -29,7 +32,41 @@ def worker_cmd(burst: bool, sweep: float) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if alerts_every > 0 and not burst:
+        threading.Thread(target=_alert_passes, args=(app, stop, alerts_every), daemon=True,
+                         name="jizuo-alerts").start()
     worker = Worker(app, sweep=sweep)
     click.echo(f"worker {worker.consumer} delivering (redis: {'yes' if app.config.get('REDIS_URL') else 'no'})")
     counts = worker.run(stop, until_idle=burst)
     click.echo(f"sent {counts['sent']}, retried {counts['retry']}, dead {counts['dead']}")
+
+
+def _alert_passes(app, stop: threading.Event, every: int) -> None:
+    """``jizuo alerts run`` inside the worker. With Redis, a lock that lives one period lets only one of
+    several workers make each pass (escalation steps fire once anyway; this spares the duplicate work)."""
+    import logging
+
+    from foundation import db
+    from foundation.alerts.schedule import tick
+    from foundation.messaging.hub import hub
+    from foundation.tenancy import mark_system
+
+    log = logging.getLogger("jizuo.alerts")
+    key = f"{app.config.get('MESSAGE_REDIS_PREFIX') or 'jizuo'}:alerts:pass"
+    wait = 0.0  # the first pass at once: a restarted worker catches up on what it missed
+    while not stop.wait(wait):
+        wait = every
+        try:
+            r = hub(app).redis
+            if r is not None and not r.set(key, "1", nx=True, ex=max(1, every - 1)):
+                continue  # another worker made this period's pass
+        except Exception:  # noqa: BLE001 - Redis down: make the pass anyway (the database guards each step)
+            log.warning("alert pass lock unavailable; passing anyway")
+        try:
+            with app.app_context():
+                sess = mark_system(db.session())
+                result = tick(sess)
+                sess.commit()
+                log.info("alert pass: %s", result)
+        except Exception:  # noqa: BLE001 - logged; the next pass tries again
+            log.exception("alert pass failed")

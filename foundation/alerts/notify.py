@@ -15,22 +15,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jizuo.alerts")
 
+# in the platform only (inbox and live push): an alert names a student and what worries the school — a
+# psychology screening, an aid label — which must not travel by e-mail or to the outside portal
+CHANNELS = ["inbox", "push"]
 _VARS = ["student_name", "rule", "rule_en", "level", "level_en", "count", "due", "step_role", "step_role_en"]
 TYPES = [
     {"key": "alert.case.opened", "title": {"zh": "新预警", "en": "New alert"}, "variables": _VARS,
-     "mandatory": True,
+     "mandatory": True, "channels": CHANNELS,
      "template": {"zh": {"subject": "【{level}】{student_name}：{rule}",
                          "body": "{student_name} 触发了{level}：{rule}。请在 {due} 前处理。"},
                   "en": {"subject": "[{level_en}] {student_name}: {rule_en}",
                          "body": "{student_name} triggered a {level_en}: {rule_en}. Act before {due}."}}},
     {"key": "alert.case.retriggered", "title": {"zh": "预警再次触发", "en": "Alert triggered again"},
-     "variables": _VARS, "mandatory": True,
+     "variables": _VARS, "mandatory": True, "channels": CHANNELS,
      "template": {"zh": {"subject": "【{level}】{student_name}：{rule}（第 {count} 次）",
                          "body": "{student_name} 再次触发{rule}，共 {count} 次。下一个期限：{due}。"},
                   "en": {"subject": "[{level_en}] {student_name}: {rule_en} (×{count})",
                          "body": "{student_name} triggered {rule_en} again ({count} times). Next deadline: {due}."}}},
     {"key": "alert.case.escalated", "title": {"zh": "预警超时升级", "en": "Alert escalated"},
-     "variables": _VARS, "mandatory": True,
+     "variables": _VARS, "mandatory": True, "channels": CHANNELS,
      "template": {"zh": {"subject": "【超时升级】{student_name}：{rule}",
                          "body": "{student_name} 的{level}（{rule}）已超过处理期限 {due}，升级至：{step_role}。"},
                   "en": {"subject": "[Escalated] {student_name}: {rule_en}",
@@ -40,7 +43,7 @@ TYPES = [
 _DIGEST_VARS = ["count", "students", "rule", "rule_en", "level", "level_en", "due"]
 TYPES.append(
     {"key": "alert.case.digest", "title": {"zh": "多条新预警", "en": "New alerts"}, "variables": _DIGEST_VARS,
-     "mandatory": True,
+     "mandatory": True, "channels": CHANNELS,
      "template": {"zh": {"subject": "【{level}】{rule}：{count} 名学生",
                          "body": "{students} 触发了{rule}（{level}）。请在 {due} 前逐一处理。"},
                   "en": {"subject": "[{level_en}] {rule_en}: {count} students",

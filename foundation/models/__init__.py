@@ -1,7 +1,13 @@
 """All core models, importable from one place (Alembic's env imports this)."""
 from foundation.models.accounts import Account, LoginFailure, Membership
-from foundation.models.alerts import (AlertAssignee, AlertCase, AlertEscalation, AlertEvent, AlertSettings,
-                                      SchoolCalendarDay)
+from foundation.models.alerts import (
+    AlertAssignee,
+    AlertCase,
+    AlertEscalation,
+    AlertEvent,
+    AlertSettings,
+    SchoolCalendarDay,
+)
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
