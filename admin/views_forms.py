@@ -49,7 +49,18 @@ def forms_list():
                                                                 LowcodeForm.id)).all()
     versions = dict(db.session().execute(sa.select(FormVersion.form_id, sa.func.max(FormVersion.version))
                                          .group_by(FormVersion.form_id)).all())
-    return render_template("admin/forms.html", rows=rows, versions=versions)
+    builder = g.principal.can("lowcode.form.create")
+    fillable = {f.id for f in rows if versions.get(f.id) and _may_fill(f)}
+    if not builder:  # parents and students: only what was published to them, not the templates to clone
+        rows = [f for f in rows if f.id in fillable and f.school_id is not None]
+    return render_template("admin/forms.html", rows=rows, versions=versions, fillable=fillable, builder=builder)
+
+
+def _may_fill(form: LowcodeForm) -> bool:
+    from foundation.lowcode.apps import may_fill
+
+    version = svc.latest(db.session(), form.id)
+    return version is not None and may_fill(db.session(), g.principal, version.app or {}, form.school_id)
 
 
 @bp.post("/forms/<int:form_id>/clone")
@@ -73,6 +84,8 @@ def forms_fill(form_id: int):
     version = svc.latest(db.session(), form.id)
     if version is None:
         abort(404)
+    if not _may_fill(form):
+        abort(403)  # not published to this person (another class, another role)
     data, errors, done = None, {}, False
     if request.method == "POST":
         data = parse_form(version.schema, request.form, version.ui_schema)

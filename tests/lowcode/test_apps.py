@@ -243,3 +243,24 @@ def test_home_page_widgets_show_my_alerts_and_unread_messages(login, demo, db_se
     home = login("homeroom_teacher", 0).get("/").get_data(as_text=True)
     assert 'data-widget="alerts.my_cases"' in home and 'data-widget="messages.unread"' in home
     assert 'data-widget="alerts.my_cases"' not in login("homeroom_teacher", 1).get("/").get_data(as_text=True)
+
+
+def test_families_see_only_the_forms_published_to_them(login, demo, db_session):
+    from foundation.models import OrgUnit
+
+    teacher = login("homeroom_teacher", 0)
+    _, guardian = _ids(demo, db_session, "parent", 0)
+    child = _child(db_session, guardian)
+    other_class = db_session.scalar(sa.select(OrgUnit.id).where(
+        OrgUnit.kind == "class", OrgUnit.school_id == child.school_id, OrgUnit.id != child.class_id))
+    mine = _app(teacher, {**APP, "rules": [], "audience": {"fill": ["parent"], "classes": [child.class_id]}})
+    teachers_only = teacher.post("/api/v1/forms", json={"title": "教研记录", "schema": SCHEMA,
+                                                        "app": {"audience": {"fill": ["homeroom_teacher"]}}}).get_json()
+    teacher.post(f"/api/v1/forms/{teachers_only['id']}/publish")
+    elsewhere = _app(teacher, {**APP, "rules": [], "audience": {"fill": ["parent"], "classes": [other_class]}})
+    parent = login("parent", 0)
+    page = parent.get("/forms").get_data(as_text=True)
+    assert f"/forms/{mine}/fill" in page and "区级模板" not in page
+    assert f"/forms/{teachers_only['id']}/" not in page and f"/forms/{elsewhere}/" not in page
+    assert parent.get(f"/forms/{elsewhere}/fill").status_code == 403
+    assert parent.get(f"/forms/{mine}/fill").status_code == 200
