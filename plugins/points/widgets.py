@@ -48,13 +48,16 @@ def family(sess: so.Session, p: Principal) -> dict | None:
     if school is None or not kids or p.can(A.RANK, school):
         return None
     st = Student.__table__.c
-    kid = sess.execute(sa.select(st.id, st.school_id).where(st.id.in_(kids), st.school_id == school)
+    kid = sess.execute(sa.select(st.id, st.school_id, st.name).where(st.id.in_(kids), st.school_id == school)
                        .order_by(st.id).limit(1)).first()
     if kid is None:
         return None
     band = standing.band(sess, school, kid.id)
-    return {"value": standing.score_of(sess, school, kid.id), "link": "/points/me",
-            "note": {"zh": t(f"points.band.{band}", "zh"), "en": t(f"points.band.{band}", "en")}}
+    out = {"value": standing.score_of(sess, school, kid.id), "link": "/points/me",
+           "note": {"zh": t(f"points.band.{band}", "zh"), "en": t(f"points.band.{band}", "en")}}
+    if p.person_kind != "student":  # a parent: the child's score, named
+        out["title"] = {"zh": f"{kid.name}的德育积分", "en": f"{kid.name}'s conduct score"}
+    return out
 
 
 def widgets() -> list[dict[str, Any]]:
