@@ -164,11 +164,12 @@ def _configure(sess, school: int, f) -> str | None:
             value = f.get(f"{lvl}.{key}", type=int)
             ints.setdefault(lvl, {})[key] = value if value is not None else -1
         chain = [r for r in f.getlist("chain") if r]
+        row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school))
         clean, errors = check_settings({"deadlines": ints, "chain": chain,
-                                        "weekdays": [int(d) for d in f.getlist("weekdays") if d.isdigit()]})
+                                        "weekdays": [int(d) for d in f.getlist("weekdays") if d.isdigit()]},
+                                       row.deadlines if row is not None else None)
         if errors:
             return next(iter(errors.values()))[0]
-        row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school))
         if row is None:
             row = AlertSettings(school_id=school, timezone="Asia/Shanghai")
             sess.add(row)

@@ -105,8 +105,10 @@ def load_clock(sess: so.Session, school_id: int) -> SchoolClock:
     )
 
 
-def check_settings(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Validate a settings change (deadlines, chain, weekdays, timezone): (clean values, errors per field)."""
+def check_settings(body: dict[str, Any], saved_deadlines: dict[str, Any] | None = None,
+                   ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a settings change (deadlines, chain, weekdays, timezone): (clean values, errors per field).
+    Deadlines not named in the change keep their saved values (``saved_deadlines``), not the defaults."""
     from foundation.alerts.rules import ASSIGNABLE
 
     clean: dict[str, Any] = {}
@@ -116,7 +118,7 @@ def check_settings(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list
         if not isinstance(dl, dict) or set(dl) - set(DEFAULT_DEADLINES):
             errors["deadlines"] = ["alerts.settings.deadlines"]
         else:
-            merged = _merged(None)
+            merged = _merged(saved_deadlines)
             for lvl, values in dl.items():
                 if not isinstance(values, dict) or set(values) - set(merged[lvl]):
                     errors[f"deadlines.{lvl}"] = ["alerts.settings.deadlines"]

@@ -83,11 +83,11 @@ def get_alert_settings():
 def put_alert_settings():
     school = school_of_caller("alerts.configure", request.args.get("school_id", type=int))
     body = load_body(SettingsIn())
-    clean, errors = check_settings(body)
-    if errors:
-        raise ValidationFailed(errors)
     sess = db.session()
     row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school))
+    clean, errors = check_settings(body, row.deadlines if row is not None else None)
+    if errors:
+        raise ValidationFailed(errors)
     if row is None:
         current = settings_view(school)
         row = AlertSettings(school_id=school, deadlines=current["deadlines"], chain=current["chain"],

@@ -57,6 +57,8 @@ def test_overview_figures_settings_and_calendar(app, login, k0):
                                                       "red.plan_hours": "24", "yellow.follow_school_days": "3",
                                                       "chain": ["homeroom_teacher"], "weekdays": ["0"]})
     assert bad.status_code == 422
+    # an interval set through the API survives a save of the page's form (which does not show it)
+    assert admin.put("/api/v1/alerts/settings", json={"deadlines": {"red": {"escalate_every_hours": 3}}}).status_code == 200
     ok = admin.client.post("/alerts/overview", data={"csrf_token": token, "form": "settings", "red.contact_hours": "2",
                                                      "red.plan_hours": "24", "yellow.follow_school_days": "2",
                                                      "chain": ["homeroom_teacher", "psychology_teacher", ""],
@@ -66,6 +68,7 @@ def test_overview_figures_settings_and_calendar(app, login, k0):
     assert settings["deadlines"]["red"]["contact_hours"] == 2 and settings["chain"] == ["homeroom_teacher",
                                                                                          "psychology_teacher"]
     assert settings["weekdays"] == [0, 1, 2, 3, 4, 5]
+    assert settings["deadlines"]["red"]["escalate_every_hours"] == 3
     admin.client.post("/alerts/overview", data={"csrf_token": token, "form": "set_day", "day": "2026-10-01",
                                                 "kind": "holiday", "name": "国庆节"})
     assert "国庆节" in admin.get("/alerts/overview").get_data(as_text=True)
