@@ -277,3 +277,12 @@ def shot():
         return path
 
     return _shot
+
+
+def browser_login(page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login page, as a person would, and wait until the login page is left."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import browser_login, login_of
 
 pytestmark = pytest.mark.browser
 
@@ -33,11 +33,7 @@ def _red_case(app, demo) -> int:
 
 def test_a_teacher_handles_a_red_alert_and_meets_the_deadlines(app, live_server, page, demo, shot):
     case_id = _red_case(app, demo)
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", login_of(demo, "homeroom_teacher"))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     page.click("nav >> text=预警")
     row = page.locator(f"tr[data-case='{case_id}']")
     assert "红色预警" in row.inner_text() and "剩余" in row.inner_text()

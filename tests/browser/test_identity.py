@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login_of
+from tests.conftest import browser_login, login_of
 from tests.oidc_support import REDIRECT, RP
 from tests.portal import UNVERIFIED_SUB
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str) -> None:
-    from tests.conftest import PASSWORD
-
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_school_admin_registers_an_app_and_sees_the_secret_once(live_server, page, demo, shot):
-    _login(page, live_server, login_of(demo, "school_admin"))
+    browser_login(page, live_server, login_of(demo, "school_admin"))
     page.click("nav >> text=应用接入")
     page.fill("input[name=name]", "智慧作业")
     page.fill("textarea[name=redirect_uris]", "http://good@evil.example/cb")
@@ -46,7 +38,7 @@ def test_parent_sees_a_chinese_consent_screen_and_is_sent_back_with_a_code(live_
     landed = []
     page.route(REDIRECT + "*", lambda route: (landed.append(route.request.url),
                                               route.fulfill(body="<h1>app</h1>", content_type="text/html")))
-    _login(page, live_server, login_of(demo, "parent"))
+    browser_login(page, live_server, login_of(demo, "parent"))
     page.goto(rp.authorization_url())
     assert "课后服务选课" in page.inner_text("h1")
     assert "您孩子的编号（家长）" in page.inner_text("ul.scopes")
@@ -92,7 +84,7 @@ def test_parent_from_the_city_portal_binds_a_child_with_the_schools_code(live_se
 def test_homeroom_teacher_issues_a_binding_code_from_the_student_record(live_server, page, demo, shot):
     import re
 
-    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     page.click("nav >> text=我的班级")
     page.click("text=查看名册")
     page.locator("table.roster tbody tr a").first.click()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import browser_login, login_of
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +15,7 @@ pytestmark = pytest.mark.browser
 def _as(browser, live_server, username: str):
     ctx = browser.new_context(locale="zh-CN")
     page = ctx.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:3000]
+    browser_login(page, live_server, username)
     return ctx, page
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import browser_login, login_of
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +28,7 @@ def test_school_admin_installs_and_disables_a_plugin_from_the_square(app, live_s
     if "hello" not in app.extensions["jizuo.plugins"].loaded:
         pytest.skip("the example plugin distribution is not installed")
     _publish(app, "hello")
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", login_of(demo, "school_admin"))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, login_of(demo, "school_admin"))
     assert page.goto(f"{live_server}/hello/").status == 404  # not installed yet
     page.goto(f"{live_server}/square")
     card = page.locator("section.app[data-key=hello]")

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import browser_login, login_of
 from tests.messaging.support import schools
 from tests.messaging.test_inbox import as_, sample_class
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_teacher_receives_a_live_message_without_reloading(app, demo, db_session, live_server, page, shot):
     app.config["MESSAGE_SSE_POLL"] = 1.0  # lets the server notice a closed page quickly at the end
-    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     page.goto(f"{live_server}/messages")
     page.wait_for_selector("#live-status:has-text('无需刷新')")
     assert page.locator("#nav-unread").is_hidden()
@@ -48,7 +42,7 @@ def test_teacher_receives_a_live_message_without_reloading(app, demo, db_session
 
 def test_message_pages_in_the_browser(app, demo, db_session, live_server, page, shot):
     klass = sample_class(db_session, demo)
-    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     page.goto(f"{live_server}/messages/send")
     page.select_option("select[name=class_id]", str(klass))
     page.fill("input[name=subject]", "期中家长会")
@@ -74,7 +68,7 @@ def test_inbox_in_english(app, demo, db_session, live_server, page, shot):
     klass = sample_class(db_session, demo)
     teacher.post("/api/v1/messages", {"subject": "Sports day", "body": "Friday, 9:00, on the field.",
                                       "audience": {"kind": "class", "class_id": klass, "target": "both"}})
-    _login(page, live_server, login_of(demo, "parent"))
+    browser_login(page, live_server, login_of(demo, "parent"))
     page.goto(f"{live_server}/messages?lang=en")
     page.wait_for_selector("#live-status:has-text('no reload needed')")
     item = page.locator("li.msg", has_text="Sports day")
@@ -91,7 +85,7 @@ def test_browser_on_one_process_gets_a_message_sent_through_another(app, demo, d
     """Two app processes sharing PostgreSQL/SQLite and Redis: the page is served by one, the notice is
     sent through the other, Redis pub/sub carries the fan-out."""
     second_app.app.config["MESSAGE_SSE_POLL"] = 60  # so only Redis pub/sub can bring it within the wait
-    _login(page, second_app.url, login_of(demo, "homeroom_teacher"))
+    browser_login(page, second_app.url, login_of(demo, "homeroom_teacher"))
     page.goto(f"{second_app.url}/messages")
     page.wait_for_selector("#live-status:has-text('无需刷新')")
     admin = as_(app, demo, "school_admin")  # the first app (its own test client)
@@ -107,7 +101,7 @@ def test_browser_on_one_process_gets_a_message_sent_through_another(app, demo, d
 def test_school_admin_sends_an_urgent_notice_to_the_school(app, demo, db_session, live_server, page, shot):
     from foundation.models import Delivery
 
-    _login(page, live_server, login_of(demo, "school_admin"))
+    browser_login(page, live_server, login_of(demo, "school_admin"))
     page.goto(f"{live_server}/messages/send")
     page.check("input[name=kind][value=school]")
     page.fill("input[name=subject]", "明日停课")

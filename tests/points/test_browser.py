@@ -7,19 +7,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import browser_login, login_of
 from tests.points.conftest import ago, sample_student
 from tests.points.test_standing import HAND_SQL, fill
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _cell(page, student_id: int, cls: str) -> str:
@@ -30,7 +24,7 @@ def test_late_check_in_shows_on_the_class_board_without_a_reload(app, installed,
                                                                     live_server, page, shot):
     fill(app, installed)
     kid = sample_student(db_session, demo)
-    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     assert "德育积分" in page.inner_text("main")  # the home-page widget, linking to the board
     shot(page, "points-home-widget")
     page.click('a[href="/points/"]')
@@ -74,7 +68,7 @@ def test_parent_sees_only_their_child_and_an_appeal_and_a_reversal_work(app, ins
 
     parent_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     parent = parent_ctx.new_page()
-    _login(parent, live_server, login_of(demo, "parent"))
+    browser_login(parent, live_server, login_of(demo, "parent"))
     parent.goto(f"{live_server}/points/")
     parent.wait_for_url(f"{live_server}/points/me")
     text = parent.inner_text("main")
@@ -94,7 +88,7 @@ def test_parent_sees_only_their_child_and_an_appeal_and_a_reversal_work(app, ins
 
     teacher_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     teacher = teacher_ctx.new_page()
-    _login(teacher, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(teacher, live_server, login_of(demo, "homeroom_teacher"))
     teacher.goto(f"{live_server}/points/appeals")
     row = teacher.locator("#appeals tbody tr", has_text="孩子当时在回答问题")
     row.wait_for()
@@ -125,7 +119,7 @@ def test_parent_sees_only_their_child_and_an_appeal_and_a_reversal_work(app, ins
 
 def test_rankings_page_rulebook_editor_and_entry_form(app, installed, users, db_session, demo, live_server, page, shot):
     fill(app, installed)
-    _login(page, live_server, login_of(demo, "school_admin"))
+    browser_login(page, live_server, login_of(demo, "school_admin"))
     page.goto(f"{live_server}/points/rankings")
     rows = page.query_selector_all("#ranking tbody tr")
     term = users("school_admin", 0).get("/points/api/rulebook").get_json()["rulebook"]["term"]["start"]
@@ -173,7 +167,7 @@ def test_a_seven_day_fall_shows_as_a_yellow_case_in_the_teachers_alerts(app, ins
     for n in range(10):  # −50 within the week
         assert teacher.post("/points/api/entries", json={"student_id": kid.id, "rule_code": "class_order",
                                                          "reason": f"第 {n + 1} 次扰乱课堂"}).status_code == 201
-    _login(page, live_server, login_of(demo, "homeroom_teacher"))
+    browser_login(page, live_server, login_of(demo, "homeroom_teacher"))
     page.goto(f"{live_server}/alerts")
     main = page.inner_text("main")
     assert kid.name in main and "德育积分周降预警" in main
