@@ -30,7 +30,7 @@ def entry_view(e: dict, names: dict | None = None) -> dict:
             "points": e["points"], "raw_points": e["raw_points"], "reason": e["reason"], "evidence": e["evidence"],
             "source": e["source"], "recorded_by": e["recorded_by_name"], "rulebook_version": e["rulebook_version"],
             "occurred_at": iso(e["occurred_at"]), "created_at": iso(e["created_at"]), "reverses_id": e["reverses_id"],
-            "reversed_by": e.get("reversed_by")}
+            "reversed_by": e.get("reversed_by"), "appeal": e.get("appeal")}
 
 
 def body() -> dict:

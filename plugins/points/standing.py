@@ -170,9 +170,13 @@ def dimension_summary(sess: so.Session, school_id: int, student_id: int, term) -
 
 
 def student_entries(sess: so.Session, school_id: int, student_id: int, limit: int = 500) -> list[dict]:
+    from plugins.points.models import appeals
+
     rev = entries.alias("rev")
     reversed_by = sa.select(rev.c.id).where(rev.c.reverses_id == entries.c.id).limit(1).scalar_subquery()
-    rows = sess.execute(sa.select(entries, reversed_by.label("reversed_by")).where(
+    appeal = sa.select(appeals.c.status).where(appeals.c.entry_id == entries.c.id) \
+        .order_by(appeals.c.id.desc()).limit(1).scalar_subquery()  # the latest appeal's status, if any
+    rows = sess.execute(sa.select(entries, reversed_by.label("reversed_by"), appeal.label("appeal")).where(
         entries.c.school_id == school_id, entries.c.student_id == student_id)
         .order_by(entries.c.occurred_at.desc(), entries.c.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]

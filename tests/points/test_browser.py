@@ -84,6 +84,9 @@ def test_parent_sees_only_their_child_and_an_appeal_and_a_reversal_work(app, ins
     parent.once("dialog", lambda d: d.accept("孩子当时在回答问题"))
     parent.click(f'tr[data-entry="{wrong["id"]}"] button[data-appeal]')
     parent.wait_for_selector(f'tr[data-entry="{wrong["id"]}"] >> text=✓')
+    parent.reload()  # the appeal stays visible, and cannot be made twice
+    parent.wait_for_selector(f'tr[data-entry="{wrong["id"]}"] >> text=已申诉')
+    assert parent.locator(f'tr[data-entry="{wrong["id"]}"] button[data-appeal]').count() == 0
     shot(parent, "points-parent-archive")
 
     teacher_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})

@@ -89,7 +89,9 @@
       body.innerHTML = d.entries.map((e) => {
         let act = "";
         if (arch.dataset.reverse === "1" && e.reversed_by == null && e.reverses_id == null) act = `<button class="small" data-reverse="${e.id}">${W.reverse}</button>`;
-        if (arch.dataset.appeal === "1" && e.reversed_by == null && e.reverses_id == null) act = `<button class="small" data-appeal="${e.id}">${W.appeal}</button>`;
+        if (arch.dataset.appeal === "1" && e.reversed_by == null && e.reverses_id == null) {
+          act = e.appeal === "open" ? `✓ ${W.appealed}` : `<button class="small" data-appeal="${e.id}">${W.appeal}</button>`;
+        }
         if (e.reversed_by != null) act = W.reversed;
         return `<tr data-entry="${e.id}"${e.reversed_by != null ? ' class="reversed"' : ""}><td>${esc(e.occurred_at.slice(0, 16).replace("T", " "))}</td>` +
           `<td>${W.dims[e.dimension] || ""} · ${esc(e.rule_title ? e.rule_title[W.lang] || e.rule_title.zh : e.rule_code)}</td><td class="num ${e.points < 0 ? "down" : "up"}">${signed(e.points)}</td>` +
