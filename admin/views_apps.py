@@ -61,13 +61,8 @@ def forms_app(form_id: int):
     if version is None:
         abort(404)
     app = version.app or {}
-    stmt = apps.visible(sa.select(Submission).where(Submission.form_id == form.id), g.principal, form, app)
-    subs = db.session().scalars(stmt.order_by(Submission.id).limit(appviews.MAX_ROWS)).all()
-    rows = [{"id": s.id, "data": s.data, "status": s.status, "effects": s.effects or [], "sub": s} for s in subs]
-    views = app.get("views") or [appviews.default_view(version.schema)]
-    view = next((v for v in views if v["key"] == request.args.get("view")), views[0])
-    filters = {k[2:]: v for k, v in request.args.items() if k.startswith("f_")}
-    result = appviews.compute(view, rows, filters, request.args.get("sort"), request.args.get("dir"))
+    out = appviews.for_request(db.session(), g.principal, form, version, request.args)
+    views, view, rows, result = out["views"], out["view"], out["rows"], out["result"]
     props = version.schema.get("properties") or {}
     options = {f: sorted({appviews._text(r["data"].get(f)) for r in rows if r["data"].get(f) is not None})
                for f in view.get("filters") or []}

@@ -10,8 +10,8 @@ from foundation.api import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
-from foundation.lowcode import apps, notify
 from foundation.lowcode import forms as svc
+from foundation.lowcode import notify
 from foundation.lowcode import views as appviews
 from foundation.models import FormVersion, LowcodeForm, Submission
 from foundation.permissions import Forbidden
@@ -26,30 +26,16 @@ def published(form_id: int) -> tuple[LowcodeForm, FormVersion]:
     return form, version
 
 
-def pick_view(version: FormVersion, key: str | None) -> dict:
-    views = (version.app or {}).get("views") or [appviews.default_view(version.schema)]
-    return next((v for v in views if v["key"] == key), views[0])
-
-
-def visible_rows(form: LowcodeForm, version: FormVersion) -> list[dict]:
-    p = principal()
-    stmt = apps.visible(sa.select(Submission).where(Submission.form_id == form.id), p, form, version.app or {})
-    return [{"id": s.id, "data": s.data, "status": s.status, "effects": s.effects or [],
-             "student_id": s.student_id, "class_id": s.class_id, "created_at": s.created_at.isoformat() + "Z"}
-            for s in db.session().scalars(stmt.order_by(Submission.id).limit(appviews.MAX_ROWS))]
-
-
 @bp.get("/forms/<int:form_id>/view")
 @doc("An app's view over the submissions you may see: filtered (f_<field>=value), sorted "
      "(sort=<field>&dir=asc|desc), with its aggregates and chart series", tags=["lowcode"])
 def app_view(form_id: int):
     form, version = published(form_id)
-    view = pick_view(version, request.args.get("view"))
-    filters = {k[2:]: v for k, v in request.args.items() if k.startswith("f_")}
-    result = appviews.compute(view, visible_rows(form, version), filters, request.args.get("sort"),
-                              request.args.get("dir"))
-    return jsonify({"view": view, "views": [v["key"] for v in (version.app or {}).get("views") or [view]],
-                    "total": len(result["rows"]), **result,
+    out = appviews.for_request(db.session(), principal(), form, version, request.args)
+    view, result = out["view"], out["result"]
+    rows = [{k: v for k, v in r.items() if k != "sub"} for r in result["rows"]]
+    return jsonify({"view": view, "views": [v["key"] for v in out["views"]], "total": len(rows), **result,
+                    "rows": rows,
                     "chart": [{"value": v, "label": appviews.label_of(version.schema, version.ui_schema,
                                                                         (view.get("chart") or {}).get("by", ""), v),
                                "measure": m} for v, m in result["chart"]]})

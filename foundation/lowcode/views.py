@@ -104,3 +104,24 @@ def _chart(spec: dict, rows: list[dict]) -> list[tuple[Any, float]]:
             total = sum(nums)
             series.append((value, round(total / len(nums), 2) if measure == "avg" and nums else total))
     return sorted(series, key=lambda s: (-s[1], str(s[0])))
+
+
+def for_request(sess, p, form, version, args) -> dict:
+    """An app's view as ``p`` asks for it (``view=``, ``f_<field>=``, ``sort=``, ``dir=``): the app's views,
+    the chosen one, and its result over the submissions ``p`` may see — each row with its Submission under
+    ``"sub"``. The one path for the API and the app page."""
+    import sqlalchemy as sa
+
+    from foundation.lowcode.apps import visible
+    from foundation.models import Submission
+
+    app = version.app or {}
+    stmt = visible(sa.select(Submission).where(Submission.form_id == form.id), p, form, app)
+    rows = [{"id": s.id, "data": s.data, "status": s.status, "effects": s.effects or [],
+             "student_id": s.student_id, "class_id": s.class_id, "created_at": s.created_at.isoformat() + "Z",
+             "sub": s} for s in sess.scalars(stmt.order_by(Submission.id).limit(MAX_ROWS))]
+    views = app.get("views") or [default_view(version.schema)]
+    view = next((v for v in views if v["key"] == args.get("view")), views[0])
+    filters = {k[2:]: v for k, v in args.items() if k.startswith("f_")}
+    return {"views": views, "view": view, "rows": rows,
+            "result": compute(view, rows, filters, args.get("sort"), args.get("dir"))}
