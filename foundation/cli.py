@@ -166,11 +166,9 @@ def _demo_plugins(seed: int, quiet: bool) -> list[str]:
         host().call(plugin.name, "jizuo_demo_data", engine=db.engine(), school_ids=schools, seed=seed)
         names.append(plugin.name)
     if names:  # the plugins' scheduled alert checks, so the demo opens with its alert cases
-        from foundation.alerts.schedule import tick
+        from foundation.alerts.schedule import committed_pass
 
-        sess = mark_system(db.session())
-        tick(sess)
-        sess.commit()
+        committed_pass()
     return names
 
 

@@ -10,8 +10,6 @@ from datetime import datetime
 import click
 from flask.cli import with_appcontext
 
-from foundation import db
-
 
 @click.group("alerts")
 def alerts_cmd() -> None:
@@ -28,17 +26,13 @@ def alerts_cmd() -> None:
 @with_appcontext
 def alerts_run(schools: tuple[int, ...], at: datetime | None, every: int | None, passes: int | None) -> None:
     """Run every rule's scan, fire due escalation steps, evaluate cases that are due; commit each pass."""
-    from foundation.alerts import tick
-    from foundation.tenancy import mark_system
+    from foundation.alerts.schedule import committed_pass
 
     done = 0
     while True:
-        sess = mark_system(db.session())
         try:
-            result = tick(sess, at, set(schools) or None)
-            sess.commit()
+            result = committed_pass(at, set(schools) or None)
         except Exception:
-            sess.rollback()
             if every is None:
                 raise
             click.echo("alerts pass failed; trying again next time", err=True)

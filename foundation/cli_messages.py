@@ -46,10 +46,8 @@ def _alert_passes(app, stop: threading.Event, every: int) -> None:
     several workers make each pass (escalation steps fire once anyway; this spares the duplicate work)."""
     import logging
 
-    from foundation import db
-    from foundation.alerts.schedule import tick
+    from foundation.alerts.schedule import committed_pass
     from foundation.messaging.hub import hub
-    from foundation.tenancy import mark_system
 
     log = logging.getLogger("jizuo.alerts")
     key = f"{app.config.get('MESSAGE_REDIS_PREFIX') or 'jizuo'}:alerts:pass"
@@ -64,9 +62,6 @@ def _alert_passes(app, stop: threading.Event, every: int) -> None:
             log.warning("alert pass lock unavailable; passing anyway")
         try:
             with app.app_context():
-                sess = mark_system(db.session())
-                result = tick(sess)
-                sess.commit()
-                log.info("alert pass: %s", result)
+                log.info("alert pass: %s", committed_pass())
         except Exception:  # noqa: BLE001 - logged; the next pass tries again
             log.exception("alert pass failed")

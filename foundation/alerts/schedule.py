@@ -81,3 +81,19 @@ def tick(sess: so.Session, now: datetime | None = None, schools: set[int] | None
     at = now or clock.now()
     scanned = run_scans(sess, at, schools)
     return {"scanned": scanned, "escalated": sweep(sess, at), "evaluated": evaluate_due(sess, at)}
+
+
+def committed_pass(now: datetime | None = None, schools: set[int] | None = None) -> dict[str, object]:
+    """One :func:`tick` in the app's own unscoped session, committed — or rolled back and re-raised. The
+    one way ``jizuo alerts run``, ``jizuo worker`` and ``jizuo demo`` make a pass (inside an app context)."""
+    from foundation import db
+    from foundation.tenancy import mark_system
+
+    sess = mark_system(db.session())
+    try:
+        result = tick(sess, now, schools)
+        sess.commit()
+    except Exception:
+        sess.rollback()
+        raise
+    return result
