@@ -123,26 +123,6 @@ def on_activity(_event: str, payloads: list[dict]) -> None:
         _write(school_id, picked, "activity")
 
 
-_forms = sa.table("lowcode_forms", sa.column("id"), sa.column("parent_form_id"), sa.column("template_key"))
-
-
-def is_hygiene_form(form_id: int | None, template_key: str | None = None) -> bool:
-    """The plugin's hygiene template itself or any clone of it (followed up the clone lineage)."""
-    if template_key == TEMPLATE_KEY:
-        return True
-    sess, seen = plugin_api.session(), set()
-    while form_id is not None and form_id not in seen:
-        seen.add(form_id)
-        row = sess.execute(sa.select(_forms.c.parent_form_id, _forms.c.template_key)
-                           .where(_forms.c.id == form_id)).first()
-        if row is None:
-            return False
-        if row.template_key == TEMPLATE_KEY:
-            return True
-        form_id = row.parent_form_id
-    return False
-
-
 def on_submission(_event: str, payloads: list[dict]) -> None:
     """A hygiene-form submission: ``data = {"student": student_no, "date", "area", "score", "note"}``."""
     sess = plugin_api.session()
@@ -151,7 +131,8 @@ def on_submission(_event: str, payloads: list[dict]) -> None:
         picked = []
         for p in items:
             data = p.get("data") or {}
-            if not is_hygiene_form(p.get("form_id"), p.get("template_key")) or not isinstance(data.get("student"), str):
+            # the platform names the template a form descends from, through any chain of clones
+            if p.get("template_key") != TEMPLATE_KEY or not isinstance(data.get("student"), str):
                 continue
             kid = sess.scalar(sa.select(st.id).where(st.school_id == school_id, st.student_no == data["student"]))
             book = rb.current(sess, school_id)

@@ -108,10 +108,13 @@ def test_hygiene_form_submissions_and_clones_become_hygiene_entries(app, install
     unrelated = next(f for f in forms if f["title"]["zh"] == "班级请假申请")
     with app.test_request_context():
         sess = db.session()
-        for n, (form_id, score) in enumerate(((template["id"], 10), (clone.get_json()["id"], 5),
-                                              (unrelated["id"], 3)), 1):
+        # as the platform publishes them: each form with the template it descends from
+        for n, (form_id, root, score) in enumerate(((template["id"], "points:hygiene_score", 10),
+                                                    (clone.get_json()["id"], "points:hygiene_score", 5),
+                                                    (unrelated["id"], "class_leave", 3)), 1):
             events.publish("lowcode.submission.created", [{
-                "id": 900 + n, "form_id": form_id, "school_id": kid.school_id, "submitted_by": None,
+                "id": 900 + n, "form_id": form_id, "template_key": root, "school_id": kid.school_id,
+                "submitted_by": None,
                 "data": {"student": kid.student_no, "date": "2026-11-20", "area": "宿舍内务", "score": score}}])
         sess.commit()
     got = teacher.get(f"{P}/students/{kid.id}").get_json()
