@@ -46,6 +46,13 @@ def _people(kind: str, person_ids: sa.Select, school) -> sa.Select:
             .where(A.person_kind == kind, A.person_id.in_(person_ids)))
 
 
+def _guardian_accounts(links: sa.Select) -> sa.Select:
+    """The accounts of the guardians in ``links`` (guardian_id, school_id)."""
+    sub = links.subquery()
+    return (sa.select(A.id.label("account_id"), sub.c.school_id.label("school_id"))
+            .join(sub, sa.and_(A.person_kind == "guardian", A.person_id == sub.c.guardian_id)))
+
+
 def _one(sel: dict) -> sa.Select:
     if not isinstance(sel, dict):
         raise RecipientError(f"selector {sel!r} must be an object")
@@ -58,15 +65,11 @@ def _one(sel: dict) -> sa.Select:
         return sa.select(A.id.label("account_id"), _NO_SCHOOL).where(A.id.in_(ids))
     if "parents_of_student" in sel:
         sid = _int(sel, "parents_of_student")
-        links = sa.select(L.guardian_id, L.school_id).where(L.student_id == sid).subquery()
-        return (sa.select(A.id.label("account_id"), links.c.school_id.label("school_id"))
-                .join(links, sa.and_(A.person_kind == "guardian", A.person_id == links.c.guardian_id)))
+        return _guardian_accounts(sa.select(L.guardian_id, L.school_id).where(L.student_id == sid))
     if "parents_of_class" in sel:
         cid = _int(sel, "parents_of_class")
-        links = (sa.select(L.guardian_id, L.school_id).join(Student.__table__, S.id == L.student_id)
-                 .where(S.class_id == cid).subquery())
-        return (sa.select(A.id.label("account_id"), links.c.school_id.label("school_id"))
-                .join(links, sa.and_(A.person_kind == "guardian", A.person_id == links.c.guardian_id)))
+        return _guardian_accounts(sa.select(L.guardian_id, L.school_id).join(Student.__table__, S.id == L.student_id)
+                                  .where(S.class_id == cid))
     if "students_of_class" in sel:
         cid = _int(sel, "students_of_class")
         kids = sa.select(S.id, S.school_id).where(S.class_id == cid).subquery()
