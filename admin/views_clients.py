@@ -11,7 +11,6 @@ from foundation.models import OAuthClient
 from foundation.oidc.clients import ClientError, register
 from foundation.oidc.scopes import SCOPES
 from foundation.permissions import require
-from foundation.tenancy import ALL_SCHOOLS
 
 
 def _lines(text: str) -> list[str]:
@@ -40,7 +39,7 @@ def apps():
     stmt = sa.select(OAuthClient).order_by(OAuthClient.id.desc())
     if not p.is_district:
         stmt = stmt.where(OAuthClient.school_id.in_(schools))
-    rows = db.session().scalars(stmt, execution_options=ALL_SCHOOLS).all()
+    rows = db.session().scalars(stmt).all()
     from werkzeug.datastructures import MultiDict
 
     return render_template("admin/apps.html", rows=rows, created=created, errors=errors,

@@ -8,18 +8,17 @@ from flask import g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
 from foundation import db
-from foundation.auth import login_user
+from foundation.auth import OWN, login_user
 from foundation.i18n import t
 from foundation.models import Account
 from foundation.security import totp
-from foundation.tenancy import ALL_SCHOOLS
 
 MAX_TRIES = 5
 
 
 def _account(account_id: int) -> Account | None:
     return db.session().scalar(sa.select(Account).where(Account.id == account_id, Account.active.is_(True)),
-                               execution_options=ALL_SCHOOLS)
+                               execution_options=OWN)
 
 
 @bp.route("/login/2fa", methods=["GET", "POST"])

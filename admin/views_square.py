@@ -12,7 +12,6 @@ from foundation.models import AppListing, PluginInstall
 from foundation.permissions import require
 from foundation.plugin_runtime import host
 from foundation.services import square
-from foundation.tenancy import ALL_SCHOOLS
 
 ACTIONS = {"submitted": ["review"], "in_review": ["publish", "return"], "published": ["deprecate", "promote"],
            "deprecated": ["restore", "retire"], "retired": []}
@@ -27,8 +26,7 @@ def app_square():
     error = None
     if request.method == "POST":
         require(p, "square.review")
-        row = sess.scalar(sa.select(AppListing).where(AppListing.id == request.form.get("id", type=int)),
-                          execution_options=ALL_SCHOOLS)
+        row = sess.scalar(sa.select(AppListing).where(AppListing.id == request.form.get("id", type=int)))
         if row is None:
             abort(404)
         try:
@@ -41,7 +39,7 @@ def app_square():
     stmt = sa.select(AppListing).order_by(AppListing.status, AppListing.key)
     if not reviewer:
         stmt = stmt.where(sa.or_(AppListing.status == "published", AppListing.owner_school_id.in_(p.school_ids())))
-    rows = sess.scalars(stmt, execution_options=ALL_SCHOOLS).all()
+    rows = sess.scalars(stmt).all()
     installed = {}
     schools = [s for s in p.school_ids() if p.can("plugins.manage", s)]
     if schools:

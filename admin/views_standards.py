@@ -11,7 +11,6 @@ from foundation.models import Authority, Conflict
 from foundation.permissions import require
 from foundation.services.authority import apply_conflict
 from foundation.standards import catalog
-from foundation.tenancy import ALL_SCHOOLS
 
 LEVELS = {"public": "公开", "internal": "内部", "sensitive": "敏感", "highly_sensitive": "高度敏感"}
 
@@ -31,7 +30,7 @@ def standard_library(library_id: str):
     if lib is None:
         abort(404)
     owners = {a.element: a.source for a in db.session().scalars(
-        sa.select(Authority).where(Authority.library == library_id), execution_options=ALL_SCHOOLS)}
+        sa.select(Authority).where(Authority.library == library_id))}
     return render_template("admin/standard_library.html", lib=lib, owners=owners, levels=LEVELS,
                            dictionaries=catalog().dictionaries)
 

@@ -9,7 +9,6 @@ from foundation import db
 from foundation.federation.admin import UpstreamConfigError, add_provider
 from foundation.models import UpstreamProvider
 from foundation.permissions import require
-from foundation.tenancy import ALL_SCHOOLS
 
 
 @bp.route("/district/upstreams", methods=["GET", "POST"])
@@ -25,6 +24,6 @@ def upstreams():
                                  id_claim=f.get("id_claim") or None, id_verified_claim=f.get("id_verified_claim") or None)
         except UpstreamConfigError as err:
             error = str(err)
-    rows = db.session().scalars(sa.select(UpstreamProvider).order_by(UpstreamProvider.id), execution_options=ALL_SCHOOLS)
+    rows = db.session().scalars(sa.select(UpstreamProvider).order_by(UpstreamProvider.id))
     return render_template("admin/upstreams.html", rows=rows.all(), error=error, added=added,
                            callback=request.host_url.rstrip("/") + "/login/federated/"), (422 if error else 200)

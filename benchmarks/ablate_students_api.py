@@ -26,6 +26,7 @@ import foundation.api.people as api_people
 import foundation.auth as auth
 import foundation.services.people as svc
 import foundation.tenancy as tenancy
+import foundation.tenancy_sql as tenancy_sql
 from foundation import create_app
 from foundation.api.schemas import StudentOut, StudentQuery
 from foundation.models import Account, Membership, OrgUnit
@@ -46,7 +47,7 @@ def main() -> None:
     client = app.test_client()
     login(client, USERNAME)
     with so.Session(app.extensions["jizuo.engine"]) as s:
-        tenancy.mark_system(s)
+        tenancy.unscoped("benchmark setup").mark(s)
         account_id, school = s.execute(sa.select(Account.id, Membership.school_id).join(Membership)
                                        .where(Account.username == USERNAME)).one()
         classes = s.scalars(sa.select(OrgUnit.id).where(OrgUnit.school_id == school, OrgUnit.kind == "class")
@@ -57,7 +58,7 @@ def main() -> None:
 
     parts = {
         "per-row current_lang()": [mock.patch.object(svc, "current_lang", lambda: "zh")],
-        "tenancy criteria (5 models)": [mock.patch.object(tenancy, "scoped_models", lambda: [])],
+        "tenancy criteria (5 models)": [mock.patch.object(tenancy_sql, "scoped_tables", dict), mock.patch.object(tenancy_sql, "loader_criteria", lambda scope: ())],
         "principal reload (2 SELECTs)": [mock.patch.object(auth, "load_principal", lambda *a: principal)],
         "audit row (INSERT+flush)": [mock.patch.object(api_people, "record", lambda *a, **k: None)],
         "schema instantiation": [mock.patch.object(api_people, "StudentOut", lambda many=False: out_schema),

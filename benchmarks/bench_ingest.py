@@ -27,7 +27,7 @@ from bench_students_api import DEFAULT_URL, SECRET, ensure_database  # noqa: E40
 from foundation import create_app, db, events  # noqa: E402
 from foundation.ingest.service import Context, ingest  # noqa: E402
 from foundation.models import OrgUnit, Student  # noqa: E402
-from foundation.tenancy import mark_system  # noqa: E402
+from foundation.tenancy import unscoped  # noqa: E402
 
 SOURCE = "bench_card_system"
 MERCHANTS = ["canteen", "canteen", "canteen", "supermarket", "bookstore", "other"]
@@ -85,7 +85,7 @@ def main() -> None:
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
                       "INSTANCE_PATH": tempfile.mkdtemp()})
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         sess.execute(sa.text("DELETE FROM changes WHERE library = 'card_transaction'"))
         sess.execute(sa.text("DELETE FROM records WHERE source = :s"), {"s": SOURCE})
         sess.commit()

@@ -33,7 +33,8 @@ from bench_students_api import DEFAULT_URL, SECRET, ensure_database, login, run,
 from foundation import create_app, db  # noqa: E402
 from foundation.migrate import upgrade  # noqa: E402
 from foundation.models import AppListing, DataSource, OrgUnit, PluginInstall, Student  # noqa: E402
-from foundation.tenancy import mark_system  # noqa: E402
+from foundation.plugin_runtime import demo_data  # noqa: E402
+from foundation.tenancy import unscoped  # noqa: E402
 
 USERNAME = "s001.admin"
 LEDGER_SQL = """SELECT s.id, {start} + COALESCE(SUM(e.points), 0) AS score,
@@ -52,7 +53,7 @@ def setup(app) -> list[int]:
 
     host = app.extensions["jizuo.plugins"]
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         schools = sorted(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
         square.list_plugins(sess, host.loaded)
         listing = sess.scalar(sa.select(AppListing).where(AppListing.key == "points"))
@@ -74,7 +75,7 @@ def setup(app) -> list[int]:
         if not sess.scalar(sa.text("SELECT count(*) FROM points_entries WHERE source = 'attendance'")):
             print("filling a term of conduct history for every student ...", flush=True)
             t0 = time.perf_counter()
-            host.call("points", "jizuo_demo_data", engine=app.extensions["jizuo.engine"], school_ids=schools, seed=1)
+            demo_data("points", schools, seed=1)
             with app.extensions["jizuo.engine"].connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.exec_driver_sql("VACUUM ANALYZE points_entries")
                 c.exec_driver_sql("VACUUM ANALYZE points_scores")
@@ -169,7 +170,7 @@ def rankings(app, client, engine, school: int, schools: list[int], term: str, re
     def service(ids, level):
         def call(_i):
             with app.app_context():
-                return standing.ranking(mark_system(db.session()), ids, level)
+                return standing.ranking(unscoped("test setup").mark(db.session()), ids, level)
         return call
 
     def hand(sql, ids, part):

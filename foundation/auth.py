@@ -18,7 +18,10 @@ from foundation.errors import APIError
 from foundation.models import Account, GuardianLink, LoginFailure, OrgUnit
 from foundation.permissions import ROLES, Grant, Principal
 from foundation.security.passwords import STRONG, hash_password, verify_password
-from foundation.tenancy import ALL_SCHOOLS, EMPTY, set_scope
+from foundation.tenancy import EMPTY, set_scope, unscoped
+
+OWN = unscoped("a principal's own grants and family, which their scope is built from")
+ENTER = unscoped("a district admin enters one school: checked (district.cross_school) and audited")
 
 
 @dataclass
@@ -84,7 +87,7 @@ def load_principal(account_id: int, district_school_id: int | None = None) -> Pr
     sess = db.session()
     # the principal's own grants are read unscoped: they are what the scope is built from
     acct = sess.scalar(
-        sa.select(Account).where(Account.id == account_id).execution_options(populate_existing=True, **ALL_SCHOOLS)
+        sa.select(Account).where(Account.id == account_id).execution_options(populate_existing=True, **OWN)
     )
     if acct is None or not acct.active:
         return None
@@ -101,7 +104,7 @@ def load_principal(account_id: int, district_school_id: int | None = None) -> Pr
         children = frozenset(
             sess.scalars(
                 sa.select(GuardianLink.student_id).where(GuardianLink.guardian_id == acct.person_id),
-                execution_options=ALL_SCHOOLS,
+                execution_options=OWN,
             )
         )
     principal = Principal(
@@ -126,7 +129,7 @@ def _classes_at(unit: OrgUnit) -> frozenset[int]:
     if unit.kind == "grade":
         ids = db.session().scalars(
             sa.select(OrgUnit.id).where(OrgUnit.parent_id == unit.id, OrgUnit.kind == "class"),
-            execution_options=ALL_SCHOOLS,
+            execution_options=OWN,
         )
         return frozenset(ids)
     return frozenset()
@@ -197,7 +200,7 @@ def enter_school(principal: Principal, school_id: int, via: str) -> bool:
     """A district admin's explicit, audited step into one school's data. False if no such school."""
     school = db.session().scalar(
         sa.select(OrgUnit).where(OrgUnit.id == school_id, OrgUnit.kind == "school"),
-        execution_options=ALL_SCHOOLS,
+        execution_options=ENTER,
     )
     if school is None:
         return False

@@ -105,8 +105,10 @@ def jizuo_message_types() -> list[dict[str, Any]]:
 
 
 @hookspec
-def jizuo_demo_data(engine: Any, school_ids: list[int], seed: int) -> None:
-    """Fill demo data for the given schools (``jizuo demo``)."""
+def jizuo_demo_data(session: Any, school_id: int, seed: int) -> None:
+    """Fill demo data for one demo school (``jizuo demo``), deterministic per ``seed``. ``session`` acts for
+    that school (its queries see it and nothing else); write with the ORM, Core or ``plugin_api.bulk_insert``
+    and flush, the platform commits after each school."""
 
 
 @hookspec

@@ -2,7 +2,6 @@
 Anything not re-exported here is internal and may change without notice."""
 from __future__ import annotations
 
-from foundation.alerts import register_rule
 from foundation.alerts import trigger as raise_alert
 from foundation.audit import record as audit
 from foundation.db import Base, session, utcnow
@@ -14,14 +13,15 @@ from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
 from foundation.permissions import Forbidden, Principal, require
+from foundation.plugin_models import PluginBase, SchoolScoped, StudentScoped, bulk_insert
 from foundation.plugin_runtime import config as plugin_config
 from foundation.plugin_runtime import enabled_schools
-from foundation.tenancy import ALL_SCHOOLS
 
 __all__ = [
-    "ALL_SCHOOLS", "APIError", "Base", "Forbidden", "NotFound", "OrgUnit", "Principal", "Student", "ValidationFailed",
+    "APIError", "Base", "Forbidden", "NotFound", "OrgUnit", "Principal", "Student", "ValidationFailed",
     "add_messages",
     "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
 ]
 __all__ += ["register_message_type", "send_message"]
-__all__ += ["raise_alert", "register_rule"]
+__all__ += ["raise_alert"]
+__all__ += ["PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert"]

@@ -11,8 +11,13 @@ from foundation import db, events
 from foundation.models import PluginInstall
 from foundation.permissions import CAPABILITIES
 from foundation.pluginhost import PluginHost
+from foundation.tenancy import unscoped
 
-SYSTEM = {"jizuo_all_schools": True}
+# which schools enabled which plugin: the district's registry, read for every request's grants and gates
+INSTALLS = unscoped("the plugin registry: which schools enabled a plugin, and a school's configuration of it")
+# a plugin's code the platform runs for one school (an event subscriber, demo data, a job) sees that school only,
+# whoever caused it to run (a parent's form, a vendor's feed, the scheduler)
+FOR_SCHOOL = unscoped("the platform runs a plugin's code for one school: event subscribers, demo data, jobs")
 
 
 def host() -> PluginHost:
@@ -27,7 +32,7 @@ def enabled_schools(plugin: str) -> set[int]:
         cache = {}
         for name, school in db.session().execute(
                 sa.select(PluginInstall.plugin, PluginInstall.school_id).where(PluginInstall.enabled.is_(True)),
-                execution_options=SYSTEM):
+                execution_options=INSTALLS):
             cache.setdefault(name, set()).add(school)
         if _has_g():
             g.plugin_schools = cache
@@ -66,23 +71,46 @@ def _gate(name: str):
     return check
 
 
+def demo_data(plugin: str, school_ids: list[int], seed: int) -> None:
+    """Let ``plugin`` fill its demo data in each school (``jizuo_demo_data``), acting for that school,
+    committed school by school."""
+    sess = db.session()
+    for school in school_ids:
+        with FOR_SCHOOL.for_school(sess, school):
+            host().call(plugin, "jizuo_demo_data", session=sess, school_id=school, seed=seed)
+        sess.commit()
+
+
 def config(plugin: str, school_id: int) -> dict[str, Any] | None:
     """A school's configuration of ``plugin`` (None when not installed)."""
     return db.session().scalar(sa.select(PluginInstall.config).where(
-        PluginInstall.plugin == plugin, PluginInstall.school_id == school_id), execution_options=SYSTEM)
+        PluginInstall.plugin == plugin, PluginInstall.school_id == school_id), execution_options=INSTALLS)
 
 
 def _filtered(name: str, handler: Any, app: Flask):
+    """Deliver to a plugin's subscriber once per school where the plugin is enabled, acting for that school
+    (its queries see that school and nothing else), each school in a savepoint of its own."""
     def deliver(event: str, payloads: list[dict]) -> None:
         from flask import has_app_context
 
         if has_app_context() and current_app._get_current_object() is not app:
             return  # the bus is per process; another app (a test's, a second instance) owns this event
         schools = enabled_schools(name)
-        mine = [p for p in payloads if p.get("school_id") in schools]
-        if mine:
-            handler(event, mine)
+        by_school: dict[int, list[dict]] = {}
+        for p in payloads:
+            if p.get("school_id") in schools:
+                by_school.setdefault(p["school_id"], []).append(p)
+        for school, mine in sorted(by_school.items()):
+            def run(school: int = school, mine: list[dict] = mine) -> None:
+                if not has_app_context():
+                    handler(event, mine)
+                    return
+                with FOR_SCHOOL.for_school(db.session(), school):
+                    handler(event, mine)
 
+            events.isolated(f"{name}: {event}", run)
+
+    deliver.jizuo_isolates = True
     return deliver
 
 

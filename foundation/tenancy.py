@@ -1,26 +1,33 @@
-"""Automatic school scoping, in one place.
+"""Automatic school scoping, in one place, for every statement a session runs.
 
-Every ORM SELECT in a session gets ``with_loader_criteria`` for each tenant-scoped model, built from
-the session's :class:`Scope` (``session.info["scope"]``). A session without a scope sees nothing
-(fail closed). The only bypasses are greppable: the execution option ``ALL_SCHOOLS`` on one statement,
-and :func:`system_session` for CLI commands and background jobs that act for the district itself.
-Writes are checked in ``before_flush``: a session may only write rows of schools it reaches.
+Each statement executed through a :class:`~sqlalchemy.orm.Session` is scoped from the session's
+:class:`Scope` (``session.info["scope"]``), whatever its spelling:
+
+- ORM entities get ``with_loader_criteria`` (which also reaches eager and lazy relationship loads);
+- every SELECT, also Core ones on ``Model.__table__`` and those nested in subqueries, CTEs and EXISTS, gets
+  the scoped tables it reads filtered in its own WHERE (or in the ON clause of an outer join), by
+  :mod:`foundation.tenancy_sql`;
+- Core UPDATE and DELETE get their target filtered; INSERT values naming a school out of reach are refused;
+- raw SQL text is refused.
+
+A session without a scope sees nothing (fail closed). The one bypass is :func:`unscoped`, which always
+names its reason, so that ``grep 'unscoped('`` lists every place that crosses schools (a test counts them
+against an allow-list). Writes of ORM objects are checked in ``before_flush``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.db import Base
-
-ALL_SCHOOLS = {"jizuo_all_schools": True}
-_SYSTEM = "jizuo_system"
+log = logging.getLogger("jizuo.tenancy")
+_OPTION = "jizuo_unscoped"  # the execution option that carries a bypass's reason
+_SESSION = "jizuo_unscoped"  # session.info key: this session acts for the district itself, and why
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,19 @@ class Scope:
     guardian_ids: frozenset[int] = field(default_factory=frozenset)
     district_level: bool = False
 
+    @classmethod
+    def school(cls, school_id: int) -> Scope:
+        """The whole of one school: what the platform acts with for that school (events, jobs, scans)."""
+        one = frozenset({school_id})
+        return cls(school_ids=one, full_school_ids=one)
+
 
 EMPTY = Scope()
 
 
 class TenancyError(RuntimeError):
-    """A write reached outside the session's scope: a programming error, never a user error."""
+    """A statement reached outside the session's scope, or in a shape the platform cannot scope: a
+    programming error, never a user error."""
 
 
 def set_scope(sess: so.Session, scope: Scope) -> None:
@@ -52,66 +66,122 @@ def get_scope(sess: so.Session) -> Scope:
     return sess.info.get("scope", EMPTY)
 
 
-def mark_system(sess: so.Session) -> so.Session:
-    """Unscoped session for the district's own work (CLI, migrations, demo, workers)."""
-    sess.info[_SYSTEM] = True
-    return sess
-
-
 @contextmanager
-def system_session(bind: sa.Engine) -> Iterator[so.Session]:
-    with so.Session(bind=bind, expire_on_commit=False) as sess:
-        mark_system(sess)
-        yield sess
-
-
-@contextmanager
-def district_operation(sess: so.Session) -> Iterator[so.Session]:
-    """An explicit district-level write that spans schools (e.g. creating a school). The caller has
-    checked ``district.cross_school`` and records the operation in the audit log."""
-    before = sess.info.get(_SYSTEM)
-    sess.info[_SYSTEM] = True
+def scoped_to(sess: so.Session, scope: Scope) -> Iterator[so.Session]:
+    """Run a block with ``scope`` (e.g. :meth:`Scope.school`), then restore the session's own."""
+    before = sess.info.get("scope")
+    sess.info["scope"] = scope
     try:
         yield sess
     finally:
-        sess.info[_SYSTEM] = before
+        if before is None:
+            sess.info.pop("scope", None)
+        else:
+            sess.info["scope"] = before
 
 
-def scoped_models() -> list[type]:
-    """Every mapped class that declares ``tenant_criteria`` (the core's and plugins')."""
-    return list(_scoped_models(len(Base.registry.mappers)))
+class unscoped(Mapping[str, Any]):  # noqa: N801 - reads as the verb it is at every call site
+    """The one bypass of school scoping. ``reason`` says why this place may cross schools; it is logged
+    at debug level and shown by the bypass census (tests/test_tenancy_bypasses.py).
+
+    - as execution options, for one statement: ``sess.execute(stmt, execution_options=unscoped("why"))``
+    - for a block of a session: ``with unscoped("why").on(sess): ...``
+    - for a whole session a command or worker opens for the district: ``unscoped("why").mark(sess)``
+    - a new session: ``with unscoped("why").session(engine) as sess: ...``
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        if not isinstance(reason, str) or len(reason.strip()) < 3:
+            raise TypeError("unscoped() needs the reason this place crosses schools")
+        self.reason = reason
+
+    # the Mapping protocol: {"jizuo_unscoped": reason}
+    def __getitem__(self, key: str) -> Any:
+        if key != _OPTION:
+            raise KeyError(key)
+        return self.reason
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((_OPTION,))
+
+    def __len__(self) -> int:
+        return 1
+
+    def __repr__(self) -> str:
+        return f"unscoped({self.reason!r})"
+
+    def mark(self, sess: so.Session) -> so.Session:
+        sess.info[_SESSION] = self.reason
+        return sess
+
+    @contextmanager
+    def on(self, sess: so.Session) -> Iterator[so.Session]:
+        before = sess.info.get(_SESSION)
+        sess.info[_SESSION] = self.reason
+        try:
+            yield sess
+        finally:
+            if before is None:
+                sess.info.pop(_SESSION, None)
+            else:
+                sess.info[_SESSION] = before
+
+    @contextmanager
+    def session(self, bind: sa.Engine) -> Iterator[so.Session]:
+        with so.Session(bind=bind, expire_on_commit=False) as sess:
+            yield self.mark(sess)
+
+    @contextmanager
+    def for_school(self, sess: so.Session, school_id: int) -> Iterator[so.Session]:
+        """The platform acts for one whole school, whoever caused it (an event's subscribers, an alert rule's
+        scan, the alert engine opening a case a parent's form raised): the block sees that school and
+        nothing else, also in a session that was unscoped. Flush inside the block; the session's own
+        scope comes back after it."""
+        before_scope, before_mark = sess.info.get("scope"), sess.info.pop(_SESSION, None)
+        sess.info["scope"] = Scope.school(school_id)
+        try:
+            yield sess
+            sess.flush()
+        finally:
+            if before_scope is None:
+                sess.info.pop("scope", None)
+            else:
+                sess.info["scope"] = before_scope
+            if before_mark is not None:
+                sess.info[_SESSION] = before_mark
 
 
-@lru_cache(maxsize=8)
-def _scoped_models(_n_mappers: int) -> tuple[type, ...]:
-    # keyed on the number of mappers, so a plugin's models registered later are picked up
-    return tuple(m.class_ for m in Base.registry.mappers if hasattr(m.class_, "tenant_criteria"))
-
-
-@lru_cache(maxsize=4096)
-def _criteria_options(scope: Scope, _n_mappers: int) -> tuple[Any, ...]:
-    """The loader-criteria options of one scope, built once (Scope is frozen and hashable)."""
-    return tuple(
-        so.with_loader_criteria(cls, cls.tenant_criteria(scope), include_aliases=True)
-        for cls in _scoped_models(_n_mappers)
-    )
+def is_unscoped(sess: so.Session) -> bool:
+    return bool(sess.info.get(_SESSION))
 
 
 @sa.event.listens_for(so.Session, "do_orm_execute")
-def _add_tenant_criteria(state: so.ORMExecuteState) -> None:
-    if state.session.info.get(_SYSTEM) or state.execution_options.get("jizuo_all_schools"):
-        return
-    if not (state.is_select or state.is_update or state.is_delete):
+def _scope_statement(state: so.ORMExecuteState) -> None:
+    from foundation import tenancy_sql
+
+    reason = state.session.info.get(_SESSION) or state.execution_options.get(_OPTION)
+    if reason:
+        log.debug("unscoped statement (%s)", reason)
         return
     if state.is_column_load or state.is_relationship_load:
         return  # criteria added to the parent statement propagate to these loads
+    stmt = state.statement
     scope = get_scope(state.session)
-    state.statement = state.statement.options(*_criteria_options(scope, len(Base.registry.mappers)))
+    if isinstance(stmt, sa.TextClause):
+        raise TenancyError("raw SQL text cannot be scoped to schools: use a select, or unscoped(reason)")
+    if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
+        return
+    stmt = tenancy_sql.scope_statement(stmt, scope, state.parameters)
+    if state.is_orm_statement and not state.is_insert:
+        stmt = stmt.options(*tenancy_sql.loader_criteria(scope))
+    state.statement = stmt
 
 
 @sa.event.listens_for(so.Session, "before_flush")
 def _check_writes(sess: so.Session, _ctx, _instances) -> None:
-    if sess.info.get(_SYSTEM):
+    if sess.info.get(_SESSION):
         return
     allowed = get_scope(sess).school_ids
     for obj in list(sess.new) + list(sess.dirty) + list(sess.deleted):

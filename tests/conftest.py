@@ -217,11 +217,27 @@ def login(demo, auth):
 @pytest.fixture
 def db_session(app):
     """An unscoped session on the test's database, for asserting what was (not) written."""
-    import sqlalchemy.orm as so
 
-    with so.Session(app.extensions["jizuo.engine"]) as sess:
-        sess.info["jizuo_system"] = True
+    from foundation.tenancy import unscoped
+
+    with unscoped("test: checking what was written, anywhere").session(app.extensions["jizuo.engine"]) as sess:
         yield sess
+
+
+@pytest.fixture
+def users(app, demo):
+    """``users("parent", 0)`` → a logged-in AuthActions with its own client (cached per role and school)."""
+    cache: dict = {}
+
+    def _user(role: str, school: int = 0) -> AuthActions:
+        if (role, school) not in cache:
+            auth = AuthActions(app.test_client())
+            resp = auth.login(login_of(demo, role, school))
+            assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+            cache[(role, school)] = auth
+        return cache[(role, school)]
+
+    return _user
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from joserfc.jwk import KeySet
 
 from foundation.models import OrgUnit
 from foundation.oidc.clients import register
-from foundation.tenancy import mark_system
+from foundation.tenancy import unscoped
 from tests.conftest import PASSWORD
 
 REDIRECT = "http://127.0.0.1:9/callback"  # nothing listens there: the test reads the redirect itself
@@ -26,7 +26,7 @@ def schools(app) -> list[int]:
     with app.app_context():
         from foundation import db
 
-        return sorted(mark_system(db.session()).scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
+        return sorted(unscoped("test setup").mark(db.session()).scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def make_client(app):
         with app.app_context():
             from foundation import db
 
-            mark_system(db.session())
+            unscoped("test setup").mark(db.session())
             reg = register(data)
             db.session().commit()
             return {"client_id": reg.client.client_id, "client_secret": reg.secret}

@@ -21,11 +21,11 @@ def configured(app, portal, live_server, db_session):
     from foundation import db
     from foundation.federation.admin import add_provider
     from foundation.security.fields import FieldCipher
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
     from tests.conftest import SECRET
 
     with app.app_context():
-        mark_system(db.session())
+        unscoped("test setup").mark(db.session())
         add_provider(slug="portal", name="随申办", issuer=portal.issuer, client_id=CLIENT_ID,
                      client_secret=CLIENT_SECRET, scopes="openid profile email identity",
                      id_claim="id_card_number", id_verified_claim="id_card_verified")

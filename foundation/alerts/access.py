@@ -15,7 +15,6 @@ from foundation.alerts import clock
 from foundation.i18n import t
 from foundation.models import Account, AlertAssignee, AlertCase, AlertEscalation, AlertEvent, OrgUnit, Student
 from foundation.permissions import ROLES, Principal
-from foundation.tenancy import ALL_SCHOOLS
 
 CLASS_ROLES = ("homeroom_teacher", "grade_head")  # reach their classes' cases without being assigned
 HIDDEN = "alerts.hidden_note"
@@ -48,8 +47,7 @@ def assigned_accounts(sess: so.Session, case_ids: list[int]) -> dict[int, list[t
         return out
     rows = sess.execute(sa.select(AlertAssignee.case_id, Account.id, Account.display_name, AlertAssignee.role,
                                   AlertAssignee.reason).join(Account, Account.id == AlertAssignee.account_id)
-                        .where(AlertAssignee.case_id.in_(case_ids)).order_by(AlertAssignee.id),
-                        execution_options=ALL_SCHOOLS)
+                        .where(AlertAssignee.case_id.in_(case_ids)).order_by(AlertAssignee.id))
     for case_id, *rest in rows:
         out.setdefault(case_id, []).append(tuple(rest))  # type: ignore[arg-type]
     return out
@@ -77,11 +75,10 @@ def next_deadline(case: AlertCase) -> str | None:
 def summaries(sess: so.Session, cases: list[AlertCase], lang: str) -> list[dict[str, Any]]:
     """The list view of cases: student, class, rule, level, status, count, the deadline and time left."""
     ids = sorted({c.student_id for c in cases})
-    names = dict(sess.execute(sa.select(Student.id, Student.name).where(Student.id.in_(ids)),
-                              execution_options=ALL_SCHOOLS).all()) if ids else {}
+    names = dict(sess.execute(sa.select(Student.id, Student.name).where(Student.id.in_(ids))).all()) if ids else {}
     class_ids = sorted({c.class_id for c in cases if c.class_id})
     classes = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.name if lang == "zh" else sa.func.coalesce(
-        OrgUnit.name_en, OrgUnit.name)).where(OrgUnit.id.in_(class_ids)), execution_options=ALL_SCHOOLS).all()
+        OrgUnit.name_en, OrgUnit.name)).where(OrgUnit.id.in_(class_ids))).all()
     ) if class_ids else {}
     now = clock.now()
     return [{"id": c.id, "student_id": c.student_id, "student_name": names.get(c.student_id),
@@ -120,14 +117,13 @@ def detail(sess: so.Session, case: AlertCase, p: Principal, lang: str) -> dict[s
                        else r, "reason": why} for a, n, r, why in people],
         "escalations": [{"step": e.step, "role": e.role, "deadline": e.deadline, "due_at": _iso(e.due_at),
                          "fired_at": _iso(e.fired_at), "epoch": e.epoch} for e in sess.scalars(
-            sa.select(AlertEscalation).where(AlertEscalation.case_id == case.id).order_by(AlertEscalation.id),
-            execution_options=ALL_SCHOOLS)],
+            sa.select(AlertEscalation).where(AlertEscalation.case_id == case.id).order_by(AlertEscalation.id))],
         "timeline": [{"id": e.id, "at": _iso(e.at), "kind": e.kind, "actor": e.actor, "account_id": e.account_id,
                       "note": e.note if show or e.note is None else t(HIDDEN),
                       "data": e.data if show or not e.data else {k: v for k, v in e.data.items() if k != "value"}}
                      for e in sess.scalars(sa.select(AlertEvent).where(AlertEvent.case_id == case.id)
-                                           .order_by(AlertEvent.at, AlertEvent.id), execution_options=ALL_SCHOOLS)],
+                                           .order_by(AlertEvent.at, AlertEvent.id))],
         "attached": summaries(sess, list(sess.scalars(sa.select(AlertCase).where(
-            AlertCase.parent_case_id == case.id).order_by(AlertCase.id), execution_options=ALL_SCHOOLS)), lang),
+            AlertCase.parent_case_id == case.id).order_by(AlertCase.id))), lang),
     }
     return out

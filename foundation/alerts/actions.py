@@ -14,7 +14,6 @@ from foundation.alerts.calendar import load_clock
 from foundation.alerts.engine import refresh_due
 from foundation.alerts.rules import get_rule
 from foundation.models import AlertCase, AlertEvent
-from foundation.tenancy import ALL_SCHOOLS
 
 KINDS = ("acknowledge", "contact", "plan", "follow_up", "note", "evaluate", "close")
 NEEDS_NOTE = {"contact", "plan", "follow_up", "note"}
@@ -68,7 +67,7 @@ def act(sess: so.Session, case: AlertCase, kind: str, *, account_id: int | None,
         data["method"] = method or "other"
         _met(case, "contact_due_at", "contact_at", at)
     if kind == "plan":
-        rule = get_rule(case.rule_key)
+        rule = get_rule(case.rule_key, case.school_id, sess)
         days = evaluation_days or (rule.evaluation_days if rule else 30)
         case.plan = note
         case.evaluate_after = load_clock(sess, case.school_id).local_date(at) + timedelta(days=days)
@@ -82,8 +81,8 @@ def act(sess: so.Session, case: AlertCase, kind: str, *, account_id: int | None,
         if case.plan_at is None and case.plan is None:
             raise ActionError("kind", "alerts.action.no_plan")
         if recovered is None:
-            rule = get_rule(case.rule_key)
-            recovered = rule.evaluate(sess, case) if rule and rule.evaluate else None
+            rule = get_rule(case.rule_key, case.school_id, sess)
+            recovered = rule.judge(sess, case) if rule else None
             data["by"] = "rule"
         if recovered is None:
             raise ActionError("recovered", "alerts.action.needs_judgement")
@@ -108,8 +107,7 @@ def close(sess: so.Session, case: AlertCase, outcome: str, at: datetime) -> None
     case.status, case.outcome, case.closed_at, case.open_key = "closed", outcome, at, None
     refresh_due(case)
     children = sess.scalars(sa.select(AlertCase).where(AlertCase.parent_case_id == case.id,
-                                                       AlertCase.closed_at.is_(None)),
-                            execution_options=ALL_SCHOOLS).all()
+                                                       AlertCase.closed_at.is_(None))).all()
     for child in children:
         child.status, child.outcome, child.closed_at, child.open_key = "closed", "with_parent", at, None
         refresh_due(child)

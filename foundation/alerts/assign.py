@@ -1,7 +1,7 @@
 """Who holds a role for a student: the homeroom teacher of the student's class, a grade head of its grade,
 the school's psychology teacher or admin. Used to assign cases and to find each escalation step's people.
 
-Reads memberships unscoped (``ALL_SCHOOLS``) but always for one named school: the engine acts for the
+Reads memberships (not school-scoped) but always for one named school: the engine acts for the
 school whatever the caller's own reach (a plugin's event handler, the scheduler).
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import sqlalchemy.orm as so
 
 from foundation.models import Account, Membership, OrgUnit
 from foundation.permissions import ROLES
-from foundation.tenancy import ALL_SCHOOLS
 
 
 def holders(sess: so.Session, school_id: int, roles: Iterable[str],
@@ -27,14 +26,12 @@ def holders(sess: so.Session, school_id: int, roles: Iterable[str],
         return out
     grade_of: dict[int, int | None] = {}
     if classes:
-        grade_of = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id.in_(classes)),
-                                     execution_options=ALL_SCHOOLS).all())
+        grade_of = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id.in_(classes))).all())
     rows = sess.execute(
         sa.select(Membership.role, Membership.org_unit_id, Membership.account_id)
         .join(Account, Account.id == Membership.account_id)
         .where(Membership.school_id == school_id, Membership.role.in_(roles), Account.active.is_(True))
-        .order_by(Membership.account_id),
-        execution_options=ALL_SCHOOLS).all()
+        .order_by(Membership.account_id)).all()
     at_unit: dict[tuple[str, int], list[int]] = defaultdict(list)
     school_wide: dict[str, list[int]] = defaultdict(list)
     for role, unit, account in rows:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.models import AlertSettings, SchoolCalendarDay
-from foundation.tenancy import ALL_SCHOOLS
 
 DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
     "red": {"contact_hours": 1, "plan_hours": 24, "escalate_every_hours": 1},
@@ -88,10 +87,9 @@ def _merged(saved: dict[str, Any] | None) -> dict[str, dict[str, int]]:
 
 def load_clock(sess: so.Session, school_id: int) -> SchoolClock:
     """The school's settings (defaults where it set none) and its calendar days."""
-    row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school_id),
-                      execution_options=ALL_SCHOOLS)
+    row = sess.scalar(sa.select(AlertSettings).where(AlertSettings.school_id == school_id))
     days = sess.execute(sa.select(SchoolCalendarDay.day, SchoolCalendarDay.kind)
-                        .where(SchoolCalendarDay.school_id == school_id), execution_options=ALL_SCHOOLS).all()
+                        .where(SchoolCalendarDay.school_id == school_id)).all()
     try:
         tz = ZoneInfo(row.timezone if row else DEFAULT_TZ)
     except (ZoneInfoNotFoundError, ValueError):

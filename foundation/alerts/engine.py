@@ -15,7 +15,9 @@ from foundation.alerts import assign, clock, notify
 from foundation.alerts.calendar import SchoolClock, load_clock
 from foundation.alerts.rules import Rule, RuleError, resolve
 from foundation.models import AlertAssignee, AlertCase, AlertEvent, Student
-from foundation.tenancy import ALL_SCHOOLS
+from foundation.tenancy import unscoped
+
+ENGINE = unscoped("the alert engine opens and updates cases for the school they are in, whoever raised them")
 
 CHUNK = 5000  # ids per IN (…): well under every backend's parameter limit
 
@@ -96,10 +98,16 @@ def trigger(sess: so.Session, rule: str | dict[str, Any], *, student_id: int, sc
 
 
 def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id: int, hits: list[dict[str, Any]],
-                 *, source: str | None = None, now: datetime | None = None,
-                 _retry: bool = False) -> list[AlertCase]:
-    """The batch form: ``hits`` are dicts ``{student_id, value?, detail?, level?}`` of one school."""
-    rule = rule if isinstance(rule, Rule) else resolve(rule)
+                 *, source: str | None = None, now: datetime | None = None) -> list[AlertCase]:
+    """The batch form: ``hits`` are dicts ``{student_id, value?, detail?, level?}`` of one school. The
+    engine acts for that school, whoever raised the alert (a parent's form, a plugin's event handler)."""
+    with ENGINE.for_school(sess, school_id):
+        return _open(sess, rule, school_id, hits, source=source, now=now)
+
+
+def _open(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id: int, hits: list[dict[str, Any]],
+          *, source: str | None, now: datetime | None, _retry: bool = False) -> list[AlertCase]:
+    rule = resolve(rule, school_id)
     at = now or clock.now()
     by_student = _hits(hits)
     if not by_student:
@@ -111,11 +119,10 @@ def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id:
     for part in _chunks(ids):
         students.update({sid: (cid, name) for sid, cid, name in sess.execute(
             sa.select(Student.id, Student.class_id, Student.name)
-            .where(Student.id.in_(part), Student.school_id == school_id), execution_options=ALL_SCHOOLS)})
+            .where(Student.id.in_(part), Student.school_id == school_id))})
         for case in sess.scalars(sa.select(AlertCase).where(
                 AlertCase.student_id.in_(part), AlertCase.school_id == school_id, AlertCase.closed_at.is_(None),
-                sa.or_(AlertCase.rule_key == rule.key, AlertCase.category == rule.category)),
-                execution_options=ALL_SCHOOLS):
+                sa.or_(AlertCase.rule_key == rule.key, AlertCase.category == rule.category))):
             if case.rule_key == rule.key:
                 existing[case.student_id] = case
             else:
@@ -152,7 +159,7 @@ def trigger_many(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id:
     except sa.exc.IntegrityError:
         if _retry:
             raise
-        return trigger_many(sess, rule, school_id, hits, source=source, now=at, _retry=True)
+        return _open(sess, rule, school_id, hits, source=source, now=at, _retry=True)
 
     event_rows: list[dict] = []
     for case in fresh:

@@ -14,7 +14,6 @@ from foundation.alerts import assign, clock, notify
 from foundation.alerts.calendar import DEFAULT_CHAIN, SchoolClock, load_clock
 from foundation.models import AlertAssignee, AlertCase, AlertEscalation, AlertEvent, AlertSettings, Student
 from foundation.permissions import ROLES
-from foundation.tenancy import ALL_SCHOOLS
 
 
 def _overdue(case: AlertCase, at: datetime) -> tuple[str, datetime] | None:
@@ -45,7 +44,7 @@ def sweep(sess: so.Session, now: datetime | None = None, school_id: int | None =
         stmt = stmt.where(AlertCase.school_id == school_id)
     clocks: dict[int, SchoolClock] = {}
     fired = 0
-    for case in sess.scalars(stmt, execution_options=ALL_SCHOOLS).all():
+    for case in sess.scalars(stmt).all():
         if case.school_id not in clocks:
             clocks[case.school_id] = load_clock(sess, case.school_id)
         fired += _escalate(sess, case, clocks[case.school_id], at)
@@ -98,7 +97,7 @@ def _record(sess: so.Session, case: AlertCase, step: int, role: str, which: str,
                               "step_due_at": step_at.isoformat(), "recipients": recipients,
                               "epoch": case.escalation_epoch}))
     sess.flush()
-    name = sess.scalar(sa.select(Student.name).where(Student.id == case.student_id), execution_options=ALL_SCHOOLS)
+    name = sess.scalar(sa.select(Student.name).where(Student.id == case.student_id))
     local_due = due.replace(tzinfo=UTC).astimezone(sclock.tz).strftime("%Y-%m-%d %H:%M")
     notify.message(sess, "alert.case.escalated", case, recipients, student_name=name or "", due=local_due,
                    step_role=ROLES[role].zh, step_role_en=ROLES[role].en, dedupe_key=f"alert:{case.id}:esc:{case.escalation_epoch}:{step}",

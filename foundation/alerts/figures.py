@@ -20,7 +20,10 @@ import sqlalchemy.orm as so
 
 from foundation.alerts import clock
 from foundation.models import Account, AlertAssignee, AlertCase, OrgUnit
-from foundation.tenancy import ALL_SCHOOLS
+from foundation.tenancy import unscoped
+
+# the caller (foundation/api/alerts_school.py) has checked which schools' figures it may see
+FIGURES = unscoped("alert figures of the schools the caller was checked for (the district: side by side)")
 
 GROUPS = ("school", "rule", "class", "teacher")
 
@@ -41,7 +44,7 @@ def figures(sess: so.Session, school_ids: list[int], by: str = "school", since: 
     stmt = sa.select(*cols).where(c.school_id.in_(school_ids), c.parent_case_id.is_(None))
     if since is not None:
         stmt = stmt.where(c.opened_at >= since)
-    rows = sess.execute(stmt, execution_options=ALL_SCHOOLS).all()
+    rows = sess.execute(stmt, execution_options=FIGURES).all()
     keys: dict[int, list[Any]] = {}
     labels: dict[Any, str] = {}
     if by == "teacher":
@@ -50,7 +53,7 @@ def figures(sess: so.Session, school_ids: list[int], by: str = "school", since: 
                 .join(Account, Account.id == AlertAssignee.account_id)
                 .join(c, c.id == AlertAssignee.case_id)
                 .where(c.school_id.in_(school_ids), AlertAssignee.reason == "assigned"),
-                execution_options=ALL_SCHOOLS):
+                execution_options=FIGURES):
             keys.setdefault(case_id, []).append(account)
             labels[account] = name
     else:
@@ -58,7 +61,7 @@ def figures(sess: so.Session, school_ids: list[int], by: str = "school", since: 
         if units:
             labels.update(dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.name if lang == "zh" else sa.func.coalesce(
                 OrgUnit.name_en, OrgUnit.name)).where(OrgUnit.id.in_([u for u in units if u])),
-                execution_options=ALL_SCHOOLS).all()))
+                execution_options=FIGURES).all()))
     now = clock.now()
     acc: dict[Any, dict[str, Any]] = defaultdict(lambda: {"cases": 0, "open": 0, "overdue": 0, "decided": 0,
                                                          "within": 0, "minutes": [], "evaluated": 0, "recovered": 0})

@@ -1,6 +1,7 @@
-"""The rule registry: rules registered in code (:func:`register_rule`), declared by plugins through the
-``jizuo_alert_rules`` hook, or passed as a dict to ``trigger`` (a low-code app's rule, registered on first
-use). A rule says what it watches, its level, its category, whom to assign and how to judge recovery."""
+"""The rule registry, per school: rules registered in code (:func:`register_rule`, every school), declared by
+plugins through the ``jizuo_alert_rules`` hook (only in schools where the plugin is enabled), and the rules
+of a school's low-code apps (only in that school; read from the published apps, so every process knows
+them). A rule says what it watches, its level, its category, whom to assign and how to judge recovery."""
 from __future__ import annotations
 
 import re
@@ -9,11 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from foundation.permissions import ROLES
+from foundation.tenancy import unscoped
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]{2,119}$")
 CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # roles a case may be assigned or escalated to: staff of the school (not parents, students or the district)
 ASSIGNABLE = tuple(r for r, role in ROLES.items() if role.reach in ("school", "class"))
+# a rule's scan and evaluation are plugin code: they see the one school they run for, whoever asked
+FOR_SCHOOL = unscoped("a rule's scan or evaluation (a plugin's code) runs for one school")
 
 
 class RuleError(ValueError):
@@ -31,17 +35,32 @@ class Rule:
     evaluation_days: int = 30
     evaluate: Callable[[Any, Any], bool | None] | None = None
     scan: Callable[[Any, int], Any] | None = None
-    plugin: str | None = None  # declared by this plugin: scanned only where it is enabled
+    plugin: str | None = None  # declared by this plugin: known only where it is enabled
+    school_id: int | None = None  # a low-code app's rule: known only in that school (None: the district's)
+    lowcode: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def label(self, lang: str) -> str:
         return self.title.get(lang) or self.title.get("zh") or self.key
 
+    def run_scan(self, sess: Any, school_id: int) -> list[dict[str, Any]]:
+        """The rule's scan of one school, acting for that school only."""
+        with FOR_SCHOOL.for_school(sess, school_id):
+            return list(self.scan(sess, school_id) or []) if self.scan else []
+
+    def judge(self, sess: Any, case: Any) -> bool | None:
+        """Did the case's indicator recover? (None: the rule cannot tell; a person judges.)"""
+        if self.evaluate is None:
+            return None
+        with FOR_SCHOOL.for_school(sess, case.school_id):
+            return self.evaluate(sess, case)
+
 
 _RULES: dict[str, Rule] = {}
 
 
-def parse(spec: dict[str, Any], plugin: str | None = None) -> Rule:
+def parse(spec: dict[str, Any], plugin: str | None = None, school_id: int | None = None,
+          lowcode: bool = False) -> Rule:
     """Check a rule dict (the shape of ``jizuo_alert_rules``) and build a :class:`Rule`."""
     if not isinstance(spec, dict):
         raise RuleError("a rule is a dict")
@@ -73,7 +92,7 @@ def parse(spec: dict[str, Any], plugin: str | None = None) -> Rule:
     return Rule(key=key, title={"zh": title["zh"], "en": title["en"]}, level=level, category=category,
                 assign=tuple(dict.fromkeys(["homeroom_teacher", *assign])), sensitive=bool(sensitive),
                 evaluation_days=days, evaluate=spec.get("evaluate"), scan=spec.get("scan"), plugin=plugin,
-                extra={k: v for k, v in spec.items() if k not in known})
+                school_id=school_id, lowcode=lowcode, extra={k: v for k, v in spec.items() if k not in known})
 
 
 def register_rule(spec: dict[str, Any]) -> Rule:
@@ -107,22 +126,48 @@ def _plugin_rules() -> dict[str, Rule]:
 
 
 def all_rules() -> dict[str, Rule]:
+    """Every rule of code and plugins, whatever the school (the CLI's list, the scheduler's scans)."""
     return {**_plugin_rules(), **_RULES}
 
 
-def get_rule(key: str) -> Rule | None:
-    return _RULES.get(key) or _plugin_rules().get(key)
+def rules_for(sess: Any, school_id: int) -> dict[str, Rule]:
+    """The rules known in one school: the code's, those of plugins enabled there, its low-code apps'."""
+    from foundation.lowcode.rules import school_rules
+    from foundation.plugin_runtime import enabled_schools
+
+    out = {k: r for k, r in _plugin_rules().items() if school_id in enabled_schools(r.plugin)}
+    out.update(_RULES)
+    out.update({r.key: r for r in school_rules(sess, school_id)})
+    return out
 
 
-def resolve(rule: str | dict[str, Any]) -> Rule:
-    """A registered rule by key, or a rule dict checked and registered on first use."""
+def get_rule(key: str, school_id: int | None = None, sess: Any = None) -> Rule | None:
+    """A rule by key. With ``school_id``, only a rule known in that school (a plugin's where it is
+    enabled, a low-code app's of that school)."""
+    if key in _RULES:
+        return _RULES[key]
+    rule = _plugin_rules().get(key)
+    if rule is not None:
+        if school_id is None:
+            return rule
+        from foundation.plugin_runtime import enabled_schools
+
+        return rule if school_id in enabled_schools(rule.plugin) else None
+    if school_id is None or not key.startswith("lowcode."):
+        return None
+    from foundation import db
+    from foundation.lowcode.rules import school_rules
+
+    return next((r for r in school_rules(sess or db.session(), school_id, key=key)), None)
+
+
+def resolve(rule: str | dict[str, Any] | Rule, school_id: int | None = None) -> Rule:
+    """A rule object, a registered rule by key (known in ``school_id``), or a rule dict checked on use."""
+    if isinstance(rule, Rule):
+        return rule
     if isinstance(rule, dict):
-        known = get_rule(rule.get("key", "")) if isinstance(rule.get("key"), str) else None
-        parsed = parse(rule)
-        if known is None or known != parsed:
-            _RULES[parsed.key] = parsed
-        return parsed
-    found = get_rule(rule) if isinstance(rule, str) else None
+        return parse(rule, school_id=school_id)
+    found = get_rule(rule, school_id) if isinstance(rule, str) else None
     if found is None:
         raise RuleError(f"unknown alert rule {rule!r}")
     return found

@@ -16,17 +16,18 @@ from foundation.alerts.engine import trigger_many
 from foundation.alerts.escalation import sweep
 from foundation.alerts.rules import Rule, all_rules, get_rule
 from foundation.models import AlertCase, OrgUnit, PluginInstall
-from foundation.tenancy import ALL_SCHOOLS
+from foundation.tenancy import unscoped
 
 log = logging.getLogger("jizuo.alerts")
+PASS = unscoped("the scheduled alert pass works through every school")
 
 
 def _schools(sess: so.Session, rule: Rule, only: set[int] | None) -> list[int]:
     stmt = sa.select(OrgUnit.id).where(OrgUnit.kind == "school", OrgUnit.active.is_(True)).order_by(OrgUnit.id)
-    schools = list(sess.scalars(stmt, execution_options=ALL_SCHOOLS))
+    schools = list(sess.scalars(stmt))
     if rule.plugin:
         enabled = set(sess.scalars(sa.select(PluginInstall.school_id).where(
-            PluginInstall.plugin == rule.plugin, PluginInstall.enabled.is_(True)), execution_options=ALL_SCHOOLS))
+            PluginInstall.plugin == rule.plugin, PluginInstall.enabled.is_(True))))
         schools = [s for s in schools if s in enabled]
     return [s for s in schools if only is None or s in only]
 
@@ -43,7 +44,7 @@ def run_scans(sess: so.Session, now: datetime | None = None, schools: set[int] |
         for school in _schools(sess, rule, schools):
             try:
                 with sess.begin_nested():
-                    hits = list(rule.scan(sess, school) or [])
+                    hits = rule.run_scan(sess, school)
                     trigger_many(sess, rule, school, hits, source="scan", now=at)
             except Exception:  # noqa: BLE001 - one rule's bug must not stop the others
                 log.exception("alert rule %s failed to scan school %s", rule.key, school)
@@ -56,16 +57,15 @@ def evaluate_due(sess: so.Session, now: datetime | None = None) -> int:
     """Judge recovery for cases whose evaluation date has come, where the rule has an ``evaluate``."""
     at = now or clock.now()
     cases = sess.scalars(sa.select(AlertCase).where(
-        AlertCase.closed_at.is_(None), AlertCase.evaluated_at.is_(None), AlertCase.evaluate_after.is_not(None)),
-        execution_options=ALL_SCHOOLS).all()
+        AlertCase.closed_at.is_(None), AlertCase.evaluated_at.is_(None), AlertCase.evaluate_after.is_not(None))).all()
     done = 0
     for case in cases:
-        rule = get_rule(case.rule_key)
+        rule = get_rule(case.rule_key, case.school_id, sess)
         if rule is None or rule.evaluate is None or load_clock(sess, case.school_id).local_date(at) < case.evaluate_after:
             continue
         try:
             with sess.begin_nested():
-                result = rule.evaluate(sess, case)
+                result = rule.judge(sess, case)
                 if result is None:
                     continue
                 act(sess, case, "evaluate", account_id=None, actor=None, recovered=bool(result), now=at)
@@ -87,9 +87,8 @@ def committed_pass(now: datetime | None = None, schools: set[int] | None = None)
     """One :func:`tick` in the app's own unscoped session, committed — or rolled back and re-raised. The
     one way ``jizuo alerts run``, ``jizuo worker`` and ``jizuo demo`` make a pass (inside an app context)."""
     from foundation import db
-    from foundation.tenancy import mark_system
 
-    sess = mark_system(db.session())
+    sess = PASS.mark(db.session())
     try:
         result = tick(sess, now, schools)
         sess.commit()

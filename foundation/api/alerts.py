@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from foundation import db
 from foundation.alerts import access, actions, clock
 from foundation.alerts.engine import trigger
-from foundation.alerts.rules import all_rules, get_rule
+from foundation.alerts.rules import get_rule, rules_for
 from foundation.api import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, principal
 from foundation.api.schemas import PageQuery, Strict, _id
@@ -18,7 +18,8 @@ from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.i18n import current_lang
 from foundation.models import AlertCase, Student
-from foundation.permissions import Forbidden, require
+from foundation.permissions import require
+from foundation.reach import school_for
 
 
 class CaseQuery(PageQuery):
@@ -88,10 +89,10 @@ def raise_alert_case():
     body = load_body(RaiseIn())
     student = get_or_404(Student, body["student_id"], "student")
     require(p, "alerts.case.act", student.school_id)
-    rule = get_rule(body["rule"])
+    rule = get_rule(body["rule"], student.school_id)  # only a rule known in the student's school
     if rule is None:
         raise ValidationFailed({"rule": ["alerts.rule.unknown"]})
-    case = trigger(db.session(), rule.key, student_id=student.id, school_id=student.school_id,
+    case = trigger(db.session(), rule, student_id=student.id, school_id=student.school_id,
                    level=body.get("level"), detail={"note": body["note"]}, source=f"account:{p.account_id}")
     actions.act(db.session(), case, "note", account_id=p.account_id, actor=p.display_name, note=body["note"])
     record("alerts.case.raise", "alert_case", case.id, school_id=case.school_id, detail={"rule": rule.key})
@@ -140,14 +141,13 @@ def act_on_alert_case(case_id: int):
 
 
 @bp.get("/alerts/rules")
-@doc("The alert rules known to this platform: level, category, whom they assign", tags=["alerts"])
+@doc("The alert rules known in your school: the platform's, those of plugins enabled there, and the school's "
+     "own apps' (?school_id= when you have several)", tags=["alerts"])
 def list_alert_rules():
-    p = principal()
-    if not p.can("alerts.case.read"):
-        raise Forbidden("alerts.case.read")
+    school = school_for("alerts.case.read")
     lang = current_lang()
     items = [{"key": r.key, "title": r.label(lang), "level": r.level, "category": r.category,
               "assign": list(r.assign), "sensitive": r.sensitive, "evaluation_days": r.evaluation_days,
-              "scheduled": r.scan is not None, "plugin": r.plugin} for r in sorted(all_rules().values(),
-                                                                                 key=lambda r: r.key)]
-    return jsonify({"items": items, "total": len(items)})
+              "scheduled": r.scan is not None, "plugin": r.plugin, "lowcode": r.lowcode}
+             for r in sorted(rules_for(db.session(), school).values(), key=lambda r: r.key)]
+    return jsonify({"items": items, "total": len(items), "school_id": school})

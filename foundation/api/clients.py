@@ -14,7 +14,6 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.models import OAuthClient
 from foundation.oidc.clients import GRANTS, ClientError, register, rotate_secret
 from foundation.permissions import require
-from foundation.tenancy import ALL_SCHOOLS
 
 
 class ClientIn(Strict):
@@ -55,7 +54,7 @@ def _visible_clients():
 @doc("Registered apps you manage", tags=["clients"], response=ClientOut, many=True)
 def list_clients():
     require(principal(), "clients.manage")
-    rows = db.session().scalars(_visible_clients(), execution_options=ALL_SCHOOLS).all()
+    rows = db.session().scalars(_visible_clients()).all()
     items = ClientOut(many=True).dump(rows)
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
@@ -88,8 +87,7 @@ def create_client():
 
 def _mine(client_id: str) -> OAuthClient:
     require(principal(), "clients.manage")
-    row = db.session().scalar(_visible_clients().where(OAuthClient.client_id == client_id[:64]),
-                              execution_options=ALL_SCHOOLS)
+    row = db.session().scalar(_visible_clients().where(OAuthClient.client_id == client_id[:64]))
     if row is None:
         raise NotFound("client")
     return row

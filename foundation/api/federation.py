@@ -12,7 +12,6 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.federation import linking
 from foundation.models import FederatedIdentity, Guardian, GuardianLink, Membership, Student
 from foundation.permissions import require
-from foundation.tenancy import ALL_SCHOOLS
 
 
 @bp.post("/guardians/<int:guardian_id>/binding-code")
@@ -52,7 +51,7 @@ def list_identities():
         require(p, "accounts.manage")
         stmt = stmt.where(FederatedIdentity.account_id == account_id,
                           FederatedIdentity.account_id.in_(_visible_accounts_filter()))
-    rows = db.session().scalars(stmt, execution_options=ALL_SCHOOLS).all()
+    rows = db.session().scalars(stmt).all()
     items = [{"id": r.id, "account_id": r.account_id, "issuer": r.issuer, "linked_by": r.linked_by,
               "created_at": r.created_at.isoformat(), "last_login_at": r.last_login_at and r.last_login_at.isoformat()}
              for r in rows]
@@ -63,13 +62,12 @@ def list_identities():
 @doc("Remove a federated sign-in (your own, or an admin for an account of their school)", tags=["federation"])
 def delete_identity(identity_id: int):
     p = principal()
-    row = db.session().scalar(sa.select(FederatedIdentity).where(FederatedIdentity.id == identity_id),
-                              execution_options=ALL_SCHOOLS) if 0 < identity_id < 2**31 else None
+    row = db.session().scalar(sa.select(FederatedIdentity).where(FederatedIdentity.id == identity_id)) if 0 < identity_id < 2**31 else None
     if row is None:
         raise NotFound("federated_identity")
     if row.account_id != p.account_id:
         allowed = db.session().scalar(sa.select(sa.literal(1)).where(
-            sa.literal(row.account_id).in_(_visible_accounts_filter())), execution_options=ALL_SCHOOLS)
+            sa.literal(row.account_id).in_(_visible_accounts_filter())))
         if not p.can("accounts.manage") or not allowed:
             raise NotFound("federated_identity")
     db.session().delete(row)

@@ -13,7 +13,6 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.models import Authority, Conflict, DataSource
 from foundation.permissions import require
 from foundation.services.authority import apply_conflict
-from foundation.tenancy import ALL_SCHOOLS
 
 
 def _catalog():
@@ -51,7 +50,7 @@ def standards_item(kind: str, item_id: str):
 @doc("Registered source systems", tags=["standards"])
 def list_sources():
     require(principal(), "standards.manage")
-    rows = db.session().scalars(sa.select(DataSource).order_by(DataSource.id), execution_options=ALL_SCHOOLS)
+    rows = db.session().scalars(sa.select(DataSource).order_by(DataSource.id))
     return jsonify({"items": [{"code": s.code, "name": s.name, "client_id": s.client_id, "libraries": s.libraries}
                               for s in rows]})
 
@@ -74,7 +73,7 @@ def add_source():
         errors["libraries"] = ["source.library_unknown"]
     if errors:
         raise ValidationFailed(errors)
-    if db.session().scalar(sa.select(DataSource.id).where(DataSource.code == code), execution_options=ALL_SCHOOLS):
+    if db.session().scalar(sa.select(DataSource.id).where(DataSource.code == code)):
         raise ValidationFailed({"code": ["source.code_taken"]})
     db.session().add(DataSource(code=code, name=name.strip(), client_id=body.get("client_id") or None, libraries=libs))
     audit("standards.source.add", "source", code)
@@ -84,8 +83,7 @@ def add_source():
 @bp.get("/authorities")
 @doc("Authoritative source per element", tags=["standards"])
 def list_authorities():
-    rows = db.session().scalars(sa.select(Authority).order_by(Authority.library, Authority.element),
-                                execution_options=ALL_SCHOOLS)
+    rows = db.session().scalars(sa.select(Authority).order_by(Authority.library, Authority.element))
     return jsonify({"items": [{"library": a.library, "element": a.element, "source": a.source} for a in rows]})
 
 
@@ -100,7 +98,7 @@ def set_authority(library: str, element: str):
     body = request.get_json(silent=True)
     source = body.get("source") if isinstance(body, dict) else None
     if not isinstance(source, str) or not db.session().scalar(
-            sa.select(DataSource.id).where(DataSource.code == source), execution_options=ALL_SCHOOLS):
+            sa.select(DataSource.id).where(DataSource.code == source)):
         raise ValidationFailed({"source": ["ingest.source_unknown"]})
     row = db.session().scalar(sa.select(Authority).where(Authority.library == library, Authority.element == element))
     if row is None:

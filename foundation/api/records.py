@@ -15,7 +15,6 @@ from foundation.ingest import intake
 from foundation.ingest.service import Context, UnknownLibrary, compiled, ingest
 from foundation.models import Change, DataSource, Record
 from foundation.permissions import Forbidden, Principal
-from foundation.tenancy import ALL_SCHOOLS
 
 
 def library_or_404(library_id: str) -> dict:
@@ -40,8 +39,7 @@ def may_read(p: Principal, lib: dict, school_id: int | None = None) -> bool:
 def _source_for(p: Principal, requested: str | None, library: str) -> str:
     sess = db.session()
     if p.client_id:
-        bound = sess.scalar(sa.select(DataSource).where(DataSource.client_id == p.client_id),
-                            execution_options=ALL_SCHOOLS)
+        bound = sess.scalar(sa.select(DataSource).where(DataSource.client_id == p.client_id))
         if bound is not None:
             if requested and requested != bound.code:
                 raise ValidationFailed({"source": ["ingest.source_not_yours"]})
@@ -53,7 +51,7 @@ def _source_for(p: Principal, requested: str | None, library: str) -> str:
     if ds is None:
         if not requested:
             raise ValidationFailed({"source": ["field.required"]})
-        ds = sess.scalar(sa.select(DataSource).where(DataSource.code == requested[:40]), execution_options=ALL_SCHOOLS)
+        ds = sess.scalar(sa.select(DataSource).where(DataSource.code == requested[:40]))
         if ds is None or (ds.client_id and ds.client_id != p.client_id):
             raise ValidationFailed({"source": ["ingest.source_unknown"]})
     if ds.libraries and library not in ds.libraries:

@@ -24,7 +24,7 @@ from foundation.demo import names as N
 from foundation.models import Account, Guardian, GuardianLink, Membership, OrgUnit, Staff, Student
 from foundation.security.fields import FieldCipher, cipher_for
 from foundation.security.passwords import hash_password
-from foundation.tenancy import system_session
+from foundation.tenancy import unscoped
 
 YEAR_START = date(2026, 9, 1)
 REGION = "310105"  # 上海市长宁区: prefix of school codes and of students' ID numbers
@@ -294,7 +294,7 @@ def build_demo(engine: sa.Engine, *, schools: int = 3, students_per_school: int 
     # One Argon2 hash shared by every demo account: hashing ~3,000+ accounts one by one with the strong
     # profile would take minutes, and every account still gets a full-strength hash of its password.
     password_hash = hash_password(password, fast=fast_hash)
-    with system_session(engine) as sess:
+    with unscoped("jizuo demo writes a whole district").session(engine) as sess:
         conn = sess.connection()
         _check_fresh(conn)
         w = _Writer(conn)

@@ -10,7 +10,6 @@ from foundation import db
 from foundation.audit import record
 from foundation.models import UpstreamProvider
 from foundation.security.fields import cipher_for
-from foundation.tenancy import ALL_SCHOOLS
 
 
 class UpstreamConfigError(ValueError):
@@ -31,8 +30,7 @@ def add_provider(*, slug: str, name: str, issuer: str, client_id: str, client_se
         raise UpstreamConfigError("--id-claim needs --id-verified-claim (a verified flag), and the other way round")
     sess = db.session()
     if sess.scalar(sa.select(UpstreamProvider.id).where(sa.or_(UpstreamProvider.slug == slug,
-                                                                UpstreamProvider.issuer == issuer)),
-                   execution_options=ALL_SCHOOLS):
+                                                                UpstreamProvider.issuer == issuer))):
         raise UpstreamConfigError("an upstream with this slug or issuer exists")
     row = UpstreamProvider(slug=slug, name=name, issuer=issuer, client_id=client_id,
                            client_secret_enc=cipher_for(current_app.config["SECRET_KEY"]).encrypt(client_secret),

@@ -26,14 +26,18 @@ from foundation.models import (
 )
 from foundation.oidc.server import sha256
 from foundation.security.fields import cipher_for
-from foundation.tenancy import ALL_SCHOOLS, district_operation
+from foundation.tenancy import unscoped
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by parents
 CODE_DAYS = 14
 
 
+# the visitor is anonymous until linked: a verified claim or a school's code finds them anywhere in the district
+LINKING = unscoped("federated sign-in matches a visitor to a person in any school by a verified claim or code")
+
+
 def _one(stmt):
-    return db.session().scalar(stmt, execution_options=ALL_SCHOOLS)
+    return db.session().scalar(stmt, execution_options=LINKING)
 
 
 def identity_for(issuer: str, sub: str) -> FederatedIdentity | None:
@@ -50,7 +54,7 @@ def verified_guardian(provider: UpstreamProvider, claims: dict) -> Guardian | No
         return None
     digest = cipher_for(current_app.config["SECRET_KEY"]).blind_index(value)
     rows = db.session().scalars(sa.select(Guardian).where(Guardian.id_number_hash == digest).limit(2),
-                                execution_options=ALL_SCHOOLS).all()
+                                execution_options=LINKING).all()
     return rows[0] if len(rows) == 1 else None
 
 
@@ -64,7 +68,7 @@ def account_for_guardian(guardian: Guardian) -> Account:
         sess.add(acct)
         sess.flush()
     schools = set(sess.scalars(sa.select(GuardianLink.school_id).where(GuardianLink.guardian_id == guardian.id),
-                               execution_options=ALL_SCHOOLS))
+                               execution_options=LINKING))
     held = {(m.role, m.school_id) for m in acct.memberships}
     for school_id in schools - {s for r, s in held if r == "parent"}:
         unit = _one(sa.select(OrgUnit).where(OrgUnit.id == school_id))
@@ -98,7 +102,7 @@ def redeem(code: str) -> Guardian | None:
     row = _one(sa.select(BindingCode).where(BindingCode.code_hash == sha256(norm)))
     if row is None or row.used_at is not None or row.expires_at < db.utcnow():
         return None
-    with district_operation(db.session()):  # an anonymous visitor spends a school's code: explicit
+    with LINKING.on(db.session()):  # an anonymous visitor spends a school's code
         row.used_at = db.utcnow()
         db.session().flush()
     record("federation.binding_code.redeem", "guardian", row.guardian_id, school_id=row.school_id)

@@ -12,7 +12,9 @@ from foundation.auth import login_user
 from foundation.federation import linking, upstream
 from foundation.i18n import current_lang, t
 from foundation.models import Account, Consent, FederatedIdentity, OAuthClient, UpstreamProvider
-from foundation.tenancy import ALL_SCHOOLS
+from foundation.tenancy import unscoped
+
+SIGN_IN = unscoped("signing in: the account and its roles in every school")
 
 bp = Blueprint("federation", __name__, template_folder="templates")
 MAX_CODE_TRIES = 5
@@ -20,13 +22,12 @@ MAX_CODE_TRIES = 5
 
 def enabled_providers() -> list[UpstreamProvider]:
     return list(db.session().scalars(sa.select(UpstreamProvider).where(UpstreamProvider.enabled.is_(True))
-                                     .order_by(UpstreamProvider.id), execution_options=ALL_SCHOOLS))
+                                     .order_by(UpstreamProvider.id)))
 
 
 def _provider(slug: str) -> UpstreamProvider:
     row = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.slug == slug,
-                                                                UpstreamProvider.enabled.is_(True)),
-                              execution_options=ALL_SCHOOLS)
+                                                                UpstreamProvider.enabled.is_(True)))
     if row is None:
         abort(404)
     return row
@@ -78,7 +79,7 @@ def callback(slug: str):
 
 def _sign_in(ident: FederatedIdentity):
     acct = db.session().scalar(sa.select(Account).where(Account.id == ident.account_id, Account.active.is_(True)),
-                               execution_options=ALL_SCHOOLS)
+                               execution_options=SIGN_IN)
     if acct is None:
         abort(403)
     ident.last_login_at = acct.last_login_at = db.utcnow()
@@ -105,8 +106,7 @@ def bind():
                 return _page("federation/problem.html", 429, reason=t("bind.too_many"), name="")
             error = t("bind.bad_code")
         else:
-            provider = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.id == pending["provider"]),
-                                           execution_options=ALL_SCHOOLS)
+            provider = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.id == pending["provider"]))
             session.pop("fed_pending", None)
             ident = linking.link(provider, pending["sub"], linking.account_for_guardian(guardian), "binding_code")
             return _sign_in(ident)
@@ -130,17 +130,15 @@ def my_links():
     elif request.method == "POST":
         ident = sess.scalar(sa.select(FederatedIdentity).where(
             FederatedIdentity.id == request.form.get("identity_id", type=int),
-            FederatedIdentity.account_id == p.account_id), execution_options=ALL_SCHOOLS)
+            FederatedIdentity.account_id == p.account_id))
         if ident is None:
             abort(404)
         sess.delete(ident)
         record("federation.unlink", "account", p.account_id, detail={"issuer": ident.issuer, "by": "self"})
-    rows = sess.scalars(sa.select(FederatedIdentity).where(FederatedIdentity.account_id == p.account_id),
-                        execution_options=ALL_SCHOOLS).all()
+    rows = sess.scalars(sa.select(FederatedIdentity).where(FederatedIdentity.account_id == p.account_id)).all()
     names = {pr.id: pr.name for pr in enabled_providers()}
     consents = sess.execute(sa.select(Consent, OAuthClient.name).join(
-        OAuthClient, OAuthClient.client_id == Consent.client_id).where(Consent.account_id == p.account_id),
-        execution_options=ALL_SCHOOLS).all()
+        OAuthClient, OAuthClient.client_id == Consent.client_id).where(Consent.account_id == p.account_id)).all()
     return _page("federation/links.html", links=[(r, names.get(r.provider_id, r.issuer)) for r in rows],
                  consents=consents)
 
@@ -150,12 +148,11 @@ def _withdraw_consent(account_id: int, consent_id: int | None) -> None:
     from foundation.models import OAuthToken
 
     sess = db.session()
-    consent = sess.scalar(sa.select(Consent).where(Consent.id == consent_id, Consent.account_id == account_id),
-                          execution_options=ALL_SCHOOLS)
+    consent = sess.scalar(sa.select(Consent).where(Consent.id == consent_id, Consent.account_id == account_id))
     if consent is None:
         abort(404)
     sess.execute(sa.update(OAuthToken).where(OAuthToken.account_id == account_id,
                                              OAuthToken.client_id == consent.client_id)
-                 .values(access_revoked=True, refresh_revoked=True), execution_options=ALL_SCHOOLS)
+                 .values(access_revoked=True, refresh_revoked=True))
     sess.delete(consent)
     record("oidc.consent.withdrawn", "client", consent.client_id)

@@ -11,8 +11,9 @@ from flask import current_app
 from foundation.models import Change, Conflict, OrgUnit, Student
 from foundation.security.fields import cipher_for, mask_id_number, normalise
 from foundation.services.authority import split_update
+from foundation.tenancy import unscoped
 
-SYSTEM = {"jizuo_all_schools": True}
+INGEST = unscoped("ingest resolves classes and students in the schools it has checked the caller may write")
 COLUMNS = ("student_no", "name", "sex_code", "ethnicity_code", "birth_date", "boarding", "status_code")
 
 
@@ -29,11 +30,11 @@ def store_students(sess: so.Session, lib, good: list[dict], source: str, authori
     cipher = cipher_for(current_app.config["SECRET_KEY"])
     classes = {(sid, code): cid for sid, code, cid in sess.execute(
         sa.select(OrgUnit.school_id, OrgUnit.code, OrgUnit.id).where(
-            OrgUnit.kind == "class", OrgUnit.school_id.in_({p["school_id"] for p in good})), execution_options=SYSTEM)}
+            OrgUnit.kind == "class", OrgUnit.school_id.in_({p["school_id"] for p in good})), execution_options=INGEST)}
     keys = {(p["school_id"], p["data"]["student_no"]) for p in good}
     existing = {(s.school_id, s.student_no): s for s in sess.scalars(
         sa.select(Student).where(Student.school_id.in_({k[0] for k in keys}),
-                                 Student.student_no.in_({k[1] for k in keys})), execution_options=SYSTEM)}
+                                 Student.student_no.in_({k[1] for k in keys})), execution_options=INGEST)}
     for p in good:
         data = dict(p["data"])
         proposed = {c: data[c] for c in COLUMNS if c in data}

@@ -18,8 +18,11 @@ from foundation.db import utcnow
 from foundation.ingest.validate import Compiled, Invalid, parse_datetime
 from foundation.models import Change, OrgUnit, Record, Staff, Student
 from foundation.services.authority import authorities, split_update
+from foundation.tenancy import unscoped
 
-SYSTEM = {"jizuo_all_schools": True}
+# the service checks which schools the caller may write before it looks anything up; keys and a source's
+# record ids are then resolved with plain SQL (unnest joins, COPY on PostgreSQL)
+INGEST = unscoped("ingest resolves keys and a source's record ids in the schools it has checked the caller may write")
 ENVELOPE = ("source_id", "school", "student", "staff", "class", "occurred_at")
 BASE_INGESTIBLE = {"student"}  # base libraries a source system may push (学籍系统 → students)
 
@@ -67,7 +70,7 @@ class Context:
 
 def _school_codes(sess: so.Session, ids: set[int]) -> dict[str, int]:
     rows = sess.execute(sa.select(OrgUnit.code, OrgUnit.id).where(OrgUnit.kind == "school", OrgUnit.id.in_(ids)),
-                        execution_options=SYSTEM)
+                        execution_options=INGEST)
     return {code: i for code, i in rows}
 
 
@@ -89,13 +92,13 @@ def _subjects(sess: so.Session, kind: str, keys: set[tuple[int, str]]) -> dict[t
         rows = sess.execute(sa.text(
             f"SELECT t.school_id, t.{key_col}, t.id FROM {table} t JOIN unnest(CAST(:sch AS int[]), "
             f"CAST(:keys AS text[])) AS k(sch, key) ON t.school_id = k.sch AND t.{key_col} = k.key{extra}"),
-            {"sch": [p[0] for p in pairs], "keys": [p[1] for p in pairs]})
+            {"sch": [p[0] for p in pairs], "keys": [p[1] for p in pairs]}, execution_options=INGEST)
         return {(s, k): i for s, k, i in rows}
     stmt = sa.select(model.school_id, col, model.id).where(model.school_id.in_(schools),
                                                           col.in_({k for _, k in keys}))
     if model is OrgUnit:
         stmt = stmt.where(OrgUnit.kind == "class")
-    return {(s, k): i for s, k, i in sess.execute(stmt, execution_options=SYSTEM)}
+    return {(s, k): i for s, k, i in sess.execute(stmt, execution_options=INGEST)}
 
 
 def _events_for(lib: dict, data: dict) -> list[str]:
@@ -250,7 +253,7 @@ def _lookup(sess, kind: str, keys: set[tuple[int, str]], cache: dict, schools: s
         stmt = sa.select(model.school_id, col, model.id).where(model.school_id.in_(schools))
         if model is OrgUnit:
             stmt = stmt.where(OrgUnit.kind == "class")
-        cache[kind] = {(s, k): i for s, k, i in sess.execute(stmt, execution_options=SYSTEM)}
+        cache[kind] = {(s, k): i for s, k, i in sess.execute(stmt, execution_options=INGEST)}
     return cache[kind]
 
 
@@ -308,7 +311,7 @@ def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, autho
                 continue
             sess.execute(sa.update(Record).where(Record.id == rid).values(data=merged, updated_at=now,
                                                                         library_version=lib.version),
-                         execution_options=SYSTEM)
+                         execution_options=INGEST)
             report.updated += 1
             changes.append({"library": lib.id, "entity_id": rid, "op": "update", "school_id": school, "at": now})
             continue
@@ -331,7 +334,7 @@ def _store(sess: so.Session, lib: Compiled, good: list[dict], source: str, autho
                                                    "subject_id": row["subject_id"], "occurred_at": row["occurred_at"],
                                                    "data": row["data"]})
     if changes:
-        sess.execute(sa.insert(Change), changes, execution_options=SYSTEM)
+        sess.execute(sa.insert(Change), changes, execution_options=INGEST)
     for name, payloads in fired.items():
         events.publish(name, payloads)
 
@@ -342,10 +345,10 @@ def _existing(sess: so.Session, library: str, source: str, source_ids: list[str]
         return sess.execute(sa.text(
             "SELECT r.id, r.source_id, r.data, r.school_id FROM records r JOIN unnest(CAST(:sids AS text[])) AS k(sid)"
             " ON r.library = :lib AND r.source = :src AND r.source_id = k.sid"),
-            {"sids": source_ids, "lib": library, "src": source}).all()
+            {"sids": source_ids, "lib": library, "src": source}, execution_options=INGEST).all()
     return sess.execute(sa.select(Record.id, Record.source_id, Record.data, Record.school_id).where(
         Record.library == library, Record.source == source, Record.source_id.in_(source_ids)),
-        execution_options=SYSTEM).all()
+        execution_options=INGEST).all()
 
 
 def _insert(sess: so.Session, library: str, rows: list[dict]) -> tuple[dict[str, int], bool]:
@@ -359,7 +362,7 @@ def _insert(sess: so.Session, library: str, rows: list[dict]) -> tuple[dict[str,
         .returning(Record.source_id, Record.id)
     out: dict[str, int] = {}
     for start in range(0, len(rows), 2000):
-        out.update({sid: rid for sid, rid in sess.execute(stmt, rows[start:start + 2000], execution_options=SYSTEM)})
+        out.update({sid: rid for sid, rid in sess.execute(stmt, rows[start:start + 2000], execution_options=INGEST)})
     return out, False
 
 

@@ -10,7 +10,7 @@ import jsonschema
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.models import OrgUnit, Student, Submission
+from foundation.models import Student, Submission
 from foundation.permissions import ROLES, Principal
 
 APP_SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "lowcode-app.schema.json").read_text("utf-8"))
@@ -142,28 +142,6 @@ def visible(stmt: sa.Select, p: Principal, form, app: dict) -> sa.Select:
         return stmt
     own = Submission.submitted_by == p.account_id
     return stmt.where(sa.or_(own, Submission.class_id.in_(classes)) if ok else own)
-
-
-# -- the submission's subject -------------------------------------------------------------------------------
-
-def subject(sess: so.Session, schema: dict, data: dict, p: Principal) -> tuple[int | None, int | None]:
-    """(student id, class id) the submission is about: a bound student field, else the submitting
-    student, else a parent's only child; the class from the student or from a bound class field."""
-    sid = None
-    name = student_field(schema)
-    if name and isinstance(data.get(name), str):
-        sid = sess.scalar(sa.select(Student.id).where(Student.student_no == data[name]).limit(1))
-    if sid is None and p.person_kind == "student":
-        sid = p.person_id
-    if sid is None and len(p.children_ids) == 1:
-        sid = next(iter(p.children_ids))
-    if sid is not None:
-        return sid, sess.scalar(sa.select(Student.class_id).where(Student.id == sid))
-    bound_class = next((k for k, v in _fields(schema).items() if v.get("x-jizuo-binding") == "class"), None)
-    if bound_class and isinstance(data.get(bound_class), str):
-        return None, sess.scalar(sa.select(OrgUnit.id).where(OrgUnit.kind == "class",
-                                                             OrgUnit.code == data[bound_class]).limit(1))
-    return None, None
 
 
 # -- rules --------------------------------------------------------------------------------------------------

@@ -11,11 +11,14 @@ import sqlalchemy.orm as so
 
 from foundation.db import utcnow
 from foundation.models import FormVersion, LowcodeForm, Submission
+from foundation.tenancy import unscoped
 
 WIDGETS = {"text", "textarea", "select", "radio", "checkbox", "checkboxes", "email", "date", "datetime",
            "hidden", "updown", "range", "password"}
 BINDINGS = {"student", "class", "staff"}
 VALIDATOR = jsonschema.Draft202012Validator
+# a form's lineage may pass through a form of another school (cloned while it was visible, then promoted)
+LINEAGE = unscoped("a form's template is found through its lineage, which may pass through another school's form")
 
 
 class DefinitionError(ValueError):
@@ -141,7 +144,7 @@ def field_errors(schema: dict, data: Any) -> dict[str, str]:
 def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, principal):
     """Validate against the latest version, store with its subject (student, class) and, for an app,
     put it in the approval flow and apply its rules (alerts, messages) in the same transaction."""
-    from foundation.lowcode import apps, notify
+    from foundation.lowcode import apps, notify, subjects
 
     version = latest(sess, form.id)
     if version is None:
@@ -151,7 +154,10 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     errors = field_errors(version.schema, data)
     if errors:
         return None, errors
-    student_id, class_id = apps.subject(sess, version.schema, data, principal)
+    subject = subjects.resolve(sess, version.schema, data, principal, version.app or {}, school_id)
+    if subject.errors:
+        return None, subject.errors
+    student_id, class_id = subject.student_id, subject.class_id
     approval = (version.app or {}).get("approval")
     row = Submission(form_id=form.id, version_id=version.id, school_id=school_id,
                      submitted_by=principal.account_id, data=data, student_id=student_id, class_id=class_id,
@@ -163,7 +169,7 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
 
     publish_event("lowcode.submission.created", [{
         "id": row.id, "form_id": form.id, "school_id": school_id, "submitted_by": row.submitted_by,
-        "student_id": student_id, "class_id": class_id, "data": data, "created_at": row.created_at.isoformat(),
+        "student_id": student_id, "class_id": class_id, "student_no": subject.student_no, "data": data, "created_at": row.created_at.isoformat(),
         "template_key": root_template(sess, form)}])
     return row, {}
 
@@ -177,7 +183,7 @@ def root_template(sess: so.Session, form: LowcodeForm) -> str | None:
         if form.parent_form_id is None:
             return None
         form = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form.parent_form_id),
-                           execution_options={"jizuo_all_schools": True})
+                           execution_options=LINEAGE)
         seen += 1
     return None
 
@@ -208,8 +214,7 @@ def seed_templates(sess: so.Session, plugin_templates: list[tuple[str, list[dict
     added = 0
     for spec in _template_specs(plugin_templates):
         exists = sess.scalar(sa.select(LowcodeForm.id).where(LowcodeForm.template_key == spec["key"],
-                                                             LowcodeForm.school_id.is_(None)),
-                             execution_options={"jizuo_all_schools": True})
+                                                             LowcodeForm.school_id.is_(None)))
         if exists:
             continue
         problems = check_definition(spec["schema"], spec["ui_schema"], spec.get("app"))

@@ -54,8 +54,7 @@ def _recipient(role: str, row: Submission) -> dict:
 def _student_name(sess: so.Session, row: Submission) -> str:
     if row.student_id is None:
         return "—"
-    return sess.scalar(sa.select(Student.name).where(Student.id == row.student_id),
-                       execution_options={"jizuo_all_schools": True}) or "—"
+    return sess.scalar(sa.select(Student.name).where(Student.id == row.student_id)) or "—"
 
 
 def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: dict, row: Submission,
@@ -81,12 +80,9 @@ def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row:
         value = row.data.get(field)
         if "alert" in rule["then"] and row.student_id is not None:
             from foundation.alerts import trigger
+            from foundation.lowcode.rules import alert_rule
 
-            spec = {"key": f"lowcode.f{form.id}.{rule['key']}", "level": rule["then"]["alert"]["level"],
-                    "title": {"zh": f"{title}：{rule_title}",
-                              "en": f"{form.title.get('en', title)}: {(rule.get('title') or {}).get('en') or rule['key']}"},
-                    "category": "lowcode", "assign": ["homeroom_teacher"], "evaluation_days": 7, "sensitive": False}
-            case = trigger(sess, spec, student_id=row.student_id, school_id=row.school_id, value=value,
+            case = trigger(sess, alert_rule(form, rule, row.school_id), student_id=row.student_id, school_id=row.school_id, value=value,
                            detail={"form_id": form.id, "submission_id": row.id, "field": field},
                            source=f"lowcode:{form.id}")
             effects.append({"rule": rule["key"], "alert": rule["then"]["alert"]["level"], "case_id": case.id})

@@ -15,9 +15,11 @@ import sqlalchemy.orm as so
 
 from foundation.models import OrgUnit
 from foundation.models.messages import InboxItem, Message
+from foundation.tenancy import unscoped
 
 NOTICE_TYPES = ("notice", "emergency")
-ALL = {"jizuo_all_schools": True}
+# names of the schools and classes whose figures the caller may see (checked by ``reach`` below)
+NAMES = unscoped("home-school communication figures name the schools and classes they cover")
 
 
 def _seconds(sess: so.Session, later, earlier):
@@ -65,14 +67,14 @@ def figures(sess: so.Session, *, school_ids: list[int], class_ids: list[int] | N
     if class_ids is None:
         per_school = _stats(sess, i.school_id, i.school_id.in_(school_ids))
         names = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(school_ids)),
-                                  execution_options=ALL).all())
+                                  execution_options=NAMES).all())
         schools = [{"school_id": s, "name": names.get(s), **per_school.get(s, _empty())} for s in school_ids]
         class_where = m.school_id.in_(school_ids)
     else:
         class_where = m.class_id.in_(class_ids)
     per_class = _stats(sess, m.class_id, class_where)
     class_names = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(per_class))),
-                                    execution_options=ALL).all())
+                                    execution_options=NAMES).all())
     classes = [{"class_id": c, "name": class_names.get(c), **row} for c, row in sorted(per_class.items())]
     return {"schools": schools, "classes": classes}
 
@@ -86,7 +88,7 @@ def figures_for(sess: so.Session, p) -> dict:
     homeroom teacher their own classes. The caller has checked ``messages.figures.read``."""
     if p.can("messages.send.district"):
         schools = list(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school").order_by(OrgUnit.id),
-                                    execution_options=ALL))
+                                    execution_options=NAMES))
         return figures(sess, school_ids=schools)
     schools = sorted(s for s in p.school_ids() if p.can("messages.send.school", s))
     if schools:

@@ -17,7 +17,6 @@ from foundation.messaging.service import send
 from foundation.models import Account, OrgUnit
 from foundation.models.messages import Message
 from foundation.permissions import ROLES, Forbidden, Principal
-from foundation.tenancy import ALL_SCHOOLS
 
 TARGETS = ("parents", "students", "both")
 MAX_SUBJECT, MAX_BODY = 120, 5000
@@ -106,8 +105,7 @@ def reply(sess: so.Session, p: Principal, item_id: int, body: dict) -> Message:
     if original.type_key not in ("notice", "emergency") or original.sender_account_id is None:
         raise ValidationFailed({"item_id": ["messages.reply.not_recipient"]})
     text = _text(body, "body", MAX_BODY)
-    sender = sess.scalar(sa.select(Account.display_name).where(Account.id == p.account_id),
-                         execution_options=ALL_SCHOOLS)
+    sender = sess.scalar(sa.select(Account.display_name).where(Account.id == p.account_id))
     return send(sess, "notice.reply", recipients=[{"account": original.sender_account_id}],
                 variables={"subject": original.subject_zh, "body": text, "sender": sender or p.username},
                 school_id=original.school_id or item.school_id, class_id=original.class_id,

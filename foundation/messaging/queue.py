@@ -21,13 +21,15 @@ import random
 from datetime import timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from foundation.db import utcnow
 from foundation.messaging.channels import DeliveryFailed, send_email, send_webhook
 from foundation.messaging.service import Settings
 from foundation.models import Account
 from foundation.models.messages import Delivery, Message, MessageContact
+from foundation.tenancy import unscoped
+
+DELIVER = unscoped("the delivery worker sends each queued message, whatever its school")
 
 log = logging.getLogger("jizuo.messaging.queue")
 D = Delivery.__table__.c
@@ -155,8 +157,7 @@ def process(engine: sa.Engine, cfg: Settings, delivery_id: int) -> str | None:
     (already sent, not due, or held by another worker)."""
     if not claim(engine, cfg, delivery_id):
         return None
-    with so.Session(engine) as sess:
-        sess.info["jizuo_system"] = True
+    with DELIVER.session(engine) as sess:
         row = sess.get(Delivery, delivery_id)
         msg, account = sess.get(Message, row.message_id), sess.get(Account, row.account_id)
         contact = sess.get(MessageContact, row.account_id)

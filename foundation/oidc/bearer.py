@@ -14,7 +14,7 @@ from foundation import db
 from foundation.models import OAuthClient, OAuthToken
 from foundation.oidc import keys
 from foundation.oidc.scopes import capabilities_of
-from foundation.oidc.server import SYSTEM, issuer
+from foundation.oidc.server import issuer
 from foundation.permissions import Principal
 
 
@@ -35,16 +35,14 @@ def verify_access_token(token: str) -> OAuthToken | None:
             return None
     except (JoseError, ValueError, TypeError, IndexError):
         return None
-    row = db.session().scalar(sa.select(OAuthToken).where(OAuthToken.jti == decoded.claims["jti"]),
-                              execution_options=SYSTEM)
+    row = db.session().scalar(sa.select(OAuthToken).where(OAuthToken.jti == decoded.claims["jti"]))
     if row is None or row.access_revoked:
         return None
     return row
 
 
 def principal_for(row: OAuthToken, load_principal) -> Principal | None:
-    client = db.session().scalar(sa.select(OAuthClient).where(OAuthClient.client_id == row.client_id),
-                                 execution_options=SYSTEM)
+    client = db.session().scalar(sa.select(OAuthClient).where(OAuthClient.client_id == row.client_id))
     if client is None or not client.active:
         return None
     caps = capabilities_of(row.scope)

@@ -12,7 +12,7 @@ from foundation import db
 from foundation.audit import record
 from foundation.models import OAuthClient, OrgUnit
 from foundation.oidc.scopes import unknown
-from foundation.oidc.server import SYSTEM, sha256
+from foundation.oidc.server import sha256
 
 GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 
@@ -67,8 +67,7 @@ def register(data: dict[str, Any], created_by: int | None = None) -> Registered:
         raise ClientError(errors)
     sess = db.session()
     if data.get("school_id") is not None:
-        school = sess.scalar(sa.select(OrgUnit).where(OrgUnit.id == data["school_id"], OrgUnit.kind == "school"),
-                             execution_options=SYSTEM)
+        school = sess.scalar(sa.select(OrgUnit).where(OrgUnit.id == data["school_id"], OrgUnit.kind == "school"))
         if school is None:
             raise ClientError({"school_id": "org.school_unknown"})
     secret = None if data.get("public") else secrets.token_urlsafe(32)
@@ -80,7 +79,7 @@ def register(data: dict[str, Any], created_by: int | None = None) -> Registered:
         public=bool(data.get("public")), first_party=bool(data.get("first_party")), school_id=data.get("school_id"),
         created_by=created_by,
     )
-    if sess.scalar(sa.select(OAuthClient.id).where(OAuthClient.client_id == row.client_id), execution_options=SYSTEM):
+    if sess.scalar(sa.select(OAuthClient.id).where(OAuthClient.client_id == row.client_id)):
         raise ClientError({"client_id": "client.id_taken"})
     sess.add(row)
     sess.flush()

@@ -35,7 +35,7 @@ def create_key() -> SigningKey:
 
 
 def _system_rows(stmt):
-    return db.session().scalars(stmt, execution_options={"jizuo_all_schools": True}).all()
+    return db.session().scalars(stmt).all()
 
 
 # Parsed private keys by kid. A kid is the key's RFC 7638 thumbprint, so one kid is always one key;
@@ -46,7 +46,7 @@ _PARSED: dict[str, RSAKey] = {}
 def active_key() -> tuple[str, RSAKey]:
     """The signing key (created on first use)."""
     kid = db.session().scalar(sa.select(SigningKey.kid).where(SigningKey.retired_at.is_(None))
-                              .order_by(SigningKey.id.desc()).limit(1), execution_options={"jizuo_all_schools": True})
+                              .order_by(SigningKey.id.desc()).limit(1))
     if kid is None:
         kid = create_key().kid
     if kid not in _PARSED:

@@ -14,7 +14,7 @@ from foundation.models import Account, Consent, OAuthClient, OrgUnit
 from foundation.oidc import keys
 from foundation.oidc.bearer import verify_access_token
 from foundation.oidc.scopes import SCOPES
-from foundation.oidc.server import SYSTEM, User, issuer, server
+from foundation.oidc.server import DISTRICT, User, issuer, server
 from foundation.oidc.subjects import subject_of
 from foundation.permissions import ROLES
 
@@ -72,7 +72,7 @@ def authorize():
             except OAuth2Error as error:
                 return _error_page(error)
         return redirect(current_app.config.get("LOGIN_URL", "/login") + "?next=" + quote(request.full_path))
-    acct = db.session().scalar(sa.select(Account).where(Account.id == p.account_id), execution_options=SYSTEM)
+    acct = db.session().scalar(sa.select(Account).where(Account.id == p.account_id), execution_options=DISTRICT)
     user = User(acct)
     try:
         grant = server.get_consent_grant(end_user=user)
@@ -123,7 +123,7 @@ def userinfo():
         resp = jsonify({"error": "invalid_token"})
         resp.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return resp, 401
-    acct = db.session().scalar(sa.select(Account).where(Account.id == row.account_id), execution_options=SYSTEM)
+    acct = db.session().scalar(sa.select(Account).where(Account.id == row.account_id), execution_options=DISTRICT)
     scope = set(row.scope.split())
     claims: dict = {"sub": subject_of(acct)}
     if "profile" in scope:
@@ -131,7 +131,7 @@ def userinfo():
     if "roles" in scope:
         units = {u.id: u for u in db.session().scalars(
             sa.select(OrgUnit).where(OrgUnit.id.in_([m.org_unit_id for m in acct.memberships])),
-            execution_options=SYSTEM)}
+            execution_options=DISTRICT)}
         claims["roles"] = [{"role": m.role, "title": ROLES[m.role].zh if m.role in ROLES else m.role,
                             "org_unit_id": m.org_unit_id, "org_unit": units[m.org_unit_id].name,
                             "school_id": m.school_id} for m in acct.memberships]
@@ -142,7 +142,7 @@ def userinfo():
 
         claims["children"] = sorted(db.session().scalars(
             sa.select(GuardianLink.student_id).where(GuardianLink.guardian_id == acct.person_id),
-            execution_options=SYSTEM))
+            execution_options=DISTRICT))
     record("oidc.userinfo", "account", acct.id, detail={"client_id": row.client_id, "scope": sorted(scope)})
     return jsonify(claims)
 
@@ -167,8 +167,7 @@ def end_session():
         client_id = aud[0] if isinstance(aud, list) else aud
     target = args.get("post_logout_redirect_uri")
     if target:
-        client = db.session().scalar(sa.select(OAuthClient).where(OAuthClient.client_id == (client_id or "")),
-                                     execution_options=SYSTEM)
+        client = db.session().scalar(sa.select(OAuthClient).where(OAuthClient.client_id == (client_id or "")))
         if client is None or target not in client.post_logout_redirect_uris:
             return render_template("oidc/error.html", error="invalid_request",
                                    description="post_logout_redirect_uri is not registered for this client"), 400

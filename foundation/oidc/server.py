@@ -24,11 +24,13 @@ from foundation.models import Account, AuthorizationCode, OAuthClient, OAuthToke
 from foundation.oidc import keys
 from foundation.oidc.scopes import unknown
 from foundation.oidc.subjects import subject_of
+from foundation.tenancy import unscoped
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 30 * 86400
 CODE_TTL = 300
-SYSTEM = {"jizuo_all_schools": True}
+# the provider acts for the whole district: an account's roles, in every school, go into its tokens
+DISTRICT = unscoped("OIDC provider: accounts and their roles in every school, for tokens and claims")
 server = AuthorizationServer()
 
 
@@ -135,7 +137,7 @@ class Token:
 
 
 def _one(stmt):
-    return db.session().scalar(stmt, execution_options=SYSTEM)
+    return db.session().scalar(stmt, execution_options=DISTRICT)
 
 
 def query_client(client_id: str) -> Client | None:
@@ -145,9 +147,7 @@ def query_client(client_id: str) -> Client | None:
 
 def revoke_family(family: str) -> None:
     db.session().execute(
-        sa.update(OAuthToken).where(OAuthToken.family == family).values(access_revoked=True, refresh_revoked=True),
-        execution_options=SYSTEM,
-    )
+        sa.update(OAuthToken).where(OAuthToken.family == family).values(access_revoked=True, refresh_revoked=True))
 
 
 def _claims_of(access_token: str) -> dict:
@@ -205,8 +205,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None
         if row.used_at is not None:
             # a replayed code: revoke whatever was issued from it (RFC 6749 §4.1.2)
-            for family in db.session().scalars(sa.select(OAuthToken.family).where(OAuthToken.code_id == row.id),
-                                               execution_options=SYSTEM):
+            for family in db.session().scalars(sa.select(OAuthToken.family).where(OAuthToken.code_id == row.id)):
                 revoke_family(family)
             db.session().commit()
             return None

@@ -8,15 +8,14 @@ from flask import current_app
 from foundation import db
 from foundation.models import Account, OAuthClient, OAuthToken
 from foundation.oidc.scopes import SCOPES, unknown
-from foundation.oidc.server import ACCESS_TTL, SYSTEM, AccessTokens, Client, User, _claims_of
-from foundation.tenancy import mark_system
+from foundation.oidc.server import ACCESS_TTL, AccessTokens, Client, User, _claims_of
 
 CLI_CLIENT = "jizuo-cli"
 
 
 def _cli_client() -> OAuthClient:
     sess = db.session()
-    row = sess.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == CLI_CLIENT), execution_options=SYSTEM)
+    row = sess.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == CLI_CLIENT))
     if row is None:
         row = OAuthClient(client_id=CLI_CLIENT, name="基座命令行", name_en="Jizuo CLI", grant_types=[],
                           scopes=sorted(SCOPES), first_party=True, public=False)
@@ -26,7 +25,7 @@ def _cli_client() -> OAuthClient:
 
 
 def issue_for_account(username: str, client_id: str | None, scope: str) -> str:
-    sess = mark_system(db.session())
+    sess = db.session()  # the jizuo token command's session, which acts for the district
     acct = sess.scalar(sa.select(Account).where(Account.username == username))
     if acct is None or not acct.active:
         raise ValueError(f"no active account {username!r}")

@@ -20,6 +20,7 @@ from foundation.models import Account, ExternalId, Guardian, GuardianLink, Membe
 from foundation.oneroster.context import _chunks
 from foundation.oneroster.spec import ETHNICITY_COLUMN, HEADERS_12, MANIFEST_FILES, SEX_NAMES, SYSTEM
 from foundation.oneroster.values import split_name
+from foundation.tenancy import is_unscoped
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed member timestamps: the same data gives the same bytes
 PARENT_RELATIONS = frozenset({"51", "52", "57", "58", "59"})
@@ -83,8 +84,8 @@ def _staff_role(s: Staff) -> str:
 
 
 def export_bundle(session: so.Session, *, school_id: int | None = None, today: date | None = None) -> bytes:
-    if not session.info.get("jizuo_system"):
-        raise ValueError("export_bundle needs a system session (foundation.tenancy.mark_system)")
+    if not is_unscoped(session):
+        raise ValueError("export_bundle needs a session that acts for the district (foundation.tenancy.unscoped(reason).mark)")
     sid = _Ids(session)
     rows: dict[str, list[list[str]]] = defaultdict(list)
     district = session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == "district").order_by(OrgUnit.id).limit(1))

@@ -28,6 +28,7 @@ from foundation.oneroster.plan_people import (
 from foundation.oneroster.plan_school import plan_classes, plan_courses, plan_sessions
 from foundation.oneroster.report import ImportReport
 from foundation.oneroster.spec import DATA_FILES, REQUIRED_COLUMNS
+from foundation.tenancy import is_unscoped
 
 Progress = Callable[[str, int, int], None]
 MODES = ("bulk", "delta", "absent")
@@ -42,8 +43,8 @@ def import_bundle(session: so.Session, source: Source | Path, *, school_code: st
     the bundle are skipped). ``secret_key`` encrypts guardians' phones (default: the app's SECRET_KEY;
     without either, phones are not stored). The session must be a system session: the import acts for
     the district. Flushes, never commits."""
-    if not session.info.get("jizuo_system"):
-        raise ValueError("import_bundle needs a system session (foundation.tenancy.mark_system)")
+    if not is_unscoped(session):
+        raise ValueError("import_bundle needs a session that acts for the district (foundation.tenancy.unscoped(reason).mark)")
     report = ImportReport()
     try:
         files = open_bundle(source)

@@ -1,4 +1,4 @@
-"""Account administration shared by the CLI and the API."""
+"""Account administration (``jizuo accounts``); the caller's session acts for the district."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -10,7 +10,6 @@ from foundation.i18n import t
 from foundation.models import Account, Membership, OrgUnit
 from foundation.permissions import ROLES
 from foundation.security.passwords import hash_password, password_problem
-from foundation.tenancy import mark_system
 
 
 class AccountError(ValueError):
@@ -18,7 +17,7 @@ class AccountError(ValueError):
 
 
 def _account(username: str) -> Account:
-    acct = mark_system(db.session()).scalar(sa.select(Account).where(Account.username == username))
+    acct = db.session().scalar(sa.select(Account).where(Account.username == username))
     if acct is None:
         raise AccountError(f"no account {username!r}")
     return acct
@@ -27,7 +26,7 @@ def _account(username: str) -> Account:
 def _unit_for(role: str, org_unit_code: str) -> OrgUnit:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    unit = mark_system(db.session()).scalar(sa.select(OrgUnit).where(OrgUnit.code == org_unit_code))
+    unit = db.session().scalar(sa.select(OrgUnit).where(OrgUnit.code == org_unit_code))
     if unit is None:
         raise AccountError(f"no org unit with code {org_unit_code!r}")
     if (ROLES[role].reach == "district") != (unit.kind == "district"):
@@ -38,7 +37,7 @@ def _unit_for(role: str, org_unit_code: str) -> OrgUnit:
 
 
 def create_account(username: str, display_name: str, role: str, org_unit_code: str, password: str) -> Account:
-    sess = mark_system(db.session())
+    sess = db.session()
     unit = _unit_for(role, org_unit_code)
     problem = password_problem(password)
     if problem:

@@ -15,12 +15,10 @@ import sqlalchemy.orm as so
 from foundation.db import utcnow
 from foundation.models import Authority, Change, Conflict, Record, Student
 
-SYSTEM = {"jizuo_all_schools": True}
-
 
 def authorities(sess: so.Session) -> dict[tuple[str, str], str]:
     """(library, element) → authoritative source code."""
-    rows = sess.execute(sa.select(Authority.library, Authority.element, Authority.source), execution_options=SYSTEM)
+    rows = sess.execute(sa.select(Authority.library, Authority.element, Authority.source))
     return {(lib, el): src for lib, el, src in rows}
 
 
@@ -38,7 +36,7 @@ def split_update(sess: so.Session, *, library: str, entity: str, entity_id: int,
             continue
         exists = sess.scalar(sa.select(Conflict.id).where(
             Conflict.entity == entity, Conflict.entity_id == entity_id, Conflict.element == element,
-            Conflict.source == source, Conflict.status == "pending"), execution_options=SYSTEM)
+            Conflict.source == source, Conflict.status == "pending"))
         if exists is None:
             sess.add(Conflict(library=library, entity=entity, entity_id=entity_id, element=element,
                               school_id=school_id, current_value=_jsonable(current.get(element)),

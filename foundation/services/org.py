@@ -10,7 +10,10 @@ from foundation.audit import record
 from foundation.errors import ValidationFailed
 from foundation.models import OrgUnit
 from foundation.permissions import Principal, require
-from foundation.tenancy import district_operation
+from foundation.tenancy import unscoped
+
+CODES = unscoped("org unit codes are unique across the district")
+SCHOOLS = unscoped("creating or changing a school or the district node: checked (district.cross_school), audited")
 
 # which kind of unit may hang under which
 PARENTS = {"school": {"district"}, "grade": {"school"}, "class": {"grade"}, "department": {"school", "department"}}
@@ -30,14 +33,14 @@ def create_unit(principal: Principal, data: dict[str, Any]) -> OrgUnit:
     else:
         require(principal, "org.manage", parent.school_id)
     if data.get("code") and sess.scalar(
-        sa.select(OrgUnit.id).where(OrgUnit.code == data["code"]), execution_options={"jizuo_all_schools": True}
+        sa.select(OrgUnit.id).where(OrgUnit.code == data["code"]), execution_options=CODES
     ):
         raise ValidationFailed({"code": ["org.code_taken"]})
     unit = OrgUnit(**{k: v for k, v in data.items() if k != "parent_id"}, parent_id=parent.id)
     if data["kind"] != "school":
         unit.school_id = parent.school_id
     if data["kind"] == "school":
-        with district_operation(sess):
+        with SCHOOLS.on(sess):
             sess.add(unit)
             sess.flush()
             unit.school_id = unit.id
@@ -56,13 +59,13 @@ def update_unit(principal: Principal, unit: OrgUnit, data: dict[str, Any]) -> Or
         require(principal, "org.manage", unit.school_id)
     if data.get("code") and db.session().scalar(
         sa.select(OrgUnit.id).where(OrgUnit.code == data["code"], OrgUnit.id != unit.id),
-        execution_options={"jizuo_all_schools": True},
+        execution_options=CODES,
     ):
         raise ValidationFailed({"code": ["org.code_taken"]})
     for k, v in data.items():
         setattr(unit, k, v)
     if unit.kind in ("district", "school"):
-        with district_operation(db.session()):
+        with SCHOOLS.on(db.session()):
             db.session().flush()
     else:
         db.session().flush()

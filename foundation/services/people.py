@@ -13,6 +13,10 @@ from foundation.i18n import current_lang
 from foundation.models import Change, Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.permissions import Principal, require
 from foundation.security.fields import cipher_for, mask_id_number, mask_phone, normalise
+from foundation.tenancy import unscoped
+
+# a homeroom teacher sees their classes only, but a student number or ID number is unique in the whole school
+UNIQUE = unscoped("student numbers and ID numbers are unique in the school, beyond the caller's classes")
 
 
 def cipher():
@@ -61,7 +65,7 @@ def _check_unique(s: Student, data: dict[str, Any]) -> None:
         clash = sess.scalar(
             sa.select(Student.id).where(Student.school_id == s.school_id, Student.student_no == data["student_no"],
                                         Student.id != (s.id or -1)),
-            execution_options={"jizuo_all_schools": True},  # uniqueness is per school, whoever can see it
+            execution_options=UNIQUE,
         )
         if clash:
             errors["student_no"] = ["student.no_taken"]
@@ -70,7 +74,7 @@ def _check_unique(s: Student, data: dict[str, Any]) -> None:
             sa.select(Student.id).where(Student.school_id == s.school_id,
                                         Student.id_number_hash == cipher().blind_index(data["id_number"]),
                                         Student.id != (s.id or -1)),
-            execution_options={"jizuo_all_schools": True},
+            execution_options=UNIQUE,
         )
         if clash:
             errors["id_number"] = ["student.id_number_taken"]

@@ -17,8 +17,10 @@ import sqlalchemy.orm as so
 
 from foundation.db import utcnow
 from foundation.models import AppListing, AppListingStep, LowcodeForm, PluginInstall, Submission
+from foundation.tenancy import unscoped
 
-SYSTEM = {"jizuo_all_schools": True}
+# the square is the district's: an app's reuse is counted over every school, and promoting reads a school's app
+SQUARE = unscoped("the app square counts an app's reuse in every school and promotes a school's app")
 TRANSITIONS = {
     "review": ("submitted", "in_review"),
     "publish": ("in_review", "published"),
@@ -38,7 +40,7 @@ class SquareError(ValueError):
 
 def list_plugins(sess: so.Session, loaded: dict[str, Any]) -> None:
     """Make sure every plugin the host loaded has a listing (submitted, awaiting the district's review)."""
-    known = set(sess.scalars(sa.select(AppListing.key).where(AppListing.kind == "plugin"), execution_options=SYSTEM))
+    known = set(sess.scalars(sa.select(AppListing.key).where(AppListing.kind == "plugin")))
     for name, plugin in loaded.items():
         if name in known:
             continue
@@ -78,7 +80,7 @@ def _promote_app(sess: so.Session, form_id: int, account_id: int | None) -> None
     """A promoted school app becomes a district-level published copy every school can clone."""
     from foundation.lowcode import forms
 
-    source = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id), execution_options=SYSTEM)
+    source = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form_id), execution_options=SQUARE)
     if source is None:
         raise SquareError("key", "square.app_gone")
     copy = forms.clone(sess, source, school_id=None, account_id=account_id)
@@ -89,10 +91,10 @@ def _promote_app(sess: so.Session, form_id: int, account_id: int | None) -> None
 def _family(sess: so.Session, form_id: int) -> tuple[set[int], set[int]]:
     """(the app and its district copy, the schools' clones of either)."""
     own = {form_id} | set(sess.scalars(sa.select(LowcodeForm.id).where(
-        LowcodeForm.template_key == f"promoted:{form_id}"), execution_options=SYSTEM))
+        LowcodeForm.template_key == f"promoted:{form_id}"), execution_options=SQUARE))
     clones = set(sess.scalars(sa.select(LowcodeForm.id).where(LowcodeForm.parent_form_id.in_(own),
                                                               LowcodeForm.id.not_in(own)),
-                              execution_options=SYSTEM))
+                              execution_options=SQUARE))
     return own, clones
 
 
@@ -103,26 +105,25 @@ def reuse(sess: so.Session, listing: AppListing) -> dict[str, int]:
     out = {"installs": 0, "clones": 0, "submissions": 0, "active_users": 0}
     if listing.kind == "plugin":
         out["installs"] = sess.scalar(sa.select(sa.func.count()).select_from(PluginInstall)
-                                      .where(PluginInstall.plugin == listing.key), execution_options=SYSTEM) or 0
+                                      .where(PluginInstall.plugin == listing.key), execution_options=SQUARE) or 0
     elif listing.key.isdigit():
         own, clones = _family(sess, int(listing.key))
         ids = own | clones
         out["clones"] = len(clones)
         out["installs"] = len(set(sess.scalars(sa.select(LowcodeForm.school_id).where(
-            LowcodeForm.id.in_(clones), LowcodeForm.school_id.is_not(None)), execution_options=SYSTEM)))
+            LowcodeForm.id.in_(clones), LowcodeForm.school_id.is_not(None)), execution_options=SQUARE)))
         out["submissions"] = sess.scalar(sa.select(sa.func.count()).select_from(Submission).where(
-            Submission.form_id.in_(ids)), execution_options=SYSTEM) or 0
+            Submission.form_id.in_(ids)), execution_options=SQUARE) or 0
         out["active_users"] = sess.scalar(sa.select(sa.func.count(sa.distinct(Submission.submitted_by))).where(
             Submission.form_id.in_(ids), Submission.created_at >= utcnow() - timedelta(days=30)),
-            execution_options=SYSTEM) or 0
+            execution_options=SQUARE) or 0
     return out
 
 
 def list_app(sess: so.Session, form: LowcodeForm, version: int, *, account_id: int | None, name: str,
              description: dict) -> AppListing:
     """A school submits its low-code app to the square (school level, awaiting the district's review)."""
-    exists = sess.scalar(sa.select(AppListing).where(AppListing.kind == "lowcode", AppListing.key == str(form.id)),
-                         execution_options=SYSTEM)
+    exists = sess.scalar(sa.select(AppListing).where(AppListing.kind == "lowcode", AppListing.key == str(form.id)))
     if exists is not None:
         raise SquareError("form", "square.already_listed")
     row = AppListing(kind="lowcode", key=str(form.id), title=form.title, description=description,

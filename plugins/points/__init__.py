@@ -112,10 +112,10 @@ class Points:
         return [rule_spec()]
 
     @hookimpl
-    def jizuo_demo_data(self, engine: Any, school_ids: list[int], seed: int) -> None:
+    def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:
         from plugins.points.demo import fill
 
-        fill(engine, school_ids, seed)
+        fill(session, school_id, seed)
 
     @hookimpl
     def jizuo_install(self, school_id: int, config: dict[str, Any]) -> None:

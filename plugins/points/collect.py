@@ -15,8 +15,6 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from foundation import plugin_api
 from plugins.points import ledger
 from plugins.points import rulebook as rb
@@ -124,17 +122,17 @@ def on_activity(_event: str, payloads: list[dict]) -> None:
 
 
 def on_submission(_event: str, payloads: list[dict]) -> None:
-    """A hygiene-form submission: ``data = {"student": student_no, "date", "area", "score", "note"}``."""
+    """A hygiene-form submission: ``data = {"student": student_no, "date", "area", "score", "note"}``. The
+    platform has checked the student against the submitter's reach and names them (``student_id``)."""
     sess = plugin_api.session()
-    st = plugin_api.Student.__table__.c
     for school_id, items in _by_school(payloads).items():
         picked = []
         for p in items:
             data = p.get("data") or {}
             # the platform names the template a form descends from, through any chain of clones
-            if p.get("template_key") != TEMPLATE_KEY or not isinstance(data.get("student"), str):
+            if p.get("template_key") != TEMPLATE_KEY:
                 continue
-            kid = sess.scalar(sa.select(st.id).where(st.school_id == school_id, st.student_no == data["student"]))
+            kid = p.get("student_id")
             book = rb.current(sess, school_id)
             rule = rb.item(book["body"], "hygiene") if book else None
             pts = rb.points_for(rule, score=data.get("score")) if rule and rule["kind"] == "scored" else None

@@ -12,12 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import Student, utcnow
+from foundation.plugin_api import Student, bulk_insert, utcnow
 from plugins.points import ledger
 from plugins.points import rulebook as rb
 from plugins.points.models import entries
 
-CHUNK = 5000
 # rule code → (weekly rate for an average student, source, recorded by)
 RATES = {"late": (0.30, "attendance", "课堂考勤（自动）"), "early_leave": (0.05, "attendance", "课堂考勤（自动）"),
          "absent": (0.02, "attendance", "课堂考勤（自动）"), "class_order": (0.07, "manual", "班主任"),
@@ -27,42 +26,18 @@ LEVEL_WEIGHTS = (("school", 50), ("district", 25), ("municipal", 15), ("provinci
 FALL = [("class_order", 6), ("late", 5), ("absent", 3)]  # −30 −10 −15 = −55 within the last six days
 
 
-def fill(engine: sa.Engine, school_ids: list[int], seed: int, now: datetime | None = None) -> int:
-    """Write the demo history for ``school_ids`` (giving a school the default rulebook if it has none) and
-    their live scores; returns how many entries were written."""
+def fill(sess: so.Session, school: int, seed: int, now: datetime | None = None) -> int:
+    """Write the demo history of one school (giving it the default rulebook if it has none) and its live
+    scores; returns how many entries were written. ``sess`` acts for that school."""
     now = now or utcnow()
-    written = 0
-    with so.Session(engine) as sess:
-        sess.info["jizuo_system"] = True
-        for school in school_ids:
-            book = rb.current(sess, school)
-            if book is None:
-                rb.save(sess, school, rb.default_body(now.date()), account_id=None, name="系统", note="默认细则")
-                book = rb.current(sess, school)
-            rows = _history(sess, school, book, random.Random(seed * 7919 + school), now)
-            _insert(sess, rows)
-            written += len(rows)
-            ledger.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
-        sess.commit()
-    return written
-
-
-COLUMNS = ("school_id", "student_id", "class_id", "term_start", "rulebook_version", "rule_code", "dimension",
-           "raw_points", "points", "reason", "source", "recorded_by_name", "occurred_at", "created_at")
-
-
-def _insert(sess: so.Session, rows: list[dict[str, Any]]) -> None:
-    """COPY on PostgreSQL (a district's term is millions of rows), chunked executemany elsewhere."""
-    if not rows:
-        return
-    if sess.get_bind().dialect.name == "postgresql":
-        cur = sess.connection().connection.dbapi_connection.cursor()
-        with cur.copy(f"COPY points_entries ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[c] for c in COLUMNS))
-        return
-    for i in range(0, len(rows), CHUNK):
-        sess.execute(sa.insert(entries), rows[i:i + CHUNK])
+    book = rb.current(sess, school)
+    if book is None:
+        rb.save(sess, school, rb.default_body(now.date()), account_id=None, name="系统", note="默认细则")
+        book = rb.current(sess, school)
+    rows = _history(sess, school, book, random.Random(seed * 7919 + school), now)
+    bulk_insert(sess, entries, rows)  # COPY on PostgreSQL: a district's term is millions of rows
+    ledger.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
+    return len(rows)
 
 
 def _history(sess: so.Session, school: int, book: dict, rng: random.Random, now: datetime) -> list[dict[str, Any]]:

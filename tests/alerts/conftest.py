@@ -58,10 +58,10 @@ def k1(db_session, demo) -> Klass:
 def sys_sess(app):
     """The app's own session, unscoped (what the scheduler and CLI use)."""
     from foundation import db
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        yield mark_system(db.session())
+        yield unscoped("test setup").mark(db.session())
 
 
 @pytest.fixture
@@ -93,3 +93,15 @@ CONDUCT = {"key": "test.conduct_drop", "title": {"zh": "德育分周降幅过大
            "level": "yellow", "category": "conduct", "evaluation_days": 30}
 SLEEP = {"key": "test.sleep_log", "title": {"zh": "睡眠打卡异常", "en": "Sleep check-in irregular"},
          "level": "yellow", "category": "psychology"}
+
+
+@pytest.fixture(autouse=True)
+def test_rules():
+    """The test rules, registered in code like the platform's own (every school knows them)."""
+    from foundation.alerts import register_rule, unregister_rule
+
+    for spec in (PSY, CONDUCT, SLEEP):
+        register_rule(spec)
+    yield
+    for spec in (PSY, CONDUCT, SLEEP):
+        unregister_rule(spec["key"])

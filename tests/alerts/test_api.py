@@ -14,10 +14,10 @@ from tests.conftest import login_of
 def _open(app, k, rule, idx, **kw):
     from foundation import db
     from foundation.alerts import trigger
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         case = trigger(sess, rule, student_id=k.students[idx], school_id=k.school_id, **kw)
         sess.commit()
         return case.id
@@ -157,11 +157,11 @@ def test_settings_and_calendar_belong_to_the_school(login, k0, k1):
 def test_figures_per_school_rule_and_teacher(app, login, k0, frozen):
     from foundation import db
     from foundation.alerts import act, trigger
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     t0 = frozen.at
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         fast = trigger(sess, PSY, student_id=k0.students[5], school_id=k0.school_id, now=t0)
         slow = trigger(sess, PSY, student_id=k0.students[6], school_id=k0.school_id, now=t0)
         trigger(sess, CONDUCT, student_id=k0.students[7], school_id=k0.school_id, now=t0)  # still pending

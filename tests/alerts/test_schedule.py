@@ -71,13 +71,13 @@ def test_a_plugins_rule_runs_only_where_the_plugin_is_enabled(app, db_session, k
     from foundation import db
     from foundation.alerts import act, get_rule, tick
     from foundation.models import AlertCase, PluginInstall
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     host = app.extensions["jizuo.plugins"]
     assert host.register(WellbeingPlugin({k0.school_id: [k0.students[0]], k1.school_id: [k1.students[0]]}), "wellbeing_t")
     try:
         with app.app_context():
-            sess = mark_system(db.session())
+            sess = unscoped("test setup").mark(db.session())
             sess.add(PluginInstall(plugin="wellbeing_t", version="1.0.0", school_id=k0.school_id, enabled=True))
             sess.flush()
             assert get_rule("wellbeing_t.screening").plugin == "wellbeing_t"

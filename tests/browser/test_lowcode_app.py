@@ -25,10 +25,10 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     from foundation.lowcode.forms import seed_templates
     from foundation.models import AlertCase, Submission
     from foundation.models.messages import InboxItem, Message
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        seed_templates(mark_system(db.session()))
+        seed_templates(unscoped("test setup").mark(db.session()))
         db.session().commit()
 
     # -- the teacher clones the template and adapts it in the editor ----------------------------------------

@@ -168,14 +168,14 @@ def test_the_bulk_path_skips_a_row_another_writer_inserted_meanwhile(app, db_ses
     from foundation import db
     from foundation.db import utcnow
     from foundation.ingest.service import _insert
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     kid = students_of(school_ids[0], 1)[0]
     row = {"library": "card_transaction", "library_version": "1.0.0", "source": "race", "school_id": school_ids[0],
            "subject_kind": "student", "subject_id": kid.id, "occurred_at": utcnow(), "data": {"amount": "1.00"},
            "created_at": utcnow()}
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         first, _ = _insert(sess, "card_transaction", [row | {"source_id": "r-1"}])
         # "meanwhile": r-1 exists now, but this batch was looked up before it did
         second, _ = _insert(sess, "card_transaction", [row | {"source_id": "r-1"}, row | {"source_id": "r-2"}])

@@ -108,13 +108,13 @@ def test_a_parent_fills_in_but_cannot_create_or_read_others_submissions(login):
 def test_day_one_templates_are_there_to_clone(app, login):
     from foundation import db
     from foundation.lowcode.forms import seed_templates
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         assert seed_templates(sess, plugin_templates=[]) == 3  # the core's own three
         sess.commit()
-        assert seed_templates(mark_system(db.session()), plugin_templates=[]) == 0  # idempotent
+        assert seed_templates(unscoped("test setup").mark(db.session()), plugin_templates=[]) == 0  # idempotent
     teacher = login("homeroom_teacher", 1)
     forms = teacher.get("/api/v1/forms").get_json()["items"]
     templates = {f["title"]["zh"]: f for f in forms if f["school_id"] is None}
@@ -137,10 +137,10 @@ def test_a_teacher_clones_a_template_in_the_browser_shell_and_a_parent_fills_it(
 
     from foundation import db
     from foundation.lowcode.forms import seed_templates
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        seed_templates(mark_system(db.session()))
+        seed_templates(unscoped("test setup").mark(db.session()))
         db.session().commit()
     teacher = login("homeroom_teacher", 0)
     page = teacher.get("/forms").get_data(as_text=True)

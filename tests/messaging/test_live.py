@@ -15,7 +15,7 @@ import requests
 
 from foundation.messaging import send
 from foundation.models import Account
-from foundation.tenancy import system_session
+from foundation.tenancy import unscoped
 from tests.conftest import PASSWORD, login_of
 
 
@@ -65,7 +65,7 @@ class EventReader:
 
 
 def notify(app, account_id: int, subject: str) -> int:
-    with app.app_context(), system_session(app.extensions["jizuo.engine"]) as sess:
+    with app.app_context(), unscoped("test setup").session(app.extensions["jizuo.engine"]) as sess:
         msg = send(sess, "notice", recipients=[{"account": account_id}], school_id=None,
                    variables={"subject": subject, "body": "……"})
         sess.commit()

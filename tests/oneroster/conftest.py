@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from foundation.db import make_engine
 from foundation.migrate import upgrade
-from foundation.tenancy import system_session
+from foundation.tenancy import unscoped
 from tests.oneroster.support import corpus_dir
 
 
@@ -43,5 +43,5 @@ def fresh_engine(tmp_path) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 def fresh(fresh_engine):
-    with system_session(fresh_engine) as sess:
+    with unscoped("test setup").session(fresh_engine) as sess:
         yield sess

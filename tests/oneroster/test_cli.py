@@ -7,7 +7,7 @@ import zipfile
 
 import sqlalchemy as sa
 
-from foundation.cli_oneroster import oneroster_cmd
+from foundation.cli.oneroster import oneroster_cmd
 from foundation.models import OrgUnit, Student
 from tests.oneroster.support import count
 

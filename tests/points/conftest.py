@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import AuthActions, login_of
+from tests.conftest import login_of
 
 API = "/api/v1/plugins"
 
@@ -20,30 +20,14 @@ def schools(db_session) -> list[int]:
     return sorted(db_session.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
 
 
-@pytest.fixture
-def users(app, demo):
-    """``users("parent", 0)`` → a logged-in AuthActions with its own client (cached per role and school)."""
-    cache: dict = {}
-
-    def _user(role: str, school: int = 0) -> AuthActions:
-        if (role, school) not in cache:
-            auth = AuthActions(app.test_client())
-            resp = auth.login(login_of(demo, role, school))
-            assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-            cache[(role, school)] = auth
-        return cache[(role, school)]
-
-    return _user
-
-
 def publish(app) -> None:
     from foundation import db
     from foundation.models import AppListing
     from foundation.services import square
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         square.list_plugins(sess, app.extensions["jizuo.plugins"].loaded)
         row = sess.scalar(sa.select(AppListing).where(AppListing.key == "points"))
         if row.status != "published":

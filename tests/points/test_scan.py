@@ -15,13 +15,13 @@ def test_the_scan_finds_a_bulk_written_fall_once_a_week(app, installed, users, d
     from foundation.alerts.schedule import tick
     from foundation.db import utcnow
     from foundation.models import AlertCase
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
     from plugins.points import ledger, rulebook
 
     kid = sample_student(db_session, demo)
     users("homeroom_teacher", 0).get("/points/api/me")
     with app.app_context():  # a bulk import: the ledger written directly, no event, no alert check
-        sess = mark_system(db.session())
+        sess = unscoped("test setup").mark(db.session())
         book = rulebook.current(sess, kid.school_id)
         rule = rulebook.item(book["body"], "class_order")
         ledger.add(sess, kid.school_id, [{"student_id": kid.id, "class_id": kid.class_id, "rule": rule,
@@ -31,7 +31,7 @@ def test_the_scan_finds_a_bulk_written_fall_once_a_week(app, installed, users, d
         sess.commit()
     for _ in range(2):
         with app.app_context():
-            sess = mark_system(db.session())
+            sess = unscoped("test setup").mark(db.session())
             tick(sess)
             sess.commit()
     db_session.expire_all()

@@ -23,9 +23,10 @@ GROUP BY s.id, s.class_id, c.parent_id
 
 def fill(app, schools) -> float:
     started = time.perf_counter()
+    from foundation.plugin_runtime import demo_data
+
     with app.app_context():
-        app.extensions["jizuo.plugins"].call("points", "jizuo_demo_data", engine=app.extensions["jizuo.engine"],
-                                             school_ids=schools, seed=7)
+        demo_data("points", schools, seed=7)
     return time.perf_counter() - started
 
 
@@ -64,11 +65,12 @@ def test_demo_history_is_fast_and_rankings_match_hand_written_sql(app, installed
 
 def test_the_demo_has_students_falling_fast(app, installed):
     from foundation import db
+    from foundation.tenancy import unscoped
     from plugins.points import alerting
 
     fill(app, installed)
     with app.app_context():
-        sess = db.session()
+        sess = unscoped("test: reading the demo district").mark(db.session())
         for school in installed:
             ids = [r[0] for r in sess.execute(sa.text("SELECT id FROM students WHERE school_id=:s"), {"s": school})]
             falling = [d for d in (alerting.assess(sess, school, i) for i in ids) if d]
@@ -94,10 +96,10 @@ def test_eligibility_follows_the_thresholds(app, installed, users, db_session, d
 def test_hygiene_form_submissions_and_clones_become_hygiene_entries(app, installed, users, db_session, demo):
     from foundation import db, events
     from foundation.lowcode.forms import seed_templates
-    from foundation.tenancy import mark_system
+    from foundation.tenancy import unscoped
 
     with app.app_context():
-        seed_templates(mark_system(db.session()))
+        seed_templates(unscoped("test setup").mark(db.session()))
         db.session().commit()
     kid = sample_student(db_session, demo)
     teacher = users("homeroom_teacher", 0)
@@ -114,7 +116,7 @@ def test_hygiene_form_submissions_and_clones_become_hygiene_entries(app, install
                                                     (unrelated["id"], "class_leave", 3)), 1):
             events.publish("lowcode.submission.created", [{
                 "id": 900 + n, "form_id": form_id, "template_key": root, "school_id": kid.school_id,
-                "submitted_by": None,
+                "submitted_by": None, "student_id": kid.id, "class_id": kid.class_id,
                 "data": {"student": kid.student_no, "date": "2026-11-20", "area": "宿舍内务", "score": score}}])
         sess.commit()
     got = teacher.get(f"{P}/students/{kid.id}").get_json()
@@ -148,13 +150,17 @@ def test_a_seven_day_fall_opens_a_yellow_case_for_the_homeroom_teacher(app, inst
     assert db_session.scalar(sa.select(AlertCase.count).where(AlertCase.id == case.id)) == 1
     with app.app_context():
         from foundation import db
+        from foundation.tenancy import unscoped
 
         sess = db.session()
-        assert alerting.evaluate(sess, case) is False  # still down
+        for_school = unscoped("test: the rule's evaluation, as the scheduler runs it").for_school
+        with for_school(sess, case.school_id):
+            assert alerting.evaluate(sess, case) is False  # still down
         for entry in made[:6]:
             assert teacher.post(f"{P}/entries/{entry['id']}/reverse", json={"reason": "复核撤销"}).status_code == 201
         sess.rollback()
-        assert alerting.evaluate(sess, case) is True  # back at 980, no alarming fall left
+        with for_school(sess, case.school_id):
+            assert alerting.evaluate(sess, case) is True  # back at 980, no alarming fall left
     # a school with a higher threshold still hears of a fall far beyond the student's own baseline
     assert admin.put("/api/v1/plugins/points/config", json={"config": {"drop_threshold": 100}}).status_code == 200
     before = len(teacher.get("/api/v1/alerts/cases?status=open").get_json()["items"])

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from foundation.cli_standards import standards_cmd
+from foundation.cli.standards import standards_cmd
 from foundation.standards import Catalog, Problem, catalog, load_catalog
 from foundation.standards.catalog import LEVELS, SCHEMAS
 from standards import ROOT

@@ -1,0 +1,27 @@
+"""The ``jizuo`` command. Each group lives in a module of this package; every command runs in an app
+context with one session that acts for the district (:func:`foundation.cli.common.district_session`) and
+commits once at its end (or not at all when it fails)."""
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from foundation.app import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Jizuo (基座): a district education digital foundation."""
+
+
+def _register() -> None:
+    from foundation.cli import accounts, alerts, core, data, oidc, oneroster, standards, worker
+
+    for command in (core.init_cmd, core.serve_cmd, core.demo_cmd, accounts.accounts_cmd, oidc.clients_cmd,
+                    oidc.keys_cmd, oidc.token_cmd, oidc.upstream_cmd, data.ingest_cmd, data.sources_cmd,
+                    standards.standards_cmd, oneroster.oneroster_cmd, worker.worker_cmd, alerts.alerts_cmd):
+        main.add_command(command)
+
+
+_register()

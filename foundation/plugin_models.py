@@ -1,0 +1,87 @@
+"""Plugins' own tables, scoped by construction.
+
+A plugin declares its tables as models on :class:`PluginBase` with the :class:`SchoolScoped` mixin (a row of
+one school) or :class:`StudentScoped` (a row about one student of a school). Every statement on them, ORM
+or Core (``Model.__table__``), is then scoped by the platform exactly like the core's own tables: staff see
+their school, a parent their children's rows, a student their own; writes to another school are refused.
+The plugin's migrations create the tables (``jizuo_migrations``); ``PluginBase`` keeps its own MetaData, so
+the core's models-versus-migrations check leaves plugin tables to their plugins.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation import tenancy_sql
+from foundation.db import NAMING
+from foundation.tenancy import TenancyError, get_scope, is_unscoped
+
+if TYPE_CHECKING:
+    from foundation.tenancy import Scope
+
+
+class PluginBase(so.DeclarativeBase):
+    """The declarative base of every plugin's models (one registry, one MetaData apart from the core's)."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+tenancy_sql.register(PluginBase.registry)
+
+
+class SchoolScoped:
+    """A row owned by one school (``school_id``, required). Visible where the session reaches the school."""
+
+    school_id: so.Mapped[int] = so.mapped_column(index=True)
+
+    @classmethod
+    def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
+        return cls.school_id.in_(scope.school_ids)
+
+
+class StudentScoped(SchoolScoped):
+    """A row about one student (``student_id``): visible to staff who reach the student (the whole school,
+    or the student's class), to the student's parents and to the student, like the student record itself."""
+
+    student_id: so.Mapped[int] = so.mapped_column(index=True)
+
+    @classmethod
+    def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
+        from foundation.models import Student
+
+        if not (scope.class_ids or scope.student_ids):
+            return sa.and_(cls.school_id.in_(scope.school_ids), cls.school_id.in_(scope.full_school_ids))
+        reached = sa.select(Student.id).where(Student.tenant_criteria(scope))
+        return sa.and_(cls.school_id.in_(scope.school_ids),
+                       sa.or_(cls.school_id.in_(scope.full_school_ids), cls.student_id.in_(reached)))
+
+
+def bulk_insert(sess: so.Session, table: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> int:
+    """Insert many rows at once: ``COPY`` on PostgreSQL, chunked ``executemany`` elsewhere. ``table`` is a
+    model or its table; every row's ``school_id`` must be in the session's reach (checked before anything
+    is written). Returns the number of rows."""
+    table = getattr(table, "__table__", table)
+    if not rows:
+        return 0
+    if "school_id" in table.c and not is_unscoped(sess):
+        allowed = get_scope(sess).school_ids
+        outside = {r.get("school_id") for r in rows} - set(allowed)
+        if outside:
+            raise TenancyError(f"bulk insert into {table.name} for schools {sorted(outside, key=str)} "
+                               f"outside scope {sorted(allowed)}")
+    if sess.get_bind().dialect.name == "postgresql":
+        columns = [c.name for c in table.c if c.name in rows[0]]
+        types = {c.name: c.type for c in table.c}
+        raw = sess.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(json.dumps(row[c], ensure_ascii=False)
+                                     if isinstance(types[c], sa.JSON) and row[c] is not None else row[c]
+                                     for c in columns))
+        return len(rows)
+    for i in range(0, len(rows), chunk):
+        sess.execute(sa.insert(table), rows[i:i + chunk])
+    return len(rows)

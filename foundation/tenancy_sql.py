@@ -1,0 +1,188 @@
+"""Writing a scope into SQL statements (used by :mod:`foundation.tenancy`'s listener).
+
+A *scoped table* is the table of a mapped class that declares ``tenant_criteria(scope)`` (the core's models
+on ``SchoolScoped``, ``Guardian``, and plugins' models on the ``SchoolScoped`` base that
+``foundation.plugin_api`` exports). For a statement that reads one, every SELECT in it, nested ones included,
+gets the table's criteria:
+
+- in its WHERE clause, for the tables it selects FROM (the left-most table of each join chain);
+- in the ON clause, for a table joined in (so that an outer join stays an outer join);
+- an outer join to a scoped table with no ON clause cannot be scoped and is refused.
+
+UPDATE and DELETE get their target's criteria; INSERT and UPDATE values naming a school out of reach are
+refused. ORM entities also get ``with_loader_criteria`` (see :func:`loader_criteria`), which reaches the
+relationship loads the ORM adds at compile time.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.util import ClauseAdapter
+
+from foundation.db import Base
+
+_registries: list[so.registry] = [Base.registry]
+
+
+def register(registry: so.registry) -> None:
+    """Scope the models of another declarative registry too (a plugin's own base)."""
+    if registry not in _registries:
+        _registries.append(registry)
+
+
+def _mapper_count() -> int:
+    return sum(len(r.mappers) for r in _registries)
+
+
+def scoped_models() -> tuple[type, ...]:
+    """Every mapped class that declares ``tenant_criteria`` (the core's and plugins')."""
+    return _scoped(_mapper_count())
+
+
+@lru_cache(maxsize=8)
+def _scoped(_n: int) -> tuple[type, ...]:
+    # keyed on the number of mappers, so models registered later (a plugin's) are picked up
+    return tuple(m.class_ for r in _registries for m in r.mappers if hasattr(m.class_, "tenant_criteria"))
+
+
+@lru_cache(maxsize=8)
+def _by_table(_n: int) -> dict[str, type]:
+    return {cls.__table__.name: cls for cls in _scoped(_n)}
+
+
+def scoped_tables() -> dict[str, type]:
+    """Table name → the model whose ``tenant_criteria`` scopes it."""
+    return _by_table(_mapper_count())
+
+
+def loader_criteria(scope: Any) -> tuple[Any, ...]:
+    return _loader_criteria(scope, _mapper_count())
+
+
+@lru_cache(maxsize=4096)
+def _loader_criteria(scope: Any, n: int) -> tuple[Any, ...]:
+    """The loader-criteria options of one scope, built once (Scope is frozen and hashable)."""
+    return tuple(so.with_loader_criteria(cls, cls.tenant_criteria(scope), include_aliases=True)
+                 for cls in _scoped(n))
+
+
+@lru_cache(maxsize=4096)
+def _table_criteria(cls: type, scope: Any) -> sa.ColumnElement[bool]:
+    return cls.tenant_criteria(scope)
+
+
+def _table_of(frm: Any) -> sa.TableClause | None:
+    """The table behind a FROM element that is a table or a plain alias of one (not a subquery)."""
+    if isinstance(frm, sa.TableClause):
+        return frm
+    if isinstance(frm, sa.Alias) and not isinstance(frm, sa.Subquery | sa.CTE) \
+            and isinstance(frm.element, sa.TableClause):
+        return frm.element
+    return None
+
+
+def _criteria(frm: Any, scope: Any, tables: dict[str, type]) -> sa.ColumnElement[bool] | None:
+    table = _table_of(frm)
+    cls = tables.get(table.name) if table is not None else None
+    if cls is None:
+        return None
+    crit = _table_criteria(cls, scope)
+    if isinstance(frm, sa.Alias):
+        return ClauseAdapter(frm).traverse(crit)
+    return crit
+
+
+def _spine(frm: Any) -> list[Any]:
+    """The left-most element of a join chain (what a SELECT's WHERE filters); joined-in tables are
+    filtered in their join's ON clause."""
+    while isinstance(frm, sa.Join):
+        frm = frm.left
+    return [frm]
+
+
+def _touches(stmt: Any, tables: dict[str, type]) -> bool:
+    for el in visitors.iterate(stmt):
+        table = _table_of(el)
+        if table is not None and table.name in tables:
+            return True
+    return False
+
+
+def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
+    """``stmt`` with ``scope`` written into it (a new statement), or ``stmt`` itself when it reads no
+    scoped table. Raises TenancyError for writes out of reach and shapes that cannot be scoped."""
+    tables = scoped_tables()
+    if not _touches(stmt, tables):
+        return stmt
+    if isinstance(stmt, sa.Insert | sa.Update):
+        _check_values(stmt, scope, parameters, tables)
+
+    def visit_join(join: sa.Join) -> None:
+        for frm in _spine(join.right):
+            crit = _criteria(frm, scope, tables)
+            if crit is not None:
+                join.onclause = sa.and_(join.onclause, crit) if join.onclause is not None else crit
+
+    def visit_select(sel: sa.Select) -> None:
+        extra = []
+        rewritten, changed = [], False
+        for target, onclause, from_, flags in sel._setup_joins:
+            crit = _criteria(target, scope, tables)
+            if crit is not None and isinstance(onclause, sa.ColumnElement):
+                onclause, changed = sa.and_(onclause, crit), True
+            elif crit is not None and onclause is None:
+                if flags.get("isouter") or flags.get("full"):
+                    raise _refuse(f"an outer join to {_table_of(target).name} needs an explicit ON clause")
+                extra.append(crit)
+            rewritten.append((target, onclause, from_, flags))
+        if changed:
+            sel._setup_joins = tuple(rewritten)
+        for frm in sel.get_final_froms():
+            if isinstance(frm, sa.Join) and frm.full:
+                raise _refuse("a FULL OUTER JOIN of scoped tables")
+            for left in _spine(frm):
+                crit = _criteria(left, scope, tables)
+                if crit is not None:
+                    extra.append(crit)
+        if extra:
+            sel._where_criteria += tuple(extra)
+
+    def visit_dml(dml: Any) -> None:
+        crit = _criteria(dml.table, scope, tables)
+        if crit is not None:
+            dml._where_criteria += (crit,)
+
+    return visitors.cloned_traverse(stmt, {}, {"select": visit_select, "join": visit_join,
+                                               "update": visit_dml, "delete": visit_dml})
+
+
+def _refuse(what: str) -> Exception:
+    from foundation.tenancy import TenancyError
+
+    return TenancyError(f"{what} cannot be scoped to schools: rewrite it, or use unscoped(reason)")
+
+
+def _check_values(stmt: Any, scope: Any, parameters: Any, tables: dict[str, type]) -> None:
+    """INSERT or UPDATE values that name a school outside ``scope``."""
+    table = _table_of(stmt.table)
+    if table is None or table.name not in tables or "school_id" not in table.c:
+        return
+    values: list[Any] = []
+    for key, value in (stmt._values or {}).items():
+        if getattr(key, "key", key) == "school_id":
+            values.append(getattr(value, "value", value))
+    for batch in getattr(stmt, "_multi_values", ()) or ():
+        for row in batch:
+            if isinstance(row, dict):
+                values.extend(v for k, v in row.items() if getattr(k, "key", k) == "school_id")
+    rows = parameters if isinstance(parameters, list | tuple) else [parameters] if parameters else []
+    values.extend(r["school_id"] for r in rows if isinstance(r, dict) and "school_id" in r)
+    for value in values:
+        if isinstance(value, int) and value not in scope.school_ids:
+            from foundation.tenancy import TenancyError
+
+            raise TenancyError(f"write to school {value} outside scope {sorted(scope.school_ids)}")
