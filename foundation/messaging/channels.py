@@ -19,7 +19,7 @@ from email.utils import formatdate
 
 import requests
 
-from foundation.messaging.service import Settings
+from foundation.messaging.settings import Settings
 
 
 class DeliveryFailed(Exception):

@@ -13,7 +13,8 @@ import threading
 import sqlalchemy as sa
 
 from foundation.messaging.live import Live
-from foundation.messaging.queue import D, Transport
+from foundation.messaging.loop import DeliveryLoop
+from foundation.messaging.queue import D, Transport, outstanding
 
 log = logging.getLogger("jizuo.messaging")
 _lock = threading.Lock()
@@ -66,11 +67,9 @@ class Hub:
             self._thread.start()
 
     def _work(self) -> None:
-        from foundation.messaging.worker import Worker
-
         try:
             with self.app.app_context():
-                Worker(self.app, sweep=0.5, block=0.5).run(self._stop, until_idle=True)
+                DeliveryLoop(self.app, self.transport, sweep=0.5, block=0.5).run(self._stop, until_idle=True)
         except Exception:  # noqa: BLE001 - logged; the next send starts a fresh thread
             log.exception("in-process delivery worker stopped")
 
@@ -102,8 +101,6 @@ def resume(app) -> None:
     if app.config.get("REDIS_URL") or app.extensions.get("jizuo.messaging.resumed"):
         return
     app.extensions["jizuo.messaging.resumed"] = True
-    from foundation.messaging.queue import outstanding
-
     try:
         waiting = outstanding(app.extensions["jizuo.engine"])
     except Exception:  # noqa: BLE001 - a database without the tables yet (before jizuo init): nothing waits

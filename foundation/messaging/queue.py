@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from foundation.db import utcnow
 from foundation.messaging.channels import DeliveryFailed, send_email, send_webhook
-from foundation.messaging.service import Settings
+from foundation.messaging.settings import Settings
 from foundation.models import Account
 from foundation.models.messages import Delivery, Message, MessageContact
 from foundation.tenancy import unscoped

@@ -5,60 +5,21 @@ so nothing is ever delivered that was not stored, and a rolled-back send leaves 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, has_app_context
 
 from foundation.db import utcnow
+from foundation.messaging.hub import hub
 from foundation.messaging.recipients import resolve
+from foundation.messaging.settings import Settings, settings
 from foundation.messaging.types import get_type, render
 from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference
 
 log = logging.getLogger("jizuo.messaging")
 _PENDING = "jizuo.messages.after_commit"
 _COUNT = {"preserve_rowcount": True}  # INSERT … SELECT row counts (psycopg reports -1 otherwise)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The channels' configuration, read from the app config (config.py: JIZUO_MESSAGE_*, JIZUO_SMTP_*)."""
-
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    webhook_timeout: float = 5.0
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_from: str = "jizuo@localhost"
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
-    max_attempts: int = 6
-    backoff: float = 2.0
-    lease: float = 60.0
-
-    @classmethod
-    def of(cls, config) -> Settings:
-        get = config.get
-        return cls(webhook_url=get("MESSAGE_WEBHOOK_URL"), webhook_secret=get("MESSAGE_WEBHOOK_SECRET"),
-                   webhook_timeout=float(get("MESSAGE_WEBHOOK_TIMEOUT", 5)), smtp_host=get("SMTP_HOST"),
-                   smtp_port=int(get("SMTP_PORT", 25)), smtp_from=get("SMTP_FROM") or "jizuo@localhost",
-                   smtp_user=get("SMTP_USER"), smtp_password=get("SMTP_PASSWORD"),
-                   smtp_starttls=bool(get("SMTP_STARTTLS", False)),
-                   max_attempts=int(get("MESSAGE_MAX_ATTEMPTS", 6)), backoff=float(get("MESSAGE_BACKOFF", 2)),
-                   lease=float(get("MESSAGE_LEASE", 60)))
-
-    def configured(self, channel: str) -> bool:
-        if channel == "webhook":
-            return bool(self.webhook_url and self.webhook_secret)
-        if channel == "email":
-            return bool(self.smtp_host)
-        return True
-
-
-def settings() -> Settings:
-    return Settings.of(current_app.config) if has_app_context() else Settings()
 
 
 def _opted_out(type_key: str, channel: str, account_col):
@@ -159,8 +120,6 @@ def _after_commit(sess: so.Session) -> None:
         if app is None:
             continue  # no app (a bare script): open streams find the rows on their next poll
         try:
-            from foundation.messaging.hub import hub
-
             if kind == "message":
                 hub(app).dispatch(what)
             else:

@@ -13,8 +13,8 @@ from joserfc.jwt import JWTClaimsRegistry
 from foundation import db
 from foundation.models import OAuthClient, OAuthToken
 from foundation.oidc import keys
+from foundation.oidc.common import api_audience, issuer
 from foundation.oidc.scopes import capabilities_of
-from foundation.oidc.server import issuer
 from foundation.permissions import Principal
 
 
@@ -31,7 +31,7 @@ def verify_access_token(token: str) -> OAuthToken | None:
         JWTClaimsRegistry(
             iss={"essential": True, "value": issuer()}, exp={"essential": True}, jti={"essential": True},
         ).validate(decoded.claims)
-        if issuer() + "/api/v1" not in (decoded.claims.get("aud") or []):
+        if api_audience() not in (decoded.claims.get("aud") or []):
             return None
     except (JoseError, ValueError, TypeError, IndexError):
         return None

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from foundation import db
 from foundation.audit import record
 from foundation.models import OAuthClient, OrgUnit
+from foundation.oidc.common import sha256
 from foundation.oidc.scopes import unknown
-from foundation.oidc.server import sha256
 
 GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 

@@ -10,11 +10,12 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import current_lang, t
-from foundation.models import Account, Consent, OAuthClient, OrgUnit
+from foundation.models import Account, Consent, GuardianLink, OAuthClient, OrgUnit
 from foundation.oidc import keys
 from foundation.oidc.bearer import verify_access_token
+from foundation.oidc.common import issuer
 from foundation.oidc.scopes import SCOPES
-from foundation.oidc.server import DISTRICT, User, issuer, server
+from foundation.oidc.server import DISTRICT, User, server
 from foundation.oidc.subjects import subject_of
 from foundation.permissions import ROLES
 
@@ -138,8 +139,6 @@ def userinfo():
         schools = sorted({m.school_id for m in acct.memberships if m.school_id})
         claims["school_id"] = schools[0] if len(schools) == 1 else None
     if "children" in scope and acct.person_kind == "guardian":
-        from foundation.models import GuardianLink
-
         claims["children"] = sorted(db.session().scalars(
             sa.select(GuardianLink.student_id).where(GuardianLink.guardian_id == acct.person_id),
             execution_options=DISTRICT))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import time
@@ -17,11 +16,13 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, current_app, request
+from flask import Flask
 
 from foundation import db
 from foundation.models import Account, AuthorizationCode, OAuthClient, OAuthToken
 from foundation.oidc import keys
+from foundation.oidc.bearer import verify_access_token
+from foundation.oidc.common import api_audience, issuer, sha256
 from foundation.oidc.scopes import unknown
 from foundation.oidc.subjects import subject_of
 from foundation.tenancy import unscoped
@@ -32,14 +33,6 @@ CODE_TTL = 300
 # the provider acts for the whole district: an account's roles, in every school, go into its tokens
 DISTRICT = unscoped("OIDC provider: accounts and their roles in every school, for tokens and claims")
 server = AuthorizationServer()
-
-
-def sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def issuer() -> str:
-    return current_app.config.get("OIDC_ISSUER") or request.host_url.rstrip("/")
 
 
 # ---- adapters Authlib calls ----------------------------------------------------------------------
@@ -302,8 +295,6 @@ class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token: str, hint: str | None):
-        from foundation.oidc.bearer import verify_access_token
-
         row = _token_row(token, hint)
         if row is None:
             return None
@@ -342,7 +333,7 @@ class AccessTokens(JWTBearerTokenGenerator):
         return KeySet([key])
 
     def get_audiences(self, client, user, scope) -> list[str]:
-        return [issuer() + "/api/v1", client.get_client_id()]
+        return [api_audience(), client.get_client_id()]
 
     def get_extra_claims(self, client, grant_type, user, scope) -> dict:
         """The reach the API will enforce, for resource servers to read: the client's school (None =
