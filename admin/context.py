@@ -1,16 +1,13 @@
-"""Template context: language, labels, navigation by role."""
+"""This front end's part of the page shell (foundation/shell): its navigation by role and its links."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask
 
 from foundation import db
-from foundation.csrf import generate_csrf
-from foundation.i18n import add_messages, current_lang, t
-from foundation.permissions import ROLES
+from foundation.i18n import add_messages, t
 
 _HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
@@ -34,10 +31,7 @@ NAV = [
 ]
 
 
-def nav_items() -> list[dict]:
-    p = g.get("principal")
-    if p is None:
-        return []
+def nav_items(p) -> list[dict]:
     items = []
     outside = p.is_district and not p.district_school_id  # district level: only the tree and the audit log
     for endpoint, label, cap in NAV:
@@ -52,46 +46,25 @@ def nav_items() -> list[dict]:
             continue
         if cap and not p.can(cap):
             continue
-        items.append({"endpoint": endpoint, "label": t(label), "active": request.endpoint == endpoint})
-    if not outside:
-        items[1:1] = _plugin_items(p)  # a school's capabilities come right after the home page
+        items.append({"endpoint": endpoint, "label": t(label)})
     return items
 
 
-def _plugin_items(p) -> list[dict]:
-    """Entries plugins declare (``jizuo_nav_items``), for plugins enabled in one of the person's schools and
-    capabilities the person holds there."""
-    from foundation.plugin_runtime import enabled_schools, host
-
-    lang, out = current_lang(), []
-    for plugin, entries in host().each("jizuo_nav_items"):
-        schools = p.school_ids() & enabled_schools(plugin)
-        for e in entries or []:
-            if schools and (not e.get("capability") or any(p.can(e["capability"], s) for s in schools)):
-                out.append({"endpoint": e["endpoint"], "label": e.get(lang) or e.get("zh"),
-                            "active": request.endpoint == e["endpoint"]})
-    return out
-
-
 def init_context(app: Flask) -> None:
-    @app.context_processor
-    def _ctx() -> dict:
-        p = g.get("principal")
-        lang = current_lang()
-        school_name = None
-        if p is not None and p.is_district and p.district_school_id:
-            from foundation.models import OrgUnit
+    """The shell's links and this front end's navigation (foundation/shell draws the page)."""
+    from foundation.shell import configure
 
-            unit = db.session().scalar(sa.select(OrgUnit).where(OrgUnit.id == p.district_school_id))
-            school_name = unit.name if unit else None
-        return {
-            "t": t, "lang": lang, "current_school": school_name, "principal": p, "nav": nav_items(), "csrf_token": generate_csrf,
-            "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else [])],
-        }
+    configure(app, home="/", nav=_nav_with_badge, account="admin.account_security", logout="admin.logout",
+              leave_school="admin.district_leave")
 
-    @app.after_request
-    def _remember_lang(resp):
-        chosen = request.args.get("lang")
-        if chosen in ("zh", "en"):
-            resp.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
-        return resp
+
+def _nav_with_badge(p) -> list[dict]:
+    """The entries, with the unread count next to 消息."""
+    from foundation.messaging import inbox
+
+    items = nav_items(p)
+    for item in items:
+        if item["endpoint"] == "admin.messages_inbox":
+            item["badge"] = inbox.unread_count(db.session(), p.account_id) if p.account_id else 0
+            item["badge_id"] = "nav-unread"
+    return items

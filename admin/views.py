@@ -169,8 +169,11 @@ def student_record(student_id: int):
                 guardians.append(view)
     can_reveal = g.principal.can("people.student.id_number.reveal", s.school_id)
     can_bind = g.principal.can("people.guardian.manage", s.school_id)
+    from foundation.profile import sections
+    from foundation.reach import student_or_404
+
     return render_template("admin/student.html", s=svc.student_view(s), guardians=guardians, can_reveal=can_reveal,
-                           can_bind=can_bind)
+                           can_bind=can_bind, sections=sections(db.session(), student_or_404(s.id), g.principal))
 
 
 @bp.get("/children")

@@ -13,6 +13,7 @@ from foundation import db
 from foundation.alerts import access, actions
 from foundation.alerts.calendar import check_settings, load_clock
 from foundation.alerts.figures import figures
+from foundation.alerts.rules import assignable
 from foundation.audit import record
 from foundation.i18n import current_lang, t
 from foundation.models import AlertCase, AlertSettings, SchoolCalendarDay, Student
@@ -151,7 +152,7 @@ def alerts_overview():
                         .order_by(SchoolCalendarDay.day)).all()
     return render_template("admin/alerts_overview.html", total=(by["school"] or [None])[0], rules=by["rule"],
                            teachers=by["teacher"][:15], clock=clock, days=days, error=error,
-                           roles={r: getattr(ROLES[r], lang) for r in ROLES},
+                           roles={r: getattr(ROLES[r], lang) for r in assignable()},
                            can_configure=p.can("alerts.configure", school)), (422 if error else 200)
 
 

@@ -60,6 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         resp.headers.setdefault("X-Frame-Options", "DENY")
         return resp
 
+    from foundation import shell
+
+    shell.init_app(app)
     for ep in entry_points(group="jizuo.web"):
         if test_config and ep.name in test_config.get("DISABLED_FRONTENDS", ()):
             continue

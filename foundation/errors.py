@@ -44,7 +44,8 @@ def error_response(code: str, status: int, fields: dict[str, Any] | None = None,
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz",) or (
+    """The core's API, a plugin's API (``/<plugin>/api/…``), a JSON request or a client asking for JSON."""
+    return "/api/" in request.path or request.path in ("/healthz",) or request.is_json or (
         request.accept_mimetypes.best == "application/json"
     )
 

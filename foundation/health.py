@@ -40,5 +40,11 @@ def init_app(app: Flask) -> None:
         url = current_app.config.get("REDIS_URL")
         checks["redis"] = _check_redis(url) if url else {"status": "embedded"}
         ok = all(c["status"] in ("ok", "embedded") for c in checks.values())
-        body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}
+        from foundation.events import failures
+
+        # failed event deliveries since this process started (their writes were rolled back): a plugin's
+        # subscriber that keeps failing shows here before anyone misses its data
+        failed = failures()
+        body = {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks,
+                "event_failures": {"total": sum(failed.values()), "by_subscriber": failed}}
         return jsonify(body), 200 if ok else 503

@@ -26,6 +26,21 @@ def jizuo_capabilities() -> dict[str, dict[str, str]]:
 
 
 @hookspec
+def jizuo_roles() -> list[dict[str, Any]]:
+    """Roles the plugin brings (a school admin then grants them to people at an org unit)::
+
+        [{"name": "aid_officer", "zh": "资助专员", "en": "Aid officer", "reach": "school",
+          "capabilities": ["people.student.read", "people.guardian.read"]}]
+
+    ``reach``: ``school`` (the whole school), ``class`` (held at a class or grade), ``self`` or
+    ``children``. ``capabilities`` are the core's a plugin's role may hold (reading people and records,
+    handling alert cases: ``permissions.PLUGIN_ROLE_CORE_CAPS``); the plugin's own capabilities for the role
+    come from :func:`jizuo_role_grants`. A core role cannot be redeclared; a bad declaration leaves the
+    plugin out. Declared roles are known only while the plugin is loaded; people holding one get its
+    capabilities only in schools where the plugin is enabled."""
+
+
+@hookspec
 def jizuo_role_grants() -> dict[str, list[str]]:
     """Which of the plugin's capabilities each existing role holds, ``{"homeroom_teacher": [...]}``, in
     schools where the plugin is enabled."""
@@ -88,6 +103,54 @@ def jizuo_dashboard_widgets() -> list[dict[str, Any]]:
     ``[{"key", "title": {"zh", "en"}, "capability"?, "order"?, "data": callable(session, principal)}]``
     where ``data`` returns ``{"value", "link"?, "tone"?: "red"|"yellow", "bars"?: [[label, n]], "note"?}``
     or None (nothing to show this person). See foundation/dashboard.py."""
+
+
+@hookspec
+def jizuo_student_profile() -> list[dict[str, Any]]:
+    """Sections the plugin adds to one student's profile (一生一档), each behind a capability::
+
+        [{"key": "points.conduct", "title": {"zh": "德育积分", "en": "Conduct"}, "capability": "points.rank.read",
+          "order": 20, "sensitive": False,
+          "data": callable(session, student, principal) -> dict | None,
+          "template": "points/_profile.html"}]
+
+    Shown only where the plugin is enabled in the student's school and the viewer holds ``capability``
+    there (and reaches the student: the platform looked them up through the viewer's scope). ``student`` is
+    a ``plugin_api.StudentRef``; ``data`` returns what the section shows (None: nothing for this viewer),
+    JSON-able: ``GET /api/v1/students/<id>/profile`` answers it as is, and the student page renders it
+    with ``template`` (a template of the plugin's blueprint, given ``data``, ``student`` and ``t``). A
+    ``sensitive`` section's every read is audited. See foundation/profile.py."""
+
+
+@hookspec
+def jizuo_jobs() -> list[dict[str, Any]]:
+    """Periodic work ``jizuo worker`` runs for each school where the plugin is enabled::
+
+        [{"key": "learning.refit", "title": {"zh": "夜间重新拟合", "en": "Nightly refit"},
+          "every": 86400, "at": "02:00", "run": callable(session, school_id) -> dict | None}]
+
+    ``every`` is the period in seconds (at least 60); ``at`` (optional, "HH:MM" in the school's time zone)
+    starts daily jobs at that time. ``run`` acts for one school (its session sees that school only); its
+    writes commit per school, a failure rolls that school's back and is recorded. Each (job, period) runs
+    once however many workers there are (the run is claimed in the database; with Redis the workers also
+    skip a claimed period without asking it). ``jizuo jobs list`` / ``jizuo jobs run KEY`` for operators."""
+
+
+@hookspec
+def jizuo_district_figures() -> list[dict[str, Any]]:
+    """Figures the plugin offers the district (局长看板), computed per school and desensitised by the
+    platform before any district person sees them::
+
+        [{"key": "points.score_bands", "title": {"zh": "德育积分分布", "en": "Conduct score bands"},
+          "sensitive": False, "unit": "students",
+          "compute": callable(session, school_id) -> [{"group": {"band": "≥950"}, "count": 87,
+                                                       "value": 971.2?}, ...]}]
+
+    ``group`` holds categories only: a figure whose groups name a student (``student_id``, ``student_no``,
+    ``name``…) is refused. Cells of fewer than 5 students are suppressed (count and value), and so is the
+    next smallest cell of the same school when one alone would be recoverable from the school's total
+    (complementary suppression). ``GET /api/v1/district/figures`` serves them to district staff, audited.
+    See foundation/district_figures.py."""
 
 
 @hookspec

@@ -6,6 +6,7 @@ unit through a membership. What rows a role reaches is its *reach*: the whole sc
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
@@ -26,6 +27,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "clients.manage": {"zh": "登记接入应用（OIDC 客户端）", "en": "Register apps (OIDC clients)"},
     "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
     "district.cross_school": {"zh": "跨校操作（留痕）", "en": "Cross schools (audited)"},
+    "district.figures.read": {"zh": "查看全区脱敏统计", "en": "See the district's desensitised figures"},
     "records.*.read": {"zh": "读取业务库数据（高敏感库另需授权角色）", "en": "Read business records (highly sensitive ones need a granted role)"},
     "records.*.write": {"zh": "写入业务库数据", "en": "Write business records"},
     "conflicts.resolve": {"zh": "处理数据冲突", "en": "Resolve data conflicts"},
@@ -65,13 +67,15 @@ class Role:
     en: str
     reach: str  # district | school | class | self | children
     capabilities: frozenset[str]
+    plugin: str | None = None  # declared by this plugin (jizuo_roles), else the core's
 
 
 ROLES: dict[str, Role] = {
     r.name: r
     for r in [
         Role("district_admin", "区管理员", "District admin", "district",
-             frozenset(_ADMIN | {"district.cross_school", "standards.manage", "square.review"} | _ALERT_ADMIN)),
+             frozenset(_ADMIN | {"district.cross_school", "district.figures.read", "standards.manage", "square.review"}
+                       | _ALERT_ADMIN)),
         Role("school_admin", "学校管理员", "School admin", "school", frozenset(_ADMIN | _ALERT_ADMIN)),
         Role("homeroom_teacher", "班主任", "Homeroom teacher", "class",
              frozenset(_STAFF_READ | {"people.student.update", "people.guardian.read", "people.guardian.manage"}
@@ -83,8 +87,6 @@ ROLES: dict[str, Role] = {
         Role("psychology_teacher", "心理教师", "Psychology teacher", "school",
              frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)),
         Role("life_instructor", "生活教官", "Life instructor", "school", frozenset(_STAFF_READ | _ALERT_STAFF)),
-        Role("aid_officer", "资助专员", "Aid officer", "school",
-             frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)),
         Role("student_cadre", "学生干部", "Student cadre", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
         Role("student", "学生", "Student", "self", frozenset({"org.read", "people.student.read"} | _FILL)),
         Role("parent", "家长", "Parent", "children",
@@ -105,6 +107,39 @@ _MSG_ADMIN = {"messages.send.class", "messages.send.school", "messages.figures.r
 for _role, _extra in {"district_admin": _MSG_ADMIN | {"messages.send.district"}, "school_admin": _MSG_ADMIN,
                       "homeroom_teacher": {"messages.send.class", "messages.figures.read"}}.items():
     ROLES[_role] = replace(ROLES[_role], capabilities=ROLES[_role].capabilities | _extra)
+
+
+# What of the core a plugin's role may hold (jizuo_roles): reading the school's people and records and
+# handling alert cases. Managing accounts, people or the district stays with the core's roles.
+PLUGIN_ROLE_CORE_CAPS = frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)
+_ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
+
+
+class RoleError(ValueError):
+    """A plugin's role declaration is malformed or claims what a plugin's role may not hold."""
+
+
+def declare_role(spec: dict, plugin: str) -> Role:
+    """Add a role a plugin declares (``jizuo_roles``): ``{"name", "zh", "en", "reach": "school" | "class" |
+    "self" | "children", "capabilities": [core capabilities, among PLUGIN_ROLE_CORE_CAPS]}``. The plugin's
+    own capabilities for it come from its ``jizuo_role_grants``. A core role cannot be redeclared."""
+    name = spec.get("name") if isinstance(spec, dict) else None
+    if not isinstance(name, str) or not _ROLE_NAME.match(name):
+        raise RoleError(f"role name {name!r}: 3-32 characters of a-z 0-9 _")
+    have = ROLES.get(name)
+    if have is not None and have.plugin != plugin:
+        raise RoleError(f"role {name} is already the {'core' if have.plugin is None else have.plugin}'s")
+    if not all(isinstance(spec.get(k), str) and spec[k].strip() for k in ("zh", "en")):
+        raise RoleError(f"role {name}: zh and en titles are required")
+    if spec.get("reach") not in ("school", "class", "self", "children"):
+        raise RoleError(f"role {name}: reach is school, class, self or children")
+    caps = spec.get("capabilities") or []
+    if not isinstance(caps, list) or not set(caps) <= PLUGIN_ROLE_CORE_CAPS:
+        extra = sorted(set(caps) - PLUGIN_ROLE_CORE_CAPS) if isinstance(caps, list) else caps
+        raise RoleError(f"role {name}: a plugin's role may not hold {extra}")
+    role = Role(name, spec["zh"], spec["en"], spec["reach"], frozenset(caps), plugin=plugin)
+    ROLES[name] = role
+    return role
 
 
 @dataclass(frozen=True)

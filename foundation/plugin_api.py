@@ -1,27 +1,61 @@
 """The public plugin API: everything a plugin (first-party or a vendor's) may import from the foundation.
-Anything not re-exported here is internal and may change without notice."""
+Anything not re-exported here is internal and may change without notice. docs/plugins.md walks through it.
+
+Safe by construction: every query a plugin makes is scoped to the schools (and classes, families) its
+caller reaches; code the platform runs for a school (event subscribers, jobs, alert scans, demo data)
+sees that school only; a plugin has no bypass of either.
+"""
 from __future__ import annotations
 
 from foundation.alerts import trigger as raise_alert
+from foundation.api.openapi import doc as api_doc
 from foundation.audit import record as audit
-from foundation.db import Base, session, utcnow
+from foundation.db import session, utcnow
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
-from foundation.i18n import add_messages, t
+from foundation.i18n import add_messages, current_lang, t
 from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
+from foundation.people_access import guardians_of, school_calendar, school_days, staff_of
 from foundation.permissions import Forbidden, Principal, require
 from foundation.plugin_models import PluginBase, SchoolScoped, StudentScoped, bulk_insert
 from foundation.plugin_runtime import config as plugin_config
 from foundation.plugin_runtime import enabled_schools
+from foundation.reach import (
+    ClassRef,
+    StudentRef,
+    class_in_reach,
+    class_or_404,
+    is_family,
+    is_staff_for,
+    me,
+    require_family,
+    require_staff,
+    school_for,
+    student_or_404,
+)
+from foundation.records_access import RecordAccessError, records
+from foundation.security.fields import mask_id_number, mask_phone
+from foundation.security.sensitive import blind_index, decrypt, encrypt
 
 __all__ = [
-    "APIError", "Base", "Forbidden", "NotFound", "OrgUnit", "Principal", "Student", "ValidationFailed",
-    "add_messages",
-    "audit", "enabled_schools", "plugin_config", "hookimpl", "publish", "require", "session", "subscribe", "t", "utcnow",
+    # hooks, text, errors
+    "hookimpl", "add_messages", "t", "current_lang", "APIError", "NotFound", "ValidationFailed", "Forbidden",
+    "api_doc",
+    # the session and the plugin's own tables
+    "session", "utcnow", "PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert",
+    # who: the caller, reach and permissions
+    "Principal", "me", "require", "school_for", "student_or_404", "class_or_404", "StudentRef", "ClassRef",
+    "class_in_reach", "is_family", "is_staff_for", "require_family", "require_staff",
+    # the school's data, read-only: roster, people, calendar, standard records
+    "Student", "OrgUnit", "guardians_of", "staff_of", "school_calendar", "school_days", "records",
+    "RecordAccessError",
+    # sensitive columns of the plugin's own
+    "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
+    # the loops: events, alerts, messages, audit
+    "publish", "subscribe", "raise_alert", "send_message", "register_message_type", "audit",
+    # installation
+    "plugin_config", "enabled_schools",
 ]
-__all__ += ["register_message_type", "send_message"]
-__all__ += ["raise_alert"]
-__all__ += ["PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert"]

@@ -82,9 +82,15 @@ def demo_data(plugin: str, school_ids: list[int], seed: int) -> None:
 
 
 def config(plugin: str, school_id: int) -> dict[str, Any] | None:
-    """A school's configuration of ``plugin`` (None when not installed)."""
-    return db.session().scalar(sa.select(PluginInstall.config).where(
+    """A school's configuration of ``plugin``: the manifest's ``default_config`` with what the school set
+    on top (so a key a newer version adds has its default), or None when not installed there."""
+    saved = db.session().scalar(sa.select(PluginInstall.config).where(
         PluginInstall.plugin == plugin, PluginInstall.school_id == school_id), execution_options=INSTALLS)
+    if saved is None:
+        return None
+    loaded = host().loaded.get(plugin)
+    defaults = loaded.manifest.get("default_config", {}) if loaded else {}
+    return {**defaults, **saved}
 
 
 def _filtered(name: str, handler: Any, app: Flask):
@@ -114,10 +120,24 @@ def _filtered(name: str, handler: Any, app: Flask):
     return deliver
 
 
+def _declare_roles(plugin_host: PluginHost) -> None:
+    """Roles plugins bring (``jizuo_roles``); a plugin whose declaration is refused is left out."""
+    from foundation.permissions import RoleError, declare_role
+
+    for name, specs in plugin_host.each("jizuo_roles"):
+        try:
+            for spec in specs or []:
+                declare_role(spec, name)
+        except RoleError as err:
+            plugin_host.unregister(name)
+            plugin_host._fail(name, f"roles: {err}")
+
+
 def init_app(app: Flask, plugin_host: PluginHost) -> None:
     from foundation.oidc.scopes import declare_scope
 
     app.extensions["jizuo.plugins"] = plugin_host
+    _declare_roles(plugin_host)
     for name, caps in plugin_host.each("jizuo_capabilities"):
         for cap, labels in (caps or {}).items():
             if cap.split(".")[0] == name:
@@ -125,10 +145,12 @@ def init_app(app: Flask, plugin_host: PluginHost) -> None:
     for _, scopes in plugin_host.each("jizuo_scopes"):
         for sc in scopes or []:
             declare_scope(sc["name"], sc["zh"], sc["en"], set(sc.get("capabilities", [])))
+    owners = app.extensions.setdefault("jizuo.plugin_blueprints", {})
     for name, blueprints in plugin_host.each("jizuo_blueprints"):
         for bp in blueprints or []:
             bp.before_request(_gate(name))
             app.register_blueprint(bp)
+            owners[bp.name] = name  # the isolation probe and the OpenAPI document find plugins' routes here
     unsubscribe = []
     for name, subs in plugin_host.each("jizuo_event_subscriptions"):
         for pattern, handler in (subs or {}).items():

@@ -28,6 +28,7 @@ import sqlalchemy.orm as so
 log = logging.getLogger("jizuo.tenancy")
 _OPTION = "jizuo_unscoped"  # the execution option that carries a bypass's reason
 _SESSION = "jizuo_unscoped"  # session.info key: this session acts for the district itself, and why
+_ACTING = "jizuo_acting_for"  # session.info key: the platform acts for this one school (for_school)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class unscoped(Mapping[str, Any]):  # noqa: N801 - reads as the verb it is at ev
         nothing else, also in a session that was unscoped. Flush inside the block; the session's own
         scope comes back after it."""
         before_scope, before_mark = sess.info.get("scope"), sess.info.pop(_SESSION, None)
-        sess.info["scope"] = Scope.school(school_id)
+        before_acting = sess.info.get(_ACTING)
+        sess.info["scope"], sess.info[_ACTING] = Scope.school(school_id), school_id
         try:
             yield sess
             sess.flush()
@@ -151,10 +153,20 @@ class unscoped(Mapping[str, Any]):  # noqa: N801 - reads as the verb it is at ev
                 sess.info["scope"] = before_scope
             if before_mark is not None:
                 sess.info[_SESSION] = before_mark
+            if before_acting is None:
+                sess.info.pop(_ACTING, None)
+            else:
+                sess.info[_ACTING] = before_acting
 
 
 def is_unscoped(sess: so.Session) -> bool:
     return bool(sess.info.get(_SESSION))
+
+
+def acting_for(sess: so.Session) -> int | None:
+    """The school the platform acts for in this block of the session (:meth:`unscoped.for_school`), if any:
+    a job, a scan, an event's delivery, rather than a person's own request."""
+    return sess.info.get(_ACTING)
 
 
 @sa.event.listens_for(so.Session, "do_orm_execute")

@@ -20,7 +20,9 @@ def holders(sess: so.Session, school_id: int, roles: Iterable[str],
             class_ids: Iterable[int | None]) -> dict[tuple[str, int | None], list[int]]:
     """``{(role, class_id): [account ids]}`` for every role and class asked about. School-reach roles hold
     every class of the school; class-reach roles hold a class through a membership at it or at its grade."""
-    roles, classes = list(dict.fromkeys(roles)), [c for c in dict.fromkeys(class_ids) if c is not None]
+    # a role no plugin declares any more (a chain saved while it was installed) is held by nobody
+    roles = [r for r in dict.fromkeys(roles) if r in ROLES]
+    classes = [c for c in dict.fromkeys(class_ids) if c is not None]
     out: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     if not roles:
         return out

@@ -107,7 +107,7 @@ def check_settings(body: dict[str, Any], saved_deadlines: dict[str, Any] | None 
                    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a settings change (deadlines, chain, weekdays, timezone): (clean values, errors per field).
     Deadlines not named in the change keep their saved values (``saved_deadlines``), not the defaults."""
-    from foundation.alerts.rules import ASSIGNABLE
+    from foundation.alerts.rules import assignable
 
     clean: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -131,7 +131,7 @@ def check_settings(body: dict[str, Any], saved_deadlines: dict[str, Any] | None 
     if "chain" in body:
         chain = body["chain"]
         if (not isinstance(chain, list) or not 1 <= len(chain) <= 8 or len(set(map(str, chain))) != len(chain)
-                or not all(isinstance(r, str) and r in ASSIGNABLE for r in chain)):
+                or not all(isinstance(r, str) and r in assignable() for r in chain)):
             errors["chain"] = ["alerts.settings.chain"]
         else:
             clean["chain"] = chain

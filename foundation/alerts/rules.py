@@ -15,7 +15,9 @@ from foundation.tenancy import unscoped
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]{2,119}$")
 CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # roles a case may be assigned or escalated to: staff of the school (not parents, students or the district)
-ASSIGNABLE = tuple(r for r, role in ROLES.items() if role.reach in ("school", "class"))
+def assignable() -> tuple[str, ...]:
+    """Roles a case may be assigned or escalated to: the school's staff (core roles and plugins')."""
+    return tuple(r for r, role in ROLES.items() if role.reach in ("school", "class"))
 # a rule's scan and evaluation are plugin code: they see the one school they run for, whoever asked
 FOR_SCHOOL = unscoped("a rule's scan or evaluation (a plugin's code) runs for one school")
 
@@ -79,8 +81,8 @@ def parse(spec: dict[str, Any], plugin: str | None = None, school_id: int | None
     if not isinstance(category, str) or not CATEGORY.match(category):
         raise RuleError(f"rule {key}: category is a short lowercase word")
     assign = spec.get("assign") or ["homeroom_teacher"]
-    if not isinstance(assign, list | tuple) or not all(r in ASSIGNABLE for r in assign):
-        raise RuleError(f"rule {key}: assign lists roles among {', '.join(ASSIGNABLE)}")
+    if not isinstance(assign, list | tuple) or not all(r in assignable() for r in assign):
+        raise RuleError(f"rule {key}: assign lists roles among {', '.join(assignable())}")
     days = spec.get("evaluation_days", 30)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
         raise RuleError(f"rule {key}: evaluation_days is 1-366")

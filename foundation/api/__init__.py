@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         apps,
         audit,
         clients,
+        district,
         federation,
         forms,
         governance,
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
         org,
         people,
         plugins,
+        profile,
         records,
         square,
     )

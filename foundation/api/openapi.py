@@ -53,11 +53,18 @@ def build_spec(blueprint: str) -> dict:
                              '`{"error": {"code", "message", "fields"}}`, localised by Accept-Language.'},
     )
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "jizuo_session"})
+    plugins = current_app.extensions.get("jizuo.plugin_blueprints", {})
+    own_root: set[str] = set()
     for rule in current_app.url_map.iter_rules():
-        if not rule.endpoint.startswith(blueprint + "."):
+        owner = plugins.get(rule.endpoint.split(".")[0])
+        if not rule.endpoint.startswith(blueprint + ".") and not (owner and "/api/" in rule.rule):
             continue
         view = current_app.view_functions[rule.endpoint]
         meta = _DOCS.get(getattr(view, "_jizuo_doc_key", ""))
+        if meta is None and owner:  # a plugin's API route: documented from its docstring, tagged with the plugin
+            summary = ((view.__doc__ or "").strip().splitlines() or [rule.endpoint])[0]
+            meta = dict(summary=summary, tags=[owner], query=None, body=None, response=None, many=False,
+                        status=200)
         if meta is None:
             continue
         ops: dict[str, Any] = {}
@@ -83,7 +90,13 @@ def build_spec(blueprint: str) -> dict:
                                "404": {"description": "not found (or in another school)"},
                                "422": {"description": "invalid field(s)"}}
             ops[method.lower()] = op
-        spec.path(path=_flask_path(rule.rule.removeprefix("/api/v1")), operations=ops)
+        if owner:  # outside /api/v1: the path item names its own server root (below)
+            spec.path(path=_flask_path(rule.rule), operations=ops)
+            own_root.add(_flask_path(rule.rule))
+        else:
+            spec.path(path=_flask_path(rule.rule.removeprefix("/api/v1")), operations=ops)
     out = spec.to_dict()
     out["servers"] = [{"url": "/api/v1"}]
+    for path in own_root:
+        out["paths"][path]["servers"] = [{"url": "/"}]
     return out

@@ -20,10 +20,13 @@ from flask.cli import with_appcontext
               help="Seconds between sweeps of the delivery table (retries, expired leases).")
 @click.option("--alerts-every", default=300, show_default=True, type=int,
               help="Seconds between alert-engine passes (scans, escalation, evaluation); 0: none here.")
+@click.option("--jobs-every", default=60, show_default=True, type=int,
+              help="Seconds between looks for plugins' due jobs (jizuo_jobs); 0: none here.")
 @with_appcontext
-def worker_cmd(burst: bool, sweep: float, alerts_every: int) -> None:
-    """Deliver queued messages until stopped (Ctrl-C / SIGTERM finish the current delivery first), and run
-    the alert engine's scheduled pass every few minutes (one worker at a time, with Redis)."""
+def worker_cmd(burst: bool, sweep: float, alerts_every: int, jobs_every: int) -> None:
+    """Deliver queued messages until stopped (Ctrl-C / SIGTERM finish the current delivery first), run the
+    alert engine's scheduled pass every few minutes (one worker at a time, with Redis), and run plugins'
+    periodic jobs when they are due (each period of each school once, however many workers)."""
     from foundation.messaging.worker import Worker
 
     app = current_app._get_current_object()
@@ -35,6 +38,8 @@ def worker_cmd(burst: bool, sweep: float, alerts_every: int) -> None:
     if alerts_every > 0 and not burst:
         threading.Thread(target=_alert_passes, args=(app, stop, alerts_every), daemon=True,
                          name="jizuo-alerts").start()
+    if jobs_every > 0 and not burst:
+        threading.Thread(target=_job_passes, args=(app, stop, jobs_every), daemon=True, name="jizuo-jobs").start()
     worker = Worker(app, sweep=sweep)
     click.echo(f"worker {worker.consumer} delivering (redis: {'yes' if app.config.get('REDIS_URL') else 'no'})")
     counts = worker.run(stop, until_idle=burst)
@@ -65,3 +70,24 @@ def _alert_passes(app, stop: threading.Event, every: int) -> None:
                 log.info("alert pass: %s", committed_pass())
         except Exception:  # noqa: BLE001 - logged; the next pass tries again
             log.exception("alert pass failed")
+
+
+def _job_passes(app, stop: threading.Event, every: int) -> None:
+    """Plugins' due jobs, looked for every ``every`` seconds (each run is claimed, so several workers share
+    them without running one twice)."""
+    import logging
+
+    from foundation.jobs import run_due
+    from foundation.messaging.hub import hub
+
+    log = logging.getLogger("jizuo.jobs")
+    wait = 0.0  # at once: a restarted worker catches up on the periods it missed
+    while not stop.wait(wait):
+        wait = every
+        try:
+            with app.app_context():
+                made = run_due(redis=hub(app).redis, prefix=app.config.get("MESSAGE_REDIS_PREFIX") or "jizuo")
+                if made:
+                    log.info("jobs: %s", [(r.job, r.school_id, r.ok) for r in made])
+        except Exception:  # noqa: BLE001 - logged; the next look tries again
+            log.exception("job pass failed")

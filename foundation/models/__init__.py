@@ -11,6 +11,7 @@ from foundation.models.alerts import (
 from foundation.models.audit import AuditEntry
 from foundation.models.base import SchoolScoped
 from foundation.models.federation import BindingCode, FederatedIdentity, UpstreamProvider
+from foundation.models.jobs import JobRun
 from foundation.models.lowcode import Approval, FormVersion, LowcodeForm, Submission
 from foundation.models.oauth import AuthorizationCode, Consent, OAuthClient, OAuthToken, SigningKey
 from foundation.models.org import OrgUnit
@@ -23,7 +24,7 @@ __all__ = [
     "AlertAssignee", "AlertCase", "AlertEscalation", "AlertEvent", "AlertSettings", "SchoolCalendarDay",
     "AppListing", "AppListingStep", "Approval", "FormVersion", "LowcodeForm", "PluginInstall", "Submission",
     "Authority", "Change", "Conflict", "DataSource", "ExternalId", "Record",
-    "Account", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
+    "Account", "JobRun", "LoginFailure", "AuditEntry", "AuthorizationCode", "BindingCode", "FederatedIdentity", "UpstreamProvider", "Consent", "OAuthClient", "OAuthToken", "SigningKey", "Guardian", "GuardianLink", "Membership", "OrgUnit", "SchoolScoped",
     "Staff", "Student",
 ]
 from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference  # noqa: E402

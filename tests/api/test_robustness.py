@@ -40,9 +40,17 @@ def test_no_endpoint_answers_500_to_junk(login, db_session):
     before = _counts(db_session)
     rnd = random.Random(2026)
     checked = 0
+    class _Ids(dict):
+        def __missing__(self, key):  # a plugin's route's ids: one that exists nowhere
+            return 987654
+
     for path, ops in spec["paths"].items():
-        url = "/api/v1" + path.format(**ids)
+        # plugins' API routes live outside /api/v1 and say so with a server of their own
+        root = "" if ops.get("servers") else "/api/v1"
+        url = root + path.format_map(_Ids(ids))
         for method, op in ops.items():
+            if method == "servers":
+                continue
             if method == "get":
                 for value in JUNK_VALUES:
                     for key in ("page", "per_page", "class_id", "school_id", "q", "kind", "boarding", "sex_code"):

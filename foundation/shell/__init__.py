@@ -1,0 +1,107 @@
+"""The page shell: the layout every web page extends (``{% extends "jizuo/page.html" %}``), the core's front
+end and plugins' pages alike. It carries the header, the navigation for the person (the front end's
+entries, then the entries of plugins enabled in the person's school that they hold the capability for),
+the language switch, the person and their roles, and the district admin's "current school" banner.
+
+A front end registers what the shell links to and its navigation with :func:`configure`; plugins add
+navigation through the ``jizuo_nav_items`` hook and page-specific CSS or JS in ``{% block head %}`` and
+``{% block scripts %}``. Blocks: ``title``, ``head``, ``main``, ``scripts``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, g, request, url_for
+
+from foundation.csrf import generate_csrf
+from foundation.i18n import current_lang, t
+from foundation.permissions import ROLES, Principal
+
+
+@dataclass
+class Shell:
+    """What the front end gives the shell: the URL of its home, the endpoints of its account page, logout and
+    "leave the school", and its own navigation entries
+    (``nav(principal) → [{"endpoint" | "href", "label", "badge"?, "badge_id"?}]``)."""
+
+    home: str = "/"
+    account: str | None = None
+    logout: str | None = None
+    leave_school: str | None = None
+    nav: Callable[[Principal], list[dict[str, Any]]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def configure(app: Flask, **kw: Any) -> Shell:
+    shell = app.extensions.setdefault("jizuo.shell", Shell())
+    for key, value in kw.items():
+        setattr(shell, key, value)
+    return shell
+
+
+def _href(item: dict[str, Any]) -> str:
+    return item.get("href") or url_for(item["endpoint"])
+
+
+def plugin_nav(p: Principal) -> list[dict[str, Any]]:
+    """Entries plugins declare (``jizuo_nav_items``), for plugins enabled in one of the person's schools and
+    capabilities the person holds there."""
+    from foundation.plugin_runtime import enabled_schools, host
+
+    lang, out = current_lang(), []
+    for plugin, entries in host().each("jizuo_nav_items"):
+        schools = p.school_ids() & enabled_schools(plugin)
+        for e in entries or []:
+            if schools and (not e.get("capability") or any(p.can(e["capability"], s) for s in schools)):
+                out.append({"endpoint": e["endpoint"], "label": e.get(lang) or e.get("zh")})
+    return out
+
+
+def navigation(app: Flask, p: Principal | None) -> list[dict[str, Any]]:
+    if p is None:
+        return []
+    shell: Shell = app.extensions.get("jizuo.shell") or Shell()
+    items = list(shell.nav(p)) if shell.nav else []
+    outside = p.is_district and not p.district_school_id  # district level: no school's capabilities
+    if not outside:
+        items[1:1] = plugin_nav(p)  # a school's capabilities come right after the home page
+    return [{"href": _href(i), "label": i["label"], "badge": i.get("badge"), "badge_id": i.get("badge_id"),
+             "active": bool(i.get("endpoint")) and request.endpoint == i.get("endpoint")} for i in items]
+
+
+def _links(shell: Shell) -> dict[str, str | None]:
+    return {"home": shell.home, **{k: url_for(getattr(shell, k)) if getattr(shell, k) else None
+                                    for k in ("account", "logout", "leave_school")}}
+
+
+def init_app(app: Flask) -> None:
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    app.register_blueprint(Blueprint("shell", __name__, template_folder=str(here / "templates"),
+                                     static_folder=str(here / "static"), static_url_path="/static/shell"))
+    configure(app)
+
+    @app.context_processor
+    def _shell_context() -> dict[str, Any]:
+        p = g.get("principal")
+        lang = current_lang()
+        school_name = None
+        if p is not None and p.is_district and p.district_school_id:
+            from foundation import db
+            from foundation.models import OrgUnit
+
+            school_name = db.session().scalar(sa.select(OrgUnit.name).where(OrgUnit.id == p.district_school_id))
+        return {"t": t, "lang": lang, "principal": p, "csrf_token": generate_csrf, "current_school": school_name,
+                "shell": _links(app.extensions["jizuo.shell"]), "nav": navigation(app, p),
+                "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else []) if r in ROLES]}
+
+    @app.after_request
+    def _remember_lang(resp):
+        chosen = request.args.get("lang")
+        if chosen in ("zh", "en"):
+            resp.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return resp
