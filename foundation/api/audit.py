@@ -6,6 +6,7 @@ from flask import jsonify
 
 from foundation.api import bp, doc
 from foundation.api.common import load_query, paginate, principal
+from foundation.api.org import filters_or_404
 from foundation.api.schemas import AuditOut, AuditQuery
 from foundation.models import AuditEntry
 from foundation.permissions import require
@@ -17,6 +18,7 @@ def list_audit():
     args = load_query(AuditQuery())
     p = principal()
     require(p, "audit.read")
+    filters_or_404(args)
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
     if not p.is_district:
         # a school admin reads the entries of their own schools only

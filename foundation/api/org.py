@@ -8,10 +8,22 @@ from foundation import db
 from foundation.api import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, paginate, principal
 from foundation.api.schemas import ClassOut, ClassQuery, OrgQuery, OrgUnitIn, OrgUnitOut
-from foundation.errors import ValidationFailed
+from foundation.errors import NotFound, ValidationFailed
 from foundation.models import Account, Membership, OrgUnit, Student
 from foundation.permissions import require
 from foundation.services import org as org_service
+
+UNIT_FILTERS = ("parent_id", "grade_id", "class_id")
+
+
+def filters_or_404(args: dict) -> None:
+    """A list filtered by a school, grade or class the caller does not reach answers 404, like the unit
+    itself (another school's unit is not found; no list answers "empty" about it)."""
+    if "school_id" in args and args["school_id"] not in principal().school_ids():
+        raise NotFound("school")
+    for key in UNIT_FILTERS:
+        if key in args:
+            get_or_404(OrgUnit, args[key], "org_unit")
 
 
 @bp.get("/org-units")
@@ -20,6 +32,7 @@ from foundation.services import org as org_service
 def list_org_units():
     args = load_query(OrgQuery())
     require(principal(), "org.read")
+    filters_or_404(args)
     stmt = sa.select(OrgUnit).order_by(OrgUnit.kind, OrgUnit.school_id, OrgUnit.seq, OrgUnit.id)
     for key in ("kind", "parent_id", "school_id"):
         if key in args:
@@ -77,6 +90,7 @@ def _class_rows(units: list[OrgUnit]) -> list[dict]:
 def list_classes():
     args = load_query(ClassQuery())
     require(principal(), "org.read")
+    filters_or_404(args)
     stmt = sa.select(OrgUnit).where(OrgUnit.kind == "class").order_by(OrgUnit.school_id, OrgUnit.parent_id, OrgUnit.seq)
     if "school_id" in args:
         stmt = stmt.where(OrgUnit.school_id == args["school_id"])
@@ -91,7 +105,5 @@ def get_class(class_id: int):
     require(principal(), "org.read")
     unit = get_or_404(OrgUnit, class_id, "class")
     if unit.kind != "class":
-        from foundation.errors import NotFound
-
         raise NotFound("class")
     return jsonify(_class_rows([unit])[0])

@@ -7,6 +7,7 @@ from flask import jsonify, request
 from foundation import db
 from foundation.api import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, paginate, principal
+from foundation.api.org import filters_or_404
 from foundation.api.schemas import (
     GuardianIn,
     GuardianOut,
@@ -23,6 +24,7 @@ from foundation.errors import ValidationFailed
 from foundation.i18n import current_lang
 from foundation.models import Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.permissions import require
+from foundation.reach import student_or_404
 from foundation.services import people as svc
 
 STUDENTS_OUT = StudentOut(many=True)
@@ -39,6 +41,9 @@ def _dump_students(rows: list[Student]) -> list[dict]:
 def list_students():
     args = load_query(StudentQuery())
     require(principal(), "people.student.read")
+    # a class or grade out of reach is 404; ?school_id= of another school still lists nothing (the API tests
+    # of tenancy and tokens pin that answer)
+    filters_or_404({k: v for k, v in args.items() if k != "school_id"})
     # student_no is unique per school, so this order is total and follows ix_students_school_class_no
     stmt = sa.select(Student).order_by(Student.school_id, Student.class_id, Student.student_no)
     for key in ("class_id", "school_id", "boarding", "sex_code"):
@@ -110,6 +115,7 @@ def student_guardians(student_id: int):
 def list_staff():
     args = load_query(StaffQuery())
     require(principal(), "people.staff.read")
+    filters_or_404(args)
     stmt = sa.select(Staff).order_by(Staff.school_id, Staff.staff_no)
     if "school_id" in args:
         stmt = stmt.where(Staff.school_id == args["school_id"])
@@ -157,6 +163,8 @@ def update_staff(staff_id: int):
 def list_guardians():
     args = load_query(GuardianQuery())
     require(principal(), "people.guardian.read")
+    if "student_id" in args:
+        student_or_404(args["student_id"])  # a student out of reach is 404, not an empty list
     stmt = sa.select(Guardian).order_by(Guardian.id)
     if "student_id" in args:
         stmt = stmt.where(Guardian.id.in_(sa.select(GuardianLink.guardian_id).where(GuardianLink.student_id == args["student_id"])))
