@@ -26,15 +26,20 @@ from foundation.plugin_runtime import enabled_schools
 from foundation.reach import (
     ClassRef,
     StudentRef,
+    acting_in,
     class_in_reach,
     class_or_404,
+    classes_in_reach,
+    family_students,
     is_family,
     is_staff_for,
     me,
+    narrow_to,
     require_family,
     require_staff,
     school_for,
     student_or_404,
+    whole_school,
 )
 from foundation.records_access import RecordAccessError, records
 from foundation.security.fields import mask_id_number, mask_phone
@@ -47,8 +52,8 @@ __all__ = [
     # the session and the plugin's own tables
     "session", "utcnow", "PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert",
     # who: the caller, reach and permissions
-    "Principal", "me", "require", "school_for", "student_or_404", "class_or_404", "StudentRef", "ClassRef",
-    "class_in_reach", "is_family", "is_staff_for", "require_family", "require_staff",
+    "Principal", "me", "require", "school_for", "acting_in", "narrow_to", "student_or_404", "class_or_404", "classes_in_reach", "StudentRef", "ClassRef",
+    "class_in_reach", "family_students", "is_family", "is_staff_for", "require_family", "require_staff", "whole_school",
     # the school's data, read-only: roster, people, calendar, standard records
     "Student", "OrgUnit", "guardians_of", "staff_of", "school_calendar", "school_days", "records",
     "RecordAccessError",

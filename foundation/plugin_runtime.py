@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, g
+from flask import Flask, abort, current_app, g, redirect, request
 
 from foundation import db, events
+from foundation.errors import APIError
 from foundation.models import PluginInstall
 from foundation.permissions import CAPABILITIES
 from foundation.pluginhost import PluginHost
@@ -60,10 +62,14 @@ def plugin_caps(roles_by_school: dict[int, set[str]]) -> dict[int, set[str]]:
 
 
 def _gate(name: str):
-    def check() -> None:
+    def check() -> Any:
         p = g.get("principal")
-        if p is None:
-            return None  # the blueprint's own login handling answers
+        if p is None:  # nobody signed in: an API answers 401, a page sends them to sign in
+            if "/api/" in request.path:
+                raise APIError("unauthorized", 401)
+            if "/static/" in request.path:
+                return None
+            return redirect("/login?next=" + quote(request.full_path.rstrip("?")))
         if not (p.school_ids() & enabled_schools(name)):
             abort(404)  # not installed (or disabled) for this school: as if it did not exist
         return None

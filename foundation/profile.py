@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from foundation.i18n import current_lang
 from foundation.permissions import Principal
 from foundation.reach import StudentRef
+from foundation.tenancy import narrowed
 
 log = logging.getLogger("jizuo.profile")
 
@@ -30,8 +31,8 @@ def sections(sess: so.Session, student: StudentRef, p: Principal) -> list[dict[s
             cap = spec.get("capability")
             if not cap or not p.can(cap, student.school_id):
                 continue  # every section sits behind a capability: none is shown to everyone by default
-            try:
-                with sess.begin_nested():
+            try:  # in the viewer's reach, within the student's school
+                with sess.begin_nested(), narrowed(sess, student.school_id):
                     data = spec["data"](sess, student, p)
             except Exception:  # noqa: BLE001 - one plugin's broken section must not take the page down
                 log.exception("profile section %s of %s failed", spec.get("key"), plugin)

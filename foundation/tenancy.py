@@ -67,6 +67,40 @@ def get_scope(sess: so.Session) -> Scope:
     return sess.info.get("scope", EMPTY)
 
 
+def _narrowed(sess: so.Session, school_id: int) -> Scope:
+    """The session's reach within one school: never more than it had (a session acting for the whole
+    district, unscoped, narrows to that school)."""
+    if sess.info.get(_SESSION):
+        return Scope.school(school_id)
+    s, one = get_scope(sess), frozenset({school_id})
+    return Scope(school_ids=s.school_ids & one, full_school_ids=s.full_school_ids & one, class_ids=s.class_ids,
+                 student_ids=s.student_ids, guardian_ids=s.guardian_ids)
+
+
+def narrow(sess: so.Session, school_id: int) -> None:
+    """From now on the session sees one school only (of what it reached): a request that has resolved the
+    school it acts for. It can only take reach away, so it is no bypass."""
+    scope = _narrowed(sess, school_id)
+    sess.info.pop(_SESSION, None)
+    sess.info["scope"] = scope
+
+
+@contextmanager
+def narrowed(sess: so.Session, school_id: int) -> Iterator[so.Session]:
+    """:func:`narrow` for a block, then the session's own reach again."""
+    before_scope, before_mark = sess.info.get("scope"), sess.info.get(_SESSION)
+    narrow(sess, school_id)
+    try:
+        yield sess
+    finally:
+        if before_scope is None:
+            sess.info.pop("scope", None)
+        else:
+            sess.info["scope"] = before_scope
+        if before_mark is not None:
+            sess.info[_SESSION] = before_mark
+
+
 @contextmanager
 def scoped_to(sess: so.Session, scope: Scope) -> Iterator[so.Session]:
     """Run a block with ``scope`` (e.g. :meth:`Scope.school`), then restore the session's own."""

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ClauseList, Grouping
 from sqlalchemy.sql.util import ClauseAdapter
 
 from foundation.db import Base
@@ -72,7 +73,8 @@ def _loader_criteria(scope: Any, n: int) -> tuple[Any, ...]:
 
 @lru_cache(maxsize=4096)
 def _table_criteria(cls: type, scope: Any) -> sa.ColumnElement[bool]:
-    return cls.tenant_criteria(scope)
+    # on the plain table's columns: the ORM's annotated copies would count as a second FROM of the same table
+    return ClauseAdapter(cls.__table__).traverse(cls.tenant_criteria(scope))
 
 
 def _table_of(frm: Any) -> sa.TableClause | None:
@@ -85,15 +87,23 @@ def _table_of(frm: Any) -> sa.TableClause | None:
     return None
 
 
-def _criteria(frm: Any, scope: Any, tables: dict[str, type]) -> sa.ColumnElement[bool] | None:
+def _criteria(frm: Any, scope: Any, tables: dict[str, type], many: bool = False) -> sa.ColumnElement[bool] | None:
     table = _table_of(frm)
     cls = tables.get(table.name) if table is not None else None
     if cls is None:
         return None
     crit = _table_criteria(cls, scope)
     if isinstance(frm, sa.Alias):
-        return ClauseAdapter(frm).traverse(crit)
-    return crit
+        crit = ClauseAdapter(frm).traverse(crit)
+    return visitors.replacement_traverse(crit, {}, _fixed_in) if many else crit
+
+
+def _fixed_in(el: Any) -> Any:
+    """``IN (…)`` with one bound value per id instead of an expanding list, which executemany cannot take."""
+    if isinstance(el, BindParameter) and el.expanding:
+        values = sorted(el.value or ())
+        return Grouping(ClauseList(*[sa.literal(v) for v in values])) if values else Grouping(sa.null())
+    return None
 
 
 def _spine(frm: Any) -> list[Any]:
@@ -102,6 +112,30 @@ def _spine(frm: Any) -> list[Any]:
     while isinstance(frm, sa.Join):
         frm = frm.left
     return [frm]
+
+
+def _joined_in(frm: Any) -> set[str]:
+    """Names of the elements a Join brings in on its right-hand sides (its left-most one excluded)."""
+    out: set[str] = set()
+    while isinstance(frm, sa.Join):
+        right = frm.right
+        out |= {_key(right)} if not isinstance(right, sa.Join) else ({_key(_spine(right)[0])} | _joined_in(right))
+        frm = frm.left
+    return out
+
+
+def _key(frm: Any) -> str:
+    """A FROM element's name in the statement (the alias's, else the table's)."""
+    return getattr(frm, "name", None) or str(id(frm))
+
+
+def _direct_froms(sel: sa.Select) -> list[Any]:
+    """The FROM elements a SELECT reads itself (explicit ones, and those its columns and WHERE name),
+    without asking the compiler; tables only inside a nested SELECT are that SELECT's own."""
+    out: list[Any] = list(sel._from_obj)
+    for part in (*sel._raw_columns, *sel._where_criteria):
+        out.extend(getattr(part, "_from_objects", ()))
+    return out
 
 
 def _touches(stmt: Any, tables: dict[str, type]) -> bool:
@@ -120,6 +154,7 @@ def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
         return stmt
     if isinstance(stmt, sa.Insert | sa.Update):
         _check_values(stmt, scope, parameters, tables)
+    many = isinstance(parameters, list | tuple) and len(parameters) > 1  # executemany: no expanding IN
 
     def visit_join(join: sa.Join) -> None:
         for frm in _spine(join.right):
@@ -128,23 +163,40 @@ def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
                 join.onclause = sa.and_(join.onclause, crit) if join.onclause is not None else crit
 
     def visit_select(sel: sa.Select) -> None:
-        extra = []
+        extra, joined = [], set()
         rewritten, changed = [], False
         for target, onclause, from_, flags in sel._setup_joins:
             crit = _criteria(target, scope, tables)
-            if crit is not None and isinstance(onclause, sa.ColumnElement):
-                onclause, changed = sa.and_(onclause, crit), True
-            elif crit is not None and onclause is None:
-                if flags.get("isouter") or flags.get("full"):
-                    raise _refuse(f"an outer join to {_table_of(target).name} needs an explicit ON clause")
-                extra.append(crit)
+            if crit is None:
+                rewritten.append((target, onclause, from_, flags))
+                continue
+            joined.add(_key(target))
+            if flags.get("full"):
+                raise _refuse("a FULL OUTER JOIN of scoped tables")
+            if not flags.get("isouter"):
+                extra.append(crit)  # an inner join: the same rows whether it filters in ON or in WHERE
+            elif not isinstance(onclause, sa.ColumnElement):
+                raise _refuse(f"an outer join to {_table_of(target).name} needs an explicit ON clause")
+            else:
+                # the criteria join the ON clause, so the join stays outer; its left side is named, since
+                # a subquery in ON keeps the compiler from working it out
+                left = from_ if from_ is not None else next(
+                    (f for f in _direct_froms(sel) if _key(f) != _key(target)), None)
+                onclause, from_, changed = sa.and_(onclause, crit), left, True
             rewritten.append((target, onclause, from_, flags))
         if changed:
             sel._setup_joins = tuple(rewritten)
-        for frm in sel.get_final_froms():
+        for frm in sel._from_obj:  # tables joined in an explicit Join are filtered in its ON (visit_join)
+            joined |= _joined_in(frm)
+        seen = set()
+        for frm in _direct_froms(sel):
             if isinstance(frm, sa.Join) and frm.full:
                 raise _refuse("a FULL OUTER JOIN of scoped tables")
             for left in _spine(frm):
+                key = _key(left)
+                if key in joined or key in seen:
+                    continue  # filtered in its join's ON clause, or already
+                seen.add(key)
                 crit = _criteria(left, scope, tables)
                 if crit is not None:
                     extra.append(crit)
@@ -152,7 +204,13 @@ def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
             sel._where_criteria += tuple(extra)
 
     def visit_dml(dml: Any) -> None:
-        crit = _criteria(dml.table, scope, tables)
+        for part in (*dml._where_criteria, *(getattr(dml, "_values", None) or {}).values()):
+            for frm in getattr(part, "_from_objects", ()):
+                if isinstance(frm, sa.Subquery | sa.CTE) and _touches(frm.element, tables):
+                    # UPDATE … FROM (SELECT …): the subquery is not reached through the statement's own
+                    # parts, so it could not be scoped; read it first, then write by key
+                    raise _refuse(f"an {type(dml).__name__.upper()} that reads a subquery of scoped tables")
+        crit = _criteria(dml.table, scope, tables, many)
         if crit is not None:
             dml._where_criteria += (crit,)
 

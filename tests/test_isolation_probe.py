@@ -51,16 +51,6 @@ from tests.probe_support import (
 # expected failure of test_known_leak (strict: once fixed, that test fails until the entry is removed here);
 # test_no_route_reaches_across_schools_or_families passes over them and fails on any other.
 KNOWN_LEAKS: dict[tuple[str, str], str] = {
-    ("GET", "/api/v1/students"): (
-        "?school_id= of another school answers 200 with no items, not 404 (its class_id and grade_id filters are "
-        "404). The fix is local (foundation/api/people.py: filters_or_404(args), school_id included), but "
-        "tests/api/test_tenancy.py::test_school_admin_sees_only_own_school and tests/oidc/test_api_tokens.py::"
-        "test_a_school_clients_token_reads_nothing_of_another_school pin the 200 with total 0: change them together"),
-    ("GET", "/api/v1/alerts/cases"): (
-        "?school_id= of another school answers 200 with no items, not 404 (its class_id filter is 404). The fix "
-        "is local (foundation/api/alerts.py: filters_or_404(args)), but tests/alerts/test_api.py::"
-        "test_nobody_else_sees_the_case and ::test_every_alerts_endpoint_is_closed_to_parents_students_and_"
-        "other_schools pin the 200 with total 0 (\"a filter, not a resource\"): change them together"),
 }
 
 

@@ -153,3 +153,11 @@ def test_a_session_without_scope_sees_nothing_and_the_bypass_names_its_reason(se
     with unscoped("test: for one school").for_school(sess, b):
         assert set(sess.scalars(sa.select(S.c.school_id).distinct())) == {b}
     assert sess.scalar(sa.select(sa.func.count(sa.distinct(S.c.school_id)))) == 2
+
+
+def test_a_write_reading_a_subquery_it_cannot_scope_is_refused(sess):
+    a, _ = _schools(sess)
+    set_scope(sess, Scope(school_ids=frozenset({a}), full_school_ids=frozenset({a})))
+    picked = sa.select(S.c.id).where(S.c.boarding.is_(True)).subquery()
+    with pytest.raises(TenancyError):
+        sess.execute(sa.update(S).where(S.c.id == picked.c.id).values(name="改"))

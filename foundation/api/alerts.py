@@ -63,9 +63,7 @@ def list_alert_cases():
     p = principal()
     require(p, "alerts.case.read")
     args = load_query(CaseQuery())
-    # a class out of reach is 404; ?school_id= of another school still lists nothing (tests/alerts/test_api.py
-    # pins that answer)
-    filters_or_404({k: v for k, v in args.items() if k == "class_id"})
+    filters_or_404({k: v for k, v in args.items() if k in ("class_id", "school_id")})  # out of reach: 404
     stmt = sa.select(AlertCase).where(access.visible_where(p))
     if args["scope"] == "mine":  # one's own work: assigned, not attached to a red case already in the list
         stmt = stmt.where(AlertCase.id.in_(access.assigned_ids(p)), AlertCase.parent_case_id.is_(None))

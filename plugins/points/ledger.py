@@ -1,6 +1,7 @@
 """The append-only ledger. Every credit or deduction is a new row recording the rule, the rulebook version,
 who, when and the evidence; a reversal is another new row pointing at the one it cancels. The live score
-(``points_scores``) moves in the same transaction, and a dimension's cap for the term is applied here."""
+(``points_scores``) moves in the same transaction, and a dimension's cap for the term is applied here.
+The tables are scoped by the platform: every statement sees only the students the session reaches."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,40 +11,38 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import Student, utcnow
+from foundation.plugin_api import Student, publish, utcnow
 from plugins.points import rulebook as rb
 from plugins.points.models import entries, scores
 
 CHUNK = 900  # ids per IN (...) list (SQLite's variable limit)
+CHANGED = "points.ledger.changed"
 
 
-def students_of(sess: so.Session, school_id: int, student_ids) -> dict[int, dict]:
-    """``id → {"id", "class_id", "name"}`` of the school's students among ``student_ids``."""
+def students_of(sess: so.Session, student_ids) -> dict[int, dict]:
+    """``id → {"id", "class_id", "name"}`` of the students among ``student_ids`` the session reaches."""
     st = Student.__table__.c
     out: dict[int, dict] = {}
     ids = sorted(set(student_ids))
     for i in range(0, len(ids), CHUNK):
-        rows = sess.execute(sa.select(st.id, st.class_id, st.name).where(
-            st.school_id == school_id, st.id.in_(ids[i:i + CHUNK])))
+        rows = sess.execute(sa.select(st.id, st.class_id, st.name).where(st.id.in_(ids[i:i + CHUNK])))
         out.update({r.id: {"id": r.id, "class_id": r.class_id, "name": r.name} for r in rows})
     return out
 
 
-def _existing_refs(sess: so.Session, school_id: int, refs: list[str]) -> set[str]:
+def _existing_refs(sess: so.Session, refs: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(refs), CHUNK):
-        found |= set(sess.scalars(sa.select(entries.c.source_ref).where(
-            entries.c.school_id == school_id, entries.c.source_ref.in_(refs[i:i + CHUNK]))))
+        found |= set(sess.scalars(sa.select(entries.c.source_ref).where(entries.c.source_ref.in_(refs[i:i + CHUNK]))))
     return found
 
 
-def dimension_totals(sess: so.Session, school_id: int, term: date, student_ids) -> dict[tuple[int, str], int]:
+def dimension_totals(sess: so.Session, term: date, student_ids) -> dict[tuple[int, str], int]:
     out: dict[tuple[int, str], int] = {}
     ids = sorted(set(student_ids))
     for i in range(0, len(ids), CHUNK):
         rows = sess.execute(sa.select(entries.c.student_id, entries.c.dimension, sa.func.sum(entries.c.points))
-                            .where(entries.c.school_id == school_id, entries.c.term_start == term,
-                                   entries.c.student_id.in_(ids[i:i + CHUNK]))
+                            .where(entries.c.term_start == term, entries.c.student_id.in_(ids[i:i + CHUNK]))
                             .group_by(entries.c.student_id, entries.c.dimension))
         out.update({(s, d): int(n or 0) for s, d, n in rows})
     return out
@@ -61,8 +60,8 @@ def add(sess: so.Session, school_id: int, specs: list[dict[str, Any]], book: dic
         return []
     body, term = book["body"], rb.term_start(book["body"])
     refs = [s["source_ref"] for s in specs if s.get("source_ref")]
-    seen = _existing_refs(sess, school_id, refs) if refs else set()
-    totals = dimension_totals(sess, school_id, term, [s["student_id"] for s in specs])
+    seen = _existing_refs(sess, refs) if refs else set()
+    totals = dimension_totals(sess, term, [s["student_id"] for s in specs])
     now, rows = utcnow(), []
     for spec in specs:
         ref = spec.get("source_ref")
@@ -96,6 +95,9 @@ def add(sess: so.Session, school_id: int, specs: list[dict[str, Any]], book: dic
     from plugins.points import alerting
 
     alerting.after_entries(sess, school_id, rows)
+    # where every score of the school now stands (ranks, bands) is refreshed by the plugin's own subscriber,
+    # which the platform runs for the whole school, whoever wrote these entries
+    publish(CHANGED, [{"school_id": school_id, "students": sorted({r["student_id"] for r in rows})}])
     return rows
 
 
@@ -124,16 +126,16 @@ def _move_scores(sess: so.Session, school_id: int, term: date, start: int, rows:
 
 
 def rebuild(sess: so.Session, school_id: int, term: date, start: int, student_ids: list[int] | None = None) -> None:
-    """Recompute live scores from the ledger (all the school's students, or the ones named)."""
+    """Recompute live scores from the ledger: every student of the school (a whole-school operation, the
+    session acting for that one school), or the ones named."""
     st = Student.__table__.c
     sums = (sa.select(entries.c.student_id, sa.func.sum(entries.c.points).label("n"))
-            .where(entries.c.school_id == school_id, entries.c.term_start == term)
-            .group_by(entries.c.student_id).subquery())
+            .where(entries.c.term_start == term).group_by(entries.c.student_id).subquery())
     pick = sa.select(st.id, st.school_id, sa.literal(term, sa.Date), start + sa.func.coalesce(sums.c.n, 0),
                      sa.literal(utcnow(), sa.DateTime)).select_from(
-        sa.outerjoin(Student.__table__, sums, sums.c.student_id == st.id)).where(st.school_id == school_id)
+        sa.outerjoin(Student.__table__, sums, sums.c.student_id == st.id))
     if student_ids is None:
-        sess.execute(sa.delete(scores).where(scores.c.school_id == school_id))
+        sess.execute(sa.delete(scores))
         sess.execute(sa.insert(scores).from_select(["student_id", "school_id", "term_start", "score", "updated_at"], pick))
         return
     for i in range(0, len(student_ids), CHUNK):
@@ -142,8 +144,9 @@ def rebuild(sess: so.Session, school_id: int, term: date, start: int, student_id
                                                    chunk))
 
 
-def get(sess: so.Session, school_id: int, entry_id: int) -> dict | None:
-    row = sess.execute(sa.select(entries).where(entries.c.school_id == school_id, entries.c.id == entry_id)).first()
+def get(sess: so.Session, entry_id: int) -> dict | None:
+    """The entry, if it is about a student the session reaches."""
+    row = sess.execute(sa.select(entries).where(entries.c.id == entry_id)).first() if 0 < entry_id < 2**31 else None
     return dict(row._mapping) if row else None
 
 

@@ -1,88 +1,108 @@
-"""The plugin's tables (SQLAlchemy Core on its own MetaData, so the core's models-vs-migrations check does
-not see them; migrations/points_0001_tables.py creates exactly these). The core's tenancy listener scopes
-ORM entities only: every statement on these tables names its school explicitly.
+"""The plugin's tables, as models on the platform's ``PluginBase``: scoped by construction, so no query in this
+plugin names a school to keep tenants apart (migrations/ creates exactly these).
 
 - ``points_rulebooks``: one immutable row per saved version of a school's rulebook (items, caps, term,
   starting score, eligibility thresholds). Saving makes a new version; old versions are never changed.
 - ``points_entries``: the append-only ledger. A reversal is a new row pointing at the entry it reverses.
 - ``points_scores``: the live score per student for the current term (a cache of starting score + ledger
-  sum, kept in the same transaction as each entry) so rankings are one indexed window query.
+  sum, kept in the same transaction as each entry) and where it stands in the class, grade and school,
+  refreshed for the whole school after every change (``standing.refresh``), so a family's band and a class
+  teacher's grade rank need no query beyond what they may see.
 - ``points_appeals``: a student's or parent's appeal of one entry, decided by the homeroom teacher.
+
+Rows about a student are ``StudentScoped``: staff see their school's or their classes', a family its own.
+The module-level names (``entries``…) are the tables, for Core statements (scoped all the same).
 """
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
-metadata = sa.MetaData()
+from foundation.plugin_api import PluginBase, SchoolScoped, StudentScoped
 
-rulebooks = sa.Table(
-    "points_rulebooks", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("school_id", sa.Integer, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("body", sa.JSON, nullable=False),
-    sa.Column("note", sa.String(200)),
-    sa.Column("created_by", sa.Integer),
-    sa.Column("created_by_name", sa.String(120)),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.UniqueConstraint("school_id", "version", name="uq_points_rulebooks_version"),
-)
 
-entries = sa.Table(
-    "points_entries", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("school_id", sa.Integer, nullable=False),
-    sa.Column("student_id", sa.Integer, nullable=False),
-    sa.Column("class_id", sa.Integer),
-    sa.Column("term_start", sa.Date, nullable=False),
-    sa.Column("rulebook_version", sa.Integer, nullable=False),
-    sa.Column("rule_code", sa.String(64), nullable=False),
-    sa.Column("dimension", sa.String(16), nullable=False),
-    sa.Column("raw_points", sa.Integer, nullable=False),  # what the rule gives
-    sa.Column("points", sa.Integer, nullable=False),  # what counted, after the dimension's cap
-    sa.Column("reason", sa.String(500)),
-    sa.Column("evidence", sa.JSON),
-    sa.Column("source", sa.String(24), nullable=False),  # attendance, training, hygiene_form, activity, manual…
-    sa.Column("source_ref", sa.String(80)),  # e.g. "record:123": the same record never counts twice
-    sa.Column("recorded_by", sa.Integer),
-    sa.Column("recorded_by_name", sa.String(120)),
-    sa.Column("occurred_at", sa.DateTime, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("points_entries.id")),
-    sa.UniqueConstraint("school_id", "source_ref", name="uq_points_entries_source_ref"),
-    sa.Index("ix_points_entries_student_time", "student_id", "occurred_at"),
-    sa.Index("ix_points_entries_school_term", "school_id", "term_start"),
-    sa.Index("ix_points_entries_reverses_id", "reverses_id"),
-)
+class Rulebook(SchoolScoped, PluginBase):
+    __tablename__ = "points_rulebooks"
+    __table_args__ = (sa.UniqueConstraint("school_id", "version", name="uq_points_rulebooks_version"),)
 
-scores = sa.Table(
-    "points_scores", metadata,
-    sa.Column("student_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("school_id", sa.Integer, nullable=False),
-    sa.Column("term_start", sa.Date, nullable=False),
-    sa.Column("score", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Index("ix_points_scores_school_score", "school_id", "score"),
-)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column()
+    version: so.Mapped[int] = so.mapped_column()
+    body: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_by: so.Mapped[int | None] = so.mapped_column()
+    created_by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[datetime] = so.mapped_column()
 
-appeals = sa.Table(
-    "points_appeals", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("school_id", sa.Integer, nullable=False),
-    sa.Column("entry_id", sa.Integer, sa.ForeignKey("points_entries.id"), nullable=False),
-    sa.Column("student_id", sa.Integer, nullable=False),
-    sa.Column("class_id", sa.Integer),
-    sa.Column("reason", sa.String(500), nullable=False),
-    sa.Column("status", sa.String(12), nullable=False),  # open, accepted, rejected
-    sa.Column("created_by", sa.Integer),
-    sa.Column("created_by_name", sa.String(120)),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("decided_by", sa.Integer),
-    sa.Column("decided_by_name", sa.String(120)),
-    sa.Column("decided_at", sa.DateTime),
-    sa.Column("decision_note", sa.String(500)),
-    sa.Column("reversal_id", sa.Integer, sa.ForeignKey("points_entries.id")),
-    sa.Index("ix_points_appeals_school_status", "school_id", "status"),
-)
 
+class Entry(StudentScoped, PluginBase):
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("school_id", "source_ref", name="uq_points_entries_source_ref"),
+        sa.Index("ix_points_entries_student_time", "student_id", "occurred_at"),
+        sa.Index("ix_points_entries_school_term", "school_id", "term_start"),
+        sa.Index("ix_points_entries_reverses_id", "reverses_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column()
+    student_id: so.Mapped[int] = so.mapped_column()
+    class_id: so.Mapped[int | None] = so.mapped_column()
+    term_start: so.Mapped[date] = so.mapped_column()
+    rulebook_version: so.Mapped[int] = so.mapped_column()
+    rule_code: so.Mapped[str] = so.mapped_column(sa.String(64))
+    dimension: so.Mapped[str] = so.mapped_column(sa.String(16))
+    raw_points: so.Mapped[int] = so.mapped_column()  # what the rule gives
+    points: so.Mapped[int] = so.mapped_column()  # what counted, after the dimension's cap
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    evidence: so.Mapped[Any | None] = so.mapped_column(sa.JSON)
+    source: so.Mapped[str] = so.mapped_column(sa.String(24))  # attendance, training, hygiene_form, manual…
+    source_ref: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # "record:123": counted once
+    recorded_by: so.Mapped[int | None] = so.mapped_column()
+    recorded_by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    occurred_at: so.Mapped[datetime] = so.mapped_column()
+    created_at: so.Mapped[datetime] = so.mapped_column()
+    reverses_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("points_entries.id"))
+
+
+class Score(StudentScoped, PluginBase):
+    __tablename__ = "points_scores"
+    __table_args__ = (sa.Index("ix_points_scores_school_score", "school_id", "score"),)
+
+    student_id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    school_id: so.Mapped[int] = so.mapped_column()
+    term_start: so.Mapped[date] = so.mapped_column()
+    score: so.Mapped[int] = so.mapped_column()
+    updated_at: so.Mapped[datetime] = so.mapped_column()
+    class_rank: so.Mapped[int | None] = so.mapped_column()
+    grade_rank: so.Mapped[int | None] = so.mapped_column()
+    school_rank: so.Mapped[int | None] = so.mapped_column()
+    band: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+
+
+class Appeal(StudentScoped, PluginBase):
+    __tablename__ = "points_appeals"
+    __table_args__ = (sa.Index("ix_points_appeals_school_status", "school_id", "status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column()
+    entry_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("points_entries.id"))
+    student_id: so.Mapped[int] = so.mapped_column()
+    class_id: so.Mapped[int | None] = so.mapped_column()
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))  # open, accepted, rejected
+    created_by: so.Mapped[int | None] = so.mapped_column()
+    created_by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[datetime] = so.mapped_column()
+    decided_by: so.Mapped[int | None] = so.mapped_column()
+    decided_by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column()
+    decision_note: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    reversal_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("points_entries.id"))
+
+
+rulebooks, entries, scores, appeals = (m.__table__ for m in (Rulebook, Entry, Score, Appeal))
 TABLES = (appeals, scores, entries, rulebooks)  # children first, for purge

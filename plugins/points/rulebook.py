@@ -162,30 +162,30 @@ def normalise(body: dict) -> dict:
             "items": items, "caps": body.get("caps", {}), "eligibility": body.get("eligibility", [])}
 
 
+# The session sees one school here: the platform narrows a request to the school it acts for (school_for,
+# narrow_to, acting_in) and runs hooks, events and jobs for one school. ``school_id`` names it for writes.
+
 def current(sess: so.Session, school_id: int) -> dict | None:
     """The school's rulebook in force: ``{"version", "body", "created_at", ...}`` (None before install)."""
-    row = sess.execute(sa.select(rulebooks).where(rulebooks.c.school_id == school_id)
-                       .order_by(rulebooks.c.version.desc()).limit(1)).first()
+    row = sess.execute(sa.select(rulebooks).order_by(rulebooks.c.version.desc()).limit(1)).first()
     return dict(row._mapping) if row else None
 
 
 def version(sess: so.Session, school_id: int, number: int) -> dict | None:
-    row = sess.execute(sa.select(rulebooks).where(rulebooks.c.school_id == school_id,
-                                                  rulebooks.c.version == number)).first()
+    row = sess.execute(sa.select(rulebooks).where(rulebooks.c.version == number)).first()
     return dict(row._mapping) if row else None
 
 
 def history(sess: so.Session, school_id: int) -> list[dict]:
     rows = sess.execute(sa.select(rulebooks.c.version, rulebooks.c.note, rulebooks.c.created_by_name,
-                                  rulebooks.c.created_at).where(rulebooks.c.school_id == school_id)
-                        .order_by(rulebooks.c.version.desc()))
+                                  rulebooks.c.created_at).order_by(rulebooks.c.version.desc()))
     return [dict(r._mapping) for r in rows]
 
 
 def save(sess: so.Session, school_id: int, body: dict, *, account_id: int | None, name: str | None,
          note: str | None = None) -> dict:
     """Store ``body`` (already checked) as the next version and return it."""
-    last = sess.scalar(sa.select(sa.func.max(rulebooks.c.version)).where(rulebooks.c.school_id == school_id)) or 0
+    last = sess.scalar(sa.select(sa.func.max(rulebooks.c.version))) or 0
     row = {"school_id": school_id, "version": last + 1, "body": normalise(body), "note": (note or "")[:200] or None,
            "created_by": account_id, "created_by_name": name, "created_at": utcnow()}
     sess.execute(sa.insert(rulebooks).values(row))

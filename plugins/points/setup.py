@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from foundation.plugin_api import session
-from plugins.points import ledger
+from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
 from plugins.points.models import TABLES
 
@@ -18,9 +18,11 @@ def install(school_id: int) -> None:
         rb.save(sess, school_id, rb.default_body(), account_id=None, name="系统", note="默认细则")
         book = rb.current(sess, school_id)
     ledger.rebuild(sess, school_id, rb.term_start(book["body"]), book["body"]["starting_score"])
+    standing.refresh(sess, school_id)
 
 
 def purge(school_id: int) -> None:
+    """Delete the school's rows (its admin confirmed the purge when uninstalling)."""
     sess = session()
-    for table in TABLES:
-        sess.execute(sa.delete(table).where(table.c.school_id == school_id))
+    for table in TABLES:  # the platform runs this for the one school uninstalling
+        sess.execute(sa.delete(table))

@@ -1,6 +1,11 @@
-"""Reading the ledger: live scores and rankings (class, grade, school, district), a family's band, trends,
-eligibility lists and the term report. Rankings are standard competition ranks (RANK(): ties share a rank,
-the next rank skips) over the live score, highest first."""
+"""Reading the ledger: live scores and rankings (class, grade, school), a family's band, trends, eligibility
+lists and the term report. Rankings are standard competition ranks (RANK(): ties share a rank, the next rank
+skips) over the live score, highest first.
+
+Where a score stands in the grade and the school (and so a family's band) is a fact about students the
+reader may not see: :func:`refresh` computes it for the whole school when the platform runs the plugin for
+that school (after every ledger change, and hourly), and stores it with the score. Readers then read their
+own rows only: a parent their child's band, a class teacher their students' grade ranks."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,32 +16,19 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import OrgUnit, Student, utcnow
 from plugins.points import rulebook as rb
-from plugins.points.models import entries, rulebooks, scores
+from plugins.points.models import entries, scores
 
 LEVELS = ("class", "grade", "school", "district")
 BANDS = ("top_quarter", "second_quarter", "third_quarter", "bottom_quarter")
 
 
-def _starts(sess: so.Session, school_ids) -> dict[int, int]:
-    """Each school's starting score under its rulebook in force (one query for any number of schools)."""
-    latest = (sa.select(rulebooks.c.school_id, sa.func.max(rulebooks.c.version).label("v"))
-              .where(rulebooks.c.school_id.in_(list(school_ids))).group_by(rulebooks.c.school_id).subquery())
-    rows = sess.execute(sa.select(rulebooks.c.school_id, rulebooks.c.body).join(
-        latest, sa.and_(latest.c.school_id == rulebooks.c.school_id, latest.c.v == rulebooks.c.version)))
-    return {school: body["starting_score"] for school, body in rows}
-
-
 def score_expr(sess: so.Session, school_ids) -> tuple[sa.ColumnElement, sa.FromClause, Any]:
-    """The live-score column, the FROM clause (students ⟕ scores ⟕ their class) and the class's columns,
-    for ``school_ids``. ``points_scores`` holds the current term only (a new term rebuilds it), and a
-    student with no score row yet has the starting score."""
+    """The live-score column, the FROM clause (students ⟕ scores ⟕ their class) and the class's columns, of
+    the one school the session sees. ``points_scores`` holds the current term only (a new term rebuilds
+    it), and a student with no score row yet has the starting score."""
+    book = rb.current(sess, next(iter(school_ids), 0))
+    default = sa.literal(book["body"]["starting_score"] if book else 1000, sa.Integer)
     st = Student.__table__.c
-    starts = _starts(sess, school_ids)
-    values = set(starts.values())
-    if len(values) <= 1:
-        default = sa.literal(values.pop() if values else 1000, sa.Integer)
-    else:
-        default = sa.case(starts, value=st.school_id, else_=1000)
     klass = OrgUnit.__table__.alias("klass")
     frm = Student.__table__.outerjoin(scores, scores.c.student_id == st.id).outerjoin(klass, klass.c.id == st.class_id)
     return sa.func.coalesce(scores.c.score, default), frm, klass.c
@@ -52,7 +44,8 @@ def ranking(sess: so.Session, school_ids: list[int], level: str, unit_id: int | 
     rank = sa.func.rank().over(partition_by=partition or None, order_by=score.desc())
     inner = sa.select(st.id.label("student_id"), st.name, st.student_no, st.school_id, st.class_id,
                       kc.name.label("class_name"), kc.parent_id.label("grade_id"), score.label("score"),
-                      rank.label("rank")).select_from(frm).where(st.school_id.in_(school_ids), st.status_code == "01")
+                      rank.label("rank"), scores.c.grade_rank, scores.c.school_rank, scores.c.band) \
+        .select_from(frm).where(st.status_code == "01")
     if level == "grade" and unit_id is not None:
         inner = inner.where(kc.parent_id == unit_id)
     sub = inner.subquery()
@@ -75,30 +68,60 @@ def score_of(sess: so.Session, school_id: int, student_id: int) -> int:
     return have if have is not None else book["body"]["starting_score"]
 
 
+def standing_of(sess: so.Session, student_id: int) -> dict[str, Any]:
+    """The stored standing of one student the session reaches: class, grade and school rank and band."""
+    row = sess.execute(sa.select(scores.c.class_rank, scores.c.grade_rank, scores.c.school_rank, scores.c.band)
+                       .where(scores.c.student_id == student_id)).first()
+    return dict(row._mapping) if row else {"class_rank": None, "grade_rank": None, "school_rank": None,
+                                           "band": None}
+
+
 def band(sess: so.Session, school_id: int, student_id: int) -> str:
     """Which quarter of the school the student's score falls in — all a family is shown, never a rank."""
-    st = Student.__table__.c
-    score, frm, _ = score_expr(sess, [school_id])
-    mine = score_of(sess, school_id, student_id)
-    total, above = sess.execute(sa.select(sa.func.count(), sa.func.count().filter(score > mine)).select_from(frm)
-                                .where(st.school_id == school_id, st.status_code == "01")).one()
-    share = above / total if total else 0
-    return BANDS[min(3, int(share * 4))]
+    return standing_of(sess, student_id)["band"] or BANDS[0]
 
 
-def position(sess: so.Session, school_id: int, kid: dict) -> dict[str, Any]:
-    """One student's class rank, school rank (both RANK(): 1 + how many score higher) and band, in one
-    query instead of ranking the whole school."""
+def position(sess: so.Session, school_id: int, kid: Any) -> dict[str, Any]:
+    """One student's score, class rank, school rank (both RANK(): 1 + how many score higher) and band."""
+    return {"score": score_of(sess, school_id, kid.id), **standing_of(sess, kid.id)}
+
+
+def refresh(sess: so.Session, school_id: int) -> int:
+    """Where every score of the school stands, stored with the score (one UPDATE from window functions).
+    Runs acting for the whole school (the platform delivers the plugin's ``points.ledger.changed`` and runs
+    its hourly job that way). Students of the school with no score row for the term get one first."""
+    book = rb.current(sess, school_id)
+    if book is None:
+        return 0
+    term, start = rb.term_start(book["body"]), book["body"]["starting_score"]
     st = Student.__table__.c
-    score, frm, _ = score_expr(sess, [school_id])
-    mine = score_of(sess, school_id, kid["id"])
-    total, above, above_in_class = sess.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(score > mine),
-                  sa.func.count().filter(sa.and_(score > mine, st.class_id == kid["class_id"])))
-        .select_from(frm).where(st.school_id == school_id, st.status_code == "01")).one()
-    share = above / total if total else 0
-    return {"score": mine, "class_rank": above_in_class + 1, "school_rank": above + 1,
-            "band": BANDS[min(3, int(share * 4))]}
+    have = sa.select(scores.c.student_id).where(scores.c.term_start == term)
+    missing = list(sess.scalars(sa.select(st.id).where(st.id.not_in(have))))
+    if missing:
+        from plugins.points.ledger import rebuild
+
+        sess.execute(sa.delete(scores).where(scores.c.student_id.in_(missing)))
+        rebuild(sess, school_id, term, start, missing)
+    klass = OrgUnit.__table__.alias("klass")
+    order = scores.c.score.desc()
+    ranked = (sa.select(scores.c.student_id,
+                        sa.func.rank().over(partition_by=st.class_id, order_by=order).label("c"),
+                        sa.func.rank().over(partition_by=klass.c.parent_id, order_by=order).label("g"),
+                        sa.func.rank().over(order_by=order).label("s"),
+                        sa.func.count().over().label("n"))
+              .select_from(scores.join(Student.__table__, st.id == scores.c.student_id)
+                           .outerjoin(klass, klass.c.id == st.class_id))
+              .where(st.status_code == "01").subquery())
+    above = 4 * (ranked.c.s - 1)  # the band: floor(4 × share of the school scoring higher)
+    band_of = sa.case((above < ranked.c.n, BANDS[0]), (above < 2 * ranked.c.n, BANDS[1]),
+                      (above < 3 * ranked.c.n, BANDS[2]), else_=BANDS[3])
+    rows = [{"sid": r.student_id, "c": r.c, "g": r.g, "s": r.s, "b": r.band} for r in sess.execute(
+        sa.select(ranked.c.student_id, ranked.c.c, ranked.c.g, ranked.c.s, band_of.label("band")))]
+    if rows:
+        sess.execute(sa.update(scores).where(scores.c.student_id == sa.bindparam("sid")).values(
+            class_rank=sa.bindparam("c"), grade_rank=sa.bindparam("g"), school_rank=sa.bindparam("s"),
+            band=sa.bindparam("b")), rows)
+    return len(rows)
 
 
 def recent_change(sess: so.Session, student_ids, days: int = 7, now: datetime | None = None) -> dict[int, int]:
@@ -128,8 +151,7 @@ def weekly_series(sess: so.Session, school_id: int, student_ids, weeks: int = 8,
     out = {s: [start] * weeks for s in ids}
     for i in range(0, len(ids), 900):
         rows = sess.execute(sa.select(entries.c.student_id, *cols).where(
-            entries.c.school_id == school_id, entries.c.term_start == term,
-            entries.c.student_id.in_(ids[i:i + 900])).group_by(entries.c.student_id))
+            entries.c.term_start == term, entries.c.student_id.in_(ids[i:i + 900])).group_by(entries.c.student_id))
         for sid, *sums in rows:
             out[sid] = [start + int(v or 0) for v in sums]
     return out
@@ -139,9 +161,9 @@ def deducted_in(sess: so.Session, school_id: int, term, dimensions: list[str]) -
     """Students with a deduction in ``dimensions`` this term that was not reversed."""
     if not dimensions:
         return set()
-    rev = sa.select(entries.c.reverses_id).where(entries.c.school_id == school_id, entries.c.reverses_id.is_not(None))
+    rev = sa.select(entries.c.reverses_id).where(entries.c.reverses_id.is_not(None))
     return set(sess.scalars(sa.select(entries.c.student_id).distinct().where(
-        entries.c.school_id == school_id, entries.c.term_start == term, entries.c.points < 0,
+        entries.c.term_start == term, entries.c.points < 0,
         entries.c.reverses_id.is_(None), entries.c.dimension.in_(dimensions), entries.c.id.not_in(rev))))
 
 
@@ -160,8 +182,7 @@ def dimension_summary(sess: so.Session, school_id: int, student_id: int, term) -
     rows = sess.execute(sa.select(entries.c.dimension, sa.func.sum(entries.c.points),
                                   sa.func.sum(sa.case((entries.c.points < 0, entries.c.points), else_=0)),
                                   sa.func.sum(sa.case((entries.c.points > 0, entries.c.points), else_=0)),
-                                  sa.func.count()).where(
-        entries.c.school_id == school_id, entries.c.student_id == student_id, entries.c.term_start == term)
+                                  sa.func.count()).where(entries.c.student_id == student_id, entries.c.term_start == term)
         .group_by(entries.c.dimension))
     out = {d: {"net": 0, "deducted": 0, "credited": 0, "entries": 0} for d in rb.DIMENSIONS}
     for dim, net, minus, plus, n in rows:
@@ -169,7 +190,7 @@ def dimension_summary(sess: so.Session, school_id: int, student_id: int, term) -
     return out
 
 
-def student_entries(sess: so.Session, school_id: int, student_id: int, limit: int = 500) -> list[dict]:
+def student_entries(sess: so.Session, student_id: int, limit: int = 500) -> list[dict]:
     from plugins.points.models import appeals
 
     rev = entries.alias("rev")
@@ -177,6 +198,6 @@ def student_entries(sess: so.Session, school_id: int, student_id: int, limit: in
     appeal = sa.select(appeals.c.status).where(appeals.c.entry_id == entries.c.id) \
         .order_by(appeals.c.id.desc()).limit(1).scalar_subquery()  # the latest appeal's status, if any
     rows = sess.execute(sa.select(entries, reversed_by.label("reversed_by"), appeal.label("appeal")).where(
-        entries.c.school_id == school_id, entries.c.student_id == student_id)
+        entries.c.student_id == student_id)
         .order_by(entries.c.occurred_at.desc(), entries.c.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]

@@ -6,10 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from foundation.plugin_api import Forbidden, NotFound, OrgUnit, Student, session
-from plugins.points import access as A
+from foundation.plugin_api import (
+    Forbidden,
+    OrgUnit,
+    Student,
+    classes_in_reach,
+    is_staff_for,
+    me,
+    narrow_to,
+    require_family,
+    school_for,
+    session,
+    student_or_404,
+    whole_school,
+)
+from plugins.points import caps as A
 from plugins.points import rulebook as rb
 from plugins.points import standing
 
@@ -22,7 +35,6 @@ def blueprint() -> Blueprint:
 
     bp = Blueprint("points", __name__, url_prefix="/points", template_folder=str(HERE / "templates"),
                    static_folder=str(HERE / "static"), static_url_path="/static")
-    bp.before_request(_login)
     r = bp.add_url_rule
     r("/", "home", home)
     r("/me", "me", me_page)
@@ -38,29 +50,17 @@ def blueprint() -> Blueprint:
     return bp
 
 
-def _login():
-    if g.get("principal") is None and not request.path.startswith("/points/api/") \
-            and not request.path.startswith("/points/static/"):
-        return redirect("/login")
-    return None
-
-
 def _classes(school: int) -> list[dict]:
-    """Classes the caller reaches as staff, in grade order."""
-    p, ou = A.me(), OrgUnit.__table__.c
-    scope = p.scope()
-    stmt = sa.select(ou.id, ou.name, ou.name_en, ou.parent_id).where(ou.school_id == school, ou.kind == "class")
-    if school not in scope.full_school_ids:
-        stmt = stmt.where(ou.id.in_(scope.class_ids or [0]))
-    return [dict(r._mapping) for r in session().execute(stmt.order_by(ou.code))]
+    """Classes the caller reaches as staff, in the school's order."""
+    return [{"id": c.id, "name": c.name, "parent_id": c.grade_id} for c in classes_in_reach(school, A.NAME)]
 
 
 def _tabs(school: int | None) -> list[tuple[str, str]]:
-    p = A.me()
+    p = me()
     if school is None:
         return [("points.me", "points.nav.me")]
     tabs = [("points.home", "points.nav.board")]
-    if A.whole_school(p, school):
+    if whole_school(school, p):
         tabs.append(("points.rankings", "points.nav.rankings"))
     for cap, endpoint, label in ((A.ENTRY, "points.entry", "points.nav.entry"),
                                  (A.DECIDE, "points.appeals", "points.nav.appeals"),
@@ -73,7 +73,7 @@ def _tabs(school: int | None) -> list[tuple[str, str]]:
 
 def _staff_school() -> int | None:
     try:
-        return A.school_for(A.RANK)
+        return school_for(A.RANK, A.NAME)
     except Forbidden:
         return None
 
@@ -89,24 +89,18 @@ def home():
 
 
 def me_page():
-    p = A.me()
-    kids = []
-    for sid in sorted(p.scope().student_ids):
-        try:
-            kid = A.student(sid)
-        except NotFound:
-            continue
-        if p.can(A.OWN, kid["school_id"]):
-            from plugins.points.api import family_view
+    from plugins.points.api import family_kids, family_view
 
-            kids.append(family_view(kid))
+    kids = [family_view(kid) for kid in family_kids()]
     if not kids:
         abort(404)
     return render_template("points/me.html", kids=kids, tabs=_tabs(None), dims=rb.DIMENSIONS)
 
 
 def board(class_id: int):
-    school = A.class_visible(class_id)
+    from plugins.points.api import class_school
+
+    school = class_school(class_id)
     classes = _classes(school)
     klass = next((c for c in classes if c["id"] == class_id), {"name": "", "name_en": ""})
     return render_template("points/board.html", class_id=class_id, klass=klass, classes=classes,
@@ -114,12 +108,12 @@ def board(class_id: int):
 
 
 def rankings_page():
-    school = A.school_for(A.RANK)
-    if not A.whole_school(A.me(), school):
+    school = school_for(A.RANK, A.NAME)
+    if not whole_school(school):
         abort(404)
     ou = OrgUnit.__table__.c
     grades = [dict(r._mapping) for r in session().execute(sa.select(ou.id, ou.name).where(
-        ou.school_id == school, ou.kind == "grade").order_by(ou.seq))]
+        ou.kind == "grade").order_by(ou.seq))]  # the request sees the school it acts for
     grade = request.args.get("grade", type=int)
     level = "grade" if grade in {x["id"] for x in grades} else "school"
     rows = standing.ranking(session(), [school], level, grade if level == "grade" else None, limit=300)
@@ -128,40 +122,43 @@ def rankings_page():
 
 
 def archive_page(student_id: int):
-    kid = A.student(student_id)
-    p = A.me()
-    staff = A.is_staff_for(p, kid)
+    kid = student_or_404(student_id, A.NAME)
+    narrow_to(kid.school_id)
+    p = me()
+    staff = is_staff_for(p, kid, A.RANK)
     if not staff:
-        A.require_family(kid)
+        require_family(kid, A.OWN)
     sess = session()
-    book = rb.current(sess, kid["school_id"])
-    return render_template("points/archive.html", kid=kid, staff=staff, tabs=_tabs(kid["school_id"] if staff else None),
-                           can_reverse=staff and p.can(A.REVERSE, kid["school_id"]),
-                           can_appeal=not staff and p.can(A.APPEAL, kid["school_id"]), dims=rb.DIMENSIONS,
+    book = rb.current(sess, kid.school_id)
+    return render_template("points/archive.html", kid=kid, staff=staff, tabs=_tabs(kid.school_id if staff else None),
+                           can_reverse=staff and p.can(A.REVERSE, kid.school_id),
+                           can_appeal=not staff and p.can(A.APPEAL, kid.school_id), dims=rb.DIMENSIONS,
                            term=book["body"]["term"] if book else None)
 
 
 def report_page(student_id: int):
     from plugins.points import report
 
-    kid = A.student(student_id)
-    p = A.me()
-    staff = A.is_staff_for(p, kid)
+    kid = student_or_404(student_id, A.NAME)
+
+    narrow_to(kid.school_id)
+    p = me()
+    staff = is_staff_for(p, kid, A.RANK)
     if not staff:
-        A.require_family(kid)
+        require_family(kid, A.OWN)
     data = report.build(session(), kid, staff=staff)
     if not data:
         abort(404)
     return render_template("points/report.html", r=data, staff=staff, dims=rb.DIMENSIONS,
-                           tabs=_tabs(kid["school_id"] if staff else None))
+                           tabs=_tabs(kid.school_id if staff else None))
 
 
 def entry_page():
-    school = A.school_for(A.ENTRY)
+    school = school_for(A.ENTRY, A.NAME)
     st = Student.__table__.c
     classes = _classes(school)
-    kids = session().execute(sa.select(st.id, st.name, st.student_no, st.class_id).where(
-        st.school_id == school, st.class_id.in_([c["id"] for c in classes] or [0])).order_by(st.student_no)).all()
+    # the students the teacher reaches in the school they act for: the session is scoped that way
+    kids = session().execute(sa.select(st.id, st.name, st.student_no, st.class_id).order_by(st.student_no)).all()
     book = rb.current(session(), school)
     items = [i for i in book["body"]["items"] if i.get("active", True)] if book else []
     return render_template("points/entry.html", kids=kids, items=items, classes=classes, tabs=_tabs(school),
@@ -169,28 +166,26 @@ def entry_page():
 
 
 def appeals_page():
-    school = A.school_for(A.DECIDE)
+    school = school_for(A.DECIDE, A.NAME)
     return render_template("points/appeals.html", tabs=_tabs(school))
 
 
 def rulebook_page():
-    school = A.school_for(A.RANK)
+    school = school_for(A.RANK, A.NAME)
     sess = session()
     book = rb.current(sess, school)
     if book is None:
         abort(404)
     return render_template("points/rulebook.html", book=book, history=rb.history(sess, school), tabs=_tabs(school),
-                           editable=A.me().can(A.RULEBOOK, school), dims=rb.DIMENSIONS, kinds=rb.KINDS,
+                           editable=me().can(A.RULEBOOK, school), dims=rb.DIMENSIONS, kinds=rb.KINDS,
                            levels=rb.LEVELS)
 
 
 def eligibility_page():
-    school = A.school_for(A.ELIGIBLE)
+    school = school_for(A.ELIGIBLE, A.NAME)
     sess = session()
     book = rb.current(sess, school)
     rules = book["body"].get("eligibility", []) if book else []
     key = request.args.get("key") or (rules[0]["key"] if rules else None)
-    rule, rows = standing.eligible(sess, school, key) if key else (None, [])
-    if not A.whole_school(A.me(), school):
-        rows = [r for r in rows if r["class_id"] in A.me().scope().class_ids]
+    rule, rows = standing.eligible(sess, school, key) if key else (None, [])  # the students the caller reaches
     return render_template("points/eligibility.html", rules=rules, rule=rule, rows=rows, tabs=_tabs(school))

@@ -8,32 +8,36 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import Principal, Student, enabled_schools, t
-from plugins.points import access as A
+from foundation.plugin_api import (
+    Forbidden,
+    NotFound,
+    Principal,
+    Student,
+    acting_in,
+    family_students,
+    school_for,
+    t,
+)
+from plugins.points import caps as A
 from plugins.points import standing
 
 BUCKETS = ((1000, "≥1000"), (950, "≥950"), (900, "≥900"), (-10**9, "<900"))  # each below the one before
 
 
-def _school(p: Principal, cap: str) -> int | None:
-    able = sorted(s for s in p.school_ids() & enabled_schools(A.NAME) if p.can(cap, s))
-    return able[0] if able else None
+def _school(cap: str) -> int | None:
+    try:
+        return school_for(cap, A.NAME, narrow=False)  # the home page shows other widgets too
+    except (Forbidden, NotFound):
+        return None
 
 
 def staff(sess: so.Session, p: Principal) -> dict | None:
-    school = _school(p, A.RANK)
+    school = _school(A.RANK)
     if school is None:
         return None
-    scope = p.scope()
-    whole = school in scope.full_school_ids
-    if not whole and not scope.class_ids:
-        return None
-    score, frm, _ = standing.score_expr(sess, [school])
-    st = Student.__table__.c
-    stmt = sa.select(score).select_from(frm).where(st.school_id == school, st.status_code == "01")
-    if not whole:
-        stmt = stmt.where(st.class_id.in_(scope.class_ids))
-    values = list(sess.scalars(stmt))
+    with acting_in(school):  # the students the person reaches there (their classes, or the school)
+        score, frm, _ = standing.score_expr(sess, [school])
+        values = list(sess.scalars(sa.select(score).select_from(frm).where(Student.__table__.c.status_code == "01")))
     if not values:
         return None
     bars = [[label, sum(1 for v in values if v >= lo and (i == 0 or v < BUCKETS[i - 1][0]))]
@@ -43,17 +47,12 @@ def staff(sess: so.Session, p: Principal) -> dict | None:
 
 
 def family(sess: so.Session, p: Principal) -> dict | None:
-    school = _school(p, A.OWN)
-    kids = sorted(p.scope().student_ids)
-    if school is None or not kids or p.can(A.RANK, school):
+    kid = next((k for k in family_students(A.NAME) if p.can(A.OWN, k.school_id)), None)
+    if kid is None or p.can(A.RANK, kid.school_id):
         return None
-    st = Student.__table__.c
-    kid = sess.execute(sa.select(st.id, st.school_id, st.name).where(st.id.in_(kids), st.school_id == school)
-                       .order_by(st.id).limit(1)).first()
-    if kid is None:
-        return None
-    band = standing.band(sess, school, kid.id)
-    out = {"value": standing.score_of(sess, school, kid.id), "link": "/points/me",
+    with acting_in(kid.school_id):
+        band, score = standing.band(sess, kid.school_id, kid.id), standing.score_of(sess, kid.school_id, kid.id)
+    out = {"value": score, "link": "/points/me",
            "note": {"zh": t(f"points.band.{band}", "zh"), "en": t(f"points.band.{band}", "en")}}
     if p.person_kind != "student":  # a parent: the child's score, named
         out["title"] = {"zh": f"{kid.name}的德育积分", "en": f"{kid.name}'s conduct score"}

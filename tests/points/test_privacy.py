@@ -201,3 +201,19 @@ def test_writes_need_the_csrf_token_and_anonymous_callers_get_nothing(installed,
     assert anonymous.get(f"{P}/students/{kid.id}").status_code == 401
     assert anonymous.get(f"{P}/me").status_code == 401
     assert anonymous.get("/points/").status_code == 302
+
+
+def test_the_plugin_keeps_no_school_apart_by_hand():
+    """Tenancy is the platform's: no query of the plugin filters by the caller's schools, classes or children,
+    and it checks reach only through plugin_api (student_or_404, classes_in_reach…)."""
+    import re
+    from pathlib import Path
+
+    by_hand = re.compile(r"school_id\s*==|school_id\.in_\(|\.scope\(\)|full_school_ids|\.class_ids|\.student_ids"
+                         r"|enabled_schools|school_ids\(\)\s*&")
+    found = []
+    for path in sorted((Path(__file__).parents[2] / "plugins" / "points").glob("*.py")):
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if by_hand.search(line):
+                found.append(f"{path.name}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

@@ -170,7 +170,9 @@ def test_a_seven_day_fall_opens_a_yellow_case_for_the_homeroom_teacher(app, inst
         teacher.post(f"{P}/entries", json={"student_id": other, "rule_code": "class_order", "reason": "x"})
     with app.test_request_context():
         from foundation import db
+        from foundation.tenancy import unscoped
 
-        detail = alerting.assess(db.session(), kid.school_id, other)
+        with unscoped("test: the rule's check, as the platform runs it").for_school(db.session(), kid.school_id):
+            detail = alerting.assess(db.session(), kid.school_id, other)
     assert detail["reason"] == "baseline" and detail["drop"] == 35 and detail["threshold"] == 100
     assert len(teacher.get("/api/v1/alerts/cases?status=open").get_json()["items"]) == before + 1
