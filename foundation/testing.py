@@ -95,15 +95,6 @@ def plugin_app(url: str, plugin: Any, instance: Path, secret_key: str = SECRET, 
                        "INSTANCE_PATH": str(instance), "REDIS_URL": None, "PLUGIN_HOST": host, **config})
 
 
-def let_alembic_see(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
-    """Alembic finds plugins' migrations through the installed entry points; a plugin registered by hand
-    (not ``pip install``-ed) is shown to it for this test, so that installing it runs its migration."""
-    from foundation import pluginhost
-
-    host, found = app.extensions["jizuo.plugins"], pluginhost.migration_dirs
-    monkeypatch.setattr(pluginhost, "migration_dirs", lambda h: list(dict.fromkeys([*found(h), *found(host)])))
-
-
 def close(app: Flask) -> None:
     for stop in app.extensions.get("jizuo.plugin_unsubscribe", []):
         stop()
@@ -178,10 +169,9 @@ def jizuo_district(tmp_path_factory: pytest.TempPathFactory) -> District:
 
 @pytest.fixture
 def app(jizuo_district: District, jizuo_plugin: Any, jizuo_install_in: tuple[int, ...],
-        jizuo_config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+        jizuo_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     flask_app = plugin_app(jizuo_district.copy(tmp_path / "jizuo.db"), jizuo_plugin, tmp_path / "instance")
     try:
-        let_alembic_see(monkeypatch, flask_app)
         name, password = jizuo_plugin.jizuo_manifest()["name"], jizuo_district.password
         publish(Client(flask_app, jizuo_district.login("district_admin"), password), name)
         for school in jizuo_install_in:

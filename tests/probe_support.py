@@ -136,6 +136,7 @@ class World:
     accounts_b: set[int] = field(default_factory=set)
     guardians: set[int] = field(default_factory=set)  # B's and the A stranger's guardians
     _users: dict = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)  # blueprints of plugins installed nowhere: 404 everywhere
 
     @property
     def engine(self) -> sa.Engine:
@@ -281,9 +282,15 @@ def _ok(resp, status: int = 201) -> dict:
     return resp.get_json()
 
 
-def install_plugins(world: World) -> list[str]:
-    """Every loaded plugin published in the app square by the district, installed by both schools' admins."""
+def install_plugins(world: World, install: bool = True) -> list[str]:
+    """Every loaded plugin published in the app square by the district, installed by both schools' admins;
+    with ``install`` False, the plugins as the app has them installed (those installed somewhere)."""
     loaded = sorted(world.app.extensions["jizuo.plugins"].loaded)
+    if not install:
+        from foundation.plugin_runtime import enabled_schools
+
+        with world.app.app_context():
+            return [name for name in loaded if enabled_schools(name)]
     district = world.user("district_admin", 0)
     listed = {i["key"]: i for i in _ok(district.get("/api/v1/square"), 200)["items"] if i["kind"] == "plugin"}
     for name in loaded:
@@ -423,10 +430,12 @@ def _directly(world: World, p: dict[str, int]) -> None:
             account_id=parent_account, linked_by="admin", created_at=now)
 
 
-def plant(world: World) -> list[str]:
-    """Install every plugin, then plant and mark school B's rows; returns the plugins. Checks that B's own
-    people see their markers (and A's admin the out-of-family student's), or the probe would prove nothing."""
-    plugins = install_plugins(world)
+def plant(world: World, install: bool = True) -> list[str]:
+    """Install every plugin (unless ``install`` is False: as they are), then plant and mark school B's rows;
+    returns the plugins. Checks that B's own people see their markers (and A's admin the out-of-family
+    student's), or the probe would prove nothing."""
+    plugins = install_plugins(world, install)
+    world.absent = {bp for bp, plugin in plugin_blueprints(world.app).items() if plugin not in plugins}
     p = _people(world)
     _rename(world, p)
     world.rows_b |= {"students": p["kid_b"], "org_units": p["class_b"], "staff": p["staff_b"],

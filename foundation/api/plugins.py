@@ -57,7 +57,8 @@ def _validate_config(manifest: dict, config: Any) -> dict:
 def _view(loaded, install: PluginInstall | None) -> dict:
     m = loaded.manifest
     return {"name": loaded.name, "version": m["version"], "title": m["title"], "description": m["description"],
-            "origin": loaded.origin, "capabilities": m.get("capabilities", []),
+            "origin": loaded.origin, "vendor": m.get("vendor"), "reads": m.get("reads", []),
+            "capabilities": m.get("capabilities", []),
             "config_schema": m.get("config_schema"),
             "install": None if install is None else {"enabled": install.enabled, "config": install.config,
                                                      "version": install.version, "school_id": install.school_id}}

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "plugin"
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+# the manifest's name rule (schemas/plugin-manifest.schema.json): at most 27 characters, so that its
+# migrations' revision ids (name_0001) fit Alembic's 32-character column
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,26}$")
 # first URL segments and blueprint names of the core and its web front end: a plugin named like one of them
 # would shadow (or fail to register beside) it
 RESERVED = frozenset({

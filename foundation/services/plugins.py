@@ -16,8 +16,11 @@ def install(sess: so.Session, host, loaded, school_id: int, config: dict[str, An
     migrations = host.call(loaded.name, "jizuo_migrations")
     if migrations:
         from foundation.migrate import upgrade
+        from foundation.pluginhost import discover, migration_dirs
 
-        upgrade(database_url, f"{loaded.name}@head")
+        # the app's own plugins (a vendor's registered by hand in its tests too) and every installed one
+        dirs = list(dict.fromkeys([*migration_dirs(host), *migration_dirs(discover())]))
+        upgrade(database_url, f"{loaded.name}@head", plugin_dirs=dirs)
     row = PluginInstall(plugin=loaded.name, school_id=school_id, version=loaded.manifest["version"], enabled=True,
                         config=config, installed_by=account_id)
     sess.add(row)

@@ -16,6 +16,7 @@ from foundation.plugin_api import (
     class_or_404,
     family_students,
     is_staff_for,
+    json_body,
     me,
     narrow_to,
     require,
@@ -49,24 +50,6 @@ def entry_view(e: dict, names: dict | None = None) -> dict:
             "source": e["source"], "recorded_by": e["recorded_by_name"], "rulebook_version": e["rulebook_version"],
             "occurred_at": iso(e["occurred_at"]), "created_at": iso(e["created_at"]), "reverses_id": e["reverses_id"],
             "reversed_by": e.get("reversed_by"), "appeal": e.get("appeal")}
-
-
-def body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed({"_body": ["body.not_json_object"]})
-    return data
-
-
-def text(data: dict, key: str, required: bool, limit: int = 500) -> str | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or "\x00" in value:
-        raise ValidationFailed({key: ["field.required"]})
-    if len(value) > limit:
-        raise ValidationFailed({key: [f"field.length:{limit}"]})
-    return value.strip()
 
 
 def family_view(kid) -> dict:
@@ -125,7 +108,7 @@ def get_rulebook_version(version: int):
 
 def save_rulebook():
     school = school_for(A.RULEBOOK, A.NAME)
-    data = body()
+    data = json_body()
     proposed = data.get("rulebook")
     problems = rb.check(proposed)
     if problems:

@@ -14,18 +14,20 @@ from foundation.plugin_api import (
     audit,
     classes_in_reach,
     is_staff_for,
+    json_body,
     me,
     narrow_to,
     require_family,
     school_for,
     session,
     student_or_404,
+    text_field,
     utcnow,
 )
 from plugins.points import caps as A
 from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
-from plugins.points.api import _rank_view, body, entry_view, text
+from plugins.points.api import _rank_view, entry_view
 
 
 @api_doc("A student's term report (ranks for staff, the band for the family)", tags=["points"])
@@ -49,7 +51,7 @@ def term_report(student_id: int):
 @api_doc("Record a credit or deduction for a student in reach under the rulebook in force", tags=["points"],
          status=201)
 def create_entry():
-    data = body()
+    data = json_body()
     sid = data.get("student_id")
     if not isinstance(sid, int) or isinstance(sid, bool):
         raise ValidationFailed({"student_id": ["field.required"]})
@@ -63,7 +65,7 @@ def create_entry():
     rule = rb.item(book["body"], code) if book and isinstance(code, str) else None
     if rule is None or not rule.get("active", True):
         raise ValidationFailed({"rule_code": ["points.unknown_rule"]})
-    reason = text(data, "reason", True)
+    reason = text_field(data, "reason")
     raw = rb.points_for(rule, score=data.get("score"), level=data.get("level"))
     if raw is None:
         raise ValidationFailed({"score" if rule["kind"] == "scored" else "level": ["points.rule_input"]})
@@ -108,7 +110,7 @@ def reverse_entry(entry_id: int):
     p, school = me(), kid.school_id
     if not is_staff_for(p, kid, A.REVERSE):  # the entry is in reach (a family's own): reversing is staff's
         raise Forbidden(A.REVERSE)
-    reason = text(body(), "reason", True)
+    reason = text_field(json_body(), "reason")
     row = ledger.reverse(sess, entry, reason=reason, account_id=p.account_id, name=p.display_name)
     if row is None:
         raise ValidationFailed({"entry_id": ["points.already_reversed"]})

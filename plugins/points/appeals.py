@@ -13,11 +13,13 @@ from foundation.plugin_api import (
     api_doc,
     audit,
     is_staff_for,
+    json_body,
     me,
     narrow_to,
     require_family,
     session,
     student_or_404,
+    text_field,
     utcnow,
 )
 from plugins.points import caps as A
@@ -52,9 +54,7 @@ def _rule_title(entry: dict) -> str:
 
 @api_doc("Appeal one of the caller's own (child's) entries with a reason", tags=["points"], status=201)
 def create():
-    from plugins.points.api import body, text
-
-    data = body()
+    data = json_body()
     entry_id = data.get("entry_id")
     if not isinstance(entry_id, int) or isinstance(entry_id, bool) or not 0 < entry_id < 2**31:
         raise ValidationFailed({"entry_id": ["field.required"]})
@@ -65,7 +65,7 @@ def create():
     kid = student_or_404(entry["student_id"], A.NAME)
     narrow_to(kid.school_id)
     require_family(kid, A.APPEAL)
-    reason = text(data, "reason", True)
+    reason = text_field(data, "reason")
     if entry["reverses_id"] is not None or ledger.reversal_of(sess, entry_id) is not None:
         raise ValidationFailed({"entry_id": ["points.already_reversed"]})
     if sess.scalar(sa.select(appeals.c.id).where(appeals.c.entry_id == entry_id, appeals.c.status == "open")):
@@ -114,19 +114,17 @@ def listing():
 
 @api_doc("Accept (the entry is reversed) or reject (with a note) an open appeal", tags=["points"])
 def decide(appeal_id: int):
-    from plugins.points.api import body, text
-
     a = _get(appeal_id)
     kid = student_or_404(a["student_id"], A.NAME)
     narrow_to(kid.school_id)
     p, sess = me(), session()
     if not (is_staff_for(p, kid, A.RANK) and p.can(A.DECIDE, a["school_id"])):
         raise Forbidden(A.DECIDE)
-    data = body()
+    data = json_body()
     decision = data.get("decision")
     if decision not in ("accept", "reject"):
         raise ValidationFailed({"decision": ["points.decision"]})
-    note = text(data, "note", decision == "reject")
+    note = text_field(data, "note", required=decision == "reject")
     if a["status"] != "open":
         raise ValidationFailed({"decision": ["points.appeal_closed"]})
     reversal = None

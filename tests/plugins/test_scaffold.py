@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from foundation.testing import close, install, let_alembic_see, plugin_app, publish
+from foundation.testing import close, install, plugin_app, publish
 from tests.conftest import SECRET
 
 NAME, PACKAGE = "demo_notes", "jizuo_demo_notes"
@@ -73,11 +73,10 @@ def tidy():
 
 
 @pytest.fixture
-def app(template, tmp_path, scaffolded, monkeypatch):
+def app(template, tmp_path, scaffolded):
     """The test's app (the conftest fixtures' too) with the scaffolded plugin registered on its host."""
     url = template.copy()
     flask_app = plugin_app(url, scaffolded.plugin, tmp_path / "instance", secret_key=SECRET)
-    let_alembic_see(monkeypatch, flask_app)  # not pip-installed: show Alembic its migration
     yield flask_app
     close(flask_app)
     template.drop_copy(url)
@@ -131,7 +130,7 @@ def test_the_files_a_vendor_gets(scaffolded, runner, app, tmp_path):
     assert runner.invoke(["plugin", "new", "fresh", "--dir", str(tmp_path)]).exit_code == 0
 
 
-def test_installed_in_one_school_page_and_api_work_and_the_other_school_gets_404(app, users, db_session):
+def test_installed_in_one_school_page_and_api_work_and_the_other_school_gets_404(app, users, db_session, demo):
     from foundation.models import AuditEntry
 
     engine = app.extensions["jizuo.engine"]
@@ -171,12 +170,13 @@ def test_installed_in_one_school_page_and_api_work_and_the_other_school_gets_404
 
     paths = admin.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"get", "post"} <= set(paths[f"/{NAME}/api/students/{{student_id}}/notes"])
-    # TODO(isolation probe): tests/test_isolation_probe.py exposes no function that probes a given app yet:
-    # only its module-scoped `probe` fixture, whose tests.probe_support.plant() installs every loaded plugin in
-    # both schools (and fails on one already installed). When it exposes one, add here, with demo_notes
-    # installed in school A only (the name and signature as they land):
-    #     prober = probe_app(app, demo)            # from tests.test_isolation_probe import probe_app
-    #     assert not prober.problems and not prober.unfillable
+    # the platform's isolation probe, untouched, over every route with the new plugin installed in school A only
+    from tests.test_isolation_probe import probe_app
+
+    prober = probe_app(app, demo, install=False)
+    assert not prober.unfillable, prober.unfillable
+    assert not prober.problems, prober.problems
+    assert any(r.rule.startswith(f"/{NAME}/") for r in prober.routes)
 
 
 def test_its_own_tests_pass_as_a_vendor_runs_them(scaffolded, template):
