@@ -68,8 +68,8 @@ def run(engine: sa.Engine, repeat: int, warmup: int) -> None:
     set_scope(scoped, scope)
 
     def once(sess, stmt, params):
-        if params is None:
-            return sess.execute(stmt).all()
+        if params is None:  # rows as plain values (an entity by its id), comparable across sessions
+            return [tuple(getattr(v, "id", v) for v in row) for row in sess.execute(stmt).all()]
         sess.execute(stmt, params)
         sess.rollback()
         return None

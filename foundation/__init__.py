@@ -5,8 +5,7 @@ The public entry point is :func:`create_app`; everything a plugin may use is re-
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from foundation.app import create_app  # noqa: E402
+from foundation.app import create_app
+from foundation.version import __version__
 
 __all__ = ["create_app", "__version__"]

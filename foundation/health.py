@@ -6,7 +6,8 @@ import time
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify
 
-from foundation import __version__, db
+from foundation import db
+from foundation.version import __version__
 
 
 def _check_db() -> dict:

@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 
 from foundation import tenancy_sql
 from foundation.db import NAMING
-from foundation.tenancy import TenancyError, get_scope, is_unscoped
+from foundation.tenancy import TenancyError, get_scope, is_unscoped, one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -39,7 +39,7 @@ class SchoolScoped:
 
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
-        return cls.school_id.in_(scope.school_ids)
+        return one_of(cls.school_id, scope.school_ids)
 
 
 class StudentScoped(SchoolScoped):
@@ -53,10 +53,10 @@ class StudentScoped(SchoolScoped):
         from foundation.models import Student
 
         if not (scope.class_ids or scope.student_ids):
-            return sa.and_(cls.school_id.in_(scope.school_ids), cls.school_id.in_(scope.full_school_ids))
+            return sa.and_(one_of(cls.school_id, scope.school_ids), one_of(cls.school_id, scope.full_school_ids))
         reached = sa.select(Student.id).where(Student.tenant_criteria(scope))
-        return sa.and_(cls.school_id.in_(scope.school_ids),
-                       sa.or_(cls.school_id.in_(scope.full_school_ids), cls.student_id.in_(reached)))
+        return sa.and_(one_of(cls.school_id, scope.school_ids),
+                       sa.or_(one_of(cls.school_id, scope.full_school_ids), cls.student_id.in_(reached)))
 
 
 def bulk_insert(sess: so.Session, table: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> int:

@@ -20,7 +20,8 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from foundation import __version__, hookspecs
+from foundation import hookspecs
+from foundation.version import __version__
 
 log = logging.getLogger("jizuo.plugins")
 MANIFEST_SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "plugin-manifest.schema.json").read_text())

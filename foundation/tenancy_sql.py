@@ -26,17 +26,30 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from foundation.db import Base
 
+
+class TenancyError(RuntimeError):
+    """A statement reached outside the session's scope, or in a shape the platform cannot scope: a
+    programming error, never a user error. (``foundation.tenancy.TenancyError``.)"""
+
+
 _registries: list[so.registry] = [Base.registry]
+_mappers = [0]  # bumped when any mapper is configured: the caches below are keyed on it
+
+
+@sa.event.listens_for(so.Mapper, "after_mapper_constructed")
+def _new_mapper(_mapper: so.Mapper, _cls: type) -> None:
+    _mappers[0] += 1
 
 
 def register(registry: so.registry) -> None:
     """Scope the models of another declarative registry too (a plugin's own base)."""
     if registry not in _registries:
         _registries.append(registry)
+        _mappers[0] += 1
 
 
 def _mapper_count() -> int:
-    return sum(len(r.mappers) for r in _registries)
+    return _mappers[0]
 
 
 def scoped_models() -> tuple[type, ...]:
@@ -60,8 +73,30 @@ def scoped_tables() -> dict[str, type]:
     return _by_table(_mapper_count())
 
 
-def loader_criteria(scope: Any) -> tuple[Any, ...]:
-    return _loader_criteria(scope, _mapper_count())
+def loader_criteria(scope: Any, mappers: Any = None) -> tuple[Any, ...]:
+    """``with_loader_criteria`` options for the scoped models an ORM statement of ``mappers`` can load: those
+    entities and every model their relationships reach (eager and lazy loads inherit the options)."""
+    if mappers is None:
+        return _loader_criteria(scope, _mapper_count())
+    return _loader_criteria_for(scope, frozenset(m.class_ for m in mappers), _mapper_count())
+
+
+@lru_cache(maxsize=1024)
+def _reachable(classes: frozenset[type], _n: int) -> tuple[type, ...]:
+    seen, todo = set(), [so.class_mapper(c) for c in classes]
+    while todo:
+        mapper = todo.pop()
+        if mapper in seen:
+            continue
+        seen.add(mapper)
+        todo.extend(rel.mapper for rel in mapper.relationships)
+    return tuple(m.class_ for m in seen if hasattr(m.class_, "tenant_criteria"))
+
+
+@lru_cache(maxsize=4096)
+def _loader_criteria_for(scope: Any, classes: frozenset[type], n: int) -> tuple[Any, ...]:
+    return tuple(so.with_loader_criteria(cls, cls.tenant_criteria(scope), include_aliases=True)
+                 for cls in _reachable(classes, n))
 
 
 @lru_cache(maxsize=4096)
@@ -139,18 +174,29 @@ def _direct_froms(sel: sa.Select) -> list[Any]:
 
 
 def _touches(stmt: Any, tables: dict[str, type]) -> bool:
+    return _survey(stmt, tables)[0]
+
+
+def _survey(stmt: Any, tables: dict[str, type]) -> tuple[bool, bool]:
+    """(does ``stmt`` read a scoped table, must it be walked in depth): the depth is needed for nested
+    SELECTs, subqueries, CTEs and explicit Join objects; a flat statement is scoped on a shallow copy."""
+    touches = deep = False
     for el in visitors.iterate(stmt):
-        table = _table_of(el)
-        if table is not None and table.name in tables:
-            return True
-    return False
+        if el is not stmt and isinstance(el, sa.Select | sa.CompoundSelect | sa.Subquery | sa.CTE | sa.Join
+                                         | sa.Exists | sa.ScalarSelect):
+            deep = True
+        if not touches:
+            table = _table_of(el)
+            touches = table is not None and table.name in tables
+    return touches, deep
 
 
 def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
     """``stmt`` with ``scope`` written into it (a new statement), or ``stmt`` itself when it reads no
     scoped table. Raises TenancyError for writes out of reach and shapes that cannot be scoped."""
     tables = scoped_tables()
-    if not _touches(stmt, tables):
+    touches, deep = _survey(stmt, tables)
+    if not touches:
         return stmt
     if isinstance(stmt, sa.Insert | sa.Update):
         _check_values(stmt, scope, parameters, tables)
@@ -214,13 +260,15 @@ def scope_statement(stmt: Any, scope: Any, parameters: Any = None) -> Any:
         if crit is not None:
             dml._where_criteria += (crit,)
 
+    if not deep and isinstance(stmt, sa.Select | sa.Update | sa.Delete):
+        flat = stmt._generate()  # a shallow copy: the visits only replace its tuples of criteria
+        (visit_select if isinstance(stmt, sa.Select) else visit_dml)(flat)
+        return flat
     return visitors.cloned_traverse(stmt, {}, {"select": visit_select, "join": visit_join,
                                                "update": visit_dml, "delete": visit_dml})
 
 
 def _refuse(what: str) -> Exception:
-    from foundation.tenancy import TenancyError
-
     return TenancyError(f"{what} cannot be scoped to schools: rewrite it, or use unscoped(reason)")
 
 
@@ -241,6 +289,4 @@ def _check_values(stmt: Any, scope: Any, parameters: Any, tables: dict[str, type
     values.extend(r["school_id"] for r in rows if isinstance(r, dict) and "school_id" in r)
     for value in values:
         if isinstance(value, int) and value not in scope.school_ids:
-            from foundation.tenancy import TenancyError
-
             raise TenancyError(f"write to school {value} outside scope {sorted(scope.school_ids)}")

@@ -134,13 +134,19 @@ def all_rules() -> dict[str, Rule]:
 
 def rules_for(sess: Any, school_id: int) -> dict[str, Rule]:
     """The rules known in one school: the code's, those of plugins enabled there, its low-code apps'."""
-    from foundation.lowcode.rules import school_rules
     from foundation.plugin_runtime import enabled_schools
 
     out = {k: r for k, r in _plugin_rules().items() if school_id in enabled_schools(r.plugin)}
     out.update(_RULES)
-    out.update({r.key: r for r in school_rules(sess, school_id)})
+    out.update({r.key: r for r in lowcode_rules(sess, school_id)})
     return out
+
+
+def lowcode_rules(sess: Any, school_id: int, key: str | None = None) -> list[Rule]:
+    """The rules of the school's low-code apps (foundation/lowcode/rules.py), checked like any rule."""
+    from foundation.lowcode.rules import school_rule_specs
+
+    return [parse(spec, school_id=school_id, lowcode=True) for spec in school_rule_specs(sess, school_id, key)]
 
 
 def get_rule(key: str, school_id: int | None = None, sess: Any = None) -> Rule | None:
@@ -158,9 +164,8 @@ def get_rule(key: str, school_id: int | None = None, sess: Any = None) -> Rule |
     if school_id is None or not key.startswith("lowcode."):
         return None
     from foundation import db
-    from foundation.lowcode.rules import school_rules
 
-    return next((r for r in school_rules(sess or db.session(), school_id, key=key)), None)
+    return next(iter(lowcode_rules(sess or db.session(), school_id, key=key)), None)
 
 
 def resolve(rule: str | dict[str, Any] | Rule, school_id: int | None = None) -> Rule:

@@ -11,7 +11,7 @@ from foundation import db
 from foundation.alerts import access, actions, clock
 from foundation.alerts.engine import trigger
 from foundation.alerts.rules import get_rule, rules_for
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, principal
 from foundation.api.org import filters_or_404
 from foundation.api.schemas import PageQuery, Strict, _id

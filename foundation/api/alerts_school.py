@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from foundation import db
 from foundation.alerts.calendar import DEFAULT_TZ, check_settings, load_clock
 from foundation.alerts.figures import GROUPS, figures
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import load_body, load_query, principal
 from foundation.api.schemas import Strict, _id
 from foundation.audit import record

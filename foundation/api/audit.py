@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import jsonify
 
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import load_query, paginate, principal
 from foundation.api.org import filters_or_404
 from foundation.api.schemas import AuditOut, AuditQuery

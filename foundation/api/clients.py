@@ -7,7 +7,7 @@ from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import load_body, principal
 from foundation.api.schemas import Strict
 from foundation.errors import NotFound, ValidationFailed

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record as audit
 from foundation.errors import NotFound, ValidationFailed

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from foundation.api import bp
+from foundation.api.blueprint import bp
 from foundation.api.common import principal
 from foundation.csrf import generate_csrf
 from foundation.permissions import ROLES

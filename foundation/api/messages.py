@@ -8,7 +8,7 @@ import re
 from flask import Response, current_app, jsonify, request
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import _nul_fields, paginate, principal
 from foundation.audit import record
 from foundation.errors import APIError, NotFound, ValidationFailed

@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
-from foundation import __version__
+from foundation.version import __version__
 
 _DOCS: dict[str, dict[str, Any]] = {}
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, load_body, load_query, paginate, principal
 from foundation.api.org import filters_or_404
 from foundation.api.schemas import (

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed

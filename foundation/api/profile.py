@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import principal
 from foundation.audit import record
 from foundation.permissions import require

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from foundation import db
-from foundation.api import bp, doc
+from foundation.api.blueprint import bp, doc
 from foundation.api.common import load_query, paginate, principal
 from foundation.api.schemas import PageQuery
 from foundation.audit import record as audit

@@ -80,9 +80,11 @@ def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row:
         value = row.data.get(field)
         if "alert" in rule["then"] and row.student_id is not None:
             from foundation.alerts import trigger
-            from foundation.lowcode.rules import alert_rule
+            from foundation.alerts.rules import parse
+            from foundation.lowcode.rules import rule_spec
 
-            case = trigger(sess, alert_rule(form, rule, row.school_id), student_id=row.student_id, school_id=row.school_id, value=value,
+            known = parse(rule_spec(form, rule), school_id=row.school_id, lowcode=True)
+            case = trigger(sess, known, student_id=row.student_id, school_id=row.school_id, value=value,
                            detail={"form_id": form.id, "submission_id": row.id, "field": field},
                            source=f"lowcode:{form.id}")
             effects.append({"rule": rule["key"], "alert": rule["then"]["alert"]["level"], "case_id": case.id})

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from foundation.db import Base, utcnow
 from foundation.models.base import SchoolScoped
+from foundation.tenancy import one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -76,10 +77,10 @@ class AlertCase(SchoolScoped, Base):
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
         """Like students: whole schools for school roles, own classes for class roles, nothing for parents
         and students (cases are staff work; the API checks capabilities and assignment on top)."""
-        parts = [cls.school_id.in_(scope.full_school_ids)]
+        parts = [one_of(cls.school_id, scope.full_school_ids)]
         if scope.class_ids:
-            parts.append(cls.class_id.in_(scope.class_ids))
-        return sa.and_(cls.school_id.in_(scope.school_ids), sa.or_(*parts))
+            parts.append(one_of(cls.class_id, scope.class_ids))
+        return sa.and_(one_of(cls.school_id, scope.school_ids), sa.or_(*parts))
 
 
 class AlertAssignee(Base):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
+from foundation.tenancy import one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -23,7 +24,7 @@ class SchoolScoped:
 
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
-        return cls.school_id.in_(scope.school_ids)
+        return one_of(cls.school_id, scope.school_ids)
 
 
 class Timestamps:

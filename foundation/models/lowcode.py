@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 
 from foundation.db import Base, utcnow
 from foundation.models.base import SchoolScoped
+from foundation.tenancy import one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -34,7 +35,7 @@ class LowcodeForm(SchoolScoped, Base):
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
         # district-level forms (no school) are visible to everyone in the district, for cloning
-        return sa.or_(cls.school_id.in_(scope.school_ids), cls.school_id.is_(None))
+        return sa.or_(one_of(cls.school_id, scope.school_ids), cls.school_id.is_(None))
 
 
 class FormVersion(Base):

@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 
 from foundation.db import Base
 from foundation.models.base import SchoolScoped, Timestamps
+from foundation.tenancy import one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -45,7 +46,7 @@ class OrgUnit(SchoolScoped, Timestamps, Base):
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
         # The district node is visible to everyone in the district; a district-level principal also
         # sees the list of schools (not their insides) without entering one.
-        crit = sa.or_(cls.school_id.in_(scope.school_ids), cls.kind == "district")
+        crit = sa.or_(one_of(cls.school_id, scope.school_ids), cls.kind == "district")
         if scope.district_level:
             crit = sa.or_(crit, cls.kind == "school")
         return crit

@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from foundation.db import Base
 from foundation.models.base import SchoolScoped, Timestamps
 from foundation.models.org import OrgUnit
+from foundation.tenancy import one_of
 
 if TYPE_CHECKING:
     from foundation.tenancy import Scope
@@ -45,13 +46,13 @@ class Student(SchoolScoped, Timestamps, Base):
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
         """Whole schools, plus single classes (homeroom/subject teachers), plus single students
         (parents, the student themself)."""
-        parts = [cls.school_id.in_(scope.full_school_ids)]
+        parts = [one_of(cls.school_id, scope.full_school_ids)]
         if scope.class_ids:
-            parts.append(cls.class_id.in_(scope.class_ids))
+            parts.append(one_of(cls.class_id, scope.class_ids))
         if scope.student_ids:
-            parts.append(cls.id.in_(scope.student_ids))
+            parts.append(one_of(cls.id, scope.student_ids))
         # and never outside the schools in reach, whatever the class or child lists say
-        return sa.and_(cls.school_id.in_(scope.school_ids), sa.or_(*parts))
+        return sa.and_(one_of(cls.school_id, scope.school_ids), sa.or_(*parts))
 
 
 class Staff(SchoolScoped, Timestamps, Base):
@@ -88,7 +89,7 @@ class Guardian(Timestamps, Base):
             .where(Student.tenant_criteria(scope))
         )
         if scope.guardian_ids:
-            return sa.or_(cls.id.in_(scope.guardian_ids), cls.id.in_(reachable))
+            return sa.or_(one_of(cls.id, scope.guardian_ids), cls.id.in_(reachable))
         return cls.id.in_(reachable)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation import plugin_api
+from plugins.points import standing
 from plugins.points.models import entries
 
 log = logging.getLogger("jizuo.plugins.points")
@@ -92,9 +93,8 @@ def assess(sess: so.Session, school_id: int, student_id: int, cfg: dict | None =
     before = drop + min(0, batch)
     step = cfg["drop_threshold"]
     new = _judge(before, baseline, cfg) is None or drop // step > before // step
-    from plugins.points.standing import score_of
 
-    score = score_of(sess, school_id, student_id)
+    score = standing.score_of(sess, school_id, student_id)
     return {"drop": drop, "days": cfg["drop_days"], "threshold": cfg["drop_threshold"],
             "baseline_weekly_drop": round(baseline, 1), "reason": reason, "score": score,
             "score_before": score + drop, "new": new}
@@ -107,11 +107,10 @@ def after_entries(sess: so.Session, school_id: int, rows: list[dict]) -> list[di
     if not fell:
         return []
     cfg = settings(school_id)
-    from plugins.points.standing import recent_change
 
     # one grouped query for the batch; only students who fell at least the smaller bar are assessed in full
     bar = min(cfg["drop_threshold"], cfg["baseline_min_drop"])
-    change = recent_change(sess, fell, days=cfg["drop_days"])
+    change = standing.recent_change(sess, fell, days=cfg["drop_days"])
     fell = [s for s in fell if -change.get(s, 0) >= bar]
     since = plugin_api.utcnow() - timedelta(days=cfg["drop_days"])
     batch: dict[int, int] = {}
@@ -143,14 +142,12 @@ def evaluate(sess: so.Session, case: Any) -> bool | None:
     student_id, school_id = getattr(case, "student_id", None), getattr(case, "school_id", None)
     if student_id is None or school_id is None:
         return None
-    from plugins.points.ledger import students_of
-    from plugins.points.standing import score_of
 
-    if not students_of(sess, [student_id]):
+    if not standing.students_of(sess, [student_id]):
         return None
     detail = getattr(case, "detail", None) or {}
     at_open = detail.get("score")
-    now_score = score_of(sess, school_id, student_id)
+    now_score = standing.score_of(sess, school_id, student_id)
     if assess(sess, school_id, student_id) is not None:
         return False
     return at_open is None or now_score >= at_open

@@ -3,23 +3,17 @@ rankings; families read only their own; every write is a new row (entries, rever
 versions) and every read of a student's archive is audited."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, jsonify, request
 
 from foundation.plugin_api import (
     NotFound,
     ValidationFailed,
-    acting_in,
     api_doc,
     audit,
-    class_or_404,
-    family_students,
     is_staff_for,
     json_body,
     me,
     narrow_to,
-    require,
     require_family,
     school_for,
     session,
@@ -27,56 +21,10 @@ from foundation.plugin_api import (
     utcnow,
     whole_school,
 )
-from plugins.points import appeals, ledger, standing
+from plugins.points import appeals, standing
 from plugins.points import caps as A
 from plugins.points import rulebook as rb
-from plugins.points.alerting import settings
-
-
-def iso(value):
-    return value.isoformat() + ("Z" if isinstance(value, datetime) else "") if value is not None else None
-
-
-def titles(school_id: int) -> dict[str, dict]:
-    """Rule code → its zh/en title in the rulebook in force (entries store the code)."""
-    book = rb.current(session(), school_id)
-    return {i["code"]: i["title"] for i in book["body"]["items"]} if book else {}
-
-
-def entry_view(e: dict, names: dict | None = None) -> dict:
-    return {"id": e["id"], "student_id": e["student_id"], "rule_code": e["rule_code"],
-            "rule_title": (names or {}).get(e["rule_code"]), "dimension": e["dimension"],
-            "points": e["points"], "raw_points": e["raw_points"], "reason": e["reason"], "evidence": e["evidence"],
-            "source": e["source"], "recorded_by": e["recorded_by_name"], "rulebook_version": e["rulebook_version"],
-            "occurred_at": iso(e["occurred_at"]), "created_at": iso(e["created_at"]), "reverses_id": e["reverses_id"],
-            "reversed_by": e.get("reversed_by"), "appeal": e.get("appeal")}
-
-
-def family_view(kid) -> dict:
-    """What a student or parent may see: own score, entries, a band — no rank, no other student."""
-    sess, school = session(), kid.school_id
-    with acting_in(school):  # a family may have children in two schools: this one's rulebook and ledger
-        book = rb.current(sess, school)
-        out = {"student_id": kid.id, "name": kid.name, "score": standing.score_of(sess, school, kid.id),
-               "term": book["body"]["term"] if book else None,
-               "entries": [entry_view(e, titles(school)) for e in standing.student_entries(sess, kid.id)]}
-        if settings(school).get("show_band", True):
-            out["band"] = standing.band(sess, school, kid.id)
-    return out
-
-
-def family_kids() -> list:
-    """The caller's own record (a student) or children (a parent) where the plugin is enabled and they may
-    see the score."""
-    p = me()
-    return [kid for kid in family_students(A.NAME) if p.can(A.OWN, kid.school_id)]
-
-
-def class_school(class_id: int) -> int:
-    """The school of a class the caller reaches as staff holding the ranking capability (else 404 / 403)."""
-    klass = class_or_404(class_id, A.NAME)
-    require(me(), A.RANK, klass.school_id)
-    return klass.school_id
+from plugins.points.present import class_school, entry_view, family_kids, family_view, iso, rank_view, titles
 
 
 @api_doc("The caller's own (children's) conduct score, entries and band", tags=["points"])
@@ -120,7 +68,7 @@ def save_rulebook():
     new_body = row["body"]
     if old is None or (old["body"]["term"]["start"], old["body"]["starting_score"]) != (
             new_body["term"]["start"], new_body["starting_score"]):
-        ledger.rebuild(sess, school, rb.term_start(new_body), new_body["starting_score"])
+        standing.rebuild(sess, school, rb.term_start(new_body), new_body["starting_score"])
     audit("points.rulebook.save", "points_rulebook", row["version"], school_id=school, detail={"note": note})
     return jsonify({"school_id": school, "version": row["version"], "rulebook": new_body}), 201
 
@@ -139,11 +87,7 @@ def rankings():
         if not whole_school(school):
             raise NotFound("ranking")  # class-reach staff rank within their classes only
     rows = standing.ranking(session(), [school], level, unit)
-    return jsonify({"level": level, "unit_id": unit, "school_id": school, "items": [_rank_view(r) for r in rows]})
-
-
-def _rank_view(r: dict) -> dict:
-    return {k: r[k] for k in ("student_id", "name", "student_no", "class_id", "class_name", "score", "rank")}
+    return jsonify({"level": level, "unit_id": unit, "school_id": school, "items": [rank_view(r) for r in rows]})
 
 
 def class_board(class_id: int):
@@ -153,7 +97,7 @@ def class_board(class_id: int):
     ids = [r["student_id"] for r in rows]
     change = standing.recent_change(sess, ids)
     series = standing.weekly_series(sess, school, ids)
-    items = [_rank_view(r) | {"grade_rank": r["grade_rank"], "week_change": change.get(r["student_id"], 0),
+    items = [rank_view(r) | {"grade_rank": r["grade_rank"], "week_change": change.get(r["student_id"], 0),
                               "trend": series.get(r["student_id"], [])} for r in rows]
     scores = [r["score"] for r in rows]
     return jsonify({"class_id": class_id, "school_id": school, "items": items, "at": iso(utcnow()),
@@ -189,7 +133,7 @@ def register(bp: Blueprint) -> None:
     r("/api/rankings", "api_rankings", rankings)
     r("/api/classes/<int:class_id>/board", "api_class_board", class_board)
     r("/api/students/<int:student_id>", "api_archive", archive)
-    from plugins.points import api_entries  # it uses this module's helpers
+    from plugins.points import api_entries
 
     api_entries.register(bp)
     appeals.register(bp)

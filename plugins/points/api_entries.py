@@ -27,7 +27,7 @@ from foundation.plugin_api import (
 from plugins.points import caps as A
 from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
-from plugins.points.api import _rank_view, entry_view
+from plugins.points.present import entry_view, rank_view
 
 
 @api_doc("A student's term report (ranks for staff, the band for the family)", tags=["points"])
@@ -127,7 +127,7 @@ def eligibility(key: str):
     rule, rows = standing.eligible(session(), school, key)  # the students the caller reaches, by scope
     if rule is None:
         raise NotFound("eligibility")
-    return jsonify({"rule": rule, "items": [_rank_view(r) for r in rows], "total": len(rows)})
+    return jsonify({"rule": rule, "items": [rank_view(r) for r in rows], "total": len(rows)})
 
 
 def register(bp: Blueprint) -> None:

@@ -23,12 +23,12 @@ from foundation.plugin_api import (
     utcnow,
 )
 from plugins.points import caps as A
-from plugins.points import ledger
+from plugins.points import ledger, standing
 from plugins.points.models import appeals, entries
 
 
 def view(a: dict) -> dict:
-    from plugins.points.api import iso
+    from plugins.points.present import iso
 
     return {"id": a["id"], "entry_id": a["entry_id"], "student_id": a["student_id"], "reason": a["reason"],
             "status": a["status"], "by": a["created_by_name"], "created_at": iso(a["created_at"]),
@@ -46,7 +46,7 @@ def _get(appeal_id: int) -> dict:
 
 
 def _rule_title(entry: dict) -> str:
-    from plugins.points.api import titles
+    from plugins.points.present import titles
 
     title = titles(entry["school_id"]).get(entry["rule_code"])
     return title["zh"] if title else entry["rule_code"]
@@ -101,8 +101,8 @@ def listing():
     if status != "all":
         stmt = stmt.where(appeals.c.status == status)
     rows = [dict(r._mapping) for r in sess.execute(stmt.order_by(appeals.c.id.desc()).limit(500))]
-    names = ledger.students_of(sess, [r["student_id"] for r in rows]) if rows else {}
-    from plugins.points.api import iso, titles
+    names = standing.students_of(sess, [r["student_id"] for r in rows]) if rows else {}
+    from plugins.points.present import iso, titles
 
     rules = titles(rows[0]["school_id"]) if rows else {}
     return jsonify({"items": [view(r) | {"rule_code": r["rule_code"], "rule_title": rules.get(r["rule_code"]),

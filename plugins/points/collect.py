@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from foundation import plugin_api
-from plugins.points import ledger
+from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
 
 log = logging.getLogger("jizuo.plugins.points")
@@ -54,7 +54,7 @@ def _write(school_id: int, picked: list[tuple[dict, str, int, dict]], source: st
     book = rb.current(sess, school_id)
     if book is None:
         return []
-    kids = ledger.students_of(sess, [p["subject_id"] for p, *_ in picked if p.get("subject_id")])
+    kids = standing.students_of(sess, [p["subject_id"] for p, *_ in picked if p.get("subject_id")])
     specs = []
     for payload, code, raw, extra in picked:
         rule = rb.item(book["body"], code)
@@ -150,8 +150,6 @@ def on_submission(_event: str, payloads: list[dict]) -> None:
 def on_ledger_changed(_event: str, payloads: list[dict]) -> None:
     """Entries were written (by anyone, in any scope): where every score of the school stands is refreshed,
     the platform running this for the whole school."""
-    from plugins.points import standing
-
     for school_id in _by_school(payloads):
         standing.refresh(plugin_api.session(), school_id)
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.plugin_api import Student, bulk_insert, utcnow
-from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
+from plugins.points import standing
 from plugins.points.models import entries
 
 # rule code → (weekly rate for an average student, source, recorded by)
@@ -36,7 +36,7 @@ def fill(sess: so.Session, school: int, seed: int, now: datetime | None = None) 
         book = rb.current(sess, school)
     rows = _history(sess, school, book, random.Random(seed * 7919 + school), now)
     bulk_insert(sess, entries, rows)  # COPY on PostgreSQL: a district's term is millions of rows
-    ledger.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
+    standing.rebuild(sess, school, rb.term_start(book["body"]), book["body"]["starting_score"])
     standing.refresh(sess, school)
     return len(rows)
 

@@ -11,23 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import Student, publish, utcnow
+from foundation.plugin_api import publish, utcnow
+from plugins.points import alerting, standing
 from plugins.points import rulebook as rb
 from plugins.points.models import entries, scores
 
 CHUNK = 900  # ids per IN (...) list (SQLite's variable limit)
 CHANGED = "points.ledger.changed"
-
-
-def students_of(sess: so.Session, student_ids) -> dict[int, dict]:
-    """``id → {"id", "class_id", "name"}`` of the students among ``student_ids`` the session reaches."""
-    st = Student.__table__.c
-    out: dict[int, dict] = {}
-    ids = sorted(set(student_ids))
-    for i in range(0, len(ids), CHUNK):
-        rows = sess.execute(sa.select(st.id, st.class_id, st.name).where(st.id.in_(ids[i:i + CHUNK])))
-        out.update({r.id: {"id": r.id, "class_id": r.class_id, "name": r.name} for r in rows})
-    return out
 
 
 def _existing_refs(sess: so.Session, refs: list[str]) -> set[str]:
@@ -92,8 +82,6 @@ def add(sess: so.Session, school_id: int, specs: list[dict[str, Any]], book: dic
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
     _move_scores(sess, school_id, term, body["starting_score"], rows, now)
-    from plugins.points import alerting
-
     alerting.after_entries(sess, school_id, rows)
     # where every score of the school now stands (ranks, bands) is refreshed by the plugin's own subscriber,
     # which the platform runs for the whole school, whoever wrote these entries
@@ -113,7 +101,7 @@ def _move_scores(sess: so.Session, school_id: int, term: date, start: int, rows:
     stale = [s for s, t in have.items() if t != term]
     if stale:  # a score row left from an earlier term: rebuild those students from the ledger
         sess.execute(sa.delete(scores).where(scores.c.student_id.in_(stale)))
-        rebuild(sess, school_id, term, start, stale)
+        standing.rebuild(sess, school_id, term, start, stale)
         for s in stale:
             delta.pop(s, None)
     update = [{"sid": s, "d": d} for s, d in delta.items() if s in have and s not in stale and d]
@@ -122,26 +110,7 @@ def _move_scores(sess: so.Session, school_id: int, term: date, start: int, rows:
                      .values(score=scores.c.score + sa.bindparam("d"), updated_at=now), update)
     fresh = [s for s in delta if s not in have]
     if fresh:
-        rebuild(sess, school_id, term, start, fresh)
-
-
-def rebuild(sess: so.Session, school_id: int, term: date, start: int, student_ids: list[int] | None = None) -> None:
-    """Recompute live scores from the ledger: every student of the school (a whole-school operation, the
-    session acting for that one school), or the ones named."""
-    st = Student.__table__.c
-    sums = (sa.select(entries.c.student_id, sa.func.sum(entries.c.points).label("n"))
-            .where(entries.c.term_start == term).group_by(entries.c.student_id).subquery())
-    pick = sa.select(st.id, st.school_id, sa.literal(term, sa.Date), start + sa.func.coalesce(sums.c.n, 0),
-                     sa.literal(utcnow(), sa.DateTime)).select_from(
-        sa.outerjoin(Student.__table__, sums, sums.c.student_id == st.id))
-    if student_ids is None:
-        sess.execute(sa.delete(scores))
-        sess.execute(sa.insert(scores).from_select(["student_id", "school_id", "term_start", "score", "updated_at"], pick))
-        return
-    for i in range(0, len(student_ids), CHUNK):
-        chunk = pick.where(st.id.in_(student_ids[i:i + CHUNK]))
-        sess.execute(sa.insert(scores).from_select(["student_id", "school_id", "term_start", "score", "updated_at"],
-                                                   chunk))
+        standing.rebuild(sess, school_id, term, start, fresh)
 
 
 def get(sess: so.Session, entry_id: int) -> dict | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from foundation.plugin_api import session
-from plugins.points import ledger, standing
 from plugins.points import rulebook as rb
+from plugins.points import standing
 from plugins.points.models import TABLES
 
 
@@ -17,7 +17,7 @@ def install(school_id: int) -> None:
     if book is None:
         rb.save(sess, school_id, rb.default_body(), account_id=None, name="系统", note="默认细则")
         book = rb.current(sess, school_id)
-    ledger.rebuild(sess, school_id, rb.term_start(book["body"]), book["body"]["starting_score"])
+    standing.rebuild(sess, school_id, rb.term_start(book["body"]), book["body"]["starting_score"])
     standing.refresh(sess, school_id)
 
 

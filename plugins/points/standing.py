@@ -8,7 +8,7 @@ that school (after every ledger change, and hourly), and stores it with the scor
 own rows only: a parent their child's band, a class teacher their students' grade ranks."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from plugins.points import rulebook as rb
 from plugins.points.models import entries, scores
 
 LEVELS = ("class", "grade", "school", "district")
+CHUNK = 900  # ids per IN (...) list (SQLite's variable limit)
 BANDS = ("top_quarter", "second_quarter", "third_quarter", "bottom_quarter")
 
 
@@ -86,6 +87,36 @@ def position(sess: so.Session, school_id: int, kid: Any) -> dict[str, Any]:
     return {"score": score_of(sess, school_id, kid.id), **standing_of(sess, kid.id)}
 
 
+def students_of(sess: so.Session, student_ids) -> dict[int, dict]:
+    """``id → {"id", "class_id", "name"}`` of the students among ``student_ids`` the session reaches."""
+    st = Student.__table__.c
+    out: dict[int, dict] = {}
+    ids = sorted(set(student_ids))
+    for i in range(0, len(ids), CHUNK):
+        rows = sess.execute(sa.select(st.id, st.class_id, st.name).where(st.id.in_(ids[i:i + CHUNK])))
+        out.update({r.id: {"id": r.id, "class_id": r.class_id, "name": r.name} for r in rows})
+    return out
+
+
+def rebuild(sess: so.Session, school_id: int, term: date, start: int, student_ids: list[int] | None = None) -> None:
+    """Recompute live scores from the ledger: every student of the school (a whole-school operation, the
+    session acting for that one school), or the ones named."""
+    st = Student.__table__.c
+    sums = (sa.select(entries.c.student_id, sa.func.sum(entries.c.points).label("n"))
+            .where(entries.c.term_start == term).group_by(entries.c.student_id).subquery())
+    pick = sa.select(st.id, st.school_id, sa.literal(term, sa.Date), start + sa.func.coalesce(sums.c.n, 0),
+                     sa.literal(utcnow(), sa.DateTime)).select_from(
+        sa.outerjoin(Student.__table__, sums, sums.c.student_id == st.id))
+    if student_ids is None:
+        sess.execute(sa.delete(scores))
+        sess.execute(sa.insert(scores).from_select(["student_id", "school_id", "term_start", "score", "updated_at"], pick))
+        return
+    for i in range(0, len(student_ids), CHUNK):
+        chunk = pick.where(st.id.in_(student_ids[i:i + CHUNK]))
+        sess.execute(sa.insert(scores).from_select(["student_id", "school_id", "term_start", "score", "updated_at"],
+                                                   chunk))
+
+
 def refresh(sess: so.Session, school_id: int) -> int:
     """Where every score of the school stands, stored with the score (one UPDATE from window functions).
     Runs acting for the whole school (the platform delivers the plugin's ``points.ledger.changed`` and runs
@@ -98,8 +129,6 @@ def refresh(sess: so.Session, school_id: int) -> int:
     have = sa.select(scores.c.student_id).where(scores.c.term_start == term)
     missing = list(sess.scalars(sa.select(st.id).where(st.id.not_in(have))))
     if missing:
-        from plugins.points.ledger import rebuild
-
         sess.execute(sa.delete(scores).where(scores.c.student_id.in_(missing)))
         rebuild(sess, school_id, term, start, missing)
     klass = OrgUnit.__table__.alias("klass")

@@ -89,7 +89,7 @@ def home():
 
 
 def me_page():
-    from plugins.points.api import family_kids, family_view
+    from plugins.points.present import family_kids, family_view
 
     kids = [family_view(kid) for kid in family_kids()]
     if not kids:
@@ -98,7 +98,7 @@ def me_page():
 
 
 def board(class_id: int):
-    from plugins.points.api import class_school
+    from plugins.points.present import class_school
 
     school = class_school(class_id)
     classes = _classes(school)
