@@ -33,8 +33,16 @@ CHUNK = 5000  # rows per executemany
 TICK = 2000  # progress callback at least this often (rows)
 TABLES = (OrgUnit, Staff, Student, Guardian, GuardianLink, Account, Membership)  # FK-safe order
 SCHOOL_ROLES = ("school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-                "life_instructor", "aid_officer", "student_cadre", "student", "parent")
-DEMO_USERNAME = re.compile(r"s\d{3}\.(t\d{4}|admin|psych|life|aid|student|cadre|parent)")
+                "life_instructor", "student_cadre", "student", "parent")
+DEMO_USERNAME = re.compile(r"s\d{3}\.(t\d{4}|[a-z_]+)")
+
+
+def plugin_staff_roles() -> list[str]:
+    """School-wide roles the loaded plugins bring (``jizuo_roles``, e.g. the aid plugin's aid_officer): each
+    demo school gets one person holding each, logging in as ``s001.<role>``."""
+    from foundation.permissions import ROLES
+
+    return sorted(name for name, role in ROLES.items() if role.plugin is not None and role.reach == "school")
 Progress = Callable[[str, int, int], None]
 
 
@@ -179,10 +187,12 @@ class _Demo:
                                [("subject_teacher", c.id) for c in taught])
                 if lead:
                     s.logins["subject_teacher"] = u
+        from foundation.permissions import ROLES
+
         for role, title, subj, male_share, suffix in (
             ("psychology_teacher", "心理教师", "心理健康", 0.3, "psych"),
             ("life_instructor", "生活教官", None, 0.8, "life"),
-            ("aid_officer", "资助专员", None, 0.4, "aid"),
+            *[(name, ROLES[name].zh, None, 0.4, name) for name in plugin_staff_roles()],
         ):
             s.logins[role] = self.staff(s, title, subj, moral, male_share, f"{p}.{suffix}", [(role, s.id)])
 
@@ -326,7 +336,7 @@ def build_demo(engine: sa.Engine, *, schools: int = 3, students_per_school: int 
     logins = [{"username": "district.admin", "role": "district_admin", "school": None, "school_id": None}]
     for s in demo.schools:
         logins += [{"username": s.logins[r], "role": r, "school": s.name, "school_id": s.id}
-                   for r in SCHOOL_ROLES]
+                   for r in (*SCHOOL_ROLES, *plugin_staff_roles())]
     counts = {"schools": schools, "students": w.counts[Student], "staff": w.counts[Staff],
               "guardians": w.counts[Guardian], "classes": sum(len(s.classes) for s in demo.schools),
               "accounts": w.counts[Account]}

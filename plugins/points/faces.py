@@ -18,9 +18,12 @@ from plugins.points.models import entries
 BANDS = ((1000, "≥1000"), (950, "950–999"), (900, "900–949"), (-10**9, "<900"))
 
 
-def _recent(sess: so.Session, student_id: int, n: int = 5) -> list[dict[str, Any]]:
-    return [{"rule_code": e["rule_code"], "points": e["points"], "occurred_at": e["occurred_at"].isoformat(),
-             "reason": e["reason"]} for e in standing.student_entries(sess, student_id, limit=n)]
+def _recent(sess: so.Session, student: StudentRef, n: int = 5) -> list[dict[str, Any]]:
+    book = rb.current(sess, student.school_id)
+    titles = {i["code"]: i["title"] for i in book["body"]["items"]} if book else {}
+    return [{"rule_code": e["rule_code"], "rule_title": titles.get(e["rule_code"]), "points": e["points"],
+             "occurred_at": e["occurred_at"].isoformat(), "reason": e["reason"]}
+            for e in standing.student_entries(sess, student.id, limit=n)]
 
 
 def staff_section(sess: so.Session, student: StudentRef, p: Principal) -> dict | None:
@@ -32,7 +35,7 @@ def staff_section(sess: so.Session, student: StudentRef, p: Principal) -> dict |
     dims = standing.dimension_summary(sess, student.school_id, student.id, term) if term else {}
     return {"score": where["score"], "class_rank": where["class_rank"], "school_rank": where["school_rank"],
             "week_change": standing.recent_change(sess, [student.id]).get(student.id, 0),
-            "dimensions": {d: v["net"] for d, v in dims.items()}, "recent": _recent(sess, student.id),
+            "dimensions": {d: v["net"] for d, v in dims.items()}, "recent": _recent(sess, student),
             "link": f"/points/students/{student.id}"}
 
 
@@ -40,7 +43,7 @@ def family_section(sess: so.Session, student: StudentRef, p: Principal) -> dict 
     if not is_family(p, student) or is_staff_for(p, student):
         return None
     return {"score": standing.score_of(sess, student.school_id, student.id),
-            "band": standing.band(sess, student.school_id, student.id), "recent": _recent(sess, student.id),
+            "band": standing.band(sess, student.school_id, student.id), "recent": _recent(sess, student),
             "link": f"/points/students/{student.id}"}
 
 
