@@ -149,12 +149,17 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     version = latest(sess, form.id)
     if version is None:
         return None, {"_form": "lowcode.not_published"}
-    if not apps.may_fill(sess, principal, version.app or {}, form.school_id):
-        return None, {"_form": "lowcode.not_in_audience"}
+    app = version.app or {}
+    if not apps.may_fill(sess, principal, app, form.school_id):
+        # not published to them (403); but a student or class named out of their reach is that field's
+        # error first (422), whatever else the data says: an attempt on another child reads as one
+        anyone = {**app, "audience": {**(app.get("audience") or {}), "fill": []}}
+        named = subjects.resolve(sess, version.schema, data, principal, anyone, school_id)
+        return None, named.errors or {"_form": "lowcode.not_in_audience"}
     errors = field_errors(version.schema, data)
     if errors:
         return None, errors
-    subject = subjects.resolve(sess, version.schema, data, principal, version.app or {}, school_id)
+    subject = subjects.resolve(sess, version.schema, data, principal, app, school_id)
     if subject.errors:
         return None, subject.errors
     student_id, class_id = subject.student_id, subject.class_id

@@ -280,3 +280,81 @@ def test_plugin_api_routes_are_in_the_openapi_document(care, demo):
     spec = _login(app=care[0], demo=demo, role="school_admin").get("/api/v1/openapi.json").get_json()
     points = [p for p in spec["paths"] if p.startswith("/points/api/")]
     assert points and all(spec["paths"][p].get("servers") == [{"url": "/"}] for p in points)
+
+
+def test_records_people_calendar_and_crypto_for_a_capability(care, demo):
+    """What plugin_api gives a capability to read: standard records as aggregates (by student and month) and
+    streamed in batches, within the session's reach; a student's guardians (phones masked, the read
+    audited); the school's staff and what they hold; school days; its own columns' encryption."""
+    from datetime import date
+
+    from foundation import db
+    from foundation.models import AuditEntry, Record, Student
+    from foundation.plugin_api import (
+        blind_index,
+        decrypt,
+        encrypt,
+        guardians_of,
+        records,
+        school_calendar,
+        school_days,
+        staff_of,
+    )
+    from foundation.tenancy import Scope, unscoped
+
+    app, schools = care
+    kid = _student(app, demo)
+    with app.app_context():
+        sess = unscoped("test setup").mark(db.session())
+        other = sess.scalar(sa.select(Student).where(Student.school_id == kid.school_id,
+                                                     Student.class_id != kid.class_id).limit(1))
+        far = sess.scalar(sa.select(Student).where(Student.school_id != kid.school_id).limit(1))
+        rows = [(kid, "2026-10-03 12:00", "10.00"), (kid, "2026-10-03 18:00", "6.50"), (kid, "2026-11-02 12:00", "8.00"),
+                (other, "2026-10-05 12:00", "3.00"), (far, "2026-10-05 12:00", "99.00")]
+        for n, (who, at, amount) in enumerate(rows):
+            sess.add(Record(library="card_transaction", library_version="1.0.0", source="card", source_id=f"r{n}",
+                            school_id=who.school_id, subject_kind="student", subject_id=who.id,
+                            occurred_at=datetime.fromisoformat(at), data={"amount": amount, "card_no": "1"}))
+        sess.commit()
+        reader = records("care")
+        with unscoped("test: the platform acting for the school").for_school(sess, kid.school_id):
+            got = reader.aggregate(sess, "card_transaction", by=("student", "month"),
+                                   measures={"n": "count", "spend": ("sum", "amount"), "days": ("days",)})
+            assert sorted((r["student"], r["month"], r["n"], r["spend"], r["days"]) for r in got) == sorted([
+                (kid.id, "2026-10", 2, 16.5, 1), (kid.id, "2026-11", 1, 8.0, 1), (other.id, "2026-10", 1, 3.0, 1)])
+            streamed = list(reader.stream(sess, "card_transaction", elements=["amount"], batch=2))
+            assert [r["amount"] for r in streamed] == ["10.00", "6.50", "8.00", "3.00"]  # in id order, 2 a query
+            assert reader.aggregate(sess, "card_transaction", students=[kid.id])[0]["n"] == 3
+        # a homeroom teacher's session (their class only) reads their class's records only
+        teacher_view = so_session(app, Scope(school_ids=frozenset({kid.school_id}), class_ids=frozenset({kid.class_id})))
+        assert {r["student"] for r in reader.aggregate(teacher_view, "card_transaction")} == {kid.id}
+        teacher_view.close()
+        # guardians: masked phones, audited; nothing for a student out of reach
+        with unscoped("test").for_school(sess, kid.school_id):
+            family = guardians_of(sess, kid.id)
+            assert family and all(g["phone"] is None or "****" in g["phone"] for g in family)
+            assert family[0]["relation_label"]
+        with unscoped("test").for_school(sess, far.school_id):
+            assert guardians_of(sess, kid.id) == []
+        assert sess.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "people.guardian.read", AuditEntry.resource_id == str(kid.id))) == 1
+        with unscoped("test").for_school(sess, kid.school_id):
+            staff = staff_of(sess, kid.school_id)
+            homeroom = [s for s in staff for r in s["roles"] if r["role"] == "homeroom_teacher"
+                        and kid.class_id in r["class_ids"]]
+            assert homeroom and homeroom[0]["name"]
+            clock = school_calendar(sess, kid.school_id)
+        assert len(school_days(clock, date(2026, 12, 7), date(2026, 12, 13))) == 5  # Monday to Friday
+        token = encrypt("13800138000")
+        assert token != "13800138000" and decrypt(token) == "13800138000"
+        assert blind_index("13800138000") == blind_index(" 13800138000 ") and len(blind_index("x")) == 64
+
+
+def so_session(app, scope):
+    import sqlalchemy.orm as so
+
+    from foundation.tenancy import set_scope
+
+    sess = so.Session(app.extensions["jizuo.engine"])
+    set_scope(sess, scope)
+    return sess

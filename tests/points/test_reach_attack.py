@@ -68,13 +68,28 @@ def _refused_422(resp) -> None:
     assert list(resp.get_json()["error"]["fields"]) == ["student"]
 
 
+def _untaught(db_session, demo, kid):
+    """A student of the school in a class the demo's subject teacher does not teach."""
+    from foundation.models import Account, Membership, Student
+    from tests.conftest import login_of
+
+    teacher = db_session.scalar(sa.select(Account.id).where(Account.username == login_of(demo, "subject_teacher")))
+    taught = sa.select(Membership.org_unit_id).where(Membership.account_id == teacher)
+    return db_session.scalar(sa.select(Student).where(Student.school_id == kid.school_id,
+                                                      Student.class_id.not_in(taught)).limit(1))
+
+
 @pytest.mark.parametrize("role", ["student", "parent", "subject_teacher"])
-def test_who_does_not_record_hygiene_cannot_fill_the_form(role, hygiene, users, people, db_session):
-    mate = people["mate"]
-    before = _written(db_session, mate)
-    resp = _fill(users(role, 0), hygiene, mate)
-    assert resp.status_code == 403, resp.get_json()
-    assert _written(db_session, mate) == before == (0, 0)
+def test_who_does_not_record_hygiene_cannot_fill_the_form(role, hygiene, users, people, db_session, demo):
+    """The attack itself — naming a classmate (or, for a subject teacher, a student of a class not theirs) —
+    is refused on the field, 422; naming one's own (child, student) is refused because these roles do not
+    record hygiene, 403. Nothing is written either way."""
+    target = _untaught(db_session, demo, people["kid"]) if role == "subject_teacher" else people["mate"]
+    _refused_422(_fill(users(role, 0), hygiene, target))
+    assert _written(db_session, target) == (0, 0)
+    own = people["kid"] if role != "subject_teacher" else people["mate"]  # the sample class is taught by them
+    assert _fill(users(role, 0), hygiene, own).status_code == 403
+    assert _written(db_session, own) == (0, 0)
 
 
 def test_a_cadre_scores_classmates_only(hygiene, users, people, db_session):
