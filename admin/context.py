@@ -1,17 +1,16 @@
 """This front end's part of the page shell (foundation/shell): its navigation by role and its links."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Flask
 
 from foundation import db
-from foundation.i18n import add_messages, t
+from foundation.i18n import add_messages, load_catalogue, t
 
 _HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
-    add_messages(_lang, json.loads((_HERE / "locales" / f"{_lang}.json").read_text("utf-8")))
+    add_messages(_lang, load_catalogue(_HERE / "locales", _lang))
 
 # (endpoint, label key, capability needed, district-only?)
 NAV = [

@@ -20,8 +20,17 @@ def _load() -> None:
     global _LOADED
     _LOADED = True
     for lang in LANGS:
-        path = Path(__file__).parent / "locales" / f"{lang}.json"
-        _CATALOG.setdefault(lang, {}).update(json.loads(path.read_text("utf-8")))
+        _CATALOG.setdefault(lang, {}).update(load_catalogue(Path(__file__).parent / "locales", lang))
+
+
+def load_catalogue(folder: Path, lang: str) -> dict[str, str]:
+    """``folder/<lang>.json`` and every ``folder/<lang>/*.json`` (one file per area, so that parts of the
+    product keep their texts apart), merged."""
+    out: dict[str, str] = {}
+    for path in [folder / f"{lang}.json", *sorted((folder / lang).glob("*.json"))]:
+        if path.is_file():
+            out.update(json.loads(path.read_text("utf-8")))
+    return out
 
 
 def add_messages(lang: str, messages: dict[str, str]) -> None:
