@@ -14,7 +14,7 @@ from foundation.db import session, utcnow
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
-from foundation.i18n import add_messages, current_lang, t
+from foundation.i18n import add_messages, current_lang, load_catalogue, t
 from foundation.inputs import json_body, text_field
 from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
@@ -48,7 +48,7 @@ from foundation.security.sensitive import blind_index, decrypt, encrypt
 
 __all__ = [
     # hooks, text, errors
-    "hookimpl", "add_messages", "t", "current_lang", "APIError", "NotFound", "ValidationFailed", "Forbidden",
+    "hookimpl", "add_messages", "load_catalogue", "t", "current_lang", "APIError", "NotFound", "ValidationFailed", "Forbidden",
     "api_doc", "json_body", "text_field",
     # the session and the plugin's own tables
     "session", "utcnow", "PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert",

@@ -5,17 +5,17 @@ alert when a score falls fast. A first-party plugin registered through the ``jiz
 like any vendor's; it imports only ``foundation.plugin_api``."""
 from __future__ import annotations
 
-import json
 import logging
+import json
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl
+from foundation.plugin_api import add_messages, hookimpl, load_catalogue
 
 HERE = Path(__file__).parent
 log = logging.getLogger("jizuo.plugins.points")
 for _lang in ("zh", "en"):
-    add_messages(_lang, json.loads((HERE / "locales" / f"{_lang}.json").read_text("utf-8")))
+    add_messages(_lang, load_catalogue(HERE / "locales", _lang))  # <lang>.json plus <lang>/*.json
 
 CONFIG_SCHEMA = {
     "type": "object", "additionalProperties": False,
