@@ -5,8 +5,8 @@ alert when a score falls fast. A first-party plugin registered through the ``jiz
 like any vendor's; it imports only ``foundation.plugin_api``."""
 from __future__ import annotations
 
-import logging
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
