@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, g, request, url_for
+from flask import Blueprint, Flask, g, redirect, request, url_for
 
 from foundation.csrf import generate_csrf
-from foundation.i18n import current_lang, t
+from foundation.i18n import LANGS, add_messages, current_lang, load_catalogue, t
 from foundation.permissions import ROLES, Principal
 
 
@@ -81,8 +81,17 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     here = Path(__file__).parent
-    app.register_blueprint(Blueprint("shell", __name__, template_folder=str(here / "templates"),
-                                     static_folder=str(here / "static"), static_url_path="/static/shell"))
+    for lang in LANGS:
+        add_messages(lang, load_catalogue(here / "locales", lang))
+    shell_bp = Blueprint("shell", __name__, template_folder=str(here / "templates"),
+                         static_folder=str(here / "static"), static_url_path="/static/shell")
+
+    @shell_bp.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links: answer with the SVG, never a 404."""
+        return redirect(url_for("shell.static", filename="favicon.svg"), 301)
+
+    app.register_blueprint(shell_bp)
     configure(app)
 
     @app.context_processor

@@ -1,0 +1,101 @@
+/* The page shell's behaviour, loaded on every page (foundation/shell/templates/jizuo/page.html).
+ *
+ *   jizuo.toast(text, kind)  a short visible confirmation ("ok", the default, or "error"), announced to screen
+ *                            readers (aria-live), gone after a few seconds; flashed messages arrive as toasts too
+ *   the menu button          on phones the navigation folds behind it (aria-expanded; no hover needed)
+ *   tables as cards          every cell of a `main table` gets data-label from its column's <th>, which the CSS
+ *                            shows on phones; `table.keep-table` opts out and scrolls in its own box
+ */
+(function () {
+  "use strict";
+  var jizuo = window.jizuo = window.jizuo || {};
+
+  function region() {
+    var box = document.getElementById("toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.className = "toasts";
+      box.setAttribute("aria-live", "polite");
+      box.setAttribute("role", "status");
+      document.body.appendChild(box);
+    }
+    return box;
+  }
+
+  function dismissLater(el, ms) {
+    setTimeout(function () {
+      el.classList.add("leaving");
+      setTimeout(function () { if (el.parentNode) el.parentNode.removeChild(el); }, 300);
+    }, ms);
+  }
+
+  /* Show `text` for a few seconds; kind "error" stays longer and is announced assertively. */
+  jizuo.toast = function (text, kind) {
+    kind = kind === "error" ? "error" : "ok";
+    var el = document.createElement("div");
+    el.className = "toast toast-" + kind;
+    if (kind === "error") el.setAttribute("role", "alert");
+    el.textContent = text;
+    region().appendChild(el);
+    dismissLater(el, kind === "error" ? 8000 : 4000);
+    return el;
+  };
+
+  function flashed() {
+    var items = document.querySelectorAll("#toasts .toast");
+    for (var i = 0; i < items.length; i++) {
+      dismissLater(items[i], items[i].classList.contains("toast-error") ? 8000 : 4000);
+    }
+  }
+
+  function menu() {
+    var button = document.getElementById("menu-button");
+    var header = document.querySelector("header.top");
+    if (!button || !header) return;
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("open", open);
+    }
+    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && button.getAttribute("aria-expanded") === "true") { set(false); button.focus(); }
+    });
+  }
+
+  /* Each cell learns its column's label, so that a row can be shown as a card on a phone. */
+  function labelTables(root) {
+    var tables = (root || document).querySelectorAll("main table:not(.keep-table)");
+    for (var i = 0; i < tables.length; i++) {
+      var table = tables[i], heads = table.querySelectorAll("thead tr:last-child th, thead tr:last-child td");
+      if (!heads.length) {
+        var first = table.querySelector("tr");
+        if (first && first.querySelector("th") && !first.querySelector("td")) heads = first.children;
+      }
+      if (!heads.length) { table.classList.add("no-head"); continue; }
+      var labels = [];
+      for (var h = 0; h < heads.length; h++) {
+        var span = parseInt(heads[h].getAttribute("colspan") || "1", 10);
+        for (var s = 0; s < span; s++) labels.push(heads[h].textContent.trim());
+      }
+      var rows = table.querySelectorAll("tbody tr, tfoot tr");
+      for (var r = 0; r < rows.length; r++) {
+        var col = 0, cells = rows[r].children;
+        for (var c = 0; c < cells.length; c++) {
+          if (!cells[c].hasAttribute("data-label") && labels[col]) cells[c].setAttribute("data-label", labels[col]);
+          col += parseInt(cells[c].getAttribute("colspan") || "1", 10);
+        }
+      }
+      table.classList.add("cards-ready");
+    }
+  }
+  jizuo.labelTables = labelTables;
+
+  function ready() {
+    flashed();
+    menu();
+    labelTables(document);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();
