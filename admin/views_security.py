@@ -1,17 +1,19 @@
-"""The second login step (TOTP) and the account security page where a person enrols or removes it."""
+"""The second login step (TOTP) and the account security page: a person changes their own password and
+enrols or removes the second factor. Also signs a session out once its account's password has changed."""
 from __future__ import annotations
 
 import time
 
 import sqlalchemy as sa
-from flask import g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
 from foundation import db
 from foundation.auth import OWN, login_user
 from foundation.i18n import t
-from foundation.models import Account
-from foundation.security import totp
+from foundation.models import Account, FederatedIdentity, UpstreamProvider
+from foundation.security import own_password, sessions, totp
+from foundation.tenancy import EMPTY, set_scope
 
 MAX_TRIES = 5
 
@@ -44,15 +46,44 @@ def login_2fa():
     return render_template("admin/login_2fa.html", error=error), (401 if error else 200)
 
 
+@bp.before_app_request
+def _session_still_current():
+    """A browser session of an account whose password changed since it began is signed out (every request,
+    pages and API alike; bearer tokens are revoked by the change itself)."""
+    p = g.get("principal")
+    if p is None or not p.account_id or session.get("account_id") != p.account_id:
+        return None  # nobody, or a bearer token (tokens are revoked by the change itself)
+    acct = db.session().get(Account, p.account_id)  # loaded a moment ago with the principal: no query
+    if acct is not None and not sessions.current(acct):
+        session.clear()
+        g.principal = None
+        set_scope(db.session(), EMPTY)
+    return None
+
+
+def _federated_by(account_id: int) -> list[str]:
+    """The portals a password-less account signs in through (for the explanation shown instead of the form)."""
+    return list(db.session().scalars(
+        sa.select(UpstreamProvider.name).join(FederatedIdentity, FederatedIdentity.provider_id == UpstreamProvider.id)
+        .where(FederatedIdentity.account_id == account_id).order_by(UpstreamProvider.name)))
+
+
 @bp.route("/account/security", methods=["GET", "POST"])
 def account_security():
     acct = _account(g.principal.account_id)
     message = error = None
+    pw_errors: dict[str, str] = {}
     secret = session.get("totp_enrol")
     if request.method == "POST":
         action = request.form.get("action")
         code = request.form.get("code", "")
-        if action == "start":
+        if action == "password" and acct.password_hash:
+            pw_errors = own_password.change(acct, *(request.form.get(f, "")[:1000] for f in own_password.FIELDS))
+            if not pw_errors:
+                db.session().commit()
+                flash("account.password.changed", "ok")
+                return redirect(url_for("admin.account_security"))
+        elif action == "start":
             secret = session["totp_enrol"] = totp.new_secret()
         elif action == "confirm" and secret:
             if totp.enable(acct, secret, code):
@@ -68,5 +99,7 @@ def account_security():
     uri = svg = None
     if secret and not acct.totp_secret_enc:
         uri, svg = totp.provisioning(acct, secret)
+    federated = [] if acct.password_hash else (_federated_by(acct.id) or [t("account.password.portal")])
     return render_template("admin/security.html", enrolled=bool(acct.totp_secret_enc), secret=secret, uri=uri,
-                           svg=svg, message=message, error=error), (422 if error else 200)
+                           svg=svg, message=message, error=error, pw_errors=pw_errors, federated=federated,
+                           fields=own_password.FIELDS), (422 if error or pw_errors else 200)
