@@ -3,15 +3,15 @@ children. Read through the scoped session: a student or class out of reach is 40
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, g, redirect, render_template, url_for
+from flask import g, redirect, render_template, url_for
 
 from admin.blueprint import bp
-from admin.views import _one
-from foundation import codes, db
+from foundation import db
 from foundation.audit import record
-from foundation.i18n import t
-from foundation.models import Guardian, GuardianLink, OrgUnit, Student
+from foundation.models import OrgUnit, Student
 from foundation.permissions import Forbidden, require
+from foundation.profile import sections
+from foundation.reach import class_or_404, is_family, student_or_404
 from foundation.services import people as svc
 
 
@@ -32,12 +32,8 @@ def my_classes():
 @bp.get("/classes/<int:class_id>")
 def class_roster(class_id: int):
     require(g.principal, "people.student.read")
-    klass = _one(OrgUnit, class_id)
-    if klass.kind != "class":
-        abort(404)
-    scope = g.principal.scope()
-    if klass.school_id not in scope.full_school_ids and class_id not in scope.class_ids:
-        abort(404)  # a roster is for staff who reach the whole class; parents and students see their own record
+    # a roster is for staff who reach the whole class; parents and students see their own record (404 here)
+    klass = db.session().get(OrgUnit, class_or_404(class_id).id)
     students = svc.students_of_class(class_id)
     record("people.student.list", "class", class_id, school_id=klass.school_id, detail={"returned": len(students)})
     rows = [svc.student_view(s) for s in students]
@@ -48,25 +44,14 @@ def class_roster(class_id: int):
 
 @bp.get("/students/<int:student_id>")
 def student_record(student_id: int):
-    require(g.principal, "people.student.read")
-    s = _one(Student, student_id)
-    record("people.student.read", "student", s.id, school_id=s.school_id)
-    guardians = []
-    if g.principal.can("people.guardian.read", s.school_id):
-        links = db.session().scalars(sa.select(GuardianLink).where(GuardianLink.student_id == s.id)).all()
-        for ln in links:
-            gd = db.session().scalar(sa.select(Guardian).where(Guardian.id == ln.guardian_id))
-            if gd is not None:
-                view = svc.guardian_view(gd)
-                view["relation"] = codes.label("family_relation", ln.relation_code, t("lang.code"))
-                guardians.append(view)
-    can_reveal = g.principal.can("people.student.id_number.reveal", s.school_id)
-    can_bind = g.principal.can("people.guardian.manage", s.school_id)
-    from foundation.profile import sections
-    from foundation.reach import student_or_404
-
-    return render_template("admin/student.html", s=svc.student_view(s), guardians=guardians, can_reveal=can_reveal,
-                           can_bind=can_bind, sections=sections(db.session(), student_or_404(s.id), g.principal))
+    """一生一档: the core's sections and every plugin's the viewer may see (foundation/profile.py)."""
+    student = student_or_404(student_id)
+    require(g.principal, "people.student.read", student.school_id)
+    record("people.student.read", "student", student.id, school_id=student.school_id, detail={"view": "profile"})
+    found = sections(db.session(), student, g.principal)
+    return render_template("admin/student.html", student=student, sections=found,
+                           identity=next((s["data"] for s in found if s["key"] == "core.identity"), {}),
+                           own=is_family(g.principal, student))
 
 
 @bp.get("/children")

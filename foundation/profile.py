@@ -1,5 +1,5 @@
-"""One student's profile (一生一档): the sections plugins add through ``jizuo_student_profile``, gathered
-for one viewer. A section shows only where its plugin is enabled in the student's school and the viewer
+"""One student's profile (一生一档): the core's sections (identity, guardians, alerts:
+foundation/profile_core.py) and those plugins add through ``jizuo_student_profile``, gathered for one viewer. A section shows only where its plugin is enabled in the student's school and the viewer
 holds its capability there; the student was looked up through the viewer's scope, and each section's own
 queries run in that scope too, so a homeroom teacher sees conduct, aid, learning and wellbeing of their
 students in one place and every viewer sees only what they may. Reading a sensitive section is audited."""
@@ -18,14 +18,23 @@ from foundation.tenancy import narrowed
 log = logging.getLogger("jizuo.profile")
 
 
+def _providers():
+    """``(plugin or None, specs)``: the core's own sections first, then each enabled plugin's."""
+    from foundation.plugin_runtime import host
+    from foundation.profile_core import SECTIONS
+
+    yield None, SECTIONS
+    yield from host().each("jizuo_student_profile")
+
+
 def sections(sess: so.Session, student: StudentRef, p: Principal) -> list[dict[str, Any]]:
     """``[{"key", "plugin", "title", "order", "data", "template"}]`` in order, for ``p``."""
     from foundation.audit import record
-    from foundation.plugin_runtime import enabled_schools, host
+    from foundation.plugin_runtime import enabled_schools
 
     lang, out = current_lang(), []
-    for plugin, specs in host().each("jizuo_student_profile"):
-        if student.school_id not in enabled_schools(plugin):
+    for plugin, specs in _providers():
+        if plugin is not None and student.school_id not in enabled_schools(plugin):
             continue
         for spec in specs or []:
             cap = spec.get("capability")
@@ -34,8 +43,8 @@ def sections(sess: so.Session, student: StudentRef, p: Principal) -> list[dict[s
             try:  # in the viewer's reach, within the student's school
                 with sess.begin_nested(), narrowed(sess, student.school_id):
                     data = spec["data"](sess, student, p)
-            except Exception:  # noqa: BLE001 - one plugin's broken section must not take the page down
-                log.exception("profile section %s of %s failed", spec.get("key"), plugin)
+            except Exception:  # noqa: BLE001 - one broken section must not take the page down
+                log.exception("profile section %s of %s failed", spec.get("key"), plugin or "core")
                 data = {"error": True}
             if data is None:
                 continue

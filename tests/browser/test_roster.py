@@ -50,12 +50,14 @@ def test_parent_sees_only_their_child(live_server, page, demo, shot):
     page.click("nav >> text=我的孩子")
     cards = page.locator("ul.cards li")
     assert cards.count() >= 1
-    cards.first.locator("a").click()
+    cards.first.locator("a.button").click()
     page.wait_for_selector("dl.record")
     shot(page, "parent-child")
-    # the class roster is not theirs to browse
-    class_link = page.locator("dl.record a").first.get_attribute("href")
-    resp = page.goto(live_server + class_link)
+    # the class roster is not theirs to browse: its name is text, not a link, and the address is 404
+    assert page.locator("a[href^='/classes/']").count() == 0
+    student_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    class_id = page.request.get(f"{live_server}/api/v1/students/{student_id}/profile").json()["student"]["class_id"]
+    resp = page.goto(f"{live_server}/classes/{class_id}")
     assert resp.status == 404
 
 
