@@ -81,7 +81,8 @@ class Points:
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
         return [{"endpoint": "points.home", "zh": "德育积分", "en": "Conduct points", "capability": "points.rank.read"},
-                {"endpoint": "points.me", "zh": "我的德育积分", "en": "My conduct score", "capability": "points.own.read"}]
+                # a parent reads their child's score here, a student their own: a label true for both
+                {"endpoint": "points.me", "zh": "德育积分", "en": "Conduct points", "capability": "points.own.read"}]
 
     @hookimpl
     def jizuo_message_types(self) -> list[dict[str, Any]]:

@@ -186,7 +186,8 @@ def test_home_page_widgets_link_staff_to_the_board_and_families_to_their_own_sco
     assert "德育积分" in teacher_home and 'href="/points/"' in teacher_home and "≥1000" in teacher_home
     for role in ("parent", "student"):
         home = users(role, 0).client.get("/").get_data(as_text=True)
-        assert "我的德育积分" in home and 'href="/points/me"' in home and "1003" in home
+        title = "我的德育积分" if role == "student" else f"{kid.name}的德育积分"  # a parent reads the child's, named
+        assert title in home and 'href="/points/me"' in home and "1003" in home
         assert "位于全校前 25%" in home and "≥1000" not in home
     other_parent_home = users("parent", 1).client.get("/").get_data(as_text=True)
     assert "1003" not in other_parent_home
