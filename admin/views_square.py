@@ -1,5 +1,6 @@
 """应用广场: the catalogue schools install from; the district reviews, publishes and retires from here;
-school admins install and switch their school's plugins."""
+school admins install, switch off (with a reason, after a dialog saying what happens to the data) and
+uninstall their school's plugins, and see what was done with each, by whom and why."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,7 +8,8 @@ from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from foundation import db
-from foundation.audit import record
+from foundation.api.plugins import history as plugin_history
+from foundation.audit import local_time, record
 from foundation.models import AppListing, PluginInstall
 from foundation.permissions import require
 from foundation.plugin_runtime import host
@@ -40,11 +42,12 @@ def app_square():
     if not reviewer:
         stmt = stmt.where(sa.or_(AppListing.status == "published", AppListing.owner_school_id.in_(p.school_ids())))
     rows = sess.scalars(stmt).all()
-    installed = {}
+    installed, history = {}, {}
     schools = [s for s in p.school_ids() if p.can("plugins.manage", s)]
     if schools:
         installed = {i.plugin: i for i in sess.scalars(sa.select(PluginInstall).where(
             PluginInstall.school_id == schools[0]))}
+        history = {r.key: plugin_history(r.key, schools[0], limit=5) for r in rows if r.kind == "plugin"}
     return render_template("admin/square.html", rows=[(r, square.reuse(sess, r)) for r in rows], reviewer=reviewer,
                            actions=ACTIONS, installed=installed, can_install=bool(schools), error=error,
-                           left_out=host().failures if reviewer else [])
+                           history=history, local_time=local_time, left_out=host().failures if reviewer else [])

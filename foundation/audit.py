@@ -3,7 +3,9 @@ request's transaction, which the request boundary commits when the answer is a s
 was answered always leaves its trace, and a change that failed leaves none)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context, request
 
@@ -37,3 +39,11 @@ def record(
     )
     db.session().add(entry)
     return entry
+
+
+LOCAL = ZoneInfo("Asia/Shanghai")  # stored times are UTC; people read them in the district's time
+
+
+def local_time(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (naive UTC) time as the district reads it."""
+    return "" if at is None else at.replace(tzinfo=UTC).astimezone(LOCAL).strftime(fmt)

@@ -1,4 +1,5 @@
-"""Per-school plugin management: install, enable, disable, configure, uninstall."""
+"""Per-school plugin management: install, enable, disable, configure, uninstall. Disabling and uninstalling
+take a written reason, kept in the audit log and shown in the plugin's history for the school."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,8 @@ from foundation.api.blueprint import bp, doc
 from foundation.api.common import principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
-from foundation.models import PluginInstall
+from foundation.inputs import text_field
+from foundation.models import Account, AuditEntry, PluginInstall
 from foundation.permissions import Forbidden, require
 from foundation.plugin_runtime import host
 from foundation.tenancy import narrowed
@@ -122,16 +124,56 @@ def _change(name: str, action: str):
     return loaded, school, row
 
 
+def _reason(required: bool) -> str | None:
+    """The body's ``reason``: why a school switches a plugin off (422 ``reason`` when it is missing)."""
+    body = request.get_json(silent=True)
+    data = body if isinstance(body, dict) else {}
+    value = data.get("reason")
+    if not isinstance(value, str) or not value.strip():
+        if required:
+            raise ValidationFailed({"reason": ["plugin.reason_required"]})
+        return None
+    return text_field(data, "reason", limit=REASON_MAX)
+
+
+REASON_MAX = 300
+HISTORY = ("plugins.install", "plugins.enable", "plugins.disable", "plugins.configure", "plugins.uninstall")
+
+
+def history(name: str, school: int, limit: int = 20) -> list[dict]:
+    """What the school did with the plugin, newest first: who, when, and why (the audit log's own rows)."""
+    sess = db.session()
+    rows = sess.execute(
+        sa.select(AuditEntry.action, AuditEntry.at, AuditEntry.username, AuditEntry.detail, Account.display_name)
+        .outerjoin(Account, Account.id == AuditEntry.account_id)
+        .where(AuditEntry.resource_type == "plugin", AuditEntry.resource_id == name[:40],
+               AuditEntry.school_id == school, AuditEntry.action.in_(HISTORY))
+        .order_by(AuditEntry.id.desc()).limit(limit)).all()
+    return [{"action": r.action.removeprefix("plugins."), "at": r.at, "by": r.display_name or r.username,
+             "reason": (r.detail or {}).get("reason"), "purge": (r.detail or {}).get("purge")} for r in rows]
+
+
 @bp.post("/plugins/<name>/<action>")
-@doc("Enable or disable a plugin for the school", tags=["plugins"])
+@doc('Enable or disable a plugin for the school; disabling takes a reason: `{"reason": "…"}`', tags=["plugins"])
 def toggle_plugin(name: str, action: str):
     if action not in ("enable", "disable"):
         raise NotFound("action")
     loaded, school, row = _change(name, action)
+    reason = _reason(required=action == "disable")
     row.enabled = action == "enable"
     row.updated_at = db.utcnow()
-    record(f"plugins.{action}", "plugin", loaded.name, school_id=school)
+    record(f"plugins.{action}", "plugin", loaded.name, school_id=school, detail={"reason": reason} if reason else None)
     return jsonify(_view(loaded, row))
+
+
+@bp.get("/plugins/<name>/history")
+@doc("What the school did with a plugin (install, enable, disable, configure, uninstall), who and why", tags=["plugins"])
+def plugin_history(name: str):
+    p = principal()
+    loaded = _plugin(name)
+    school = _school()
+    require(p, "plugins.manage", school)
+    return jsonify({"items": [h | {"at": h["at"].isoformat() + "Z"} for h in history(loaded.name, school)]})
 
 
 @bp.put("/plugins/<name>/config")
@@ -148,12 +190,14 @@ def configure_plugin(name: str):
 
 
 @bp.delete("/plugins/<name>")
-@doc("Uninstall a plugin for the school; its data stays unless ?purge=true", tags=["plugins"])
+@doc('Uninstall a plugin for the school with a reason, `{"reason": "…"}`; its data stays unless ?purge=true',
+     tags=["plugins"])
 def uninstall_plugin(name: str):
     loaded, school, row = _change(name, "uninstall")
+    reason = _reason(required=True)
     purge = request.args.get("purge", "false").lower() == "true"
     db.session().delete(row)
     with narrowed(db.session(), school):
         host().call(loaded.name, "jizuo_uninstall", school_id=school, purge=purge)
-    record("plugins.uninstall", "plugin", loaded.name, school_id=school, detail={"purge": purge})
+    record("plugins.uninstall", "plugin", loaded.name, school_id=school, detail={"purge": purge, "reason": reason})
     return "", 204

@@ -98,7 +98,7 @@ def test_install_page_api_and_isolation(app, login):
 def test_disable_enable_and_config(login):
     admin = login("school_admin", 0)
     install(admin)
-    assert admin.post(f"{API}/hello/disable").status_code == 200
+    assert admin.post(f"{API}/hello/disable", json={"reason": "试用结束"}).status_code == 200
     assert admin.get("/hello/").status_code == 404
     assert admin.get("/hello/api/greetings").status_code == 404
     assert admin.post(f"{API}/hello/enable").status_code == 200
@@ -119,7 +119,7 @@ def test_late_attendance_is_counted_for_enabled_schools_only(app, login, db_sess
     a, b = schools[:2]
     other = login("school_admin", 1)
     install(other)
-    assert other.post(f"{API}/hello/disable").status_code == 200
+    assert other.post(f"{API}/hello/disable", json={"reason": "试用结束"}).status_code == 200
     install(login("school_admin", 0))
 
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -141,13 +141,13 @@ def test_uninstall_keeps_data_unless_purged(app, login, schools):
     assert admin.post("/hello/api/greetings", json={"text": "留下来"}).status_code == 201
     rows = "SELECT count(*) FROM hello_greetings WHERE school_id = :s"
 
-    assert admin.delete(f"{API}/hello").status_code == 204
+    assert admin.delete(f"{API}/hello", json={"reason": "不再使用"}).status_code == 204
     assert admin.get("/hello/").status_code == 404
     assert scalar(app, rows, s=schools[0]) == 1
     install(admin)
     assert [g["text"] for g in admin.get("/hello/api/greetings").get_json()["items"]] == ["留下来"]
 
-    assert admin.delete(f"{API}/hello?purge=true").status_code == 204
+    assert admin.delete(f"{API}/hello?purge=true", json={"reason": "不再使用，数据清除"}).status_code == 204
     assert scalar(app, rows, s=schools[0]) == 0
 
 

@@ -32,7 +32,7 @@ def test_a_submitted_hygiene_form_becomes_a_conduct_entry(app, installed, users,
     assert [(e["rule_code"], e["points"], e["source"]) for e in entries] == [("hygiene", -3, "hygiene_form")]
     # a school where the plugin is disabled hears nothing
     admin_b = users("school_admin", 1)
-    assert admin_b.post("/api/v1/plugins/points/disable").status_code == 200
+    assert admin_b.post("/api/v1/plugins/points/disable", json={"reason": "本学期暂停"}).status_code == 200
     other = users("homeroom_teacher", 1)
     copy_b = other.post(f"/api/v1/forms/{template['id']}/clone", json={}).get_json()
     other.post(f"/api/v1/forms/{copy_b['id']}/publish")
@@ -51,5 +51,5 @@ def test_the_plugins_pages_are_in_the_navigation_only_where_enabled(installed, u
     parent = users("parent", 0)
     nav = parent.get("/").get_data(as_text=True)
     assert 'href="/points/me"' in nav and 'href="/points/"' not in nav
-    assert users("school_admin", 1).post("/api/v1/plugins/points/disable").status_code == 200
+    assert users("school_admin", 1).post("/api/v1/plugins/points/disable", json={"reason": "本学期暂停"}).status_code == 200
     assert "/points/" not in users("homeroom_teacher", 1).get("/").get_data(as_text=True).split("</nav>")[0]

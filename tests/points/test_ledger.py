@@ -64,7 +64,7 @@ def test_a_late_check_in_becomes_a_deduction_once(installed, users, db_session, 
     assert archive(admin, kid.id)["score"] == 996
     # a student of the other school, where points is disabled, is not scored
     other_admin = users("school_admin", 1)
-    assert other_admin.post("/api/v1/plugins/points/disable").status_code == 200
+    assert other_admin.post("/api/v1/plugins/points/disable", json={"reason": "本学期暂停"}).status_code == 200
     other = sample_student(db_session, demo, school=1)
     ingest(other_admin, "attendance", "classroom_terminal",
            [{"source_id": "b1", "student": other.student_no, "occurred_at": ago(hours=1), "status": "late"}])
@@ -215,16 +215,16 @@ def test_disable_hides_everything_and_uninstall_keeps_data_unless_purged(install
     kid = sample_student(db_session, demo)
     admin = users("school_admin", 0)
     assert admin.post(f"{P}/entries", json={"student_id": kid.id, "rule_code": "volunteer", "reason": "x"}).status_code == 201
-    assert admin.post("/api/v1/plugins/points/disable").status_code == 200
+    assert admin.post("/api/v1/plugins/points/disable", json={"reason": "本学期暂停"}).status_code == 200
     for url in (f"{P}/rulebook", f"{P}/students/{kid.id}", "/points/", f"/points/classes/{kid.class_id}"):
         assert admin.get(url).status_code == 404, url
     assert admin.post("/api/v1/plugins/points/enable").status_code == 200
     count = "SELECT count(*) FROM points_entries WHERE school_id = :s"
-    assert admin.delete("/api/v1/plugins/points").status_code == 204
+    assert admin.delete("/api/v1/plugins/points", json={"reason": "改用区里的新系统"}).status_code == 204
     assert db_session.scalar(sa.text(count), {"s": installed[0]}) == 1
     assert admin.post("/api/v1/plugins/points/install", json={"config": {}}).status_code == 201
     assert archive(admin, kid.id)["score"] == 1003  # the kept ledger and rulebook are picked up again
-    assert admin.delete("/api/v1/plugins/points?purge=true").status_code == 204
+    assert admin.delete("/api/v1/plugins/points?purge=true", json={"reason": "数据已导出，清除"}).status_code == 204
     for table in ("points_entries", "points_rulebooks", "points_scores", "points_appeals"):
         assert db_session.scalar(sa.text(f"SELECT count(*) FROM {table} WHERE school_id = :s"), {"s": installed[0]}) == 0
     assert db_session.scalar(sa.text("SELECT count(*) FROM points_rulebooks WHERE school_id = :s"),
