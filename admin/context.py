@@ -7,44 +7,56 @@ from flask import Flask
 
 from foundation import db
 from foundation.i18n import add_messages, load_catalogue, t
+from foundation.permissions import ROLES
 
 _HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
     add_messages(_lang, load_catalogue(_HERE / "locales", _lang))
 
-# (endpoint, label key, capability needed, district-only?)
+# (endpoint, label key, capability it checks, who it is for). Each entry mirrors its route's guard, so that a
+# link is drawn only where it opens: "staff" = people holding a role over a school, its classes or the district
+# (not parents, students nor student cadres, who are "family"); "school" = staff acting inside one school.
 NAV = [
-    ("admin.home", "nav.home", None),
-    ("admin.org_tree", "nav.org", "org.read"),
-    ("admin.my_classes", "nav.classes", "people.student.read"),
-    ("admin.my_children", "nav.children", None),
-    ("admin.messages_inbox", "nav.messages", None),
-    ("admin.alerts_inbox", "nav.alerts", "alerts.case.read"),
-    ("admin.audit", "nav.audit", "audit.read"),
-    ("admin.forms_list", "nav.forms", "lowcode.form.read"),
-    ("admin.app_square", "nav.square", "org.read"),
-    ("admin.standards", "nav.standards", "org.read"),
-    ("admin.conflicts", "nav.conflicts", "conflicts.resolve"),
-    ("admin.apps", "nav.apps", "clients.manage"),
-    ("admin.upstreams", "nav.upstreams", "district.cross_school"),
+    ("admin.home", "nav.home", None, "all"),
+    ("admin.my_classes", "nav.classes", "people.student.read", "school"),
+    ("admin.my_children", "nav.children", None, "family"),
+    ("admin.messages_inbox", "nav.messages", None, "all"),
+    ("admin.alerts_inbox", "nav.alerts", "alerts.case.read", "school"),
+    ("admin.forms_list", "nav.forms", "lowcode.form.read", "all"),
+    ("admin.org_tree", "nav.org", "org.read", "staff"),
+    ("admin.audit", "nav.audit", "audit.read", "staff"),
+    ("admin.app_square", "nav.square", None, "staff"),
+    ("admin.standards", "nav.standards", None, "staff"),
+    ("admin.conflicts", "nav.conflicts", "conflicts.resolve", "staff"),
+    ("admin.apps", "nav.apps", "clients.manage", "staff"),
+    ("admin.upstreams", "nav.upstreams", "district.cross_school", "staff"),
 ]
+STAFF_REACH = ("district", "school", "class")
+
+
+def is_staff(p) -> bool:
+    """Does ``p`` hold a role over a school, some of its classes or the district (not only over a family)?"""
+    return any(ROLES[g.role].reach in STAFF_REACH for g in p.grants if g.role in ROLES)
+
+
+def _for(p, audience: str) -> bool:
+    outside = p.is_district and not p.district_school_id  # district level: no school's rows, no school's tools
+    if audience == "family":
+        return bool(p.children_ids) or p.person_kind == "student"
+    if audience == "staff":
+        return is_staff(p)
+    if audience == "school":
+        return is_staff(p) and not outside
+    return True
 
 
 def nav_items(p) -> list[dict]:
     items = []
-    outside = p.is_district and not p.district_school_id  # district level: only the tree and the audit log
-    for endpoint, label, cap in NAV:
-        if outside and endpoint in ("admin.my_classes", "admin.my_children"):
+    for endpoint, label, cap, audience in NAV:
+        if not _for(p, audience) or (cap and not p.can(cap)):
             continue
-        if endpoint == "admin.my_children":
-            if p.person_kind == "student":
-                label = "nav.me"
-            elif not p.children_ids:
-                continue
-        if endpoint == "admin.my_classes" and (p.children_ids or p.person_kind == "student"):
-            continue
-        if cap and not p.can(cap):
-            continue
+        if endpoint == "admin.my_children" and p.person_kind == "student":
+            label = "nav.me"
         items.append({"endpoint": endpoint, "label": t(label)})
     return items
 

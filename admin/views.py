@@ -8,11 +8,13 @@ import sqlalchemy.orm as so
 from flask import abort, g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
+from admin.context import is_staff
 from foundation import db
 from foundation.auth import authenticate, enter_school, login_user
 from foundation.i18n import t
 from foundation.models import OrgUnit, Staff, Student
-from foundation.permissions import require
+from foundation.permissions import Forbidden, require
+from foundation.reach import class_in_reach
 
 
 def _login_required():
@@ -68,9 +70,9 @@ def logout():
 @bp.get("/")
 def home():
     p = g.principal
-    if p.is_district and not p.district_school_id:
-        return redirect(url_for("admin.org_tree"))
     sess = db.session()
+    if p.is_district and not p.district_school_id:
+        return _district_home(sess)
     stats = None
     if p.can("people.student.read") and not p.children_ids and p.person_kind != "student":
         Grade = so.aliased(OrgUnit)
@@ -93,14 +95,30 @@ def home():
     return render_template("admin/home.html", stats=stats, widgets=widgets)
 
 
+def _district_home(sess):
+    """The district at district level: its schools (each entered explicitly, audited) and what it can do."""
+    schools = sess.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "school").order_by(OrgUnit.seq, OrgUnit.id)).all()
+    from foundation.dashboard import widgets_for
+    from foundation.plugin_runtime import enabled_schools, host
+
+    widgets = widgets_for(sess, g.principal, host().each("jizuo_dashboard_widgets"), enabled_schools)
+    return render_template("admin/home.html", stats=None, widgets=widgets, schools=schools)
+
+
 @bp.get("/org")
 def org_tree():
-    require(g.principal, "org.read")
+    p = g.principal
+    require(p, "org.read")
+    if not is_staff(p):
+        raise Forbidden("org.read")  # the tree is the staff's map; families have their own pages
     units = db.session().scalars(sa.select(OrgUnit).order_by(OrgUnit.seq, OrgUnit.id)).all()
     children: dict[int | None, list[OrgUnit]] = {}
     for u in units:
         children.setdefault(u.parent_id, []).append(u)
-    return render_template("admin/org.html", children=children, roots=children.get(None, []))
+    # a class is a link only where its roster opens for the viewer (its guard: reach and the capability)
+    rosters = {u.id for u in units if u.kind == "class" and u.school_id is not None
+               and class_in_reach(p, u.id, u.school_id) and p.can("people.student.read", u.school_id)}
+    return render_template("admin/org.html", children=children, roots=children.get(None, []), rosters=rosters)
 
 
 @bp.post("/district/enter")
@@ -117,4 +135,4 @@ def district_enter():
 @bp.post("/district/leave")
 def district_leave():
     session.pop("district_school_id", None)
-    return redirect(url_for("admin.org_tree"))
+    return redirect(url_for("admin.home"))  # the district's overview

@@ -1,9 +1,11 @@
-"""API errors as JSON: ``{"error": {"code", "message", "fields"}}``, localised per request."""
+"""Errors. API callers get JSON, ``{"error": {"code", "message", "fields"}}``, localised per request; people in a
+browser get an error page in the page shell (``jizuo/error.html``), in their language, with a way back."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -50,24 +52,62 @@ def wants_json() -> bool:
     )
 
 
+# the error pages people can meet, each a title and a plain explanation (foundation/shell/locales)
+PAGES = {400: "400", 401: "401", 403: "403", 404: "404", 405: "405", 413: "413", 429: "429", 500: "500"}
+
+# what a page says when even the shell cannot be drawn (no template, no database, no catalogue)
+FALLBACK = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>{status}</title>'
+            '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">'
+            '<h1>{status} · 出了点问题 / Something went wrong</h1>'
+            '<p>请稍后再试。Please try again later.</p><p><a href="/">返回首页 / Home</a></p></body></html>')
+
+
+def _back() -> str | None:
+    """The page the person came from, when it is one of ours and not this one."""
+    ref = request.referrer
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host or ref == request.url:
+        return None
+    return ref
+
+
+def error_page(status: int, kind: str | None = None) -> tuple[str, int]:
+    """The shell's error page for ``status`` (``kind`` names another text, e.g. "csrf"). A server error draws
+    the shell bare (no navigation, nothing read from the database); if drawing fails, a fixed text."""
+    key = kind or PAGES.get(status, "other")
+    err = {"status": status, "title": f"errpage.{key}.title", "text": f"errpage.{key}.text", "back": _back()}
+    for bare in ((False, True) if status < 500 else (True,)):
+        try:
+            g.shell_bare = bare
+            return render_template("jizuo/error.html", err=err), status
+        except Exception:  # the page about an error must not fail in turn
+            from flask import current_app
+
+            current_app.logger.exception("error page %s could not be drawn (bare=%s)", status, bare)
+    return FALLBACK.format(status=status), status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(err: APIError):
+        if err.status in (403, 404) and not wants_json():  # a page naming something not found or not allowed
+            return error_page(err.status)
         return error_response(err.code, err.status, err.fields, **err.kw)
 
     @app.errorhandler(Forbidden)
     def _forbidden(err: Forbidden):
         if wants_json():
             return error_response("forbidden", 403, capability=err.capability)
-        from flask import render_template_string
-
-        return render_template_string("<h1>403</h1><p>{{ m }}</p>", m=t("error.forbidden", capability=err.capability)), 403
+        return error_page(403)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
         if wants_json():
             return error_response("csrf_failed", 400)
-        return t("error.csrf_failed"), 400
+        return error_page(400, "csrf")
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
@@ -77,7 +117,7 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return error_response("internal", 500)
-        return t("error.internal"), 500
+        return error_page(500)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
@@ -85,4 +125,6 @@ def init_app(app: Flask) -> None:
             code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
                     413: "too_large", 429: "too_many_requests"}.get(err.code or 500, "http_error")
             return error_response(code, err.code or 500, what="resource")
-        return err
+        if err.code is None or err.code < 400 or err.response is not None:
+            return err  # redirects (e.g. the trailing slash) and answers made by whoever raised it
+        return error_page(err.code)

@@ -68,7 +68,8 @@ def navigation(app: Flask, p: Principal | None) -> list[dict[str, Any]]:
     outside = p.is_district and not p.district_school_id  # district level: no school's capabilities
     if not outside:
         items[1:1] = plugin_nav(p)  # a school's capabilities come right after the home page
-    return [{"href": _href(i), "label": i["label"], "badge": i.get("badge"), "badge_id": i.get("badge_id"),
+    return [{"href": _href(i), "label": i["label"], "endpoint": i.get("endpoint"), "badge": i.get("badge"),
+             "badge_id": i.get("badge_id"),
              "active": bool(i.get("endpoint")) and request.endpoint == i.get("endpoint")} for i in items]
 
 
@@ -99,13 +100,14 @@ def init_app(app: Flask) -> None:
         p = g.get("principal")
         lang = current_lang()
         school_name = None
-        if p is not None and p.is_district and p.district_school_id:
+        bare = g.get("shell_bare", False)  # an error page about a fault: nothing that reads the database
+        if p is not None and p.is_district and p.district_school_id and not bare:
             from foundation import db
             from foundation.models import OrgUnit
 
             school_name = db.session().scalar(sa.select(OrgUnit.name).where(OrgUnit.id == p.district_school_id))
         return {"t": t, "lang": lang, "principal": p, "csrf_token": generate_csrf, "current_school": school_name,
-                "shell": _links(app.extensions["jizuo.shell"]), "nav": navigation(app, p),
+                "shell": _links(app.extensions["jizuo.shell"]), "nav": [] if bare else navigation(app, p),
                 "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else []) if r in ROLES]}
 
     @app.after_request

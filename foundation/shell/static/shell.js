@@ -83,6 +83,8 @@
         var col = 0, cells = rows[r].children;
         for (var c = 0; c < cells.length; c++) {
           if (!cells[c].hasAttribute("data-label") && labels[col]) cells[c].setAttribute("data-label", labels[col]);
+          // long text gets the card's whole width rather than half of it
+          if (cells[c].textContent.trim().length > 24) cells[c].classList.add("cell-wide");
           col += parseInt(cells[c].getAttribute("colspan") || "1", 10);
         }
       }
@@ -91,10 +93,23 @@
   }
   jizuo.labelTables = labelTables;
 
+  /* Rows that scripts draw later (live boards, lists fetched after load) get their labels too. */
+  function watchTables() {
+    var main = document.querySelector("main");
+    if (!main || !window.MutationObserver) return;
+    var queued = false;
+    new MutationObserver(function () {
+      if (queued) return;
+      queued = true;
+      setTimeout(function () { queued = false; labelTables(main); }, 0);
+    }).observe(main, {childList: true, subtree: true});
+  }
+
   function ready() {
     flashed();
     menu();
     labelTables(document);
+    watchTables();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
