@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import g, has_request_context, request
 
 from foundation import db
@@ -47,3 +48,164 @@ LOCAL = ZoneInfo("Asia/Shanghai")  # stored times are UTC; people read them in t
 def local_time(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (naive UTC) time as the district reads it."""
     return "" if at is None else at.replace(tzinfo=UTC).astimezone(LOCAL).strftime(fmt)
+
+
+# ---- the log in words ------------------------------------------------------------------------------------
+# What each action is called: ``audit.do.<action>`` in the message catalogues (foundation/locales/*/audit.json;
+# a plugin adds its own actions' words to its catalogue under the same keys), ``audit.area.<first part>`` for
+# the kind of action, ``audit.type.<resource type>`` for what it was done to. An unknown code reads as itself.
+
+# the kinds of action of the core (the first part of an action code); a plugin's actions start with its name
+AREAS = ("people", "profile", "records", "account", "accounts", "district", "alerts", "lowcode", "messages", "org",
+         "standards", "plugins", "square", "federation", "oidc", "audit")
+
+
+def _said(key: str, lang: str, fallback: str, **kw: Any) -> str:
+    from foundation.i18n import t
+
+    text = t(key, lang, **kw)
+    return fallback if text == key else text
+
+
+def action_words(action: str, lang: str) -> str:
+    return _said(f"audit.do.{action}", lang, action)
+
+
+def area_of(action: str) -> str:
+    return action.split(".", 1)[0]
+
+
+def area_words(area: str, lang: str) -> str:
+    return _said(f"audit.area.{area}", lang, area)
+
+
+def _ints(ids: set[str]) -> list[int]:
+    return [int(i) for i in ids if i.isdigit() and 0 < int(i) < 2**31]
+
+
+def _unit_names(sess: Any, ids: list[int], lang: str) -> dict[int, str]:
+    from foundation.models import OrgUnit
+
+    rows = sess.execute(sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.name_en).where(OrgUnit.id.in_(ids))) if ids else []
+    return {r.id: (r.name_en or r.name) if lang == "en" else r.name for r in rows}
+
+
+def _students(sess: Any, ids: list[int], lang: str) -> dict[int, str]:
+    """Masked names with their class, for the students the reader reaches (others stay a number)."""
+    from foundation.models import Student
+    from foundation.security.fields import mask_name
+
+    rows = sess.execute(sa.select(Student.id, Student.name, Student.class_id).where(Student.id.in_(ids))).all() \
+        if ids else []
+    classes = _unit_names(sess, sorted({r.class_id for r in rows if r.class_id}), lang)
+    out = {}
+    for r in rows:
+        klass = classes.get(r.class_id)
+        out[r.id] = mask_name(r.name) + ("" if not klass else f"（{klass}）" if lang == "zh" else f" ({klass})")
+    return out
+
+
+def _simple(model_name: str, column: str, masked: bool = False):
+    def resolve(sess: Any, ids: list[int], lang: str) -> dict[int, str]:
+        import foundation.models as m
+        from foundation.security.fields import mask_name
+
+        model = getattr(m, model_name)
+        col = getattr(model, column)
+        rows = sess.execute(sa.select(model.id, col).where(model.id.in_(ids))) if ids else []
+        out = {}
+        for rid, value in rows:
+            if isinstance(value, dict):  # a title in both languages
+                value = value.get(lang) or value.get("zh") or next(iter(value.values()), None)
+            if value:
+                out[rid] = mask_name(value) if masked else value
+        return out
+    return resolve
+
+
+def _cases(sess: Any, ids: list[int], lang: str) -> dict[int, str]:
+    from foundation.models import AlertCase
+
+    rows = sess.execute(sa.select(AlertCase.id, AlertCase.student_id, AlertCase.rule_title)
+                        .where(AlertCase.id.in_(ids))).all() if ids else []
+    kids = _students(sess, sorted({r.student_id for r in rows}), lang)
+    return {r.id: " · ".join(x for x in ((r.rule_title or {}).get(lang) or (r.rule_title or {}).get("zh"),
+                                          kids.get(r.student_id)) if x) for r in rows}
+
+
+RESOLVERS = {
+    "student": _students,
+    "class": _unit_names, "org_unit": _unit_names, "school": _unit_names, "grade": _unit_names,
+    "guardian": _simple("Guardian", "name", masked=True),
+    "staff": _simple("Staff", "name"),
+    "account": _simple("Account", "display_name"),
+    "listing": _simple("AppListing", "title"),
+    "form": _simple("LowcodeForm", "title"),
+    "provider": _simple("UpstreamProvider", "name"),
+    "alert_case": _cases,
+}
+
+
+def _plugin_titles(names: set[str], lang: str) -> dict[str, str]:
+    from foundation.plugin_runtime import host
+
+    loaded = host().loaded
+    return {n: loaded[n].manifest["title"].get(lang) or n for n in names if n in loaded}
+
+
+def describe(entries: list[AuditEntry], lang: str) -> list[dict[str, Any]]:
+    """The entries as people read them, in ``lang``: when (local time), who (their name), what (the action in
+    words, its kind), to what (the student's masked name and class, the class's or plugin's name…), where (the
+    school) and why (a reason given). Names are looked up through the reader's scoped session, so what they do
+    not reach (another school's students, for district staff outside a school) stays a number."""
+    from foundation.models import Account
+
+    sess = db.session()
+    wanted: dict[str, set[str]] = {}
+    for e in entries:
+        if e.resource_type and e.resource_id:
+            wanted.setdefault(e.resource_type, set()).update(e.resource_id.split(","))
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        if kind == "plugin":
+            found = _plugin_titles(ids, lang)
+        elif kind in RESOLVERS:
+            found = {str(k): v for k, v in RESOLVERS[kind](sess, _ints(ids), lang).items()}
+        else:
+            continue
+        names.update({(kind, k): v for k, v in found.items()})
+    schools = _unit_names(sess, sorted({e.school_id for e in entries if e.school_id}), lang)
+    account_ids = {e.account_id for e in entries if e.account_id}
+    accounts = {r.id: r.display_name for r in sess.execute(
+        sa.select(Account.id, Account.display_name).where(Account.id.in_(account_ids)))} if account_ids else {}
+    out = []
+    for e in entries:
+        area = area_of(e.action)
+        out.append({
+            "id": e.id, "at": e.at, "at_local": local_time(e.at, "%Y-%m-%d %H:%M:%S"),
+            "who": accounts.get(e.account_id) or e.username or _said("audit.system", lang, "—"),
+            "username": e.username, "action": e.action, "action_text": action_words(e.action, lang),
+            "area": area, "area_text": area_words(area, lang),
+            "resource_type": e.resource_type, "resource_id": e.resource_id,
+            "resource_text": _resource_words(e, names, lang), "school_id": e.school_id,
+            "school_text": schools.get(e.school_id) if e.school_id else None,
+            "reason": (e.detail or {}).get("reason") if isinstance(e.detail, dict) else None,
+            "endpoint": e.endpoint,
+        })
+    return out
+
+
+def _resource_words(e: AuditEntry, names: dict[tuple[str, str], str], lang: str) -> str | None:
+    if not e.resource_type:
+        return None
+    ids = [i for i in (e.resource_id or "").split(",") if i]
+    kind = _said(f"audit.type.{e.resource_type}", lang, e.resource_type)
+    if not ids:
+        return kind
+    if len(ids) > 1:
+        return _said("audit.many", lang, f"{kind} ×{len(ids)}", kind=kind, n=len(ids))
+    name = names.get((e.resource_type, ids[0]))
+    if name:
+        return name if e.resource_type in ("student", "guardian", "class", "school", "grade", "org_unit") \
+            else f"{kind}：{name}" if lang == "zh" else f"{kind}: {name}"
+    return f"{kind} #{ids[0]}"

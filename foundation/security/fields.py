@@ -68,6 +68,15 @@ def mask_phone(value: str | None) -> str | None:
     return value[:3] + "****" + value[-4:] if len(value) >= 7 else "*" * len(value)
 
 
+def mask_name(value: str | None) -> str | None:
+    """``张小明`` → ``张*明``, ``王芳`` → ``王*``: enough to recognise among people one already knows."""
+    if not value:
+        return None
+    if len(value) <= 2:
+        return value[0] + "*" * (len(value) - 1)
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
