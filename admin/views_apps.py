@@ -24,10 +24,16 @@ FILL_ROLES = ["parent", "student", "student_cadre", "homeroom_teacher", "subject
 SEE_ROLES = ["homeroom_teacher", "subject_teacher", "psychology_teacher", "life_instructor", "school_admin"]
 
 
+EDITOR_WORDS = ["label", "label_zh", "label_en", "kind", "required", "min", "max", "options_rows", "option_zh",
+                "option_en", "add_option", "option_n", "up", "down", "remove", "advanced_kept", "advanced", "key_is",
+                "key_published", "key_draft", "new_field", "rule_field", "rule_op", "rule_value", "rule_action", "when",
+                "saved", "saved_at", "unsaved", "saved_with_problems", "published", "state_draft", "state_published",
+                "state_changed", "confirm_first", "confirm_again", "problems", "field_n", "no_label", "preview_failed",
+                "save_failed"]
+
+
 def _labels(lang: str) -> dict:
-    keys = ["label", "kind", "required", "min", "max", "options", "up", "down", "remove", "advanced", "new_field",
-            "rule_field", "rule_op", "rule_value", "rule_action", "when", "saved", "saved_with_problems", "published"]
-    out = {k: t(f"editor.{k}", lang) for k in keys}
+    out = {k: t(f"editor.{k}", lang) for k in EDITOR_WORDS}
     out["kinds"] = {k: t(f"editor.kind.{k}", lang) for k in KINDS}
     out["ops"] = {o: t(f"editor.op.{o}", lang) for o in OPS}
     return out
@@ -39,15 +45,21 @@ def forms_edit(form_id: int):
     if form.owner_account_id != g.principal.account_id:
         abort(403)
     lang = current_lang()
-    classes = db.session().execute(sa.select(OrgUnit.id, OrgUnit.name).where(
+    sess = db.session()
+    classes = sess.execute(sa.select(OrgUnit.id, OrgUnit.name).where(
         OrgUnit.kind == "class", OrgUnit.school_id == form.school_id).order_by(OrgUnit.code, OrgUnit.id)).all()
-    mine = apps.own_class_ids(db.session(), g.principal)
+    mine = apps.own_class_ids(sess, g.principal)
     actions = [("alert:yellow", t("editor.alert.yellow", lang)), ("alert:red", t("editor.alert.red", lang))] + [
         (f"message:{r}", t("editor.message_to", lang, role=getattr(ROLES[r], lang))) for r in SEE_ROLES]
-    definition = {"form_id": form.id, "schema": form.draft_schema, "ui_schema": form.draft_ui or {},
-                  "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions}
-    version = svc.latest(db.session(), form.id)
+    version = svc.latest(sess, form.id)
+    editor = svc.editor_document(form.draft_schema, form.draft_ui or {}, svc.published_fields(sess, form.id))
+    definition = {"form_id": form.id, "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions,
+                  "published": version.version if version else None,
+                  "changed": svc.has_unpublished_changes(form, version), **editor}
+    source = sess.scalar(sa.select(LowcodeForm.title).where(LowcodeForm.id == form.parent_form_id)) \
+        if form.parent_form_id else None
     return render_template("admin/form_edit.html", form=form, definition=definition, version=version,
+                           editor=editor, source=source,
                            classes=[(cid, name, cid in mine) for cid, name in classes],
                            fill_roles=FILL_ROLES, see_roles=SEE_ROLES, roles=ROLES,
                            audience=(form.draft_app or {}).get("audience") or {},
@@ -72,7 +84,10 @@ def forms_app(form_id: int):
     def label(field: str, value) -> str:
         if field in names and isinstance(value, str):
             return names[field].get(value, value)
-        return appviews.label_of(version.schema, version.ui_schema, field, value)
+        return appviews.label_of(version.schema, version.ui_schema, field, value, current_lang())
+
+    def title_of(field: str) -> str:
+        return svc.words(props.get(field), current_lang()) or field
 
     def sort_link(column: str) -> str:
         again = result["sort"] == column and request.args.get("dir") != "desc"
@@ -81,6 +96,7 @@ def forms_app(form_id: int):
 
     return render_template("admin/form_app.html", form=form, version=version, app=app, view=view, views=views,
                            result=result, props=props, options=options, pending=pending, label=label, sort_link=sort_link,
+                           title_of=title_of, family=not g.principal.can("lowcode.form.create"),
                            is_owner=form.owner_account_id == g.principal.account_id)
 
 

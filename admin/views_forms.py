@@ -1,17 +1,22 @@
-"""Forms in the web shell: the list (with the day-one templates to clone), filling a form in the browser,
-and the submissions table with a chart."""
+"""Forms in the web shell: the list (with the day-one templates to clone; for families, what was published to
+them and whether they have answered), filling a form in the browser and its confirmation, the author's
+preview as a parent will see it, and the submissions table with a chart."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from admin.views import _one
 from foundation import db
 from foundation.audit import record
+from foundation.i18n import LANGS, current_lang, t
 from foundation.lowcode import forms as svc
+from foundation.lowcode.forms import CHINA
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Staff, Student, Submission
 from foundation.permissions import require
 
@@ -45,21 +50,38 @@ def _binding_problems(schema: dict, data: dict, pickers: dict) -> dict[str, str]
 @bp.get("/forms")
 def forms_list():
     require(g.principal, "lowcode.form.read")
-    rows = db.session().scalars(sa.select(LowcodeForm).order_by(LowcodeForm.school_id.is_(None).desc(),
-                                                                LowcodeForm.id)).all()
-    versions = dict(db.session().execute(sa.select(FormVersion.form_id, sa.func.max(FormVersion.version))
-                                         .group_by(FormVersion.form_id)).all())
+    sess = db.session()
+    rows = sess.scalars(sa.select(LowcodeForm).order_by(LowcodeForm.school_id.is_(None).desc(), LowcodeForm.id)).all()
+    latest = {f.id: svc.latest(sess, f.id) for f in rows}
     builder = g.principal.can("lowcode.form.create")
-    fillable = {f.id for f in rows if versions.get(f.id) and _may_fill(f)}
+    fillable = {f.id for f in rows if latest[f.id] and _may_fill(f, latest[f.id])}
+    titles = {f.id: f.title for f in rows}  # staff read where a copy came from, in words
     if not builder:  # parents and students: only what was published to them, not the templates to clone
         rows = [f for f in rows if f.id in fillable and f.school_id is not None]
-    return render_template("admin/forms.html", rows=rows, versions=versions, fillable=fillable, builder=builder)
+    return render_template("admin/forms.html", rows=rows, latest=latest, fillable=fillable, builder=builder,
+                           titles=titles, mine=_my_submissions(), today=_today(), words=svc.words,
+                           deadline_of=svc.deadline_of,
+                           changed={f.id for f in rows if f.owner_account_id == g.principal.account_id
+                                    and svc.has_unpublished_changes(f, latest[f.id])})
 
 
-def _may_fill(form: LowcodeForm) -> bool:
+def _my_submissions(form_id: int | None = None) -> dict[int, tuple[int, date]]:
+    """form id → (how many times the caller submitted it, the day of the last time, in the schools' time)."""
+    stmt = sa.select(Submission.form_id, sa.func.count(), sa.func.max(Submission.created_at)).where(
+        Submission.submitted_by == g.principal.account_id).group_by(Submission.form_id)
+    if form_id is not None:
+        stmt = stmt.where(Submission.form_id == form_id)
+    return {fid: (n, (at + CHINA).date()) for fid, n, at in db.session().execute(stmt).all()}
+
+
+def _today():
+    return (datetime.now(UTC) + CHINA).date()
+
+
+def _may_fill(form: LowcodeForm, version: FormVersion | None = None) -> bool:
     from foundation.lowcode.apps import may_fill
 
-    version = svc.latest(db.session(), form.id)
+    version = version or svc.latest(db.session(), form.id)
     return version is not None and may_fill(db.session(), g.principal, version.app or {}, form.school_id)
 
 
@@ -70,23 +92,24 @@ def forms_clone(form_id: int):
     schools = sorted(s for s in g.principal.school_ids() if g.principal.can("lowcode.form.create", s))
     if not schools:
         abort(403)
-    copy = svc.clone(db.session(), source, school_id=schools[0], account_id=g.principal.account_id)
+    copy = svc.clone(db.session(), source, school_id=schools[0], account_id=g.principal.account_id, as_copy=True)
     record("lowcode.form.clone", "form", copy.id, school_id=schools[0], detail={"from": source.id})
+    flash(t("forms.cloned", name=copy.title.get(current_lang()) or copy.title.get("zh")), "ok")
     return redirect(url_for("admin.forms_edit", form_id=copy.id))
 
 
 @bp.route("/forms/<int:form_id>/fill", methods=["GET", "POST"])
 def forms_fill(form_id: int):
-    from admin.lowcode import parse_form, render_form
+    from admin.lowcode import parse_form
 
     require(g.principal, "lowcode.form.submit")
     form = _form(form_id)
     version = svc.latest(db.session(), form.id)
     if version is None:
         abort(404)
-    if not _may_fill(form):
+    if not _may_fill(form, version):
         abort(403)  # not published to this person (another class, another role)
-    data, errors, done = None, {}, False
+    data, errors, done = None, {}, None
     if request.method == "POST":
         data = parse_form(version.schema, request.form, version.ui_schema)
         school = form.school_id if form.school_id is not None else min(g.principal.school_ids(), default=None)
@@ -97,15 +120,93 @@ def forms_fill(form_id: int):
         if not problems:
             row, problems = svc.submit(db.session(), form, data, school_id=school, principal=g.principal)
         if row is not None:
-            done = True
-            data = None
+            done = row
         errors = problems
-    from foundation.i18n import current_lang, t
+    return _fill_page(form, version.schema, version.ui_schema, version.app or {}, data=data, errors=errors, done=done,
+                      version=version, status=422 if errors else 200)
 
-    result = render_form(version.schema, version.ui_schema, data, errors={k: t(v) for k, v in errors.items()},
-                         lang=current_lang(), pickers=_pickers())
-    return render_template("admin/form_fill.html", form=form, version=version, html=result.html,
-                           unsupported=result.unsupported, done=done), (422 if errors else 200)
+
+def _fill_page(form: LowcodeForm, schema: dict, ui: dict, app: dict, *, data=None, errors=None, done=None,
+               version: FormVersion | None = None, preview: str | None = None, problems=None, status: int = 200):
+    """The fill page as a family sees it; ``preview`` (a language) renders it for the form's author, with
+    sample pickers and a disabled submit button, from the draft being edited."""
+    from admin.lowcode import render_form
+
+    lang = preview or current_lang()
+    say = (lambda key, **kw: t(key, lang, **kw)) if preview else t
+    pickers = _sample_pickers(lang) if preview else _pickers()
+    result = render_form(schema, ui, data, errors={k: say(v) for k, v in (errors or {}).items()}, lang=lang,
+                         pickers=pickers)
+    family = not g.principal.can("lowcode.form.create") or bool(preview)
+    summary = _summary(schema, ui, done.data, lang) if done is not None else []
+    context = {"form": form, "version": version, "html": result.html, "unsupported": result.unsupported,
+               "done": done, "summary": summary, "approval": bool(app.get("approval")), "family": family,
+               "preview": preview, "problems": problems or {}, "deadline": svc.deadline_of(schema),
+               "closed": svc.past_deadline(schema), "mine": {} if preview else _my_submissions(form.id)}
+    if preview:
+        context |= {"t": say, "lang": lang}
+    return render_template("admin/form_fill.html", **context), status
+
+
+def _summary(schema: dict, ui: dict, data: dict, lang: str) -> list[tuple[str, str]]:
+    """What was just submitted, as (label, value in words) for the confirmation."""
+    from foundation.lowcode.views import label_of
+
+    props = schema.get("properties") or {}
+    order = [k for k in (ui or {}).get("ui:order") or [] if k in props] + list(props)
+    names = {}
+    for key, prop in props.items():
+        if isinstance(prop, dict) and prop.get("x-jizuo-binding") in ("student", "class", "staff"):
+            names[key] = dict(_pickers().get(prop["x-jizuo-binding"], []))
+    out = []
+    for key in dict.fromkeys(order):
+        if key in (data or {}) and data[key] not in (None, "", []):
+            value = names[key].get(data[key], data[key]) if key in names else label_of(schema, ui, key, data[key], lang)
+            out.append((svc.words(props[key], lang) or key, str(value)))
+    return out
+
+
+def _sample_pickers(lang: str) -> dict[str, list[tuple[str, str]]]:
+    """What a preview offers in a student, class or staff field: one sample (a family sees their own)."""
+    return {kind: [(f"sample-{kind}", t(f"forms.preview.sample.{kind}", lang))] for kind in ("student", "class", "staff")}
+
+
+@bp.route("/forms/<int:form_id>/preview", methods=["GET", "POST"])
+def forms_preview(form_id: int):
+    """The form as a parent will see it, for its author: the saved draft (GET) or the editor's unsaved
+    document (POST ``definition``), in ``preview_lang`` — never saved from here."""
+    import json
+
+    form = _form(form_id)
+    if form.owner_account_id != g.principal.account_id:
+        abort(403)
+    lang = request.values.get("preview_lang") if request.values.get("preview_lang") in LANGS else current_lang()
+    schema, ui, problems = form.draft_schema, form.draft_ui or {}, {}
+    if request.method == "POST":
+        try:
+            body = json.loads(request.form.get("definition") or "{}")
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        try:
+            if "fields" in body:
+                schema, ui, _ = svc.apply_editor(schema, ui, body["fields"], lang=lang,
+                                                 published=svc.published_fields(db.session(), form.id))
+            if "description" in body:
+                schema = svc.set_description(schema, body["description"])
+            if "deadline" in body:
+                schema = svc.set_deadline(schema, body["deadline"])
+        except svc.EditorError as err:
+            problems = {k: t(v, lang) for k, v in err.problems.items()}
+    shown = form
+    title = body.get("title") if request.method == "POST" else None
+    if isinstance(title, dict) and all(isinstance(title.get(k), str) for k in ("zh", "en")):
+        shown = SimpleNamespace(id=form.id, title={k: title[k][:120] or form.title.get(k, "") for k in ("zh", "en")})
+    html, status = _fill_page(shown, schema, ui, form.draft_app or {}, preview=lang, problems=problems)
+    resp = make_response(html, status)
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"  # shown in the editor's phone frame, and only there
+    resp.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return resp
 
 
 @bp.get("/forms/<int:form_id>/submissions")

@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from admin.lowcode.html import join, reason, tag, words_for
-from admin.lowcode.schema import BINDINGS, Problem, Schemas, valid_name
+from admin.lowcode.schema import BINDINGS, Problem, Schemas, localised, valid_name
 from admin.lowcode.structure import Structures
 from admin.lowcode.values import MISSING, option_value
 from admin.lowcode.widgets import (
@@ -74,7 +74,7 @@ class _Renderer(Structures):
             problems, root = [*problems, Problem("", "root")], None
         body: list[Any] = []
         if root is not None:
-            description = text(self.ui.get("ui:description", root.get("description")))
+            description = text(self.ui.get("ui:description", localised(root, "description", self.lang)))
             if description:
                 body.append(tag("p", {"class": "form-description"}, description))
         body += self.notices(problems, "")
@@ -149,7 +149,7 @@ class _Renderer(Structures):
         return getattr(self, "_" + kind)(fc, schema, ui, widget, path, value, pointer, seen)
 
     def title(self, schema: dict, ui: dict, path: list) -> str:
-        return text(ui.get("ui:title", schema.get("title"))) or (str(path[-1]) if path else "")
+        return text(ui.get("ui:title", localised(schema, "title", self.lang))) or (str(path[-1]) if path else "")
 
     def field_ctx(self, schema: dict, ui: dict, path: list, title: str, label: Markup | None, required: bool,
                   required_if: dict | None) -> Field:
@@ -162,7 +162,8 @@ class _Renderer(Structures):
             self._matched.setdefault(key, (field_id, title))
         return Field(
             name=name, id=field_id, label=label if label is not None else escape(title), words=self.words,
-            description=text(ui.get("ui:description", schema.get("description"))), help=text(ui.get("ui:help")),
+            description=text(ui.get("ui:description", localised(schema, "description", self.lang))),
+            help=text(ui.get("ui:help")),
             error=error, required=required, required_if=required_if, soft=self._soft,
             disabled=self._locked[0] or bool(ui.get("ui:disabled")),
             readonly=self._locked[1] or bool(ui.get("ui:readonly")) or schema.get("readOnly") is True,
@@ -189,7 +190,7 @@ class _Renderer(Structures):
         return problems
 
     def choices(self, schema: dict, ui: dict, seen: frozenset, boolean: bool = False) -> list[Choice]:
-        pairs = self.s.choices(schema, seen)
+        pairs = self.s.choices(schema, seen, self.lang)
         if boolean and not ("enum" in schema or "oneOf" in schema or "anyOf" in schema):
             pairs = [(True, None), (False, None)]
         names, off = option(ui, "enumNames"), option(ui, "enumDisabled")

@@ -23,6 +23,15 @@ def valid_name(name: str) -> bool:
     return bool(name) and not _BAD_NAME.search(name)
 
 
+def localised(node: dict, key: str, lang: str) -> Any:
+    """``title``/``description`` in ``lang`` from ``x-jizuo-<key>`` (one text per language, as the form editor
+    writes them), else the plain keyword (None when absent)."""
+    both = node.get(f"x-jizuo-{key}")
+    if isinstance(both, dict) and isinstance(both.get(lang), str) and both[lang].strip():
+        return both[lang]
+    return node.get(key)
+
+
 def required_of(schema: dict) -> set[str]:
     required = schema.get("required")
     return {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
@@ -204,8 +213,9 @@ class Schemas:
                 return "multi", ""
         return "array", ""
 
-    def choices(self, schema: dict, seen: frozenset) -> list[tuple[Any, str | None]]:
-        """(value, title or None) for ``const``, ``enum`` or a ``oneOf``/``anyOf`` of ``{const, title}``."""
+    def choices(self, schema: dict, seen: frozenset, lang: str = "zh") -> list[tuple[Any, str | None]]:
+        """(value, title or None) for ``const``, ``enum`` or a ``oneOf``/``anyOf`` of ``{const, title}``; an
+        option's ``x-jizuo-title`` gives its title in ``lang``."""
         if "const" in schema:
             return [(schema["const"], None)]
         if isinstance(schema.get("enum"), list):
@@ -214,7 +224,7 @@ class Schemas:
         for option in schema.get("oneOf", schema.get("anyOf")) or []:
             resolved, _, _ = self.resolve(option, "", seen)
             if resolved and "const" in resolved:
-                title = resolved.get("title")
+                title = localised(resolved, "title", lang)
                 out.append((resolved["const"], None if title is None else str(title)))
         return out
 

@@ -14,6 +14,7 @@ from admin.lowcode.schema import (
     Cond,
     Problem,
     is_objectish,
+    localised,
     ordered,
     pointer_escape,
     required_of,
@@ -124,7 +125,7 @@ class Structures:
                 return join(self.notices([*problems, Problem(f"{pointer}/{key}", "mixed_choice")], ""))
             options.append(sub)
         chosen = self.pick(raws, options, effective)
-        titles = [text(o.get("title")) or self.words["option"].format(n=i + 1) for i, o in enumerate(options)]
+        titles = [text(localised(o, "title", self.lang)) or self.words["option"].format(n=i + 1) for i, o in enumerate(options)]
         name = self.name([*path, OPTION])
         fc = Field(name=name, id=self.new_id(name), label=escape(self.words["choose_one"]), words=self.words,
                    required=True, soft=self._soft, disabled=self._locked[0], readonly=self._locked[1])
@@ -154,7 +155,7 @@ class Structures:
     def _array(self, fc, schema, ui, widget, path, value, pointer, seen) -> Markup:
         item_ui = ui.get("items") if isinstance(ui.get("items"), dict) else {}
         item, _, _ = self.s.resolve(schema["items"], pointer + "/items", seen)
-        item_title = text(item_ui.get("ui:title") or (item or {}).get("title")) or str(fc.label.striptags())
+        item_title = text(item_ui.get("ui:title") or localised(item or {}, "title", self.lang)) or str(fc.label.striptags())
         values = value if isinstance(value, list) else []
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None

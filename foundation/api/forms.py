@@ -1,4 +1,5 @@
-"""Low-code forms through the API: create, edit the draft, publish a version, clone, submit, read."""
+"""Low-code forms through the API: create, edit the draft (as a JSON Schema, or as the editor's fields with
+labels and option rows), publish a version, clone, submit, read."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import ValidationFailed
-from foundation.i18n import t
+from foundation.i18n import current_lang, t
 from foundation.lowcode import apps
 from foundation.lowcode import forms as svc
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
@@ -31,10 +32,13 @@ def _school_of_caller(cap: str) -> int:
 def view(f: LowcodeForm, with_draft: bool = True) -> dict:
     version = svc.latest(db.session(), f.id)
     out = {"id": f.id, "title": f.title, "school_id": f.school_id, "owner_account_id": f.owner_account_id,
-           "lineage": {"parent_form_id": f.parent_form_id, "parent_version": f.parent_version},
            "published_version": version.version if version else None}
+    if principal().can("lowcode.form.create"):  # staff see where a form came from; families do not
+        out["lineage"] = {"parent_form_id": f.parent_form_id, "parent_version": f.parent_version}
     if with_draft:
-        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui, "app": f.draft_app or {}}}
+        editor = svc.editor_document(f.draft_schema, f.draft_ui, svc.published_fields(db.session(), f.id))
+        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui, "app": f.draft_app or {}, **editor},
+                "unpublished_changes": svc.has_unpublished_changes(f, version)}
     if version:
         out["published"] = {"version": version.version, "schema": version.schema, "ui_schema": version.ui_schema,
                             "app": version.app or {}}
@@ -109,27 +113,50 @@ def get_form(form_id: int):
 
 
 @bp.put("/forms/<int:form_id>")
-@doc("Change the draft (owner only); published versions never change", tags=["lowcode"])
+@doc("Change the draft (owner only): a JSON Schema and UI schema, or the editor's fields (labels in zh and en, "
+     "options as rows, keys generated from the label and kept); published versions never change", tags=["lowcode"])
 def update_form(form_id: int):
     p = principal()
     f = _form(form_id)
     if f.owner_account_id != p.account_id:
         raise ValidationFailed({"form": ["lowcode.not_owner"]})
     body = _body()
-    if "schema" in body:
-        if not isinstance(body["schema"], dict):
-            raise ValidationFailed({"schema": ["lowcode.schema_object"]})
-        f.draft_schema = body["schema"]
-    if "ui_schema" in body:
-        f.draft_ui = body["ui_schema"] or {}
-    if "app" in body:
-        f.draft_app = _app(body, f.school_id)
+    schema, ui, renamed = draft_from(f, body)
+    app = svc.rename_fields(_app(body, f.school_id), renamed) if "app" in body else f.draft_app
     title = _title(body, False)
+    # every part checked before anything is written: a bad part leaves the draft as it was
+    f.draft_schema, f.draft_ui, f.draft_app = schema, ui, app
     if title:
         f.title = title
     f.updated_at = db.utcnow()
     problems = svc.check_definition(f.draft_schema, f.draft_ui, f.draft_app)
-    return jsonify(view(f) | {"problems": problems, "problem_messages": {k: t(v) for k, v in problems.items()}})
+    return jsonify(view(f) | {"problems": problems, "problem_messages": {k: t(v) for k, v in problems.items()},
+                              "renamed": renamed})
+
+
+def draft_from(f: LowcodeForm, body: dict) -> tuple[dict, dict, dict[str, str]]:
+    """The draft's schema and UI schema after ``body`` (``schema``/``ui_schema``, or ``fields``, then
+    ``description`` and ``deadline``), with the editor's refs of new fields → their generated keys."""
+    if "fields" in body and "schema" in body:
+        raise ValidationFailed({"fields": ["lowcode.editor.fields_or_schema"]})
+    schema, ui, renamed = f.draft_schema, f.draft_ui or {}, {}
+    try:
+        if "fields" in body:
+            schema, ui, renamed = svc.apply_editor(schema, ui, body["fields"], lang=current_lang(),
+                                                   published=svc.published_fields(db.session(), f.id))
+        if "schema" in body:
+            if not isinstance(body["schema"], dict):
+                raise ValidationFailed({"schema": ["lowcode.schema_object"]})
+            schema = body["schema"]
+        if "ui_schema" in body:
+            ui = body["ui_schema"] or {}
+        if "description" in body:
+            schema = svc.set_description(schema, body["description"])
+        if "deadline" in body:
+            schema = svc.set_deadline(schema, body["deadline"])
+    except svc.EditorError as err:
+        raise ValidationFailed({k: [v] for k, v in err.problems.items()}) from err
+    return schema, ui, renamed
 
 
 @bp.post("/forms/<int:form_id>/publish")
@@ -154,7 +181,7 @@ def clone_form(form_id: int):
     source = _form(form_id)
     school = _school_of_caller("lowcode.form.create")
     body = request.get_json(silent=True) or {}
-    copy = svc.clone(db.session(), source, school_id=school, account_id=p.account_id,
+    copy = svc.clone(db.session(), source, school_id=school, account_id=p.account_id, as_copy=True,
                      title=_title(body, False) if isinstance(body, dict) else None)
     record("lowcode.form.clone", "form", copy.id, school_id=school, detail={"from": source.id})
     return jsonify(view(copy)), 201

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from foundation.lowcode.forms import words
+
 MAX_ROWS = 5000
 
 
@@ -21,12 +23,12 @@ def default_view(schema: dict) -> dict:
     return view
 
 
-def label_of(schema: dict, ui: dict, field: str, value: Any) -> str:
-    """The human label of a stored value: a oneOf option's title, an enum's ui:enumNames entry."""
+def label_of(schema: dict, ui: dict, field: str, value: Any, lang: str = "zh") -> str:
+    """The human label of a stored value in ``lang``: a oneOf option's title, an enum's ui:enumNames entry."""
     prop = (schema.get("properties") or {}).get(field) or {}
     for option in prop.get("oneOf") or []:
         if isinstance(option, dict) and option.get("const") == value:
-            return str(option.get("title", value))
+            return words(option, lang) or str(value)
     names = ((ui or {}).get(field) or {}).get("ui:enumNames")
     if names and value in (prop.get("enum") or []):
         i = prop["enum"].index(value)
@@ -35,7 +37,7 @@ def label_of(schema: dict, ui: dict, field: str, value: Any) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, list):
-        return "、".join(label_of(schema, ui, field, v) if not isinstance(v, dict) else "…" for v in value)
+        return "、".join(label_of(schema, ui, field, v, lang) if not isinstance(v, dict) else "…" for v in value)
     return "" if value is None else str(value)
 
 

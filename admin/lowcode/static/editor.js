@@ -1,248 +1,335 @@
-// The form and app editor: a teacher adds, removes and reorders fields, changes labels, options, required
-// and bounds, chooses the classes the app is published to, its rules and its approval — without code.
+// The form and app editor, for a teacher rather than a developer: each field is its label (Chinese, and
+// English if wanted), a kind, "required", bounds, and options as rows; the field's key is made by the server
+// from the label when the field is first saved and never changes after (submissions keep their data), shown
+// only under "advanced". The state and the publish button sit in a bar at the top; publishing asks first.
+// A preview beside the editor shows the form as a parent will see it, at phone width, in Chinese or English.
 // Fields the editor does not understand (nested objects, arrays…) are kept exactly as they are.
 (() => {
+  "use strict";
   const root = document.getElementById("editor");
   if (!root) return;
   const D = JSON.parse(document.getElementById("definition").textContent);
   const L = D.labels;
   const token = document.querySelector('meta[name="csrf-token"]').content;
-  const props = D.schema.properties || {};
-  const required = new Set(D.schema.required || []);
-  const order = (D.ui_schema["ui:order"] || []).filter((k) => k in props);
-  Object.keys(props).forEach((k) => { if (!order.includes(k)) order.push(k); });
-
-  function kindOf(p, ui) {
-    if (p["x-jizuo-binding"] === "student") return "student";
-    if (p["x-jizuo-binding"] === "class") return "class";
-    if (p.type === "boolean") return "boolean";
-    if (p.type === "integer" || p.type === "number") return p.type;
-    if (p.type !== "string") return "advanced";
-    if (p.oneOf || p.enum) return (ui["ui:widget"] === "radio") ? "radio" : "select";
-    if (p.format === "date") return "date";
-    return ui["ui:widget"] === "textarea" ? "textarea" : "text";
-  }
-  function optionsOf(p, ui) {
-    if (p.oneOf) return p.oneOf.map((o) => ({value: o.const, label: o.title || o.const}));
-    const names = ui["ui:enumNames"] || [];
-    return (p.enum || []).map((v, i) => ({value: v, label: names[i] || v}));
-  }
-  let fields = order.map((key) => {
-    const p = props[key], ui = D.ui_schema[key] || {};
-    return {key, raw: p, ui, kind: kindOf(p, ui), title: p.title || key, required: required.has(key),
-            options: optionsOf(p, ui), min: p.minimum ?? "", max: p.maximum ?? ""};
-  });
-  let seq = fields.length;
-  const app = D.app || {};
-  const audience = app.audience || {};
+  const $ = (sel) => root.querySelector(sel);
+  const kinds = ["text", "textarea", "integer", "number", "date", "select", "radio", "boolean", "student", "class"];
+  const choice = (k) => k === "select" || k === "radio";
+  const say = (text, vars) => text.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
+  let refs = 0;
+  const newRef = () => `new-${++refs}`;
 
   const el = (tag, attrs = {}, ...kids) => {
     const n = document.createElement(tag);
-    Object.entries(attrs).forEach(([k, v]) => (k.startsWith("on") ? n.addEventListener(k.slice(2), v)
-      : k === "checked" ? (n.checked = v) : n.setAttribute(k, v)));
-    kids.flat().forEach((c) => n.append(c));
+    Object.entries(attrs).forEach(([k, v]) => {
+      if (v === false || v === null || v === undefined) return;
+      if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+      else if (k === "checked" || k === "value") n[k] = v;
+      else n.setAttribute(k, v === true ? "" : v);
+    });
+    kids.flat().forEach((c) => c !== null && c !== undefined && n.append(c));
     return n;
   };
-  const kinds = ["text", "textarea", "integer", "number", "date", "select", "radio", "boolean", "student", "class"];
 
-  function fieldRow(f, i) {
-    const li = el("li", {class: "card field", "data-key": f.key});
-    const title = el("input", {value: f.title, "aria-label": L.label, class: "f-title",
-                               oninput: (e) => { f.title = e.target.value; }});
-    const head = el("div", {class: "row"}, el("label", {}, L.label, " ", title));
+  // -- the model: fields as the server described them -------------------------------------------------------
+  let fields = D.fields.map((f) => ({...f, ref: null, options: (f.options || []).map((o) => ({...o}))}));
+  const idOf = (f) => f.key || f.ref;  // what rules and the chart point at until the server gives a key
+  const nameOf = (f) => f.label.zh || f.label.en || L.no_label;
+  let published = D.published;  // the latest published version, or null
+  let changed = D.changed;  // the draft differs from it
+  let unsaved = false;
+  const app = D.app || {};
+
+  function touched() {
+    unsaved = true;
+    changed = true;
+    drawState();
+    $("#save-state").textContent = L.unsaved;
+    schedulePreview();
+  }
+
+  // -- drawing ---------------------------------------------------------------------------------------------
+  function drawState() {
+    const state = $("#publish-state");
+    state.className = `state ${published ? "state-published" : "state-draft"}`;
+    state.textContent = !published ? L.state_draft
+      : say(changed ? L.state_changed : L.state_published, {n: published});
+    $("#bar-title").textContent = $("#title-zh").value || $("#title-en").value;
+  }
+
+  function labelInputs(f, i, prefix) {
+    const zh = el("input", {class: `${prefix}-title`, value: f.label.zh, maxlength: 120,
+      oninput: (e) => { f.label.zh = e.target.value; head(i).textContent = nameOf(f); touched(); }});
+    const en = el("input", {class: `${prefix}-title-en`, value: f.label.en, maxlength: 120, lang: "en",
+      oninput: (e) => { f.label.en = e.target.value; touched(); }});
+    return el("div", {class: "pair"}, el("label", {}, L.label_zh, " ", zh), el("label", {}, L.label_en, " ", en));
+  }
+  const head = (i) => root.querySelectorAll("#fields > li")[i].querySelector(".field-name");
+
+  function fieldCard(f, i) {
+    const li = el("li", {class: "card field", "data-key": f.key || "", "data-ref": f.ref || ""});
+    const tools = el("span", {class: "tools"},
+      el("button", {type: "button", class: "small secondary", "aria-label": `${L.up}：${nameOf(f)}`, title: L.up,
+                    disabled: i === 0, onclick: () => move(fields, i, -1)}, "↑"),
+      el("button", {type: "button", class: "small secondary", "aria-label": `${L.down}：${nameOf(f)}`, title: L.down,
+                    disabled: i === fields.length - 1, onclick: () => move(fields, i, 1)}, "↓"),
+      el("button", {type: "button", class: "small danger", "aria-label": `${L.remove}：${nameOf(f)}`,
+                    onclick: () => { fields.splice(i, 1); touched(); draw(); }}, L.remove));
+    li.append(el("div", {class: "field-head"},
+      el("span", {class: "field-no", "aria-hidden": "true"}, `${i + 1}`),
+      el("strong", {class: "field-name"}, nameOf(f)),
+      el("span", {class: "kind-badge"}, f.kind === "advanced" ? L.advanced : L.kinds[f.kind]),
+      tools));
+    li.append(labelInputs(f, i, "f"));
+    const row = el("div", {class: "row"});
     if (f.kind === "advanced") {
-      head.append(el("span", {class: "note"}, " ", L.advanced));
+      row.append(el("span", {class: "note"}, L.advanced_kept));
     } else {
-      const kind = el("select", {"aria-label": L.kind, class: "f-kind",
-                                 onchange: (e) => { f.kind = e.target.value; draw(); }},
-        kinds.map((k) => el("option", {value: k, ...(k === f.kind ? {selected: "selected"} : {})}, L.kinds[k])));
-      head.append(el("label", {}, " ", L.kind, " ", kind));
+      row.append(el("label", {}, L.kind, " ", el("select", {class: "f-kind", onchange: (e) => {
+        f.kind = e.target.value;
+        if (choice(f.kind) && !f.options.length) f.options = [{value: null, label: {zh: "", en: ""}}];
+        touched(); draw();
+      }}, kinds.map((k) => el("option", {value: k, selected: k === f.kind}, L.kinds[k])))));
     }
-    head.append(el("label", {}, " ", el("input", {type: "checkbox", class: "f-required", checked: f.required,
-                                                   onchange: (e) => { f.required = e.target.checked; }}), L.required));
-    li.append(head);
+    row.append(el("label", {class: "check"}, el("input", {type: "checkbox", class: "f-required", checked: f.required,
+      onchange: (e) => { f.required = e.target.checked; touched(); }}), " ", L.required));
+    li.append(row);
     if (f.kind === "integer" || f.kind === "number") {
-      li.append(el("div", {class: "row"},
-        el("label", {}, L.min, " ", el("input", {type: "number", class: "f-min", value: f.min, oninput: (e) => { f.min = e.target.value; }})),
-        el("label", {}, " ", L.max, " ", el("input", {type: "number", class: "f-max", value: f.max, oninput: (e) => { f.max = e.target.value; }}))));
+      const bound = (part, cls) => el("label", {}, L[part], " ", el("input", {type: "number", class: cls,
+        value: f[part] ?? "", step: "any", oninput: (e) => { f[part] = e.target.value === "" ? null : Number(e.target.value); touched(); }}));
+      li.append(el("div", {class: "row"}, bound("min", "f-min"), bound("max", "f-max")));
     }
-    if (f.kind === "select" || f.kind === "radio") {
-      const text = f.options.map((o) => (o.label === o.value ? o.value : `${o.value}=${o.label}`)).join("\n");
-      li.append(el("label", {class: "block"}, L.options, el("textarea", {rows: 3, class: "f-options",
-        oninput: (e) => { f.options = parseOptions(e.target.value); }}, text)));
-    }
-    li.append(el("div", {class: "row tools"},
-      el("code", {class: "note"}, f.key),
-      el("button", {type: "button", class: "small", "aria-label": `${L.up} ${f.title}`, onclick: () => move(i, -1)}, "↑"),
-      el("button", {type: "button", class: "small", "aria-label": `${L.down} ${f.title}`, onclick: () => move(i, 1)}, "↓"),
-      el("button", {type: "button", class: "small danger", onclick: () => remove(i)}, L.remove)));
+    if (choice(f.kind)) li.append(optionRows(f));
+    li.append(el("details", {class: "advanced"}, el("summary", {}, L.advanced),
+      f.key ? el("p", {}, `${L.key_is} `, el("code", {class: "f-key"}, f.key)) : null,
+      el("p", {class: "note"}, f.published ? L.key_published : L.key_draft)));
+    li.append(el("p", {class: "field-problem", role: "alert", hidden: true}));
     return li;
   }
-  function parseOptions(text) {
-    return text.split("\n").map((s) => s.trim()).filter(Boolean).map((s) => {
-      const [v, ...rest] = s.split("=");
-      return {value: v.trim(), label: (rest.join("=") || v).trim()};
+
+  function optionRows(f) {
+    const list = el("ol", {class: "option-rows"});
+    f.options.forEach((o, j) => {
+      const n = say(L.option_n, {n: j + 1});
+      list.append(el("li", {class: "option-row"},
+        el("label", {}, el("span", {class: "visually-hidden"}, `${n} `), L.option_zh, " ",
+          el("input", {class: "o-zh", value: o.label.zh, maxlength: 120, oninput: (e) => { o.label.zh = e.target.value; touched(); }})),
+        el("label", {}, el("span", {class: "visually-hidden"}, `${n} `), L.option_en, " ",
+          el("input", {class: "o-en", value: o.label.en, maxlength: 120, lang: "en", oninput: (e) => { o.label.en = e.target.value; touched(); }})),
+        el("span", {class: "tools"},
+          el("button", {type: "button", class: "small secondary", "aria-label": `${L.up}：${n}`, title: L.up, disabled: j === 0,
+                        onclick: () => move(f.options, j, -1)}, "↑"),
+          el("button", {type: "button", class: "small secondary", "aria-label": `${L.down}：${n}`, title: L.down,
+                        disabled: j === f.options.length - 1, onclick: () => move(f.options, j, 1)}, "↓"),
+          el("button", {type: "button", class: "small danger o-remove", "aria-label": `${L.remove}：${n}`, title: L.remove,
+                        onclick: () => { f.options.splice(j, 1); touched(); draw(); }}, "✕"))));
     });
+    const add = el("button", {type: "button", class: "small secondary o-add", onclick: () => {
+      f.options.push({value: null, label: {zh: "", en: ""}});
+      touched(); draw();
+      const rows = root.querySelectorAll(`#fields > li`)[fields.indexOf(f)].querySelectorAll(".o-zh");
+      rows[rows.length - 1].focus();
+    }}, `＋ ${L.add_option}`);
+    return el("fieldset", {class: "options"}, el("legend", {}, L.options_rows), list, add);
   }
-  function move(i, d) {
+
+  function move(list, i, d) {
     const j = i + d;
-    if (j < 0 || j >= fields.length) return;
-    [fields[i], fields[j]] = [fields[j], fields[i]];
+    if (j < 0 || j >= list.length) return;
+    [list[i], list[j]] = [list[j], list[i]];
+    touched();
     draw();
   }
-  function remove(i) { fields.splice(i, 1); draw(); }
 
   function draw() {
-    const list = root.querySelector("#fields");
-    list.replaceChildren(...fields.map(fieldRow));
+    $("#fields").replaceChildren(...fields.map(fieldCard));
     drawRules();
     drawChart();
   }
 
-  // -- schema out ------------------------------------------------------------------------------------------
-  function propertyOf(f) {
-    const keep = {...f.raw};
-    ["type", "format", "enum", "oneOf", "minimum", "maximum", "x-jizuo-binding"].forEach((k) => delete keep[k]);
-    const p = f.kind === "advanced" ? {...f.raw} : keep;
-    p.title = f.title;
-    if (f.kind === "advanced") return p;
-    if (["text", "textarea", "date", "select", "radio", "student", "class"].includes(f.kind)) p.type = "string";
-    if (f.kind === "date") p.format = "date";
-    if (f.kind === "student" || f.kind === "class") p["x-jizuo-binding"] = f.kind;
-    if (f.kind === "select" || f.kind === "radio") p.oneOf = f.options.map((o) => ({const: o.value, title: o.label}));
-    if (f.kind === "boolean") p.type = "boolean";
-    if (f.kind === "integer" || f.kind === "number") {
-      p.type = f.kind;
-      if (f.min !== "") p.minimum = Number(f.min);
-      if (f.max !== "") p.maximum = Number(f.max);
-    }
-    if (!["text", "textarea"].includes(f.kind)) { delete p.minLength; delete p.maxLength; delete p.pattern; }
-    return p;
-  }
-  function uiOf(f) {
-    const ui = {...f.ui};
-    delete ui["ui:widget"];
-    delete ui["ui:enumNames"];
-    if (f.kind === "radio") ui["ui:widget"] = "radio";
-    if (f.kind === "textarea") ui["ui:widget"] = "textarea";
-    if (f.kind === "advanced" && f.ui["ui:widget"]) ui["ui:widget"] = f.ui["ui:widget"];
-    return ui;
-  }
-  function scrub(schema, keys) {
-    // conditions that name a removed field would make the form impossible to fill
-    ["then", "else"].forEach((k) => { if (schema[k] && schema[k].required) schema[k].required = schema[k].required.filter((r) => keys.has(r)); });
-    if (schema.if && schema.if.properties && !Object.keys(schema.if.properties).every((k) => keys.has(k))) {
-      delete schema.if; delete schema.then; delete schema.else;
-    }
-    if (schema.dependencies) {
-      Object.keys(schema.dependencies).forEach((k) => {
-        const dep = schema.dependencies[k];
-        if (!keys.has(k) || (Array.isArray(dep) && !dep.every((d) => keys.has(d)))) delete schema.dependencies[k];
-      });
-    }
-    return schema;
-  }
-  function definition() {
-    const schema = {...D.schema, properties: {}, required: []};
-    const ui = {"ui:order": fields.map((f) => f.key)};
-    fields.forEach((f) => {
-      schema.properties[f.key] = propertyOf(f);
-      if (f.required) schema.required.push(f.key);
-      const u = uiOf(f);
-      if (Object.keys(u).length) ui[f.key] = u;
-    });
-    scrub(schema, new Set(fields.map((f) => f.key)));
-    return {title: {zh: root.querySelector("#title-zh").value, en: root.querySelector("#title-en").value},
-            schema, ui_schema: ui, app: appParts()};
+  // -- the document sent to the server ---------------------------------------------------------------------
+  function document_() {
+    return {
+      title: {zh: $("#title-zh").value.trim(), en: $("#title-en").value.trim() || $("#title-zh").value.trim()},
+      description: {zh: $("#description-zh").value, en: $("#description-en").value},
+      deadline: $("#deadline").value || null,
+      fields: fields.map((f) => ({key: f.key, ref: f.key ? undefined : f.ref, label: f.label, kind: f.kind,
+        required: f.required, min: f.min ?? null, max: f.max ?? null,
+        options: choice(f.kind) ? f.options.map((o) => ({value: o.value, label: o.label})) : undefined})),
+      app: appParts(),
+    };
   }
 
-  // -- app parts ---------------------------------------------------------------------------------------------
-  let rules = (app.rules || []).map((r) => ({...r}));
+  // -- app parts -------------------------------------------------------------------------------------------
+  let rules = (app.rules || []).map((r) => ({...r, when: {...r.when}}));
   let chartBy = ((app.views || [])[0] || {}).chart?.by || "";
   const choiceFields = () => fields.filter((f) => ["select", "radio", "boolean", "class"].includes(f.kind));
   const numberFields = () => fields.filter((f) => f.kind === "integer" || f.kind === "number");
-  function checked(name) { return [...root.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value); }
+  const checked = (name) => [...root.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
   function appParts() {
     const out = {...app};
-    const classes = checked("classes").map(Number);
-    out.audience = {fill: checked("fill"), see: checked("see"), classes};
-    const simple = fields.filter((f) => f.kind !== "advanced").map((f) => f.key);
-    const view = {key: "main", columns: simple.slice(0, 8),
-                  filters: choiceFields().map((f) => f.key).slice(0, 4),
-                  aggregates: [{op: "count"}, ...numberFields().slice(0, 2).map((f) => ({op: "avg", field: f.key}))]};
-    if (chartBy && fields.some((f) => f.key === chartBy)) view.chart = {type: "bar", by: chartBy, measure: "count"};
+    out.audience = {fill: checked("fill"), see: checked("see"), classes: checked("classes").map(Number)};
+    const simple = fields.filter((f) => f.kind !== "advanced").map(idOf);
+    const view = {key: "main", columns: simple.slice(0, 8), filters: choiceFields().map(idOf).slice(0, 4),
+                  aggregates: [{op: "count"}, ...numberFields().slice(0, 2).map((f) => ({op: "avg", field: idOf(f)}))]};
+    if (chartBy && fields.some((f) => idOf(f) === chartBy)) view.chart = {type: "bar", by: chartBy, measure: "count"};
     out.views = [view];
-    out.rules = rules.filter((r) => r.when.field);
-    const approver = root.querySelector("#approval-by").value;
+    out.rules = rules.filter((r) => r.when.field && fields.some((f) => idOf(f) === r.when.field));
+    const approver = $("#approval-by").value;
     if (approver) out.approval = {by: approver, notify_submitter: true}; else delete out.approval;
     return out;
   }
   function drawChart() {
-    const sel = root.querySelector("#chart-by");
-    sel.replaceChildren(el("option", {value: ""}, "—"), ...choiceFields().map((f) =>
-      el("option", {value: f.key, ...(f.key === chartBy ? {selected: "selected"} : {})}, f.title)));
+    $("#chart-by").replaceChildren(el("option", {value: ""}, "—"), ...choiceFields().map((f) =>
+      el("option", {value: idOf(f), selected: idOf(f) === chartBy}, nameOf(f))));
   }
   const ops = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "empty", "not_empty"];
   function drawRules() {
-    const box = root.querySelector("#rules");
-    box.replaceChildren(...rules.map((r, i) => {
+    $("#rules").replaceChildren(...rules.map((r, i) => {
       const action = r.then.alert ? `alert:${r.then.alert.level}` : `message:${r.then.message.to}`;
-      const fieldSel = el("select", {class: "r-field", "aria-label": L.rule_field, onchange: (e) => { r.when.field = e.target.value; }},
-        el("option", {value: ""}, "—"), fields.map((f) => el("option", {value: f.key, ...(f.key === r.when.field ? {selected: "selected"} : {})}, f.title)));
-      const opSel = el("select", {class: "r-op", "aria-label": L.rule_op, onchange: (e) => { r.when.op = e.target.value; }},
-        ops.map((o) => el("option", {value: o, ...(o === r.when.op ? {selected: "selected"} : {})}, L.ops[o])));
+      const fieldSel = el("select", {class: "r-field", "aria-label": L.rule_field, onchange: (e) => { r.when.field = e.target.value; touched(); }},
+        el("option", {value: ""}, "—"), fields.map((f) => el("option", {value: idOf(f), selected: idOf(f) === r.when.field}, nameOf(f))));
+      const opSel = el("select", {class: "r-op", "aria-label": L.rule_op, onchange: (e) => { r.when.op = e.target.value; touched(); }},
+        ops.map((o) => el("option", {value: o, selected: o === r.when.op}, L.ops[o])));
       const value = el("input", {class: "r-value", "aria-label": L.rule_value, value: r.when.value ?? "", oninput: (e) => {
         const v = e.target.value.trim();
         r.when.value = v !== "" && !isNaN(Number(v)) ? Number(v) : v;
+        touched();
       }});
       const act = el("select", {class: "r-action", "aria-label": L.rule_action, onchange: (e) => {
         const [kind, arg] = e.target.value.split(":");
         r.then = kind === "alert" ? {alert: {level: arg}} : {message: {to: arg}};
-      }}, D.actions.map(([v, label]) => el("option", {value: v, ...(v === action ? {selected: "selected"} : {})}, label)));
+        touched();
+      }}, D.actions.map(([v, label]) => el("option", {value: v, selected: v === action}, label)));
       return el("li", {class: "row"}, L.when, " ", fieldSel, opSel, value, " → ", act,
-        el("button", {type: "button", class: "small danger", onclick: () => { rules.splice(i, 1); drawRules(); }}, L.remove));
+        el("button", {type: "button", class: "small danger", onclick: () => { rules.splice(i, 1); touched(); drawRules(); }}, L.remove));
     }));
   }
-  root.querySelector("#add-rule").addEventListener("click", () => {
+  $("#add-rule").addEventListener("click", () => {
     rules.push({key: `rule_${rules.length + 1}_${Date.now() % 1000}`, when: {field: "", op: "gte", value: ""},
                 then: {alert: {level: "yellow"}}});
+    touched();
     drawRules();
   });
-  root.querySelector("#chart-by").addEventListener("change", (e) => { chartBy = e.target.value; });
-  root.querySelector("#add-field").addEventListener("click", () => {
-    seq += 1;
-    let key = `field_${seq}`;
-    while (fields.some((f) => f.key === key)) { seq += 1; key = `field_${seq}`; }
-    fields.push({key, raw: {}, ui: {}, kind: "text", title: L.new_field, required: false, options: [], min: "", max: ""});
+  $("#chart-by").addEventListener("change", (e) => { chartBy = e.target.value; touched(); });
+  $("#add-field").addEventListener("click", () => {
+    fields.push({key: null, ref: newRef(), label: {zh: "", en: ""}, kind: "text", required: false, options: [],
+                 min: null, max: null, published: false});
+    touched();
     draw();
-    root.querySelector(`li[data-key="${key}"] .f-title`).focus();
+    const cards = root.querySelectorAll("#fields > li");
+    cards[cards.length - 1].querySelector(".f-title").focus();
   });
+  ["#title-zh", "#title-en", "#description-zh", "#description-en", "#deadline"].forEach((sel) =>
+    $(sel).addEventListener("input", touched));
+  root.querySelectorAll(".editor-main input[type=checkbox][name], #approval-by").forEach((n) =>
+    n.addEventListener("change", touched));
 
-  // -- save and publish --------------------------------------------------------------------------------------
-  const status = root.querySelector("#status");
-  function show(ok, text, problems) {
-    status.className = ok ? "card ok" : "card error";
-    status.replaceChildren(el("p", {}, text), el("ul", {}, Object.entries(problems || {}).map(([k, v]) => el("li", {}, `${k}：${v}`))));
+  // -- problems, named by field ----------------------------------------------------------------------------
+  function showProblems(problems, intro) {
+    const box = $("#problems");
+    root.querySelectorAll(".field-problem").forEach((p) => { p.hidden = true; p.textContent = ""; });
+    root.querySelectorAll(".field.has-problem").forEach((n) => n.classList.remove("has-problem"));
+    const entries = Object.entries(problems || {});
+    box.hidden = !entries.length;
+    if (!entries.length) return;
+    box.replaceChildren(el("p", {}, intro || L.problems), el("ul", {}, entries.map(([, m]) => el("li", {}, m))));
+    entries.forEach(([path, message]) => {
+      const m = /^fields\/(\d+)/.exec(path);
+      const card = m && root.querySelectorAll("#fields > li")[Number(m[1])];
+      if (!card) return;
+      card.classList.add("has-problem");
+      const p = card.querySelector(".field-problem");
+      p.textContent = p.textContent ? `${p.textContent}；${message}` : message;
+      p.hidden = false;
+    });
   }
+  function toast(text, kind) {
+    if (window.jizuo && window.jizuo.toast) window.jizuo.toast(text, kind);
+  }
+
+  // -- save and publish ------------------------------------------------------------------------------------
   async function call(url, method, body) {
     const resp = await fetch(url, {method, headers: {"Content-Type": "application/json", "X-CSRFToken": token},
                                    body: body ? JSON.stringify(body) : undefined});
-    return [resp, await resp.json()];
+    let data = {};
+    try { data = await resp.json(); } catch (e) { data = {error: {message: L.save_failed, fields: {}}}; }
+    return [resp, data];
+  }
+  function adopt(body) {
+    // the server's keys for new fields and options; rules and the chart follow their fields
+    const renamed = body.renamed || {};
+    const back = body.draft.fields;
+    fields.forEach((f, i) => {
+      const b = back[i];
+      if (!b) return;
+      f.key = b.key;
+      f.ref = null;
+      f.published = b.published;
+      (b.options || []).forEach((o, j) => { if (f.options[j]) f.options[j].value = o.value; });
+    });
+    rules.forEach((r) => { if (renamed[r.when.field]) r.when.field = renamed[r.when.field]; });
+    if (renamed[chartBy]) chartBy = renamed[chartBy];
+    draw();
   }
   async function save() {
-    const [resp, body] = await call(`/api/v1/forms/${D.form_id}`, "PUT", definition());
-    if (!resp.ok) { show(false, body.error.message, body.error.fields); return false; }
+    const [resp, body] = await call(`/api/v1/forms/${D.form_id}`, "PUT", document_());
+    if (!resp.ok) {
+      showProblems(body.error.fields || {}, body.error.message);
+      toast(L.save_failed, "error");
+      return false;
+    }
+    adopt(body);
+    unsaved = false;
+    changed = body.unpublished_changes;
+    drawState();
     const problems = body.problem_messages || {};
-    show(!Object.keys(problems).length, Object.keys(problems).length ? L.saved_with_problems : L.saved, problems);
-    return !Object.keys(problems).length;
+    const ok = !Object.keys(problems).length;
+    showProblems(problems, L.saved_with_problems);
+    const time = new Date().toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    $("#save-state").textContent = say(L.saved_at, {time});
+    return ok;
   }
-  root.querySelector("#save").addEventListener("click", save);
-  root.querySelector("#publish").addEventListener("click", async () => {
+  $("#save").addEventListener("click", async () => { if (await save()) toast(L.saved); });
+
+  const dialog = root.querySelector("#publish-dialog");
+  $("#publish").addEventListener("click", async () => {
     if (!(await save())) return;
-    const [resp, body] = await call(`/api/v1/forms/${D.form_id}/publish`, "POST");
-    if (!resp.ok) { show(false, body.error.message, body.error.fields); return; }
-    show(true, `${L.published} v${body.published_version}`);
-    root.querySelector("#after-publish").hidden = false;
+    root.querySelector("#publish-dialog-text").textContent =
+      published ? say(L.confirm_again, {n: published + 1}) : L.confirm_first;
+    dialog.returnValue = "";
+    dialog.showModal();
   });
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "ok") return;
+    const [resp, body] = await call(`/api/v1/forms/${D.form_id}/publish`, "POST");
+    if (!resp.ok) { showProblems(body.error.fields || {}, body.error.message); toast(body.error.message, "error"); return; }
+    published = body.published_version;
+    changed = false;
+    fields.forEach((f) => { f.published = true; });
+    drawState();
+    draw();
+    $("#after-publish").hidden = false;
+    toast(say(L.state_published, {n: published}));
+  });
+
+  // -- the preview: the unsaved document, rendered by the server as the fill page ----------------------------
+  const previewForm = root.querySelector("#preview-form");
+  let timer = null;
+  function refreshPreview() {
+    previewForm.elements.definition.value = JSON.stringify(document_());
+    previewForm.submit();
+  }
+  function schedulePreview() {
+    clearTimeout(timer);
+    timer = setTimeout(refreshPreview, 700);
+  }
+  root.querySelectorAll("[data-preview-lang]").forEach((b) => b.addEventListener("click", () => {
+    previewForm.elements.preview_lang.value = b.dataset.previewLang;
+    root.querySelectorAll("[data-preview-lang]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
+    refreshPreview();
+  }));
+  $("#preview-refresh").addEventListener("click", refreshPreview);
+
   draw();
+  drawState();
 })();
