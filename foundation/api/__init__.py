@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         plugins,
         profile,
         records,
+        search,
         square,
     )
 
