@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from foundation import db
@@ -14,10 +14,20 @@ from foundation.alerts import access, actions
 from foundation.alerts.calendar import check_settings, load_clock
 from foundation.alerts.figures import figures
 from foundation.alerts.rules import assignable
+from foundation.api.search import student_picker
 from foundation.audit import record
 from foundation.i18n import current_lang, t
 from foundation.models import AlertCase, AlertSettings, SchoolCalendarDay, Student
 from foundation.permissions import ROLES, require
+from foundation.shell import configure
+
+
+@bp.record_once
+def _offer_student_picker(state) -> None:
+    """The searchable student picker is this front end's (static/picker.js, first used by 关注一名学生 below);
+    plugins' pages find it through ``plugin_api.student_picker()``."""
+    configure(state.app).extra["student_picker"] = {"script": ("admin.static", "picker.js"),
+                                                    "style": ("admin.static", "picker.css")}
 
 
 def time_left(seconds: int | None) -> tuple[str, str]:
@@ -49,7 +59,10 @@ def alerts_raise():
     from foundation.alerts.engine import trigger
 
     p = g.principal
-    student = db.session().scalar(sa.select(Student).where(Student.id == request.form.get("student_id", type=int)))
+    sid = request.form.get("student_id", type=int)
+    if sid is None:
+        return redirect(url_for("admin.alerts_inbox", error="alerts.raise.pick_student"))
+    student = db.session().scalar(sa.select(Student).where(Student.id == sid))
     if student is None:
         abort(404)
     require(p, "alerts.case.act", student.school_id)
@@ -61,6 +74,7 @@ def alerts_raise():
                    detail={"note": note}, source=f"account:{p.account_id}")
     actions.act(db.session(), case, "note", account_id=p.account_id, actor=p.display_name, note=note)
     record("alerts.case.raise", "alert_case", case.id, school_id=case.school_id, detail={"rule": "core.manual"})
+    flash(t("alerts.raise.done", name=student.name), "ok")
     return redirect(url_for("admin.alerts_case", case_id=case.id))
 
 
@@ -84,11 +98,9 @@ def alerts_inbox():
     items = access.summaries(db.session(), rows, current_lang())
     for item in items:
         item["left"], item["state"] = time_left(item["seconds_left"])
-    students = []
-    if any(p.can("alerts.case.act", s) for s in p.school_ids()):
-        students = db.session().execute(sa.select(Student.id, Student.name, Student.student_no)
-                                        .order_by(Student.class_id, Student.student_no).limit(500)).all()
-    return render_template("admin/alerts.html", items=items, view=view, overview=overview, students=students,
+    # 关注一名学生: a searchable picker over the students the teacher reaches, not a dropdown of the school
+    picker = student_picker() if any(p.can("alerts.case.act", s) for s in p.school_ids()) else None
+    return render_template("admin/alerts.html", items=items, view=view, overview=overview, picker=picker,
                            error=request.args.get("error") if request.args.get("error", "").startswith("alerts.")
                            else None)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from foundation.alerts import trigger as raise_alert
 from foundation.api.openapi import doc as api_doc
+from foundation.api.search import student_picker
 from foundation.audit import record as audit
 from foundation.db import session, utcnow
 from foundation.errors import APIError, NotFound, ValidationFailed
@@ -58,6 +59,8 @@ __all__ = [
     # the school's data, read-only: roster, people, calendar, standard records
     "Student", "OrgUnit", "guardians_of", "staff_of", "school_calendar", "school_days", "records",
     "RecordAccessError",
+    # pages: the searchable student picker the web front end offers
+    "student_picker",
     # sensitive columns of the plugin's own
     "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
     # the loops: events, alerts, messages, audit
