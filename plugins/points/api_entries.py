@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from foundation.plugin_api import (
     Forbidden,
     NotFound,
+    StudentRef,
     ValidationFailed,
     api_doc,
     audit,
@@ -48,6 +49,9 @@ def term_report(student_id: int):
     return jsonify(out)
 
 
+MAX_BATCH = 200  # a class, or a few: more than a teacher can check by eye in one confirmation
+
+
 @api_doc("Record a credit or deduction for a student in reach under the rulebook in force", tags=["points"],
          status=201)
 def create_entry():
@@ -57,32 +61,79 @@ def create_entry():
         raise ValidationFailed({"student_id": ["field.required"]})
     kid = student_or_404(sid, A.NAME)
     narrow_to(kid.school_id)
-    p, sess = me(), session()
-    if not is_staff_for(p, kid, A.ENTRY):
+    row = record_entries([kid], data)[0]
+    return jsonify(entry_view(row) | {"score": standing.score_of(session(), kid.school_id, kid.id)}), 201
+
+
+@api_doc("Record one credit or deduction for several students in reach at once (all or nothing): "
+         "`student_ids` plus the fields of a single entry", tags=["points"], status=201)
+def create_batch():
+    data = json_body()
+    kids = _batch_students(data.get("student_ids"))
+    rows = record_entries(kids, data)
+    sess, school = session(), kids[0].school_id
+    names = {k.id: k.name for k in kids}
+    items = [entry_view(r) | {"name": names[r["student_id"]], "score": standing.score_of(sess, school, r["student_id"])}
+             for r in rows]
+    return jsonify({"count": len(items), "items": items}), 201
+
+
+def _batch_students(ids) -> list[StudentRef]:
+    """The students a batch names, each in the caller's reach and all of one school: 422 naming
+    ``student_ids`` (and the ids not found) otherwise, before anything is written."""
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValidationFailed({"student_ids": ["points.batch.ids"]})
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_BATCH:
+        raise ValidationFailed({"student_ids": [f"points.batch.too_many:{MAX_BATCH}"]})
+    kids, missing = [], []
+    for sid in ids:
+        try:
+            kid = student_or_404(sid, A.NAME)
+        except NotFound:
+            missing.append(sid)
+            continue
+        if not kids:
+            narrow_to(kid.school_id)  # one school per batch: the others are not found from here on
+        kids.append(kid)
+    if missing:
+        raise ValidationFailed({"student_ids": [f"points.batch.not_found:{', '.join(map(str, missing))}"]})
+    return kids
+
+
+def record_entries(kids: list[StudentRef], data: dict) -> list[dict]:
+    """One entry for each of ``kids`` (found in reach, of one school) from the fields of an entry request,
+    checked once whether for one student or a class: staff reach with the entry capability, an active rule of
+    the rulebook in force and its points, a reason for every deduction, when, the evidence. The ledger applies
+    the caps, raises the alerts and publishes the change; each entry is audited."""
+    p, sess, school = me(), session(), kids[0].school_id
+    if not all(is_staff_for(p, kid, A.ENTRY) for kid in kids):
         raise Forbidden(A.ENTRY)
-    book = rb.current(sess, kid.school_id)
+    book = rb.current(sess, school)
     code = data.get("rule_code")
     rule = rb.item(book["body"], code) if book and isinstance(code, str) else None
     if rule is None or not rule.get("active", True):
         raise ValidationFailed({"rule_code": ["points.unknown_rule"]})
-    reason = text_field(data, "reason")
     raw = rb.points_for(rule, score=data.get("score"), level=data.get("level"))
     if raw is None:
         raise ValidationFailed({"score" if rule["kind"] == "scored" else "level": ["points.rule_input"]})
     if raw == 0:
         raise ValidationFailed({"score": ["points.zero"]})
+    reason = text_field(data, "reason", required=raw < 0)  # a family reads why points were taken
     when = _occurred(data.get("occurred_at"), rb.term_start(book["body"]))
     evidence = data.get("evidence")
     if evidence is not None and not (isinstance(evidence, list) and len(evidence) <= 10
                                      and all(isinstance(x, str) and 0 < len(x) <= 500 for x in evidence)):
         raise ValidationFailed({"evidence": ["points.evidence"]})
-    rows = ledger.add(sess, kid.school_id, [{
+    rows = ledger.add(sess, school, [{
         "student_id": kid.id, "class_id": kid.class_id, "rule": rule, "raw_points": raw, "reason": reason,
         "evidence": evidence, "source": "manual", "source_ref": None, "recorded_by": p.account_id,
-        "recorded_by_name": p.display_name, "occurred_at": when}], book)
-    audit("points.entry.create", "points_entry", rows[0]["id"], school_id=kid.school_id,
-          detail={"student_id": kid.id, "rule": code, "points": rows[0]["points"]})
-    return jsonify(entry_view(rows[0]) | {"score": standing.score_of(sess, kid.school_id, kid.id)}), 201
+        "recorded_by_name": p.display_name, "occurred_at": when} for kid in kids], book)
+    for row in rows:
+        audit("points.entry.create", "points_entry", row["id"], school_id=school,
+              detail={"student_id": row["student_id"], "rule": code, "points": row["points"],
+                      **({"batch": len(kids)} if len(kids) > 1 else {})})
+    return rows
 
 
 def _occurred(value, term_start) -> datetime:
@@ -134,5 +185,6 @@ def register(bp: Blueprint) -> None:
     r = bp.add_url_rule
     r("/api/students/<int:student_id>/report", "api_report", term_report)
     r("/api/entries", "api_entry_create", create_entry, methods=["POST"])
+    r("/api/entries/batch", "api_entry_batch", create_batch, methods=["POST"])
     r("/api/entries/<int:entry_id>/reverse", "api_entry_reverse", reverse_entry, methods=["POST"])
     r("/api/eligibility/<key>", "api_eligibility", eligibility)

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from foundation.plugin_api import (
     Forbidden,
+    NotFound,
     OrgUnit,
-    Student,
     classes_in_reach,
     is_staff_for,
     me,
@@ -20,6 +20,7 @@ from foundation.plugin_api import (
     school_for,
     session,
     student_or_404,
+    student_picker,
     whole_school,
 )
 from plugins.points import caps as A
@@ -154,15 +155,28 @@ def report_page(student_id: int):
 
 
 def entry_page():
+    """One rule item for one student or several at once: a searchable picker, the class list with a box per
+    student and "whole class", one confirmation, one request (``api_entries.create_batch``)."""
     school = school_for(A.ENTRY, A.NAME)
-    st = Student.__table__.c
     classes = _classes(school)
-    # the students the teacher reaches in the school they act for: the session is scoped that way
-    kids = session().execute(sa.select(st.id, st.name, st.student_no, st.class_id).order_by(st.student_no)).all()
     book = rb.current(session(), school)
     items = [i for i in book["body"]["items"] if i.get("active", True)] if book else []
-    return render_template("points/entry.html", kids=kids, items=items, classes=classes, tabs=_tabs(school),
-                           preset=request.args.get("student_id", type=int), levels=rb.LEVELS)
+    chosen, class_id = [], request.args.get("class_id", type=int)
+    preset = request.args.get("student_id", type=int)
+    if preset:  # "登记" from a student's page: that student is already picked, their class listed
+        try:
+            kid = student_or_404(preset, A.NAME)
+        except NotFound:
+            kid = None
+        if kid is not None and is_staff_for(me(), kid, A.ENTRY):
+            names = {c["id"]: c["name"] for c in classes}
+            chosen = [{"id": kid.id, "name": kid.name, "student_no": kid.student_no,
+                       "class_name": names.get(kid.class_id, "")}]
+            class_id = kid.class_id
+    if class_id not in {c["id"] for c in classes}:
+        class_id = classes[0]["id"] if classes else None
+    return render_template("points/entry.html", items=items, classes=classes, class_id=class_id, chosen=chosen,
+                           tabs=_tabs(school), levels=rb.LEVELS, picker=student_picker())
 
 
 def appeals_page():

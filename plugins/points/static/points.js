@@ -112,25 +112,113 @@
     setInterval(load, 5000);
   }
 
-  // ---- entry form -------------------------------------------------------------------------------
+  // ---- entry form: one rule item for one student or several (picker, class list, whole class) -------------
   const form = document.getElementById("entry-form");
-  if (form) {
-    const kindOf = () => form.rule_code.selectedOptions[0] && form.rule_code.selectedOptions[0].dataset.kind;
-    const show = () => form.querySelectorAll(".for-scored, .for-by_level").forEach((el) => { el.hidden = !el.classList.contains("for-" + kindOf()); });
+  if (form) document.addEventListener("DOMContentLoaded", () => entryForm(form));  // after picker.js has run
+
+  function entryForm(form) {
+    const B = JSON.parse((document.getElementById("batch-words") || {}).textContent || "{}");
+    const fmt = (s, kw) => String(s || "").replace(/\{(\w+)\}/g, (m, k) => (k in kw ? kw[k] : m));
+    const field = form.student_ids;
+    // the picker (admin/static/picker.js) when the front end offers one, else the plain <select multiple>
+    const pick = field.jizuoPicker || (window.jizuo && window.jizuo.picker && window.jizuo.picker(field)) || {
+      selected: () => [...field.selectedOptions].map((o) => ({id: Number(o.value), name: o.textContent})),
+      add: (items) => { [].concat(items).forEach((it) => { let o = [...field.options].find((x) => Number(x.value) === it.id);
+        if (!o) { o = new Option(it.name, it.id); field.add(o); } o.selected = true; }); field.dispatchEvent(new Event("change")); },
+      remove: (ids) => { [].concat(ids).map(Number).forEach((id) => { const o = [...field.options].find((x) => Number(x.value) === id);
+        if (o) o.selected = false; }); field.dispatchEvent(new Event("change")); },
+      clear: () => { [...field.options].forEach((o) => { o.selected = false; }); field.dispatchEvent(new Event("change")); },
+    };
+    const rule = () => form.rule_code.selectedOptions[0];
+    const kindOf = () => rule() && rule().dataset.kind;
+    const show = () => {
+      form.querySelectorAll(".for-scored, .for-by_level").forEach((el) => { el.hidden = !el.classList.contains("for-" + kindOf()); });
+      form.reason.required = rule() && Number(rule().dataset.points) < 0;  // families read why points were taken
+    };
     form.rule_code.addEventListener("change", show);
     show();
+
+    // the class list: a box per student, "whole class", current scores (refreshed after each save)
+    const list = document.getElementById("entry-class-list"), klass = document.getElementById("entry-class");
+    const whole = document.getElementById("entry-whole-class");
+    let roster = [];
+    const chosenIds = () => new Set(pick.selected().map((c) => c.id));
+    function mark() {
+      const ids = chosenIds();
+      if (list) list.querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = ids.has(Number(box.value)); });
+      if (whole) {
+        const n = roster.filter((r) => ids.has(r.id)).length;
+        whole.checked = roster.length > 0 && n === roster.length;
+        whole.indeterminate = n > 0 && n < roster.length;
+      }
+      const count = ids.size;
+      document.getElementById("entry-submit").textContent = count > 1 ? fmt(B.submit_n, {n: count}) : B.submit;
+    }
+    function loadClass(flashIds) {
+      if (!list || !klass) return Promise.resolve();
+      const className = klass.selectedOptions[0] ? klass.selectedOptions[0].textContent : "";
+      return api(form.dataset.board.replace("/0/", `/${klass.value}/`)).then((d) => {
+        roster = d.items.map((r) => ({id: r.student_id, name: r.name, student_no: r.student_no, class_name: className, score: r.score}))
+          .sort((a, b) => String(a.student_no).localeCompare(String(b.student_no)));
+        list.innerHTML = roster.length ? roster.map((r) => `<li${flashIds && flashIds.has(r.id) ? ' class="flash"' : ""}><label>` +
+          `<input type="checkbox" value="${r.id}"> <span><span class="name">${esc(r.name)}</span><small>${esc(r.student_no)} · ${r.score}</small></span></label></li>`).join("")
+          : `<li class="hint">${esc(B.empty)}</li>`;
+        document.getElementById("entry-whole-label").textContent = fmt(B.whole_n, {n: roster.length});
+        mark();
+      }).catch(() => {});
+    }
+    if (list) {
+      list.addEventListener("change", (ev) => {
+        const r = roster.find((x) => x.id === Number(ev.target.value));
+        if (r) { if (ev.target.checked) pick.add(r); else pick.remove(r.id); }
+      });
+      whole.addEventListener("change", () => { if (whole.checked) pick.add(roster); else pick.remove(roster.map((r) => r.id)); });
+      klass.addEventListener("change", () => loadClass());
+      loadClass();
+    }
+    field.addEventListener("change", mark);
+    mark();
+
+    // one confirmation for several students, then one request
+    const dialog = document.getElementById("entry-confirm");
+    function confirmMany(kids, label) {
+      if (kids.length < 2 || !dialog || !dialog.showModal) return Promise.resolve(true);
+      document.getElementById("entry-confirm-text").textContent = fmt(B.confirm, {n: kids.length, rule: label});
+      const names = kids.slice(0, 12).map((k) => k.name).join("、");
+      document.getElementById("entry-confirm-names").textContent = kids.length > 12 ? `${names} ${fmt(B.and_more, {n: kids.length})}` : names;
+      return new Promise((resolve) => {
+        dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), {once: true});
+        dialog.returnValue = "";
+        dialog.showModal();
+        document.getElementById("entry-confirm-ok").focus();
+      });
+    }
+    const say = (text) => { document.getElementById("entry-done").textContent = text; if (window.jizuo && window.jizuo.toast) window.jizuo.toast(text); };
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      const body = {student_id: Number(form.student_id.value), rule_code: form.rule_code.value, reason: form.reason.value};
+      const kids = pick.selected(), error = document.getElementById("entry-error");
+      error.textContent = "";
+      if (!kids.length) return;
+      const body = {student_ids: kids.map((k) => k.id), rule_code: form.rule_code.value};
+      if (form.reason.value.trim()) body.reason = form.reason.value;
       if (kindOf() === "scored") body.score = Number(form.score.value);
       if (kindOf() === "by_level") body.level = form.level.value;
       const ev_ = form.evidence.value.split("\n").map((s) => s.trim()).filter(Boolean);
       if (ev_.length) body.evidence = ev_;
-      document.getElementById("entry-error").textContent = "";
-      api(form.dataset.api, "POST", body).then((e) => {
-        document.getElementById("entry-done").textContent = `${W.done}：${signed(e.points)} → ${e.score}`;
-        form.reason.value = ""; form.evidence.value = "";
-      }).catch((err) => { document.getElementById("entry-error").textContent = errorText(err); });
+      const label = rule().textContent.trim();
+      confirmMany(kids, label).then((ok) => {
+        if (!ok) return;
+        const button = document.getElementById("entry-submit");
+        button.disabled = true;
+        return api(form.dataset.api, "POST", body).then((d) => {
+          const one = d.items[0];
+          say(d.count === 1 ? `${W.done}：${one.name} ${signed(one.points)} → ${one.score}` : `${fmt(B.done_n, {n: d.count, rule: label})}`);
+          form.reason.value = ""; form.evidence.value = "";
+          pick.clear();
+          return loadClass(new Set(d.items.map((e) => e.student_id)));
+        }).catch((err) => { error.textContent = errorText(err); })
+          .finally(() => { button.disabled = false; });
+      });
     });
   }
 
