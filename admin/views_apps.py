@@ -11,7 +11,7 @@ from admin.views import _one
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import current_lang, t
-from foundation.lowcode import apps, notify
+from foundation.lowcode import apps, editor, notify
 from foundation.lowcode import forms as svc
 from foundation.lowcode import views as appviews
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Student, Submission
@@ -26,7 +26,7 @@ SEE_ROLES = ["homeroom_teacher", "subject_teacher", "psychology_teacher", "life_
 
 EDITOR_WORDS = ["label", "label_zh", "label_en", "kind", "required", "min", "max", "options_rows", "option_zh",
                 "option_en", "add_option", "option_n", "up", "down", "remove", "advanced_kept", "advanced", "key_is",
-                "key_published", "key_draft", "new_field", "rule_field", "rule_op", "rule_value", "rule_action", "when",
+                "key_published", "key_draft", "kind_advanced", "new_field", "rule_field", "rule_op", "rule_value", "rule_action", "when",
                 "saved", "saved_at", "unsaved", "saved_with_problems", "published", "state_draft", "state_published",
                 "state_changed", "confirm_first", "confirm_again", "problems", "field_n", "no_label", "preview_failed",
                 "save_failed"]
@@ -52,14 +52,14 @@ def forms_edit(form_id: int):
     actions = [("alert:yellow", t("editor.alert.yellow", lang)), ("alert:red", t("editor.alert.red", lang))] + [
         (f"message:{r}", t("editor.message_to", lang, role=getattr(ROLES[r], lang))) for r in SEE_ROLES]
     version = svc.latest(sess, form.id)
-    editor = svc.editor_document(form.draft_schema, form.draft_ui or {}, svc.published_fields(sess, form.id))
-    definition = {"form_id": form.id, "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions,
+    document = editor.editor_document(form.draft_schema, form.draft_ui or {}, editor.published_fields(sess, form.id))
+    definition = {"form_id": form.id, "lang": lang, "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions,
                   "published": version.version if version else None,
-                  "changed": svc.has_unpublished_changes(form, version), **editor}
+                  "changed": svc.has_unpublished_changes(form, version), **document}
     source = sess.scalar(sa.select(LowcodeForm.title).where(LowcodeForm.id == form.parent_form_id)) \
         if form.parent_form_id else None
     return render_template("admin/form_edit.html", form=form, definition=definition, version=version,
-                           editor=editor, source=source,
+                           editor=document, source=source,
                            classes=[(cid, name, cid in mine) for cid, name in classes],
                            fill_roles=FILL_ROLES, see_roles=SEE_ROLES, roles=ROLES,
                            audience=(form.draft_app or {}).get("audience") or {},
@@ -87,7 +87,7 @@ def forms_app(form_id: int):
         return appviews.label_of(version.schema, version.ui_schema, field, value, current_lang())
 
     def title_of(field: str) -> str:
-        return svc.words(props.get(field), current_lang()) or field
+        return editor.words(props.get(field), current_lang()) or field
 
     def sort_link(column: str) -> str:
         again = result["sort"] == column and request.args.get("dir") != "desc"

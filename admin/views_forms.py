@@ -15,8 +15,9 @@ from admin.views import _one
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import LANGS, current_lang, t
+from foundation.lowcode import editor
 from foundation.lowcode import forms as svc
-from foundation.lowcode.forms import CHINA
+from foundation.lowcode.editor import CHINA
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Staff, Student, Submission
 from foundation.permissions import require
 
@@ -59,8 +60,8 @@ def forms_list():
     if not builder:  # parents and students: only what was published to them, not the templates to clone
         rows = [f for f in rows if f.id in fillable and f.school_id is not None]
     return render_template("admin/forms.html", rows=rows, latest=latest, fillable=fillable, builder=builder,
-                           titles=titles, mine=_my_submissions(), today=_today(), words=svc.words,
-                           deadline_of=svc.deadline_of,
+                           titles=titles, mine=_my_submissions(), today=_today(), words=editor.words,
+                           deadline_of=editor.deadline_of,
                            changed={f.id for f in rows if f.owner_account_id == g.principal.account_id
                                     and svc.has_unpublished_changes(f, latest[f.id])})
 
@@ -141,8 +142,8 @@ def _fill_page(form: LowcodeForm, schema: dict, ui: dict, app: dict, *, data=Non
     summary = _summary(schema, ui, done.data, lang) if done is not None else []
     context = {"form": form, "version": version, "html": result.html, "unsupported": result.unsupported,
                "done": done, "summary": summary, "approval": bool(app.get("approval")), "family": family,
-               "preview": preview, "problems": problems or {}, "deadline": svc.deadline_of(schema),
-               "closed": svc.past_deadline(schema), "mine": {} if preview else _my_submissions(form.id)}
+               "preview": preview, "problems": problems or {}, "deadline": editor.deadline_of(schema),
+               "closed": editor.past_deadline(schema), "mine": {} if preview else _my_submissions(form.id)}
     if preview:
         context |= {"t": say, "lang": lang}
     return render_template("admin/form_fill.html", **context), status
@@ -162,7 +163,7 @@ def _summary(schema: dict, ui: dict, data: dict, lang: str) -> list[tuple[str, s
     for key in dict.fromkeys(order):
         if key in (data or {}) and data[key] not in (None, "", []):
             value = names[key].get(data[key], data[key]) if key in names else label_of(schema, ui, key, data[key], lang)
-            out.append((svc.words(props[key], lang) or key, str(value)))
+            out.append((editor.words(props[key], lang) or key, str(value)))
     return out
 
 
@@ -190,13 +191,13 @@ def forms_preview(form_id: int):
         body = body if isinstance(body, dict) else {}
         try:
             if "fields" in body:
-                schema, ui, _ = svc.apply_editor(schema, ui, body["fields"], lang=lang,
-                                                 published=svc.published_fields(db.session(), form.id))
+                schema, ui, _ = editor.apply_editor(schema, ui, body["fields"], lang=lang,
+                                                 published=editor.published_fields(db.session(), form.id))
             if "description" in body:
-                schema = svc.set_description(schema, body["description"])
+                schema = editor.set_description(schema, body["description"])
             if "deadline" in body:
-                schema = svc.set_deadline(schema, body["deadline"])
-        except svc.EditorError as err:
+                schema = editor.set_deadline(schema, body["deadline"])
+        except editor.EditorError as err:
             problems = {k: t(v, lang) for k, v in err.problems.items()}
     shown = form
     title = body.get("title") if request.method == "POST" else None
@@ -222,8 +223,10 @@ def forms_submissions(form_id: int):
     columns = list(props)[:8]
     chart_field = next((k for k, v in props.items() if "enum" in v or "oneOf" in v), None)
     counts = Counter(str(s.data.get(chart_field)) for s, _ in rows) if chart_field else Counter()
+    lang = current_lang()
     return render_template("admin/form_submissions.html", form=form, rows=rows, columns=columns, props=props,
-                           chart_field=chart_field, counts=counts.most_common())
+                           chart_field=chart_field, counts=counts.most_common(),
+                           title_of=lambda field: editor.words(props.get(field), lang) or field)
 
 
 @bp.get("/static/lowcode/<path:filename>")

@@ -11,7 +11,7 @@ from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import ValidationFailed
 from foundation.i18n import current_lang, t
-from foundation.lowcode import apps
+from foundation.lowcode import apps, editor
 from foundation.lowcode import forms as svc
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Submission
 from foundation.permissions import Forbidden, require
@@ -36,8 +36,8 @@ def view(f: LowcodeForm, with_draft: bool = True) -> dict:
     if principal().can("lowcode.form.create"):  # staff see where a form came from; families do not
         out["lineage"] = {"parent_form_id": f.parent_form_id, "parent_version": f.parent_version}
     if with_draft:
-        editor = svc.editor_document(f.draft_schema, f.draft_ui, svc.published_fields(db.session(), f.id))
-        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui, "app": f.draft_app or {}, **editor},
+        document = editor.editor_document(f.draft_schema, f.draft_ui, editor.published_fields(db.session(), f.id))
+        out |= {"draft": {"schema": f.draft_schema, "ui_schema": f.draft_ui, "app": f.draft_app or {}, **document},
                 "unpublished_changes": svc.has_unpublished_changes(f, version)}
     if version:
         out["published"] = {"version": version.version, "schema": version.schema, "ui_schema": version.ui_schema,
@@ -122,7 +122,7 @@ def update_form(form_id: int):
         raise ValidationFailed({"form": ["lowcode.not_owner"]})
     body = _body()
     schema, ui, renamed = draft_from(f, body)
-    app = svc.rename_fields(_app(body, f.school_id), renamed) if "app" in body else f.draft_app
+    app = editor.rename_fields(_app(body, f.school_id), renamed) if "app" in body else f.draft_app
     title = _title(body, False)
     # every part checked before anything is written: a bad part leaves the draft as it was
     f.draft_schema, f.draft_ui, f.draft_app = schema, ui, app
@@ -142,8 +142,8 @@ def draft_from(f: LowcodeForm, body: dict) -> tuple[dict, dict, dict[str, str]]:
     schema, ui, renamed = f.draft_schema, f.draft_ui or {}, {}
     try:
         if "fields" in body:
-            schema, ui, renamed = svc.apply_editor(schema, ui, body["fields"], lang=current_lang(),
-                                                   published=svc.published_fields(db.session(), f.id))
+            schema, ui, renamed = editor.apply_editor(schema, ui, body["fields"], lang=current_lang(),
+                                                   published=editor.published_fields(db.session(), f.id))
         if "schema" in body:
             if not isinstance(body["schema"], dict):
                 raise ValidationFailed({"schema": ["lowcode.schema_object"]})
@@ -151,10 +151,10 @@ def draft_from(f: LowcodeForm, body: dict) -> tuple[dict, dict, dict[str, str]]:
         if "ui_schema" in body:
             ui = body["ui_schema"] or {}
         if "description" in body:
-            schema = svc.set_description(schema, body["description"])
+            schema = editor.set_description(schema, body["description"])
         if "deadline" in body:
-            schema = svc.set_deadline(schema, body["deadline"])
-    except svc.EditorError as err:
+            schema = editor.set_deadline(schema, body["deadline"])
+    except editor.EditorError as err:
         raise ValidationFailed({k: [v] for k, v in err.problems.items()}) from err
     return schema, ui, renamed
 

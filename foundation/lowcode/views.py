@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from foundation.lowcode.forms import words
+from foundation.lowcode.editor import words
 
 MAX_ROWS = 5000
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from foundation.lowcode import editor
 from foundation.lowcode import forms as svc
 
 LEAVE = {
@@ -24,7 +25,7 @@ LEAVE = {
 
 
 def _doc(schema=LEAVE, ui=None, published=None):
-    return svc.editor_document(schema, ui or {}, published)["fields"]
+    return editor.editor_document(schema, ui or {}, published)["fields"]
 
 
 def test_keys_come_from_the_label_once_and_never_change():
@@ -34,7 +35,7 @@ def test_keys_come_from_the_label_once_and_never_change():
     fields += [{"ref": "new-1", "label": {"zh": "接送人", "en": "Pick-up person"}, "kind": "text"},
                {"ref": "new-2", "label": {"zh": "备注"}, "kind": "textarea"},
                {"ref": "new-3", "label": {"zh": "紧急联系人", "en": "Phone"}, "kind": "text"}]
-    schema, ui, renamed = svc.apply_editor(LEAVE, {}, fields, published={"kind": {"sick", "personal"}, "note": set()})
+    schema, ui, renamed = editor.apply_editor(LEAVE, {}, fields, published={"kind": {"sick", "personal"}, "note": set()})
     assert list(schema["properties"]) == ["kind", "days", "phone", "pick_up_person", "field_1", "phone_2"]
     assert renamed == {"new-1": "pick_up_person", "new-2": "field_1", "new-3": "phone_2"}
     kind = schema["properties"]["kind"]
@@ -45,12 +46,12 @@ def test_keys_come_from_the_label_once_and_never_change():
     assert ui["field_1"] == {"ui:widget": "textarea"}
     # saved again, as the editor sends it back: nothing moves; a removed field takes its condition with it
     again = _doc(schema, ui)
-    same, _, none = svc.apply_editor(schema, ui, again)
+    same, _, none = editor.apply_editor(schema, ui, again)
     assert same["properties"] == schema["properties"] and none == {}
-    without, _, _ = svc.apply_editor(schema, ui, [f for f in again if f["key"] != "phone"])
+    without, _, _ = editor.apply_editor(schema, ui, [f for f in again if f["key"] != "phone"])
     assert "if" not in without and "then" not in without
     # a key of a published version is never given to a new field (old submissions keep their meaning)
-    back, _, _ = svc.apply_editor(without, {}, [*_doc(without), {"label": {"en": "Phone"}, "kind": "text"}],
+    back, _, _ = editor.apply_editor(without, {}, [*_doc(without), {"label": {"en": "Phone"}, "kind": "text"}],
                                   published={"phone": set(), "phone_2": set()})
     assert "phone_3" in back["properties"]
 
@@ -63,7 +64,7 @@ def test_option_rows_become_the_choices_with_their_values_kept():
     kind["options"] = [{"value": "personal", "label": {"zh": "事假", "en": "Personal"}},  # reordered
                        {"label": {"zh": "公假", "en": "School business"}},  # added, with no value
                        {"label": {"zh": "丧假"}}]  # the "sick" row removed
-    schema, _, _ = svc.apply_editor(LEAVE, {}, fields, published={"kind": {"sick", "personal"}})
+    schema, _, _ = editor.apply_editor(LEAVE, {}, fields, published={"kind": {"sick", "personal"}})
     assert schema["properties"]["kind"]["oneOf"] == [
         {"const": "personal", "title": "事假", "x-jizuo-title": {"zh": "事假", "en": "Personal"}},
         {"const": "school_business", "title": "公假", "x-jizuo-title": {"zh": "公假", "en": "School business"}},
@@ -152,8 +153,8 @@ def test_copies_are_named_and_the_preview_is_the_authors(app, users):
     copy = teacher.get(f"/api/v1/forms/{copy_id}").get_json()
     assert copy["title"] == {"zh": "班级请假申请 副本 2", "en": "Class leave request (copy 2)"}
     assert copy["published_version"] is None and copy["unpublished_changes"] is True
-    editor = teacher.get(f"/forms/{copy_id}/edit").get_data(as_text=True)
-    assert "克隆自「班级请假申请」" in editor and "草稿 · 尚未发布" in editor
+    editing = teacher.get(f"/forms/{copy_id}/edit").get_data(as_text=True)
+    assert "克隆自「班级请假申请」" in editing and "草稿 · 尚未发布" in editing
     # the preview: the draft as a family sees it, in the language asked for, framed only by the editor
     preview = teacher.get(f"/forms/{copy_id}/preview?preview_lang=en")
     assert preview.status_code == 200 and preview.headers["X-Frame-Options"] == "SAMEORIGIN"
@@ -162,7 +163,9 @@ def test_copies_are_named_and_the_preview_is_the_authors(app, users):
     assert re.search(r'<button type="submit" disabled>', html)
     fields = copy["draft"]["fields"]
     fields[1]["options"] = []
-    unsaved = teacher.post(f"/forms/{copy_id}/preview", data={"preview_lang": "zh", "definition": json.dumps({"fields": fields})}).get_data(as_text=True)
+    unsaved = teacher.post(f"/forms/{copy_id}/preview", data={"preview_lang": "zh",
+                                                              "definition": json.dumps({"fields": fields})})
+    unsaved = unsaved.get_data(as_text=True)
     assert "选项不能为空：请假类型" in unsaved
     assert teacher.get(f"/api/v1/forms/{copy_id}").get_json()["draft"]["fields"][1]["options"]  # nothing saved
     assert users("subject_teacher", 0).get(f"/forms/{copy_id}/preview").status_code == 403

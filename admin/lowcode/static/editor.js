@@ -33,7 +33,7 @@
   // -- the model: fields as the server described them -------------------------------------------------------
   let fields = D.fields.map((f) => ({...f, ref: null, options: (f.options || []).map((o) => ({...o}))}));
   const idOf = (f) => f.key || f.ref;  // what rules and the chart point at until the server gives a key
-  const nameOf = (f) => f.label.zh || f.label.en || L.no_label;
+  const nameOf = (f) => (D.lang === "en" ? f.label.en || f.label.zh : f.label.zh || f.label.en) || L.no_label;
   let published = D.published;  // the latest published version, or null
   let changed = D.changed;  // the draft differs from it
   let unsaved = false;
@@ -53,7 +53,8 @@
     state.className = `state ${published ? "state-published" : "state-draft"}`;
     state.textContent = !published ? L.state_draft
       : say(changed ? L.state_changed : L.state_published, {n: published});
-    $("#bar-title").textContent = $("#title-zh").value || $("#title-en").value;
+    const [mine, other] = D.lang === "en" ? ["#title-en", "#title-zh"] : ["#title-zh", "#title-en"];
+    $("#bar-title").textContent = $(mine).value || $(other).value;
   }
 
   function labelInputs(f, i, prefix) {
@@ -77,7 +78,7 @@
     li.append(el("div", {class: "field-head"},
       el("span", {class: "field-no", "aria-hidden": "true"}, `${i + 1}`),
       el("strong", {class: "field-name"}, nameOf(f)),
-      el("span", {class: "kind-badge"}, f.kind === "advanced" ? L.advanced : L.kinds[f.kind]),
+      el("span", {class: "kind-badge"}, f.kind === "advanced" ? L.kind_advanced : L.kinds[f.kind]),
       tools));
     li.append(labelInputs(f, i, "f"));
     const row = el("div", {class: "row"});
