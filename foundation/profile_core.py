@@ -17,10 +17,7 @@ from foundation.reach import StudentRef, class_in_reach, is_family, is_staff_for
 
 
 def _class_name(sess: so.Session, class_id: int | None, lang: str) -> str | None:
-    if class_id is None:
-        return None
-    row = sess.execute(sa.select(OrgUnit.name, OrgUnit.name_en).where(OrgUnit.id == class_id)).first()
-    return None if row is None else (row.name_en or row.name if lang == "en" else row.name)
+    return None if class_id is None else sess.scalar(sa.select(OrgUnit.title_col(lang)).where(OrgUnit.id == class_id))
 
 
 def _homeroom(sess: so.Session, class_id: int | None) -> list[str]:

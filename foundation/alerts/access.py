@@ -77,8 +77,7 @@ def summaries(sess: so.Session, cases: list[AlertCase], lang: str) -> list[dict[
     ids = sorted({c.student_id for c in cases})
     names = dict(sess.execute(sa.select(Student.id, Student.name).where(Student.id.in_(ids))).all()) if ids else {}
     class_ids = sorted({c.class_id for c in cases if c.class_id})
-    classes = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.name if lang == "zh" else sa.func.coalesce(
-        OrgUnit.name_en, OrgUnit.name)).where(OrgUnit.id.in_(class_ids))).all()
+    classes = dict(sess.execute(sa.select(OrgUnit.id, OrgUnit.title_col(lang)).where(OrgUnit.id.in_(class_ids))).all()
     ) if class_ids else {}
     now = clock.now()
     return [{"id": c.id, "student_id": c.student_id, "student_name": names.get(c.student_id),

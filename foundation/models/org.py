@@ -42,6 +42,19 @@ class OrgUnit(SchoolScoped, Timestamps, Base):
 
     parent: so.Mapped[OrgUnit | None] = so.relationship(remote_side=[id], foreign_keys=[parent_id])
 
+    def title(self, lang: str | None = None) -> str:
+        """The unit's name in ``lang`` (the request's language by default): 二年级(1)班 / Grade 2 Class 1."""
+        from foundation.i18n import current_lang
+
+        return (self.name_en or self.name) if (lang or current_lang()) == "en" else self.name
+
+    @classmethod
+    def title_col(cls, lang: str | None = None) -> sa.ColumnElement[str]:
+        """The same as :meth:`title`, as a column expression for a query."""
+        from foundation.i18n import current_lang
+
+        return sa.func.coalesce(cls.name_en, cls.name) if (lang or current_lang()) == "en" else cls.name
+
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
         # The district node is visible to everyone in the district; a district-level principal also

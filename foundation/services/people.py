@@ -38,7 +38,7 @@ def student_view(s: Student, lang: str | None = None) -> dict[str, Any]:
         "ethnicity_code": s.ethnicity_code, "ethnicity": codes.label("ethnicity", s.ethnicity_code, lang),
         "birth_date": s.birth_date,
         "id_number_masked": mask_id_number(cipher().decrypt(s.id_number_enc)) if s.id_number_enc else None,
-        "class_id": s.class_id, "class_name": s.klass.name if s.klass else None,
+        "class_id": s.class_id, "class_name": s.klass.title(lang) if s.klass else None,
         "boarding": s.boarding, "status_code": s.status_code,
     }
 
