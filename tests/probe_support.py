@@ -247,6 +247,7 @@ BODIES: dict[str, Body] = {
     "api.decide_conflict": lambda i: {"reason": "核对"},
     "api.square_step": lambda i: {"reason": "审核"},
     "points.api_entry_create": lambda i: {"student_id": i["student_id"], "rule_code": "class_order", "reason": "扣分"},
+    "points.api_entry_batch": lambda i: {"student_ids": [i["student_id"]], "rule_code": "class_order", "reason": "扣分"},
     "points.api_entry_reverse": lambda i: {"reason": "冲正"},
     "points.api_appeal_create": lambda i: {"entry_id": i["entry_id"], "reason": "申诉"},
     "points.api_appeal_decide": lambda i: {"decision": "accept", "note": "成立"},
