@@ -13,21 +13,27 @@ from foundation.permissions import ROLES
 TYPES = [
     {"key": "lowcode.rule", "title": {"zh": "应用规则提醒", "en": "App rule notice"},
      "template": {"zh": {"subject": "{app}：{rule}", "body": "{student_name} 的填报触发了规则「{rule}」（{field}：{value}）。"},
-                  "en": {"subject": "{app}: {rule}", "body": "A submission for {student_name} met the rule "
-                                                              "\"{rule}\" ({field}: {value})."}},
-     "variables": ["app", "rule", "field", "value", "student_name"], "mandatory": False},
+                  "en": {"subject": "{app_en}: {rule_en}", "body": "A submission for {student_name} met the rule "
+                                                                    "\"{rule_en}\" ({field_en}: {value_en})."}},
+     "variables": ["app", "app_en", "rule", "rule_en", "field", "field_en", "value", "value_en", "student_name"],
+     "mandatory": False,
+     "link_label": {"zh": "查看应用", "en": "Open the app"}},
     {"key": "lowcode.approval.requested", "title": {"zh": "待审批", "en": "Awaiting approval"},
      "template": {"zh": {"subject": "{app}：待审批", "body": "{submitter} 提交了「{app}」（{student_name}），请审批。"},
-                  "en": {"subject": "{app}: awaiting approval",
-                         "body": "{submitter} submitted \"{app}\" ({student_name}); please approve or reject it."}},
-     "variables": ["app", "submitter", "student_name"], "mandatory": False},
+                  "en": {"subject": "{app_en}: awaiting approval",
+                         "body": "{submitter} submitted \"{app_en}\" ({student_name}); please approve or reject it."}},
+     "variables": ["app", "app_en", "submitter", "student_name"], "mandatory": False,
+     "link_label": {"zh": "去审批", "en": "Review it"}},
+    # the decision's words carry their own 已 (已批准 / 未批准): the body does not add another
     {"key": "lowcode.approval.decided", "title": {"zh": "审批结果", "en": "Approval decision"},
-     "template": {"zh": {"subject": "{app}：{decision_zh}", "body": "您提交的「{app}」（{student_name}）已{decision_zh}。{note}"},
-                  "en": {"subject": "{app}: {decision_en}",
-                         "body": "Your \"{app}\" ({student_name}) was {decision_en}. {note}"}},
-     "variables": ["app", "decision_zh", "decision_en", "student_name", "note"], "mandatory": True},
+     "template": {"zh": {"subject": "{app}：{decision_zh}",
+                         "body": "您提交的「{app}」（{student_name}）{decision_zh}。审批人：{approver}。{note}"},
+                  "en": {"subject": "{app_en}: {decision_en}",
+                         "body": "Your \"{app_en}\" ({student_name}) was {decision_en} by {approver}. {note_en}"}},
+     "variables": ["app", "app_en", "decision_zh", "decision_en", "student_name", "approver", "note", "note_en"],
+     "mandatory": True, "link_label": {"zh": "查看申请", "en": "View the request"}},
 ]
-DECISIONS = {"approved": ("已批准", "approved"), "rejected": ("未批准", "rejected")}
+DECISIONS = {"approved": ("已批准", "approved"), "rejected": ("未批准", "not approved")}
 
 
 _registered = False
@@ -57,25 +63,60 @@ def _student_name(sess: so.Session, row: Submission) -> str:
     return sess.scalar(sa.select(Student.name).where(Student.id == row.student_id)) or "—"
 
 
+def _words(node, lang: str) -> str:
+    """A field's or an option's words in ``lang`` (``x-jizuo-title``), else its plain ``title``."""
+    if not isinstance(node, dict):
+        return ""
+    both = node.get("x-jizuo-title")
+    if isinstance(both, dict) and isinstance(both.get(lang), str) and both[lang].strip():
+        return both[lang]
+    return node["title"] if isinstance(node.get("title"), str) else ""
+
+
+def _rule_words(version: FormVersion, rule: dict, value) -> dict:
+    """What a rule message says about the rule, its field and the value, in people's words (the field's
+    title and the option's label, never the internal key), in both languages."""
+    field = rule["when"]["field"]
+    prop = ((version.schema or {}).get("properties") or {}).get(field) or {}
+    names = ((version.ui_schema or {}).get(field) or {}).get("ui:enumNames") or []
+    said = (rule.get("title") or {}) or ((rule["then"].get("message") or {}).get("text") or {})
+    out = {}
+    for lang, suffix in (("zh", ""), ("en", "_en")):
+        shown = "" if value is None else str(value)
+        for option in prop.get("oneOf") or []:
+            if isinstance(option, dict) and option.get("const") == value:
+                shown = _words(option, lang) or shown
+        if value in (prop.get("enum") or []) and prop["enum"].index(value) < len(names):
+            shown = str(names[prop["enum"].index(value)])
+        out |= {f"rule{suffix}": said.get(lang) or said.get("zh") or rule["key"],
+                f"field{suffix}": _words(prop, lang) or _words(prop, "zh") or field, f"value{suffix}": shown}
+    return out
+
+
+def _titles(form: LowcodeForm) -> dict:
+    return {"app": form.title.get("zh", ""), "app_en": form.title.get("en") or form.title.get("zh", "")}
+
+
 def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: dict, row: Submission,
-          dedupe: str) -> None:
+          dedupe: str, sender: int | None) -> None:
+    """One message about ``row``, from ``sender`` (the submitter asking, the approver deciding; None: the app
+    itself), with a link to the app's page, which its submitter and its staff can open."""
     from foundation.messaging import send
 
     if not _registered:
         register_types()
     send(sess, type_key, recipients=recipients, variables=variables, school_id=row.school_id,
-         sender_account_id=row.submitted_by, dedupe_key=dedupe, link=f"/forms/{row.form_id}/app")
+         sender_account_id=sender, dedupe_key=dedupe, link=f"/forms/{row.form_id}/app")
 
 
 def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row: Submission) -> None:
     from foundation.lowcode.apps import fired
 
     app = version.app or {}
-    title = form.title.get("zh", "")
+    titles = _titles(form)
     effects = []
     name = _student_name(sess, row)
     for rule in fired(app, row.data):
-        rule_title = (rule.get("title") or {}).get("zh") or rule["key"]
         field = rule["when"]["field"]
         value = row.data.get(field)
         if "alert" in rule["then"] and row.student_id is not None:
@@ -91,13 +132,13 @@ def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row:
         if "message" in rule["then"]:
             to = rule["then"]["message"]["to"]
             _send(sess, "lowcode.rule", [_recipient(to, row)],
-                  {"app": title, "rule": rule_title, "field": field, "value": value, "student_name": name},
-                  row, f"lowcode.rule:{row.id}:{rule['key']}")
+                  titles | _rule_words(version, rule, value) | {"student_name": name},
+                  row, f"lowcode.rule:{row.id}:{rule['key']}", sender=None)
             effects.append({"rule": rule["key"], "message": to})
     if app.get("approval"):
         _send(sess, "lowcode.approval.requested", [_recipient(app["approval"]["by"], row)],
-              {"app": title, "submitter": _submitter(sess, row), "student_name": name}, row,
-              f"lowcode.approval.requested:{row.id}")
+              titles | {"submitter": _submitter(sess, row), "student_name": name}, row,
+              f"lowcode.approval.requested:{row.id}", sender=row.submitted_by)
     row.effects = effects
 
 
@@ -127,9 +168,11 @@ def decide(sess: so.Session, form: LowcodeForm, row: Submission, app: dict, deci
     sess.add(approval)
     if (app.get("approval") or {}).get("notify_submitter", True) and row.submitted_by is not None:
         zh, en = DECISIONS[decision]
+        note = approval.note
         _send(sess, "lowcode.approval.decided", [{"account": row.submitted_by}],
-              {"app": form.title.get("zh", ""), "decision_zh": zh, "decision_en": en,
-               "student_name": _student_name(sess, row), "note": approval.note or ""},
-              row, f"lowcode.approval.decided:{row.id}")
+              _titles(form) | {"decision_zh": zh, "decision_en": en, "student_name": _student_name(sess, row),
+                               "approver": p.display_name, "note": f"审批意见：{note}" if note else "",
+                               "note_en": f"Note: {note}" if note else ""},
+              row, f"lowcode.approval.decided:{row.id}", sender=p.account_id)
     sess.flush()
     return approval

@@ -45,11 +45,11 @@ def _get(appeal_id: int) -> dict:
     return dict(row._mapping)
 
 
-def _rule_title(entry: dict) -> str:
+def _rule_title(entry: dict, lang: str = "zh") -> str:
     from plugins.points.present import titles
 
     title = titles(entry["school_id"]).get(entry["rule_code"])
-    return title["zh"] if title else entry["rule_code"]
+    return (title.get(lang) or title["zh"]) if title else entry["rule_code"]
 
 
 @api_doc("Appeal one of the caller's own (child's) entries with a reason", tags=["points"], status=201)
@@ -78,10 +78,11 @@ def create():
     audit("points.appeal.create", "points_appeal", new["id"], school_id=entry["school_id"])
     from plugins.points import notify
 
-    rule = _rule_title(entry)
     notify.send(sess, "points.appeal.created", recipients=[{"homeroom_of_student": entry["student_id"]}],
-                variables={"student_name": kid.name, "rule": rule, "points": entry["points"], "reason": reason},
-                school_id=entry["school_id"], link="/points/appeals", dedupe_key=f"points.appeal:{new['id']}")
+                variables={"student_name": kid.name, "appellant": p.display_name, "rule": _rule_title(entry),
+                           "rule_en": _rule_title(entry, "en"), "points": entry["points"], "reason": reason},
+                school_id=entry["school_id"], link="/points/appeals", dedupe_key=f"points.appeal:{new['id']}",
+                sender_account_id=p.account_id)
     return jsonify(view(new | {"decided_by_name": None, "decided_at": None, "decision_note": None,
                                "reversal_id": None})), 201
 
@@ -141,12 +142,14 @@ def decide(appeal_id: int):
         from plugins.points import notify
 
         entry = ledger.get(sess, a["entry_id"])
-        words = {"accept": ("申诉成立，已冲正", "accepted, reversed"), "reject": ("申诉驳回", "rejected")}[decision]
+        words = {"accept": ("申诉成立，该记录已冲正，不再计分", "accepted, the entry is reversed"),
+                 "reject": ("申诉未通过", "not accepted")}[decision]
         notify.send(sess, "points.appeal.decided", recipients=[{"account": a["created_by"]}],
-                    variables={"student_name": kid.name, "rule": _rule_title(entry), "decision": words[0],
+                    variables={"student_name": kid.name, "rule": _rule_title(entry), "rule_en": _rule_title(entry, "en"),
+                               "decision": words[0], "decision_en": words[1], "decider": p.display_name,
                                "note": note or "—"},
                     school_id=a["school_id"], link=f"/points/students/{a['student_id']}",
-                    dedupe_key=f"points.appeal.decided:{appeal_id}")
+                    dedupe_key=f"points.appeal.decided:{appeal_id}", sender_account_id=p.account_id)
     return jsonify(view(a | done))
 
 
