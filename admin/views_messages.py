@@ -1,11 +1,15 @@
-"""消息中心 pages: the inbox (live through server-sent events, messages.js), sending a notice, what one
-sent with its read receipts, one's preferences, the home-school figures and the dead-letter list.
-Everything goes through foundation.messaging, the same services the API uses."""
+"""消息中心 pages: the inbox (live through server-sent events, messages.js) with 确认收到 on notices that ask
+for it, one notice on a page of its own, sending a notice (how far it goes shown before sending,
+attachments), what one sent with its read and confirmation receipts and the one reminder, one's
+preferences, the home-school figures and the dead-letter list. Everything goes through
+foundation.messaging, the same services the API uses."""
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from foundation import db
@@ -13,9 +17,10 @@ from foundation.api.messages import EMAIL
 from foundation.audit import record
 from foundation.errors import APIError
 from foundation.i18n import current_lang
-from foundation.messaging import deadletters, inbox, notices, sent
+from foundation.messaging import acks, attachments, deadletters, inbox, notices, sent
 from foundation.messaging.figures import figures_for
 from foundation.messaging.service import requeue
+from foundation.messaging.settings import settings
 from foundation.messaging.stream import view
 from foundation.messaging.types import SWITCHABLE
 from foundation.models.messages import Delivery
@@ -29,6 +34,20 @@ def _unread_badge() -> dict:
         p = g.get("principal")
         return inbox.unread_count(db.session(), p.account_id) if p is not None and p.account_id else 0
     return {"unread_messages": unread}
+
+
+# the district's clock for times written into pages (messages.js turns them into the reader's own clock)
+CLOCK = ZoneInfo("Asia/Shanghai")
+
+
+@bp.app_template_filter("msg_time")
+def _msg_time(value, fmt: str = "%m-%d %H:%M") -> str:
+    """A stored UTC time (a datetime, or the API's ISO text) on the district's clock: "12-05 08:12"."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.removesuffix("Z"))
+    return value.replace(tzinfo=UTC).astimezone(CLOCK).strftime(fmt)
 
 
 def _me() -> int:
@@ -53,6 +72,43 @@ def messages_inbox():
                            last_id=max((r.id for r in rows), default=0))
 
 
+def _first_error(err: APIError) -> str:
+    return next(iter(err.fields.values()), [err.code])[0] if err.fields else f"error.{err.code}"
+
+
+@bp.route("/messages/m/<int:message_id>")
+def messages_one(message_id: int):
+    """One message of the caller's inbox (the link of a reminder); its sender lands on its receipts."""
+    sess, me = db.session(), _me()
+    item = inbox.item_for_message(sess, me, message_id) if 0 < message_id < 2**31 else None
+    if item is None:
+        if sent.own_message(sess, me, message_id) is not None:
+            return redirect(url_for("admin.messages_receipts", message_id=message_id))
+        abort(404)
+    return render_template("admin/messages_one.html", m=view(sess, [item], current_lang())[0],
+                           unread=inbox.unread_count(sess, me))
+
+
+@bp.post("/messages/inbox/<int:item_id>/ack")
+def messages_ack(item_id: int):
+    """确认收到 without JavaScript (messages.js calls the API and stays on the page)."""
+    sess = db.session()
+    item = inbox.get_item(sess, _me(), item_id) if 0 < item_id < 2**31 else None
+    if item is None:
+        abort(404)
+    try:
+        if acks.acknowledge(sess, item):
+            record("messages.ack", "message", item.message_id, school_id=item.school_id)
+    except APIError as err:
+        flash(_first_error(err), "error")
+    else:
+        flash("msg.ack.done", "ok")
+    back = request.form.get("back")
+    if back == "one":
+        return redirect(url_for("admin.messages_one", message_id=item.message_id))
+    return redirect(url_for("admin.messages_inbox") + f"#m{item.id}")
+
+
 @bp.route("/messages/send", methods=["GET", "POST"])
 def messages_send():
     if not _can_send():
@@ -60,28 +116,40 @@ def messages_send():
     p, sess = g.principal, db.session()
     choices, error, form = notices.choices(sess, p), None, request.form
     if request.method == "POST":
-        kind = form.get("kind", "")
-        audience: dict = {"kind": kind}
-        if kind == "class":
-            audience |= {"class_id": form.get("class_id", type=int), "target": form.get("target", "parents")}
-        elif kind == "school":
-            audience |= {"school_id": form.get("school_id", type=int)}
-            if form.get("role"):
-                audience["role"] = form.get("role")
-        body = {"subject": form.get("subject", ""), "body": form.get("body", ""), "audience": audience,
-                "urgent": form.get("urgent") == "1", "client_token": form.get("client_token") or None}
         try:
-            msg = notices.send_notice(sess, p, body)
+            uploads = attachments.read_uploads(request.files.getlist(attachments.FIELD), settings())
+            msg = notices.send_notice(sess, p, notices.body_from_form(form), uploads)
         except APIError as err:
-            error = next(iter(err.fields.values()), [err.code])[0] if err.fields else f"error.{err.code}"
             if err.status == 404:
                 abort(404)
+            error = _first_error(err)
         else:
             record("messages.send", "message", msg.id, school_id=msg.school_id,
-                   detail={"type": msg.type_key, "recipients": msg.recipient_count, "class_id": msg.class_id})
+                   detail={"type": msg.type_key, "recipients": msg.recipient_count, "class_id": msg.class_id,
+                           "ack": msg.ack_required, "attachments": len(uploads)})
+            flash("msg.sent.ok", "ok")
             return redirect(url_for("admin.messages_sent", sent=msg.id))
-    return render_template("admin/messages_send.html", choices=choices, error=error, form=form,
-                           token=secrets.token_urlsafe(12))
+    reach = None
+    if request.method == "GET":
+        first = _default_audience(choices)
+        try:
+            reach = notices.preview(sess, p, first) if first else None
+        except APIError:
+            reach = None
+    page = render_template("admin/messages_send.html", choices=choices, error=error, form=form, reach=reach,
+                           token=secrets.token_urlsafe(12), limits=settings(),
+                           limit_size=attachments.human_size(settings().attachment_max_bytes))
+    # a refused send answers 422, so the request writes nothing (the boundary commits only below 400)
+    return (page, 422) if error else page
+
+
+def _default_audience(choices: dict) -> dict | None:
+    """What the send form has selected when it opens: the first class's parents, else the first school."""
+    if choices["classes"]:
+        return {"kind": "class", "class_id": choices["classes"][0]["id"], "target": "parents"}
+    if choices["schools"]:
+        return {"kind": "school", "school_id": choices["schools"][0]["id"]}
+    return {"kind": "district"} if choices["district"] else None
 
 
 @bp.route("/messages/sent")
@@ -95,8 +163,29 @@ def messages_receipts(message_id: int):
     out = sent.receipts(db.session(), _me(), message_id)
     if out is None:
         abort(404)
-    return render_template("admin/messages_receipts.html", msg=out["message"], people=out["people"],
-                           replies=out["replies"], read=out["read"])
+    msg = out["message"]
+    record("messages.receipts.read", "message", msg.id, school_id=msg.school_id)
+    files = attachments.listing(db.session(), [msg.id]).get(msg.id, [])
+    return render_template("admin/messages_receipts.html", msg=msg, people=out["people"], replies=out["replies"],
+                           read=out["read"], acked=out["acked"], waiting=out["waiting"], families=out["families"],
+                           files=files)
+
+
+@bp.post("/messages/sent/<int:message_id>/remind")
+def messages_remind(message_id: int):
+    sess = db.session()
+    msg = sent.own_message(sess, _me(), message_id)
+    if msg is None:
+        abort(404)
+    try:
+        reminder = acks.remind(sess, _me(), msg)
+    except APIError as err:
+        flash(_first_error(err), "error")
+    else:
+        record("messages.remind", "message", msg.id, school_id=msg.school_id,
+               detail={"reminder_id": reminder.id, "recipients": reminder.recipient_count})
+        flash("msg.remind.done", "ok")
+    return redirect(url_for("admin.messages_receipts", message_id=msg.id))
 
 
 @bp.route("/messages/preferences", methods=["GET", "POST"])

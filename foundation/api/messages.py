@@ -1,11 +1,14 @@
-"""The message center through the API: one's inbox (list, search, read receipts, archive, replies, unread
-count, the live SSE stream), preferences, sending notices, read receipts of what one sent, the
-home-school figures and the dead-letter list. Inbox routes only ever touch the caller's own rows."""
+"""The message center through the API: one's inbox (list, search, read receipts, confirming a notice,
+archive, replies, unread count, the live SSE stream), preferences, sending notices (with attachments, after
+seeing how far they go), read and confirmation receipts of what one sent and the one reminder, attachments
+(to the sender and recipients only), the home-school figures and the dead-letter list. Inbox routes only
+ever touch the caller's own rows."""
 from __future__ import annotations
 
+import io
 import re
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request, send_file
 
 from foundation import db
 from foundation.api.blueprint import bp, doc
@@ -13,10 +16,11 @@ from foundation.api.common import _nul_fields, paginate, principal
 from foundation.audit import record
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
-from foundation.messaging import deadletters, inbox, notices, sent, stream
+from foundation.messaging import acks, attachments, deadletters, inbox, notices, sent, stream
 from foundation.messaging.figures import figures_for
 from foundation.messaging.hub import hub, resume
 from foundation.messaging.service import requeue
+from foundation.messaging.settings import settings
 from foundation.models.messages import Delivery, InboxItem
 from foundation.permissions import Forbidden, require
 
@@ -96,6 +100,16 @@ def inbox_read(item_id: int):
     inbox.mark_read(item)
     return jsonify({"id": item.id, "read_at": item.read_at.isoformat() + "Z",
                     "unread": inbox.unread_count(db.session(), _me())})
+
+
+@bp.post("/messages/inbox/<int:item_id>/ack")
+@doc("Confirm a notice that asks for it (确认收到); again answers the same time", tags=["messages"])
+def inbox_ack(item_id: int):
+    item = _item(item_id)
+    if acks.acknowledge(db.session(), item):
+        record("messages.ack", "message", item.message_id, school_id=item.school_id)
+    return jsonify({"id": item.id, "message_id": item.message_id, "acked_at": item.acked_at.isoformat() + "Z",
+                    "read_at": item.read_at.isoformat() + "Z", "unread": inbox.unread_count(db.session(), _me())})
 
 
 @bp.post("/messages/inbox/read-all")
@@ -180,37 +194,107 @@ def audiences():
     return jsonify(notices.choices(db.session(), principal()))
 
 
+@bp.get("/messages/reach")
+@doc("How far a notice would go, before sending it: kind=class&class_id=&target=parents|students|both, "
+     "kind=school&school_id=[&role=], kind=district → {accounts, students, families_without_account, "
+     "students_without_account}", tags=["messages"])
+def reach():
+    _me()
+    return jsonify(notices.preview(db.session(), principal(), notices.audience_from_form(request.args)))
+
+
 @bp.post("/messages")
 @doc("Send a notice: {subject, body, audience: {kind: class|school|district, class_id, school_id, role, "
-     "target}, urgent, client_token}", tags=["messages"], status=201)
+     "target}, urgent, ack (recipients confirm it), client_token}; with files, multipart/form-data with "
+     "the same fields (audience as JSON) and up to 5 `attachments` (PNG, JPEG, WebP, PDF; 10 MB each)",
+     tags=["messages"], status=201)
 def send_notice():
     p = principal()
     _me()
-    msg = notices.send_notice(db.session(), p, _body())
+    if request.mimetype == "multipart/form-data":
+        if bad := _nul_fields(request.form.to_dict()):
+            raise ValidationFailed(bad)
+        uploads = attachments.read_uploads(request.files.getlist(attachments.FIELD), settings())
+        body = notices.body_from_form(request.form)
+    else:
+        body, uploads = _body(), []
+    msg = notices.send_notice(db.session(), p, body, uploads)
     record("messages.send", "message", msg.id, school_id=msg.school_id,
-           detail={"type": msg.type_key, "recipients": msg.recipient_count, "class_id": msg.class_id})
-    return jsonify({"message_id": msg.id, "recipients": msg.recipient_count}), 201
+           detail={"type": msg.type_key, "recipients": msg.recipient_count, "class_id": msg.class_id,
+                   "ack": msg.ack_required, "attachments": len(uploads)})
+    return jsonify({"message_id": msg.id, "recipients": msg.recipient_count, "reach": msg.reach,
+                    "ack_required": msg.ack_required}), 201
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() + "Z" if value else None
 
 
 @bp.get("/messages/sent")
-@doc("Notices you sent, with how many people read each", tags=["messages"])
+@doc("Notices you sent, with how many people read and confirmed each, and how far each went", tags=["messages"])
 def sent_list():
     rows = sent.sent_by(db.session(), _me())
     return jsonify({"items": [{"message_id": m.id, "type": m.type_key, "subject": m.subject_zh,
                                "recipients": m.recipient_count, "read": n, "replies": r, "class_id": m.class_id,
+                               "ack_required": m.ack_required, "acked": acked, "reach": m.reach,
                                "school_id": m.school_id, "created_at": m.created_at.isoformat() + "Z"}
-                              for m, n, r in rows]})
+                              for m, n, r, acked in rows]})
 
 
 @bp.get("/messages/<int:message_id>/receipts")
-@doc("Read receipts of a notice you sent: who has read it and when", tags=["messages"])
+@doc("Receipts of a notice you sent: who has read it and when; for one that asks to be confirmed, who has "
+     "confirmed it (for families: per student, with the guardians and the class) and the reminder",
+     tags=["messages"])
 def receipts(message_id: int):
     out = sent.receipts(db.session(), _me(), message_id)
     if out is None:
         raise NotFound("message")
-    items = [{"name": n, "read_at": r.isoformat() + "Z" if r else None} for n, r in out["people"]]
-    return jsonify({"message_id": message_id, "recipients": out["message"].recipient_count, "read": out["read"],
-                    "replies": len(out["replies"]), "items": items, "items_shown": len(items)})
+    msg = out["message"]
+    record("messages.receipts.read", "message", msg.id, school_id=msg.school_id)
+    items = [{"name": n, "read_at": _iso(r), "acked_at": _iso(a)} for n, r, a in out["people"]]
+    body = {"message_id": message_id, "recipients": msg.recipient_count, "read": out["read"],
+            "replies": len(out["replies"]), "items": items, "items_shown": len(items),
+            "ack_required": msg.ack_required, "acked": out["acked"], "reach": msg.reach,
+            "reminded_at": _iso(msg.reminded_at)}
+    if out["families"] is not None:
+        body["families"] = {"counts": out["families"]["counts"], "rows": [
+            {"student_id": r["student_id"], "student": r["student"], "student_no": r["student_no"],
+             "class": r["class"], "state": r["state"], "acked_at": _iso(r["acked_at"]),
+             "people": [{"name": g["name"], "relation": g["relation"], "own": g["own"], "read_at": _iso(g["read_at"]),
+                         "acked_at": _iso(g["acked_at"])} for g in r["people"]]}
+            for r in out["families"]["rows"]]}
+    return jsonify(body)
+
+
+@bp.post("/messages/<int:message_id>/remind")
+@doc("Remind, once, everyone who has not confirmed a notice you sent (a second reminder is refused)",
+     tags=["messages"], status=201)
+def remind(message_id: int):
+    sess = db.session()
+    msg = sent.own_message(sess, _me(), message_id)
+    if msg is None:
+        raise NotFound("message")
+    reminder = acks.remind(sess, _me(), msg)
+    record("messages.remind", "message", msg.id, school_id=msg.school_id,
+           detail={"reminder_id": reminder.id, "recipients": reminder.recipient_count})
+    return jsonify({"message_id": msg.id, "reminder_id": reminder.id, "recipients": reminder.recipient_count,
+                    "reminded_at": _iso(msg.reminded_at)}), 201
+
+
+@bp.get("/messages/<int:message_id>/attachments/<key>")
+@doc("An attachment of a message you sent or received (images inline, PDF as a download)", tags=["messages"])
+def attachment(message_id: int, key: str):
+    found = attachments.for_viewer(db.session(), _me(), message_id, key)
+    if found is None:
+        raise NotFound("attachment")
+    record("messages.attachment.read", "message", message_id, detail={"file": found.filename})
+    image = found.content_type in attachments.IMAGES
+    resp = send_file(io.BytesIO(found.data), mimetype=found.content_type, as_attachment=not image,
+                     download_name=found.filename, etag=found.sha256, max_age=3600, conditional=True)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
 
 
 @bp.get("/messages/figures")

@@ -43,6 +43,12 @@ def get_item(sess: so.Session, account_id: int, item_id: int) -> InboxItem | Non
     return sess.scalar(sa.select(InboxItem).where(InboxItem.id == item_id, InboxItem.account_id == account_id))
 
 
+def item_for_message(sess: so.Session, account_id: int, message_id: int) -> InboxItem | None:
+    """The account's own inbox row of a message (a link names the message; each inbox row is personal)."""
+    return sess.scalar(sa.select(InboxItem).where(InboxItem.message_id == message_id,
+                                                  InboxItem.account_id == account_id))
+
+
 def mark_read(item: InboxItem) -> None:
     """The read receipt: the first read counts (re-reading does not move it)."""
     if item.read_at is None:

@@ -5,13 +5,20 @@ Who may address whom: a homeroom teacher the parents (and students) of their own
 (``messages.send.school``); the district admin the whole district or any school
 (``messages.send.district``). A class or school outside the sender's reach is "not found", as everywhere.
 An urgent notice (type ``emergency``, mandatory on every channel) needs the school or district right.
+
+A notice may ask to be confirmed (``ack``, 确认收到: acks.py) and carry attachments (attachments.py, checked
+before anything is written). The sender is told before sending how far it goes (:func:`preview`,
+reach_counts.py); the same figures are kept with the message for the sent page.
 """
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.errors import NotFound, ValidationFailed
+from foundation.messaging import attachments, reach_counts
 from foundation.messaging.inbox import get_item
 from foundation.messaging.service import send
 from foundation.models import Account, OrgUnit
@@ -78,21 +85,81 @@ def audience(sess: so.Session, p: Principal, spec) -> tuple[list[dict], int | No
     return selectors, klass.school_id, klass.id, "messages.send.class"
 
 
-def send_notice(sess: so.Session, p: Principal, body: dict) -> Message:
-    """Validate a notice from the UI or API and send it. Raises ValidationFailed / NotFound / Forbidden."""
+def _flag(form, key: str) -> bool:
+    return form.get(key) in ("1", "true", "on", "yes")
+
+
+def audience_from_form(form) -> dict:
+    """The audience of a form's (or a query's) flat fields: kind, class_id + target, school_id + role; or
+    ``audience`` as JSON (an API call sending files as multipart/form-data)."""
+    if form.get("audience") is not None:
+        try:
+            spec = json.loads(form.get("audience"))
+        except ValueError:
+            raise ValidationFailed({"audience": ["messages.audience.invalid"]}) from None
+        return spec if isinstance(spec, dict) else {}
+    kind = form.get("kind", "")
+    spec: dict = {"kind": kind}
+    if kind == "class":
+        spec |= {"class_id": form.get("class_id", type=int), "target": form.get("target") or "parents"}
+    elif kind == "school":
+        spec |= {"school_id": form.get("school_id", type=int)}
+        if form.get("role"):
+            spec["role"] = form.get("role")
+    return spec
+
+
+def body_from_form(form) -> dict:
+    """A notice's fields from a web form or a multipart API call, in the shape :func:`send_notice` takes."""
+    return {"subject": form.get("subject", ""), "body": form.get("body", ""), "audience": audience_from_form(form),
+            "urgent": _flag(form, "urgent"), "ack": _flag(form, "ack"), "client_token": form.get("client_token") or None}
+
+
+def _audience_of(spec: dict) -> dict:
+    """What is kept of an audience with the message (to tell families apart on the receipts page)."""
+    out = {"kind": spec.get("kind")}
+    if out["kind"] == "class":
+        out["target"] = spec.get("target", "parents")
+    elif out["kind"] == "school" and spec.get("role") is not None:
+        out["role"] = spec.get("role")
+    return out
+
+
+def preview(sess: so.Session, p: Principal, spec) -> dict:
+    """How far a notice to ``spec`` would go (checked like a send: 422 / 404 / 403)."""
+    selectors, school_id, class_id, _cap = audience(sess, p, spec)
+    return reach_counts.count(sess, selectors, _audience_of(spec), school_id, class_id)
+
+
+def send_notice(sess: so.Session, p: Principal, body: dict, uploads: list[attachments.Upload] | None = None) -> Message:
+    """Validate a notice from the UI or API and send it, with its checked ``uploads``. Raises
+    ValidationFailed / NotFound / Forbidden (the request then writes nothing)."""
     subject, text = _text(body, "subject", MAX_SUBJECT), _text(body, "body", MAX_BODY)
     selectors, school_id, class_id, _cap = audience(sess, p, body.get("audience"))
     urgent = body.get("urgent") is True
     if urgent and not (p.can("messages.send.district") or (school_id and p.can("messages.send.school", school_id))):
         raise Forbidden("messages.send.school")
+    ack = body.get("ack", False)
+    if not isinstance(ack, bool):
+        raise ValidationFailed({"ack": ["messages.ack.invalid"]})
     dedupe = body.get("client_token")  # a double-clicked "send" is one notice
     if dedupe is not None and (not isinstance(dedupe, str) or not 8 <= len(dedupe) <= 100):
         raise ValidationFailed({"client_token": ["field.length:100"]})
+    dedupe_key = f"ui:{p.account_id}:{dedupe}" if dedupe else None
+    if dedupe_key and (twin := sess.scalar(sa.select(Message).where(Message.dedupe_key == dedupe_key))):
+        return twin  # the first click's notice, with its own attachments
+    kept = _audience_of(body["audience"])
+    reach = reach_counts.count(sess, selectors, kept, school_id, class_id)
     msg = send(sess, "emergency" if urgent else "notice", recipients=selectors,
                variables={"subject": subject, "body": text}, school_id=school_id, class_id=class_id,
-               sender_account_id=p.account_id, dedupe_key=f"ui:{p.account_id}:{dedupe}" if dedupe else None)
+               sender_account_id=p.account_id, dedupe_key=dedupe_key)
     if msg.recipient_count == 0:
         raise ValidationFailed({"audience": ["messages.recipients.none"]})
+    msg.ack_required = ack
+    msg.reach = kept | reach | {"accounts": msg.recipient_count}
+    if uploads:
+        attachments.store(sess, msg, uploads)
+    sess.flush()
     return msg
 
 
@@ -109,7 +176,7 @@ def reply(sess: so.Session, p: Principal, item_id: int, body: dict) -> Message:
     return send(sess, "notice.reply", recipients=[{"account": original.sender_account_id}],
                 variables={"subject": original.subject_zh, "body": text, "sender": sender or p.username},
                 school_id=original.school_id or item.school_id, class_id=original.class_id,
-                sender_account_id=p.account_id, reply_to_id=original.id)
+                sender_account_id=p.account_id, reply_to_id=original.id, link=f"/messages/sent/{original.id}")
 
 
 def choices(sess: so.Session, p: Principal) -> dict:

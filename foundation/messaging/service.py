@@ -15,7 +15,14 @@ from foundation.messaging.hub import hub
 from foundation.messaging.recipients import resolve
 from foundation.messaging.settings import Settings, settings
 from foundation.messaging.types import get_type, render
-from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference
+from foundation.models.messages import (
+    Delivery,
+    InboxItem,
+    Message,
+    MessageAttachment,
+    MessageContact,
+    MessagePreference,
+)
 
 log = logging.getLogger("jizuo.messaging")
 _PENDING = "jizuo.messages.after_commit"
@@ -65,7 +72,7 @@ def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: 
     rendered = render(spec, variables)
     audience = resolve(recipients)  # validated before anything is written
     msg = Message(type_key=type_key, school_id=school_id, class_id=class_id, sender_account_id=sender_account_id,
-                  reply_to_id=reply_to_id, variables={k: _plain(v) for k, v in variables.items()}, link=link,
+                  reply_to_id=reply_to_id, variables={k: _plain(v) for k, v in variables.items()}, link=link or None,
                   dedupe_key=dedupe_key, created_at=utcnow(), **rendered)
     try:
         with sess.begin_nested():
@@ -88,8 +95,9 @@ def send(sess: so.Session, type_key: str, *, recipients: list[dict], variables: 
 
 
 def delete_message(sess: so.Session, message_id: int) -> None:
-    """Remove a message with its inbox and delivery rows (the fan-out tables have no cascading keys)."""
-    for table in (InboxItem.__table__, Delivery.__table__):
+    """Remove a message with its inbox, delivery and attachment rows (the fan-out tables have no cascading
+    keys, and SQLite does not cascade unless told to)."""
+    for table in (InboxItem.__table__, Delivery.__table__, MessageAttachment.__table__):
         sess.execute(sa.delete(table).where(table.c.message_id == message_id))
     sess.execute(sa.delete(Message.__table__).where(Message.__table__.c.id == message_id))
 

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 
+# attachments of a notice (config MESSAGE_ATTACHMENT_MAX_MB / MESSAGE_ATTACHMENT_MAX_FILES override the sizes):
+# what a parent's phone shows inline or opens, nothing that runs; the type is read from the content
+ATTACHMENT_MAX_MB = 10
+ATTACHMENT_MAX_FILES = 5
+ATTACHMENT_TYPES = {"image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"), "image/webp": (".webp",),
+                    "application/pdf": (".pdf",)}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -24,6 +31,8 @@ class Settings:
     max_attempts: int = 6
     backoff: float = 2.0
     lease: float = 60.0
+    attachment_max_bytes: int = ATTACHMENT_MAX_MB * 1024 * 1024
+    attachment_max_files: int = ATTACHMENT_MAX_FILES
 
     @classmethod
     def of(cls, config) -> Settings:
@@ -34,7 +43,9 @@ class Settings:
                    smtp_user=get("SMTP_USER"), smtp_password=get("SMTP_PASSWORD"),
                    smtp_starttls=bool(get("SMTP_STARTTLS", False)),
                    max_attempts=int(get("MESSAGE_MAX_ATTEMPTS", 6)), backoff=float(get("MESSAGE_BACKOFF", 2)),
-                   lease=float(get("MESSAGE_LEASE", 60)))
+                   lease=float(get("MESSAGE_LEASE", 60)),
+                   attachment_max_bytes=int(float(get("MESSAGE_ATTACHMENT_MAX_MB", ATTACHMENT_MAX_MB)) * 1024 * 1024),
+                   attachment_max_files=int(get("MESSAGE_ATTACHMENT_MAX_FILES", ATTACHMENT_MAX_FILES)))
 
     def configured(self, channel: str) -> bool:
         if channel == "webhook":

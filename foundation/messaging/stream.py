@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from foundation.messaging.attachments import listing
 from foundation.messaging.hub import hub
 from foundation.messaging.inbox import items, push_muted, unread_count
 from foundation.messaging.types import get_type
@@ -30,24 +31,29 @@ def _iso(value) -> str | None:
 
 
 def view(sess: so.Session, rows: list[InboxItem], lang: str) -> list[dict]:
+    """Inbox rows as the page and the API show them: texts in ``lang``, the sender's name, the link with its
+    words, whether the notice asks to be confirmed (and when it was), and its attachments."""
     senders = {m.sender_account_id for m in (r.message for r in rows) if m.sender_account_id}
     names = dict(sess.execute(sa.select(Account.id, Account.display_name).where(Account.id.in_(senders)))
                  .all()) if senders else {}
+    files = listing(sess, [r.message_id for r in rows])
     out = []
     for r in rows:
         m = r.message
         try:
             spec = get_type(m.type_key)
-            title, mandatory = spec["title"][lang], spec["mandatory"]
+            title, mandatory, label = spec["title"][lang], spec["mandatory"], spec["link_label"][lang]
         except ValueError:
-            title, mandatory = m.type_key, False
+            title, mandatory, label = m.type_key, False, None
         out.append({"id": r.id, "message_id": m.id, "type": m.type_key, "type_title": title,
                     "mandatory": mandatory, "subject": m.subject_en if lang == "en" else m.subject_zh,
-                    "body": m.body_en if lang == "en" else m.body_zh, "link": m.link,
+                    "body": m.body_en if lang == "en" else m.body_zh, "link": m.link or None,
+                    "link_label": label if m.link else None,
                     "sender": names.get(m.sender_account_id), "replyable": m.type_key in ("notice", "emergency")
                     and m.sender_account_id is not None, "reply_to_id": m.reply_to_id,
                     "created_at": _iso(m.created_at), "read_at": _iso(r.read_at),
-                    "archived_at": _iso(r.archived_at)})
+                    "archived_at": _iso(r.archived_at), "ack_required": bool(m.ack_required),
+                    "acked_at": _iso(r.acked_at), "attachments": files.get(m.id, [])})
     return out
 
 

@@ -4,6 +4,9 @@ person may switch them off.
 The core registers its types here in code; plugins declare theirs through the ``jizuo_message_types``
 hook (same dict shape), collected the first time a type is looked up in an app. Templates are rendered
 once, when a message is sent, and the rendered text is stored with the message.
+
+A type whose messages carry a link names it in words (``link_label`` {zh, en}, e.g. 查看申请 / View the
+request): the inbox shows a button with those words, never the bare path.
 """
 from __future__ import annotations
 
@@ -20,6 +23,14 @@ DEFAULT_CHANNELS = ("inbox", "push", "email")
 # channels a person may switch off per type; the inbox is where a message is stored and always kept
 SWITCHABLE = ("push", "webhook", "email")
 LANGS = ("zh", "en")
+DEFAULT_LINK_LABEL = {"zh": "打开", "en": "Open"}
+# the words on the link of types declared elsewhere without them (their owners may declare their own)
+KNOWN_LINK_LABELS = {
+    "alert.case.opened": {"zh": "查看预警", "en": "View the alert"},
+    "alert.case.retriggered": {"zh": "查看预警", "en": "View the alert"},
+    "alert.case.escalated": {"zh": "查看预警", "en": "View the alert"},
+    "alert.case.digest": {"zh": "查看预警列表", "en": "View the alerts"},
+}
 
 _TYPES: dict[str, dict[str, Any]] = {}
 _plugins_loaded: set[int] = set()
@@ -35,9 +46,9 @@ def _fields(template: str) -> set[str]:
 
 def register_type(spec: dict) -> None:
     """Declare (or redeclare, idempotently) a message type. ``spec``: key, title {zh, en}, template
-    {zh: {subject, body}, en: {...}}, variables [names], optional mandatory (default False) and channels
-    (default inbox, push and e-mail; the portal webhook only when named). Every ``{name}`` in a template
-    must be a declared variable."""
+    {zh: {subject, body}, en: {...}}, variables [names], optional mandatory (default False), channels
+    (default inbox, push and e-mail; the portal webhook only when named) and link_label {zh, en} (the words
+    on the button its messages' links become). Every ``{name}`` in a template must be a declared variable."""
     key = spec.get("key")
     if not isinstance(key, str) or not key or len(key) > 80:
         raise MessageTypeError(f"message type key {key!r} must be a string of 1-80 characters")
@@ -57,8 +68,10 @@ def register_type(spec: dict) -> None:
             if extra := _fields(text) - set(variables):
                 raise MessageTypeError(f"{key}: template.{lang}.{part} uses undeclared {sorted(extra)}")
     title = spec.get("title") or {}
+    label = spec.get("link_label") or KNOWN_LINK_LABELS.get(key) or DEFAULT_LINK_LABEL
     _TYPES[key] = {
         "key": key, "title": {lang: title.get(lang) or key for lang in LANGS},
+        "link_label": {lang: label.get(lang) or DEFAULT_LINK_LABEL[lang] for lang in LANGS},
         "template": {lang: dict(template[lang]) for lang in LANGS}, "variables": variables,
         "mandatory": bool(spec.get("mandatory", False)), "channels": channels,
     }
@@ -123,7 +136,16 @@ CORE_TYPES = [
     {"key": "notice.reply", "title": {"zh": "通知回复", "en": "Reply to a notice"},
      "template": {"zh": {"subject": "回复：{subject}", "body": "{sender}：{body}"},
                   "en": {"subject": "Re: {subject}", "body": "{sender}: {body}"}},
-     "variables": ["subject", "body", "sender"], "mandatory": False, "channels": ["inbox", "push", "email"]},
+     "variables": ["subject", "body", "sender"], "mandatory": False, "channels": ["inbox", "push", "email"],
+     "link_label": {"zh": "查看全部回复", "en": "See all replies"}},
+    {"key": "notice.reminder", "title": {"zh": "确认提醒", "en": "Reminder to confirm"},
+     "template": {"zh": {"subject": "提醒：请确认收到「{subject}」",
+                         "body": "{sender} 提醒您：通知「{subject}」需要您确认收到。请打开通知，点“确认收到”。"},
+                  "en": {"subject": "Reminder: please confirm \"{subject}\"",
+                         "body": "{sender} asks you to confirm that you received the notice \"{subject}\". "
+                                 "Open it and tap \"Confirm receipt\"."}},
+     "variables": ["subject", "sender"], "mandatory": False, "channels": ["inbox", "push", "webhook", "email"],
+     "link_label": {"zh": "查看通知并确认", "en": "Open the notice"}},
     {"key": "emergency", "title": {"zh": "紧急通知", "en": "Emergency notice"},
      "template": {"zh": {"subject": "【紧急】{subject}", "body": "{body}"},
                   "en": {"subject": "[Urgent] {subject}", "body": "{body}"}},

@@ -10,6 +10,11 @@ never rewrite history) before anything is delivered. ``message_deliveries`` is t
 delivery: one row per message × account × channel (unique), so a replay or a redelivery can never
 send twice.
 
+A notice may ask its recipients to confirm it (``ack_required``, 确认收到): each inbox row then keeps its
+``acked_at``, and the sender may remind the rest once (``reminded_at``). ``reach`` keeps what the sender was
+told when sending (people reached, families without an account). Attachments (images, PDF) are stored in
+the database with their message, so a rolled-back send leaves no file behind and every app server sees them.
+
 The two fan-out tables (``message_inbox``, ``message_deliveries``) carry no foreign keys: a district
 notice writes 100,000 rows in one ``INSERT … SELECT`` and three foreign-key checks per row tripled its
 time (docs/benchmarks.md). Their ids are correct by construction — the message is inserted in the same
@@ -49,6 +54,9 @@ class Message(Base):
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     recipient_count: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    ack_required: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column()
+    reach: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
 
 class InboxItem(Base):
@@ -67,9 +75,29 @@ class InboxItem(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column()
     archived_at: so.Mapped[datetime | None] = so.mapped_column()
+    acked_at: so.Mapped[datetime | None] = so.mapped_column()  # 确认收到, when the message asked for it
 
     message: so.Mapped[Message] = so.relationship(
         lazy="joined", primaryjoin="foreign(InboxItem.message_id) == Message.id")
+
+
+class MessageAttachment(Base):
+    """A file sent with a notice: an image (PNG, JPEG, WebP) or a PDF, its type read from its content. Served
+    only to the message's sender and recipients, by the message and an unguessable ``key``."""
+
+    __tablename__ = "message_attachments"
+    __table_args__ = (sa.UniqueConstraint("message_id", "key", name="uq_message_attachments_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    message_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(32))
+    seq: so.Mapped[int] = so.mapped_column(default=0)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    size: so.Mapped[int] = so.mapped_column()
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
 class Delivery(Base):
