@@ -76,3 +76,20 @@ def test_the_org_tree_links_only_the_classes_one_can_open(users):
     assert classes > len(linked)  # the other classes are named, not linked
     for role in ("parent", "student"):
         assert users(role, 0).client.get("/org").status_code == 403  # the org tree is the staff's
+
+
+def test_a_flashed_message_shows_once_as_a_toast(app, users):
+    from flask import flash, redirect
+
+    def saved():
+        flash("已保存", "ok")
+        flash("nav.home", "error")  # a catalogue key is translated on the page that shows it
+        return redirect("/")
+
+    app.add_url_rule("/test-flash", "test_flash", saved)
+    parent = users("parent", 0).client
+    html = parent.get("/test-flash", follow_redirects=True).get_data(as_text=True)
+    assert '<div class="toast toast-ok">已保存</div>' in html
+    assert '<div class="toast toast-error" role="alert">首页</div>' in html
+    assert 'src="/static/shell/shell.js"' in html
+    assert "toast-ok" not in parent.get("/").get_data(as_text=True)
