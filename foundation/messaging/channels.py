@@ -46,12 +46,24 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
     return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature or "")
 
 
+def _link_label(msg) -> dict | None:
+    """The words of the message's link (a portal draws a button with them, not the path)."""
+    if not msg.link:
+        return None
+    from foundation.messaging.types import DEFAULT_LINK_LABEL, get_type
+
+    try:
+        return dict(get_type(msg.type_key)["link_label"])
+    except ValueError:
+        return dict(DEFAULT_LINK_LABEL)
+
+
 def payload(msg, account, key: str) -> dict:
     return {"delivery": key, "message_id": msg.id, "type": msg.type_key, "account": account.username,
             "person_kind": account.person_kind, "school_id": msg.school_id,
             "subject": {"zh": msg.subject_zh, "en": msg.subject_en},
-            "body": {"zh": msg.body_zh, "en": msg.body_en}, "link": msg.link,
-            "created_at": msg.created_at.isoformat() + "Z"}
+            "body": {"zh": msg.body_zh, "en": msg.body_en}, "link": msg.link, "link_label": _link_label(msg),
+            "ack_required": bool(msg.ack_required), "created_at": msg.created_at.isoformat() + "Z"}
 
 
 def send_webhook(cfg: Settings, msg, account) -> None:
@@ -78,7 +90,8 @@ def send_email(cfg: Settings, msg, account, address: str) -> None:
     mail["Message-ID"] = f"<jizuo-{key.replace(':', '-')}@{cfg.smtp_from.rpartition('@')[2] or 'jizuo'}>"
     text = f"{msg.body_zh}\n\n---\n{msg.body_en}"
     if msg.link:
-        text += f"\n\n{msg.link}"
+        label = _link_label(msg)
+        text += f"\n\n{label['zh']} / {label['en']}: {msg.link}"
     mail.set_content(text)
     try:
         with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.webhook_timeout) as smtp:

@@ -80,6 +80,8 @@ def test_parent_confirms_once_and_the_teacher_sees_who_and_reminds_once(app, use
     assert guardian not in told and len(told) == n - 1
     assert reminder.link == f"/messages/m/{mid}"
     assert parent.client.get(f"/messages/m/{mid}").status_code == 200
+    assert teacher.client.get(f"/messages/m/{mid}").headers["Location"].endswith(f"/messages/sent/{mid}")
+    assert users("parent", 1).client.get(f"/messages/m/{mid}").status_code == 404
     assert teacher.get("/api/v1/messages/sent").get_json()["items"][0]["message_id"] == mid  # not the reminder
 
     # the sender's page: confirmed and not, per student; the reminder button used up
@@ -145,4 +147,4 @@ def test_reach_is_told_before_and_after_sending(users, demo, db_session):
     assert f"已送达 {whole['accounts']} 人" in listing
     assert f"另有 {whole['families_without_account']} 名学生的家长尚未开通账号" in listing
     en = admin.client.get("/messages/sent?lang=en").get_data(as_text=True)
-    assert f"Reached {whole['accounts']} people" in en
+    assert f"Reached {whole['accounts']} recipient(s)" in en
