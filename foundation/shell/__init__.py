@@ -6,19 +6,27 @@ the language switch, the person and their roles, and the district admin's "curre
 A front end registers what the shell links to and its navigation with :func:`configure`; plugins add
 navigation through the ``jizuo_nav_items`` hook and page-specific CSS or JS in ``{% block head %}`` and
 ``{% block scripts %}``. Blocks: ``title``, ``head``, ``main``, ``scripts``.
+
+On every page: ``static/shell.js`` (``jizuo.toast(text, kind)``, flashed messages as toasts, the phone menu,
+tables as cards on phones), the design tokens of ``static/app.css`` and the favicon. Error pages are
+``jizuo/error.html`` (foundation/errors.py). docs/ui.md is the guide for plugin authors.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, g, redirect, request, url_for
+from werkzeug.routing import BuildError
 
 from foundation.csrf import generate_csrf
 from foundation.i18n import LANGS, add_messages, current_lang, load_catalogue, t
 from foundation.permissions import ROLES, Principal
+
+log = logging.getLogger("jizuo.shell")
 
 
 @dataclass
@@ -42,8 +50,16 @@ def configure(app: Flask, **kw: Any) -> Shell:
     return shell
 
 
-def _href(item: dict[str, Any]) -> str:
-    return item.get("href") or url_for(item["endpoint"])
+def _href(item: dict[str, Any]) -> str | None:
+    """Where an entry leads; None (and the entry left out) when its endpoint is not served, e.g. a plugin's
+    blueprint that failed to load: a broken entry must not take every page down."""
+    if item.get("href"):
+        return item["href"]
+    try:
+        return url_for(item["endpoint"])
+    except BuildError:
+        log.warning("navigation entry %s leads nowhere; left out", item.get("endpoint"))
+        return None
 
 
 def plugin_nav(p: Principal) -> list[dict[str, Any]]:
@@ -68,9 +84,14 @@ def navigation(app: Flask, p: Principal | None) -> list[dict[str, Any]]:
     outside = p.is_district and not p.district_school_id  # district level: no school's capabilities
     if not outside:
         items[1:1] = plugin_nav(p)  # a school's capabilities come right after the home page
-    return [{"href": _href(i), "label": i["label"], "endpoint": i.get("endpoint"), "badge": i.get("badge"),
-             "badge_id": i.get("badge_id"),
-             "active": bool(i.get("endpoint")) and request.endpoint == i.get("endpoint")} for i in items]
+    out = []
+    for i in items:
+        href = _href(i)
+        if href is not None:
+            out.append({"href": href, "label": i["label"], "endpoint": i.get("endpoint"), "badge": i.get("badge"),
+                        "badge_id": i.get("badge_id"),
+                        "active": bool(i.get("endpoint")) and request.endpoint == i.get("endpoint")})
+    return out
 
 
 def _links(shell: Shell) -> dict[str, str | None]:
