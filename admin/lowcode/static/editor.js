@@ -331,6 +331,9 @@
   }));
   $("#preview-refresh").addEventListener("click", refreshPreview);
 
+  // a teacher called away mid-edit is asked before the changes are lost
+  window.addEventListener("beforeunload", (e) => { if (unsaved) { e.preventDefault(); e.returnValue = ""; } });
+
   draw();
   drawState();
 })();
