@@ -41,11 +41,13 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     page.click("#add-field")
     new = page.locator("li.field").last
     new.locator(".f-title").fill("接送人")
+    new.locator(".f-title-en").fill("Pick-up person")  # the hidden key is made from the label
     new.locator(".f-required").check()
     page.locator("li.field").first.locator("button", has_text="↓").click()  # reorder: student after kind
     assert page.locator("li.field").nth(1).locator(".f-title").input_value() == "学生"
     kind = page.locator("li.field[data-key=kind]")
-    kind.locator(".f-options").fill("sick=病假\npersonal=事假\nschool=公假")  # an option added
+    kind.locator(".o-add").click()  # an option added, as a row
+    kind.locator(".o-zh").last.fill("公假")
     days = page.locator("li.field[data-key=days]")
     days.locator(".f-max").fill("10")  # a bound changed
     days.locator(".f-title").fill("请假天数")  # a label changed
@@ -54,14 +56,15 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     page.select_option("#chart-by", "kind")
     shot(page, "lowcode-editor")
     page.click("#publish")
-    page.wait_for_selector("#status >> text=已发布 v1")
+    page.click("#publish-confirm")  # publishing asks first
+    page.wait_for_selector("#publish-state >> text=已发布 v1")
     ctx.close()
     from foundation.models import FormVersion
 
     published = db_session.scalar(sa.select(FormVersion).where(FormVersion.form_id == form_id)).schema
     assert published["properties"]["days"]["maximum"] == 10 and published["properties"]["days"]["title"] == "请假天数"
-    assert {"const": "school", "title": "公假"} in published["properties"]["kind"]["oneOf"]
-    assert "parent_phone" not in published["properties"] and published["required"][-1] == "field_8"
+    assert [o["title"] for o in published["properties"]["kind"]["oneOf"]] == ["病假", "事假", "其他", "公假"]
+    assert "parent_phone" not in published["properties"] and published["required"][-1] == "pick_up_person"
 
     # -- a parent of that class submits a five-day leave (the rule: five days or more → yellow alert) -----
     ctx, page = _as(browser, live_server, login_of(demo, "parent"))
@@ -76,7 +79,7 @@ def test_teacher_builds_a_leave_app_parent_submits_alert_and_approval_district_p
     page.wait_for_selector("text=已提交")
     ctx.close()
     sub = db_session.scalar(sa.select(Submission).where(Submission.form_id == form_id))
-    assert sub.status == "pending" and sub.data["field_8"] == "爸爸"
+    assert sub.status == "pending" and sub.data["pick_up_person"] == "爸爸"
     case = db_session.scalar(sa.select(AlertCase).where(AlertCase.student_id == sub.student_id))
     assert case is not None and case.level == "yellow"
 
