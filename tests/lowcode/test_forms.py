@@ -123,7 +123,7 @@ def test_day_one_templates_are_there_to_clone(app, login):
     copy = teacher.post(f"/api/v1/forms/{leave['id']}/clone", json={}).get_json()
     assert copy["lineage"]["parent_form_id"] == leave["id"]
     form = teacher.get(f"/api/v1/forms/{copy['id']}").get_json()
-    assert form["draft"]["schema"]["if"] == {"properties": {"kind": {"const": "sick"}}}
+    assert form["draft"]["schema"]["if"] == {"properties": {"kind": {"const": "sick"}}, "required": ["kind"]}
     teacher.post(f"/api/v1/forms/{copy['id']}/publish")
     assert teacher.post(f"/api/v1/forms/{copy['id']}/submissions", json={"data": {}}).status_code == 403  # parents fill it
     parent = login("parent", 1)
