@@ -135,11 +135,11 @@ class _Demo:
         s = _School(index, sid, name, stage)
         for grade, sizes in N.plan_grades(first, last, self.sps):
             entry = YEAR_START.year - (grade - first)
-            gid = w.add(OrgUnit, _unit(None, "grade", *N.grade_name(grade), f"{code}-G{grade:02d}",
+            gid = w.add(OrgUnit, _unit(None, "grade", *N.grade_name(grade, stage), f"{code}-G{grade:02d}",
                                        sid, sid, entry_year=entry, seq=grade))
             for seq, size in enumerate(sizes, 1):
                 ccode = f"{code}-C{grade:02d}-{seq:02d}"
-                cid = w.add(OrgUnit, _unit(None, "class", *N.class_name(grade, seq), ccode, gid, sid,
+                cid = w.add(OrgUnit, _unit(None, "class", *N.class_name(grade, seq, stage), ccode, gid, sid,
                                            entry_year=entry, seq=seq))
                 s.classes.append(_Class(cid, grade, seq, entry, size))
         depts = {zh: w.add(OrgUnit, _unit(None, "department", zh, en, f"{code}-D{n}", sid, sid, seq=n))
@@ -316,11 +316,13 @@ def build_demo(engine: sa.Engine, *, schools: int = 3, students_per_school: int 
         demo = _Demo(rng, cipher_for(secret_key), w, students_per_school, report)
         demo.accounts.append(("district.admin", "区教育局管理员", None, None, None,
                               [("district_admin", district_id)]))
-        roads = {stage: rng.sample(N.ROADS, len(N.ROADS)) for stage in N.STAGE_CYCLE}
+        roads = {stage: rng.sample(N.ROADS, len(N.ROADS)) for stage in N.ROAD_STAGES}
+        roads["vocational"] = random.Random(seed * 7 + 3).sample(N.ROADS, len(N.ROADS))  # the main draws unmoved
         report("schools", 0, schools)
+        cycle = len(N.STAGE_CYCLE)
         for i in range(schools):
-            stage = N.STAGE_CYCLE[i % 3]
-            demo.school(i + 1, stage, *N.school_names(stage, i // 3, roads[stage]), district_id)
+            stage = N.STAGE_CYCLE[i % cycle]
+            demo.school(i + 1, stage, *N.school_names(stage, i // cycle, roads[stage]), district_id)
             report("schools", i + 1, schools)
         total, done = schools * students_per_school, 0
         report("students", 0, total)

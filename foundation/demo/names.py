@@ -71,13 +71,22 @@ STAGES = {
                "示范区第{}初级中学", "Demo District No. {} Junior High School", 1),
     "senior": (10, 12, "中学", "High School", "示范区第一中学", "Demo District No. 1 High School",
                "示范区第{}中学", "Demo District No. {} High School", 2),
+    # secondary vocational (中职): three years after junior high, ages as grades 10–12
+    "vocational": (10, 12, "职业学校", "Vocational School", "示范区职业技术学校",
+                   "Demo District Vocational and Technical School",
+                   "示范区第{}职业学校", "Demo District No. {} Vocational School", 2),
 }
-STAGE_CYCLE = ("primary", "junior", "senior")
+# the n-th school's stage; the first three stages keep their place (and their draws of road names) so that a
+# seed's first schools stay what they were before vocational schools joined
+STAGE_CYCLE = ("primary", "junior", "vocational", "senior")
+ROAD_STAGES = ("primary", "junior", "senior")
 
 SUBJECTS = {
     "primary": ("数学", "英语", "科学", "音乐", "美术", "体育", "道德与法治", "信息科技"),
     "junior": ("数学", "英语", "物理", "化学", "生物", "历史", "地理", "道德与法治", "体育"),
     "senior": ("数学", "英语", "物理", "化学", "生物", "历史", "地理", "思想政治", "信息技术"),
+    "vocational": ("数学", "英语", "信息技术", "体育与健康", "思想政治", "机械基础", "电工电子技术", "数控加工",
+                   "汽车维修"),
 }
 HOMEROOM_SUBJECTS = ("语文",) * 5 + ("数学",) * 3 + ("英语",) * 2
 
@@ -120,16 +129,31 @@ def cn_number(n: int) -> str:
     return out
 
 
-def grade_name(grade: int) -> tuple[str, str]:
-    """(七年级, Grade 7); senior grades are 高一年级 … 高三年级."""
-    zh = f"高{cn_number(grade - 9)}年级" if grade >= 10 else f"{cn_number(grade)}年级"
-    return zh, f"Grade {grade}"
+def _grade_words(grade: int, stage: str | None) -> tuple[str, str, str]:
+    """(full zh, zh as a class name begins, en) of a grade: 七年级 / 七年级 / Grade 7; 高一年级 / 高一 / Grade 10;
+    中职一年级 / 中职一年级 / Vocational Year 1."""
+    if stage == "vocational":
+        zh = f"中职{cn_number(grade - 9)}年级"
+        return zh, zh, f"Vocational Year {grade - 9}"
+    if grade >= 10:
+        short = f"高{cn_number(grade - 9)}"
+        return short + "年级", short, f"Grade {grade}"
+    zh = f"{cn_number(grade)}年级"
+    return zh, zh, f"Grade {grade}"
 
 
-def class_name(grade: int, seq: int) -> tuple[str, str]:
-    """(七年级(3)班, Grade 7 Class 3); senior: 高一(3)班."""
-    zh = f"高{cn_number(grade - 9)}({seq})班" if grade >= 10 else f"{cn_number(grade)}年级({seq})班"
-    return zh, f"Grade {grade} Class {seq}"
+def grade_name(grade: int, stage: str | None = None) -> tuple[str, str]:
+    """(七年级, Grade 7); senior grades are 高一年级 … 高三年级 (Grade 10 …), vocational ones 中职一年级 …
+    (Vocational Year 1 …). The one spelling of a grade, in both languages: class names are built on it."""
+    zh, _, en = _grade_words(grade, stage)
+    return zh, en
+
+
+def class_name(grade: int, seq: int, stage: str | None = None) -> tuple[str, str]:
+    """(二年级(1)班, Grade 2 Class 1); senior: 高一(3)班 / Grade 10 Class 3; vocational: 中职一年级(2)班 /
+    Vocational Year 1 Class 2 — the grade's own name (:func:`grade_name`) with the class's number."""
+    _, zh, en = _grade_words(grade, stage)
+    return f"{zh}({seq})班", f"{en} Class {seq}"
 
 
 def school_names(stage: str, k: int, roads: list[tuple[str, str]]) -> tuple[str, str]:

@@ -3,13 +3,15 @@ starting score and the eligibility thresholds. Every save is a new immutable ver
 version they were scored under, so a change never rewrites history."""
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import utcnow
+from foundation.plugin_api import OrgUnit, utcnow
 from plugins.points.models import rulebooks
 
 DIMENSIONS = ("attendance", "discipline", "hygiene", "activities")  # the conduct_category code table
@@ -18,13 +20,24 @@ LEVELS = ("national", "provincial", "municipal", "district", "school")  # the aw
 AUTO = {"attendance.late": "late", "attendance.early_leave": "early_leave", "attendance.absent": "absent"}
 
 
-def _item(code, dimension, zh, en, points=0, kind="fixed", **extra) -> dict[str, Any]:
-    return {"code": code, "dimension": dimension, "title": {"zh": zh, "en": en}, "kind": kind, "points": points,
-            "active": True, **extra}
+BOOKS = json.loads((Path(__file__).parent / "rulebooks.json").read_text("utf-8"))
 
 
-def default_body(today: date | None = None) -> dict[str, Any]:
-    """The rulebook a school starts from: the district's common practice, adapted in the browser."""
+def _item(code: str) -> dict[str, Any]:
+    spec = BOOKS["items"][code]
+    return {"code": code, "dimension": spec["dimension"], "title": dict(spec["title"]),
+            "kind": spec.get("kind", "fixed"), "points": spec.get("points", 0), "active": True,
+            **{k: (dict(v) if isinstance(v, dict) else v) for k, v in spec.items() if k in ("par", "factor", "levels")}}
+
+
+def book_for(stage: str | None) -> str:
+    """Which starting rulebook a school of ``stage`` gets: primary, middle or vocational (general if unknown)."""
+    return BOOKS["stages"].get(stage or "", "general")
+
+
+def default_body(today: date | None = None, stage: str | None = None) -> dict[str, Any]:
+    """The rulebook a school starts from: the district's common practice for its stage (rulebooks.json; the
+    training-room rules only in vocational schools), adapted in the browser."""
     today = today or utcnow().date()
     year = today.year if today.month >= 8 else today.year - 1
     first = today.month >= 8 or today.month == 1
@@ -33,18 +46,7 @@ def default_body(today: date | None = None) -> dict[str, Any]:
     return {
         "term": {"name": name, "start": start.isoformat(), "end": end.isoformat()},
         "starting_score": 1000,
-        "items": [
-            _item("late", "attendance", "迟到", "Late", -2),
-            _item("early_leave", "attendance", "早退", "Early leave", -2),
-            _item("absent", "attendance", "旷课", "Absent without leave", -5),
-            _item("class_order", "discipline", "违反课堂秩序", "Class-order violation", -5),
-            _item("training_room", "discipline", "违反实训室规范", "Training-room violation", -5),
-            _item("hygiene", "hygiene", "卫生检查评分", "Hygiene inspection", 0, "scored", par=8, factor=1),
-            _item("volunteer", "activities", "志愿服务", "Volunteering", 3),
-            _item("competition", "activities", "竞赛获奖", "Competition award", 0, "by_level",
-                  levels={"national": 30, "provincial": 20, "municipal": 15, "district": 10, "school": 5}),
-            _item("good_deed", "activities", "好人好事", "Good deed", 2),
-        ],
+        "items": [_item(code) for code in BOOKS["books"][book_for(stage)]],
         "caps": {"attendance": {"min": -100, "max": 0}, "discipline": {"min": -200, "max": 0},
                  "hygiene": {"min": -50, "max": 30}, "activities": {"min": 0, "max": 100}},
         "eligibility": [
@@ -54,6 +56,12 @@ def default_body(today: date | None = None) -> dict[str, Any]:
              "min_score": 900, "no_deduction": []},
         ],
     }
+
+
+def default_for(sess: so.Session, school_id: int, today: date | None = None) -> dict[str, Any]:
+    """:func:`default_body` for the school's own stage (its org unit's ``stage``)."""
+    stage = sess.scalar(sa.select(OrgUnit.stage).where(OrgUnit.id == school_id))
+    return default_body(today, stage)
 
 
 def _int(value: Any, lo: int, hi: int) -> bool:

@@ -11,11 +11,12 @@ from plugins.points.models import TABLES
 
 
 def install(school_id: int) -> None:
-    """Give the school the default rulebook unless it kept one from an earlier install, then its scores."""
+    """Give the school its stage's starting rulebook unless it kept one from an earlier install, then its
+    scores."""
     sess = session()
     book = rb.current(sess, school_id)
     if book is None:
-        rb.save(sess, school_id, rb.default_body(), account_id=None, name="系统", note="默认细则")
+        rb.save(sess, school_id, rb.default_for(sess, school_id), account_id=None, name="系统", note="默认细则")
         book = rb.current(sess, school_id)
     standing.rebuild(sess, school_id, rb.term_start(book["body"]), book["body"]["starting_score"])
     standing.refresh(sess, school_id)

@@ -74,6 +74,11 @@ def test_a_late_check_in_becomes_a_deduction_once(installed, users, db_session, 
 def test_training_room_violations_and_activities_are_collected(installed, users, db_session, demo, sources):
     admin = users("school_admin", 0)
     kid = sample_student(db_session, demo)
+    book = _rulebook(admin)  # a primary school's book has no training room: this one adds the vocational rule
+    assert "training_room" not in {i["code"] for i in book["items"]}
+    book["items"].append({"code": "training_room", "dimension": "discipline", "kind": "fixed", "points": -5,
+                          "title": {"zh": "违反实训室规范", "en": "Training-room violation"}, "active": True})
+    assert admin.post(f"{P}/rulebook", json={"rulebook": book, "note": "开设实训室"}).status_code in (200, 201)
     ingest(admin, "conduct_event", "training_system", [
         {"source_id": "t1", "student": kid.student_no, "occurred_at": ago(days=1), "category": "discipline",
          "rule_item": "training_room", "points_delta": -5, "reason": "实训室未穿工装", "evidence": ["photo-17"]},
