@@ -115,6 +115,12 @@ def messages_send():
         abort(403)
     p, sess = g.principal, db.session()
     choices, error, form = notices.choices(sess, p), None, request.form
+    about = request.args.get("student", type=int) or form.get("student_id", type=int)
+    if about:  # opened from a student's record: their guardians are offered, and chosen
+        try:
+            choices["student"] = notices.student_choice(sess, p, about, current_lang())
+        except APIError as err:
+            abort(err.status)
     if request.method == "POST":
         try:
             uploads = attachments.read_uploads(request.files.getlist(attachments.FIELD), settings())
@@ -131,7 +137,7 @@ def messages_send():
             return redirect(url_for("admin.messages_sent", sent=msg.id))
     reach = None
     if request.method == "GET":
-        first = _default_audience(choices)
+        first = {"kind": "student", "student_id": about} if about else _default_audience(choices)
         try:
             reach = notices.preview(sess, p, first) if first else None
         except APIError:

@@ -54,6 +54,7 @@ def guardians(sess: so.Session, student: StudentRef, p: Principal) -> dict[str, 
     account yet (the ones without can be given a binding code), and whether the viewer can message them."""
     if not is_staff_for(p, student, "people.guardian.read"):
         return None  # families know their own guardians; the section is staff work
+    from foundation.messaging.notices import may_address_class
     from foundation.security.fields import mask_phone
     from foundation.services.people import cipher
 
@@ -65,13 +66,16 @@ def guardians(sess: so.Session, student: StudentRef, p: Principal) -> dict[str, 
     with_account = set(sess.scalars(sa.select(Account.person_id).where(
         Account.person_kind == "guardian", Account.active.is_(True),
         Account.person_id.in_([g.id for g, *_ in rows]))))
+    can_message = bool(student.class_id) and may_address_class(p, student.class_id, student.school_id) \
+        and any(g.id in with_account for g, *_ in rows)
     return {"guardians": [{"id": g.id, "name": g.name, "relation": codes.label("family_relation", rel, lang),
                            "primary": bool(primary), "has_account": g.id in with_account,
                            "phone_masked": mask_phone(cipher().decrypt(g.phone_enc)) if g.phone_enc else None}
                           for g, rel, primary in rows],
             "can_bind": p.can("people.guardian.manage", student.school_id),
-            "can_message": p.can("messages.send.class", student.school_id) and any(
-                g.id in with_account for g, *_ in rows)}
+            "can_message": can_message,
+            # the send form with this student's guardians chosen (messages/notices.py: audience "student")
+            "message_url": f"/messages/send?student={student.id}" if can_message else None}
 
 
 def alerts(sess: so.Session, student: StudentRef, p: Principal) -> dict[str, Any] | None:

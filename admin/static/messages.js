@@ -229,7 +229,7 @@
     var kind = form.querySelector("input[name=kind]:checked"), q = new URLSearchParams();
     if (!kind) { out.hidden = true; return; }
     q.set("kind", kind.value);
-    ["class_id", "target", "school_id", "role"].forEach(function (name) {
+    ["class_id", "target", "school_id", "role", "student_id"].forEach(function (name) {
       var field = form.elements[name];
       if (field && field.value) q.set(name, field.value);
     });

@@ -21,7 +21,7 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.messaging import attachments, reach_counts
 from foundation.messaging.inbox import get_item
 from foundation.messaging.service import send
-from foundation.models import Account, OrgUnit
+from foundation.models import Account, OrgUnit, Student
 from foundation.models.messages import Message
 from foundation.permissions import ROLES, Forbidden, Principal
 
@@ -50,11 +50,35 @@ def _unit(sess: so.Session, unit_id, kind: str) -> OrgUnit:
     return unit
 
 
+def may_address_class(p: Principal, class_id: int, school_id: int) -> bool:
+    """May ``p`` write to the families of this class: their own class (``messages.send.class``), or any
+    class of a school they address as a whole."""
+    own_class = any(class_id in g.class_ids for g in p.grants)
+    return p.can("messages.send.district") or p.can("messages.send.school", school_id) \
+        or (own_class and p.can("messages.send.class", school_id))
+
+
+def _student(sess: so.Session, student_id) -> Student:
+    """The student, looked up in the caller's scope (one out of reach is not found)."""
+    if isinstance(student_id, bool) or not isinstance(student_id, int) or not 0 < student_id < 2**31:
+        raise ValidationFailed({"audience.student_id": ["messages.audience.invalid"]})
+    student = sess.scalar(sa.select(Student).where(Student.id == student_id))
+    if student is None:
+        raise NotFound("student")
+    return student
+
+
 def audience(sess: so.Session, p: Principal, spec) -> tuple[list[dict], int | None, int | None, str]:
-    """``(selectors, school_id, class_id, needed capability)`` for an audience the sender may reach."""
-    if not isinstance(spec, dict) or spec.get("kind") not in ("class", "school", "district"):
+    """``(selectors, school_id, class_id, needed capability)`` for an audience the sender may reach: a class
+    (its parents, students or both), one student's parents, a school (or a role in it), the district."""
+    if not isinstance(spec, dict) or spec.get("kind") not in ("class", "student", "school", "district"):
         raise ValidationFailed({"audience": ["messages.audience.invalid"]})
     kind = spec["kind"]
+    if kind == "student":  # the guardians of one student, from the student's record
+        student = _student(sess, spec.get("student_id"))
+        if student.class_id is None or not may_address_class(p, student.class_id, student.school_id):
+            raise Forbidden("messages.send.class")
+        return [{"parents_of_student": student.id}], student.school_id, student.class_id, "messages.send.class"
     if kind == "district":
         if not p.can("messages.send.district"):
             raise Forbidden("messages.send.district")
@@ -73,9 +97,7 @@ def audience(sess: so.Session, p: Principal, spec) -> tuple[list[dict], int | No
     target = spec.get("target", "parents")
     if target not in TARGETS:
         raise ValidationFailed({"audience.target": ["messages.audience.invalid"]})
-    own_class = any(klass.id in g.class_ids for g in p.grants)
-    if not (p.can("messages.send.district") or p.can("messages.send.school", klass.school_id)
-            or (own_class and p.can("messages.send.class", klass.school_id))):
+    if not may_address_class(p, klass.id, klass.school_id):
         raise Forbidden("messages.send.class")
     selectors = []
     if target in ("parents", "both"):
@@ -102,6 +124,8 @@ def audience_from_form(form) -> dict:
     spec: dict = {"kind": kind}
     if kind == "class":
         spec |= {"class_id": form.get("class_id", type=int), "target": form.get("target") or "parents"}
+    elif kind == "student":
+        spec |= {"student_id": form.get("student_id", type=int)}
     elif kind == "school":
         spec |= {"school_id": form.get("school_id", type=int)}
         if form.get("role"):
@@ -120,6 +144,8 @@ def _audience_of(spec: dict) -> dict:
     out = {"kind": spec.get("kind")}
     if out["kind"] == "class":
         out["target"] = spec.get("target", "parents")
+    elif out["kind"] == "student":
+        out["student_id"] = spec.get("student_id")
     elif out["kind"] == "school" and spec.get("role") is not None:
         out["role"] = spec.get("role")
     return out
@@ -177,6 +203,16 @@ def reply(sess: so.Session, p: Principal, item_id: int, body: dict) -> Message:
                 variables={"subject": original.subject_zh, "body": text, "sender": sender or p.username},
                 school_id=original.school_id or item.school_id, class_id=original.class_id,
                 sender_account_id=p.account_id, reply_to_id=original.id, link=f"/messages/sent/{original.id}")
+
+
+def student_choice(sess: so.Session, p: Principal, student_id: int, lang: str) -> dict:
+    """One student whose guardians the sender may write to (the send form opened from the student's record):
+    ``{id, name, class}``; 404 / 403 like a send to them."""
+    student = _student(sess, student_id)
+    if student.class_id is None or not may_address_class(p, student.class_id, student.school_id):
+        raise Forbidden("messages.send.class")
+    klass = sess.scalar(sa.select(OrgUnit.title_col(lang)).where(OrgUnit.id == student.class_id))
+    return {"id": student.id, "name": student.name, "class": klass}
 
 
 def choices(sess: so.Session, p: Principal) -> dict:

@@ -31,6 +31,8 @@ def student_has_account():
 def covers(audience: dict) -> tuple[bool, bool]:
     """Does the audience include parents, and students? (``audience``: kind, target, role as sent.)"""
     kind = audience.get("kind")
+    if kind == "student":  # one student's guardians
+        return True, False
     if kind == "class":
         target = audience.get("target") or "parents"
         return target in ("parents", "both"), target in ("students", "both")
@@ -42,6 +44,8 @@ def covers(audience: dict) -> tuple[bool, bool]:
 
 def students_where(audience: dict, school_id: int | None, class_id: int | None):
     """The students an audience is about (None: a district notice, whose students the sender does not see)."""
+    if audience.get("kind") == "student" and audience.get("student_id"):
+        return Student.id == audience["student_id"]
     if audience.get("kind") == "class" and class_id is not None:
         return Student.class_id == class_id
     if audience.get("kind") == "school" and school_id is not None:
