@@ -54,6 +54,7 @@ def test_a_parent_and_a_student_see_only_their_own_score_and_a_band(installed, u
         # the page's own content (the header names the person signed in, whose name may hold a classmate's)
         page = user.client.get("/points/me").get_data(as_text=True).split("<main>", 1)[1]
         assert "1003" in page and kid.name in page and not any(c.name in page for c in classmates)
+        assert ("我的德育积分" if role == "student" else "孩子的德育积分") in page  # a parent's is the child's
         assert not any(w in page for w in ("名次", "排名")) or "看不到名次" in page
         assert user.client.get(f"/points/classes/{kid.class_id}").status_code in (403, 404)
         assert user.client.get("/points/rankings").status_code in (403, 404)
