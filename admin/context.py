@@ -65,8 +65,11 @@ def init_context(app: Flask) -> None:
     """The shell's links and this front end's navigation (foundation/shell draws the page)."""
     from foundation.shell import configure
 
-    configure(app, home="/", nav=_nav_with_badge, account="admin.account_security", logout="admin.logout",
-              leave_school="admin.district_leave")
+    shell = configure(app, home="/", nav=_nav_with_badge, account="admin.account_security", logout="admin.logout",
+                      leave_school="admin.district_leave")
+    # the searchable student picker is this front end's (static/picker.js); plugins' pages find it through
+    # plugin_api.student_picker()
+    shell.extra["student_picker"] = {"script": ("admin.static", "picker.js"), "style": ("admin.static", "picker.css")}
 
 
 def _nav_with_badge(p) -> list[dict]:

@@ -19,15 +19,6 @@ from foundation.audit import record
 from foundation.i18n import current_lang, t
 from foundation.models import AlertCase, AlertSettings, SchoolCalendarDay, Student
 from foundation.permissions import ROLES, require
-from foundation.shell import configure
-
-
-@bp.record_once
-def _offer_student_picker(state) -> None:
-    """The searchable student picker is this front end's (static/picker.js, first used by 关注一名学生 below);
-    plugins' pages find it through ``plugin_api.student_picker()``."""
-    configure(state.app).extra["student_picker"] = {"script": ("admin.static", "picker.js"),
-                                                    "style": ("admin.static", "picker.css")}
 
 
 def time_left(seconds: int | None) -> tuple[str, str]:
