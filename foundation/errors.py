@@ -38,7 +38,16 @@ def _localise(value: Any) -> Any:
     return t(str(value))
 
 
+def _thing(what: Any) -> str:
+    """What was not found, in the reader's language (``thing.<what>`` in the catalogues; else as it is)."""
+    key = f"thing.{what}"
+    text = t(key)
+    return str(what) if text == key else text
+
+
 def error_response(code: str, status: int, fields: dict[str, Any] | None = None, **kw: Any) -> Response:
+    if "what" in kw:
+        kw["what"] = _thing(kw["what"])
     body = {"error": {"code": code, "message": t(f"error.{code}", **kw), "fields": _localise(fields or {})}}
     resp = jsonify(body)
     resp.status_code = status

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.exceptions import TooManyRequests
 
+from tests.points.conftest import installed, schools  # noqa: F401  (fixtures)
+
 
 @pytest.fixture
 def faulty(app):
@@ -83,3 +85,13 @@ def test_the_favicon(client):
     svg = client.get(resp.headers["Location"])
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert 'rel="icon"' in client.get("/login").get_data(as_text=True)
+
+
+def test_not_found_names_the_thing_in_the_readers_language(users, installed):  # noqa: F811
+    teacher = users("homeroom_teacher", 0)
+    assert teacher.get("/api/v1/students/999999").get_json()["error"]["message"] == "找不到该学生"
+    en = teacher.get("/api/v1/students/999999", headers={"Accept-Language": "en"}).get_json()["error"]["message"]
+    assert en == "No such student"
+    # a plugin's things come from its own catalogue
+    reverse = teacher.post("/points/api/entries/999999/reverse", json={"reason": "录错了"})
+    assert reverse.status_code == 404 and reverse.get_json()["error"]["message"] == "找不到该积分记录"
