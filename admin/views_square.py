@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
+from admin.context import is_staff
 from foundation import db
 from foundation.api.plugins import history as plugin_history
 from foundation.audit import local_time, record
@@ -22,6 +23,8 @@ ACTIONS = {"submitted": ["review"], "in_review": ["publish", "return"], "publish
 @bp.route("/square", methods=["GET", "POST"])
 def app_square():
     p = g.principal
+    if not is_staff(p):  # a school's and the district's tool; families have nothing to install here
+        abort(403)
     sess = db.session()
     square.list_plugins(sess, host().loaded)
     reviewer = p.can("square.review")

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
+from admin.context import is_staff
 from foundation import db
 from foundation.audit import record
 from foundation.models import Authority, Conflict
@@ -17,6 +18,8 @@ LEVELS = {"public": "公开", "internal": "内部", "sensitive": "敏感", "high
 
 @bp.get("/standards")
 def standards():
+    if not is_staff(g.principal):  # the district's data standard is staff reading, not a family's page
+        abort(403)
     cat = catalog()
     libs = sorted(cat.libraries.values(), key=lambda lib: (lib["kind"], lib["id"]))
     return render_template("admin/standards.html", libs=libs, dictionaries=sorted(cat.dictionaries.values(),

@@ -44,6 +44,8 @@ def test_each_role_sees_exactly_what_it_can_open(points_in_first_school, users):
             assert opens(user, href) == 200, (role, href)
     for role in ("parent", "student", "student_cadre"):
         assert not STAFF_ONLY & set(seen[role]), (role, seen[role])
+        for href in ("/org", "/square", "/standards", "/audit"):  # nor do they open when typed in
+            assert users(role, 0).client.get(href).status_code == 403, (role, href)
     assert "/children" in seen["parent"] and "/points/me" in seen["parent"]
     assert "/classes" in seen["homeroom_teacher"] and "/points/" in seen["homeroom_teacher"]
     assert {"/org", "/audit", "/square", "/standards"} <= set(seen["school_admin"])
