@@ -6,8 +6,6 @@ foundation.messaging, the same services the API uses."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
@@ -25,6 +23,7 @@ from foundation.messaging.stream import view
 from foundation.messaging.types import SWITCHABLE
 from foundation.models.messages import Delivery
 from foundation.permissions import require
+from foundation.shell import local_time
 
 
 @bp.app_context_processor
@@ -37,17 +36,12 @@ def _unread_badge() -> dict:
 
 
 # the district's clock for times written into pages (messages.js turns them into the reader's own clock)
-CLOCK = ZoneInfo("Asia/Shanghai")
 
 
 @bp.app_template_filter("msg_time")
 def _msg_time(value, fmt: str = "%m-%d %H:%M") -> str:
-    """A stored UTC time (a datetime, or the API's ISO text) on the district's clock: "12-05 08:12"."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.removesuffix("Z"))
-    return value.replace(tzinfo=UTC).astimezone(CLOCK).strftime(fmt)
+    """A stored UTC time on the district's clock, short: "12-05 08:12" (the shell's ``local_time``)."""
+    return local_time(value, fmt)
 
 
 def _me() -> int:

@@ -87,3 +87,12 @@ def test_the_homeroom_teacher_messages_a_students_guardians_from_the_record(user
     assert users("homeroom_teacher", 1).get(f"/messages/send?student={kid}").status_code == 404
     refused = users("homeroom_teacher", 1).get(f"/api/v1/messages/reach?kind=student&student_id={kid}")
     assert refused.status_code == 404
+
+
+def test_times_are_read_on_the_district_clock():
+    from datetime import datetime
+
+    from foundation.shell import local_time
+
+    assert local_time("2026-12-01T23:54:26Z") == "2026-12-02 07:54" == local_time(datetime(2026, 12, 1, 23, 54))
+    assert local_time("2026-12-01T23:54:26", "%m-%d") == "12-02" and local_time(None) == ""

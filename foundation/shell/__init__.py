@@ -99,6 +99,26 @@ def _links(shell: Shell) -> dict[str, str | None]:
                                     for k in ("account", "logout", "leave_school")}}
 
 
+def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (a datetime, or the API's ISO text with or without ``Z``) on the district's clock,
+    as every page shows times: ``{{ e.occurred_at|local_time('%m-%d') }}``. A late arrival at 07:50 in
+    Shanghai is stored as 23:50 UTC the day before; people must read 07:50."""
+    from datetime import UTC, datetime
+
+    from foundation.audit import LOCAL
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.removesuffix("Z"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL).strftime(fmt)
+
+
 def init_app(app: Flask) -> None:
     from pathlib import Path
 
@@ -115,6 +135,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(shell_bp)
     configure(app)
+    app.add_template_filter(local_time, "local_time")
 
     @app.context_processor
     def _shell_context() -> dict[str, Any]:
@@ -127,7 +148,10 @@ def init_app(app: Flask) -> None:
             from foundation.models import OrgUnit
 
             school_name = db.session().scalar(sa.select(OrgUnit.name).where(OrgUnit.id == p.district_school_id))
+        from foundation.audit import LOCAL
+
         return {"t": t, "lang": lang, "principal": p, "csrf_token": generate_csrf, "current_school": school_name,
+                "district_tz": LOCAL.key,
                 "shell": _links(app.extensions["jizuo.shell"]), "nav": [] if bare else navigation(app, p),
                 "role_titles": [getattr(ROLES[r], lang) for r in (p.roles if p else []) if r in ROLES]}
 

@@ -46,6 +46,9 @@ def test_families_on_a_phone(app, users, browser, live_server, demo, tmp_path):
             button.click()
             assert button.get_attribute("aria-expanded") == "true" and page.locator("header.top nav").is_visible()
             assert page.locator("header.top nav a", has_text="组织架构").count() == 0
+            # times on the district's clock whatever the phone's (this browser runs in UTC): a late arrival at
+            # 07:54 in the school is stored as 23:54 UTC the evening before
+            assert page.evaluate("jizuo.localTime('2026-12-01T23:54:26Z')") == "2026-12-02 07:54"
             _check(page, f"{live_server}/", f"{role}-home", tmp_path)
             page.goto(f"{live_server}/children")  # a parent's children; a student's own record
             if role == "parent":

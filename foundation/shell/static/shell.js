@@ -1,5 +1,6 @@
 /* The page shell's behaviour, loaded on every page (foundation/shell/templates/jizuo/page.html).
  *
+ *   jizuo.localTime(iso, part)  an API time (UTC) on the district's clock: "2026-12-02 07:54" ("date": the day)
  *   jizuo.toast(text, kind)  a short visible confirmation ("ok", the default, or "error"), announced to screen
  *                            readers (aria-live), gone after a few seconds; flashed messages arrive as toasts too
  *   the menu button          on phones the navigation folds behind it (aria-expanded; no hover needed)
@@ -40,6 +41,19 @@
     region().appendChild(el);
     dismissLater(el, kind === "error" ? 8000 : 4000);
     return el;
+  };
+
+  /* A time from the API (UTC, ISO) on the district's clock (<html data-tz>), as the pages print it:
+     jizuo.localTime("2026-12-01T23:54:26Z") → "2026-12-02 07:54"; jizuo.localTime(iso, "date") → "2026-12-02". */
+  jizuo.localTime = function (iso, part) {
+    if (!iso) return "";
+    var d = new Date(/Z$|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+    if (isNaN(d)) return iso;
+    var tz = document.documentElement.getAttribute("data-tz") || undefined, bits = {};
+    new Intl.DateTimeFormat("en-CA", {timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).formatToParts(d).forEach(function (p) { bits[p.type] = p.value; });
+    var date = bits.year + "-" + bits.month + "-" + bits.day;
+    return part === "date" ? date : date + " " + bits.hour + ":" + bits.minute;
   };
 
   function flashed() {

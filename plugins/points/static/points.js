@@ -93,7 +93,7 @@
           act = e.appeal === "open" ? `✓ ${W.appealed}` : `<button class="small" data-appeal="${e.id}">${W.appeal}</button>`;
         }
         if (e.reversed_by != null) act = W.reversed;
-        return `<tr data-entry="${e.id}"${e.reversed_by != null ? ' class="reversed"' : ""}><td>${esc(e.occurred_at.slice(0, 16).replace("T", " "))}</td>` +
+        return `<tr data-entry="${e.id}"${e.reversed_by != null ? ' class="reversed"' : ""}><td>${esc(jizuo.localTime(e.occurred_at))}</td>` +
           `<td>${W.dims[e.dimension] || ""} · ${esc(e.rule_title ? e.rule_title[W.lang] || e.rule_title.zh : e.rule_code)}</td><td class="num ${e.points < 0 ? "down" : "up"}">${signed(e.points)}</td>` +
           `<td>${esc(e.reason)}</td><td>${W.sources[e.source] || esc(e.source)}</td><td>${esc(e.recorded_by)}</td><td>v${e.rulebook_version}</td><td>${act}</td></tr>`;
       }).join("");
