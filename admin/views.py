@@ -13,6 +13,7 @@ from foundation import db
 from foundation.auth import authenticate, enter_school, login_user
 from foundation.i18n import t
 from foundation.models import OrgUnit, Staff, Student
+from foundation.oidc.authn import remember_login
 from foundation.permissions import Forbidden, require
 from foundation.reach import class_in_reach
 
@@ -53,6 +54,7 @@ def login():
                 session["pending_2fa"] = {"account_id": result.account.id, "next": nxt, "at": int(time.time())}
                 return redirect(url_for("admin.login_2fa"))
             login_user(result.account)
+            remember_login("pwd")
             db.session().commit()
             return redirect(nxt)
         error = t(result.error or "login.bad_credentials")

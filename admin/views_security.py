@@ -12,6 +12,7 @@ from foundation import db
 from foundation.auth import OWN, login_user
 from foundation.i18n import t
 from foundation.models import Account, FederatedIdentity, UpstreamProvider
+from foundation.oidc.authn import remember_login
 from foundation.security import own_password, sessions, totp
 from foundation.tenancy import EMPTY, set_scope
 
@@ -35,6 +36,7 @@ def login_2fa():
         if acct is not None and totp.verify(acct, request.form.get("code", "")):
             nxt = pending["next"]
             login_user(acct)
+            remember_login("pwd+otp")
             db.session().commit()
             return redirect(nxt)
         pending["tries"] = pending.get("tries", 0) + 1

@@ -12,6 +12,7 @@ from foundation.auth import login_user
 from foundation.federation import linking, upstream
 from foundation.i18n import current_lang, t
 from foundation.models import Account, Consent, FederatedIdentity, OAuthClient, UpstreamProvider
+from foundation.oidc.authn import remember_login
 from foundation.tenancy import unscoped
 
 SIGN_IN = unscoped("signing in: the account and its roles in every school")
@@ -84,6 +85,7 @@ def _sign_in(ident: FederatedIdentity):
         abort(403)
     ident.last_login_at = acct.last_login_at = db.utcnow()
     login_user(acct)
+    remember_login("fed")
     record("federation.login", "account", acct.id, detail={"issuer": ident.issuer}, account=acct)
     return redirect("/")
 
