@@ -1,6 +1,7 @@
 """Writing the audit log. Sensitive reads and every change call :func:`record`; the row joins the
 request's transaction, which the request boundary commits when the answer is a success (so a read that
-was answered always leaves its trace, and a change that failed leaves none)."""
+was answered always leaves its trace, and a change that failed leaves none). At that commit the row takes
+its place in the hash chain (foundation/models/audit.py; verified and pruned by foundation/audit_chain.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -28,14 +29,15 @@ def record(
 ) -> AuditEntry:
     principal = g.get("principal") if has_request_context() else None
     entry = AuditEntry(
+        at=db.utcnow(),
         account_id=account.id if account else (principal.account_id if principal else None),
         username=account.username if account else (principal.username if principal else None),
         action=action,
         resource_type=resource_type,
         resource_id=None if resource_id is None else str(resource_id),
         school_id=school_id,
-        endpoint=f"{request.method} {request.path}" if has_request_context() else "cli",
-        ip=request.remote_addr if has_request_context() else None,
+        endpoint=f"{request.method} {request.path}"[:200] if has_request_context() else "cli",
+        ip=(request.remote_addr or "")[:64] or None if has_request_context() else None,
         detail=detail,
     )
     db.session().add(entry)

@@ -85,4 +85,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if "SECRET_KEY" not in cfg:
         cfg["SECRET_KEY"] = _secret_key(inst)
     cfg.setdefault("SESSION_COOKIE_SECURE", cfg["ENV"] != "development")
+    # how long audit rows are kept before `jizuo audit prune` may delete them: 180 days at least (等保 level 3)
+    from foundation.audit_chain import retention_days
+
+    cfg["AUDIT_RETENTION_DAYS"] = retention_days(cfg.get("AUDIT_RETENTION_DAYS", env("JIZUO_AUDIT_RETENTION_DAYS")))
     return cfg

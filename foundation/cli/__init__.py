@@ -17,11 +17,12 @@ def main() -> None:
 
 def _register() -> None:
     from foundation.cli import accounts, alerts, core, data, jobs, oidc, oneroster, plugin, standards, worker
+    from foundation.cli.audit import audit_cmd
 
     for command in (core.init_cmd, core.serve_cmd, core.demo_cmd, accounts.accounts_cmd, oidc.clients_cmd,
                     oidc.keys_cmd, oidc.token_cmd, oidc.upstream_cmd, data.ingest_cmd, data.sources_cmd,
                     standards.standards_cmd, oneroster.oneroster_cmd, worker.worker_cmd, alerts.alerts_cmd,
-                    jobs.jobs_cmd, plugin.plugin_cmd):
+                    jobs.jobs_cmd, plugin.plugin_cmd, audit_cmd):
         main.add_command(command)
 
 
