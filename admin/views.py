@@ -10,12 +10,13 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from admin.blueprint import bp
 from admin.context import is_staff
 from foundation import db
-from foundation.auth import authenticate, enter_school, login_user
+from foundation.auth import authenticate, enter_school, login_user, logout_user
 from foundation.i18n import t
 from foundation.models import OrgUnit, Staff, Student
 from foundation.oidc.authn import remember_login
 from foundation.permissions import Forbidden, require
 from foundation.reach import class_in_reach
+from foundation.security.redirects import local_path
 
 
 def _login_required():
@@ -46,8 +47,7 @@ def login():
     if request.method == "POST":
         result = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if result.account is not None:
-            nxt = request.args.get("next") or ""
-            nxt = nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("admin.home")
+            nxt = local_path(request.args.get("next")) or url_for("admin.home")
             if result.account.totp_secret_enc:  # second factor before the session is granted
                 db.session().commit()
                 session.clear()
@@ -65,7 +65,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    logout_user()  # the session ends on the server: a saved copy of the cookie no longer signs anyone in
     return redirect(url_for("admin.login"))
 
 

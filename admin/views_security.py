@@ -1,5 +1,5 @@
 """The second login step (TOTP) and the account security page: a person changes their own password and
-enrols or removes the second factor. Also signs a session out once its account's password has changed."""
+enrols or removes the second factor."""
 from __future__ import annotations
 
 import time
@@ -9,12 +9,12 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 
 from admin.blueprint import bp
 from foundation import db
-from foundation.auth import OWN, login_user
+from foundation.auth import OWN, count_failure, is_locked, login_user
 from foundation.i18n import t
 from foundation.models import Account, FederatedIdentity, UpstreamProvider
 from foundation.oidc.authn import remember_login
-from foundation.security import own_password, sessions, totp
-from foundation.tenancy import EMPTY, set_scope
+from foundation.security import own_password, totp
+from foundation.security.redirects import local_path
 
 MAX_TRIES = 5
 
@@ -33,12 +33,17 @@ def login_2fa():
     error = None
     if request.method == "POST":
         acct = _account(pending["account_id"])
-        if acct is not None and totp.verify(acct, request.form.get("code", "")):
-            nxt = pending["next"]
+        if acct is None or is_locked(acct):
+            session.pop("pending_2fa", None)
+            return redirect(url_for("admin.login"))
+        if totp.verify(acct, request.form.get("code", "")):
+            acct.failed_logins = 0
+            nxt = local_path(pending.get("next")) or url_for("admin.home")
             login_user(acct)
             remember_login("pwd+otp")
             db.session().commit()
             return redirect(nxt)
+        count_failure(acct)  # on the server, towards the account's lockout: an older cookie resets nothing
         pending["tries"] = pending.get("tries", 0) + 1
         session["pending_2fa"] = pending
         if pending["tries"] >= MAX_TRIES:
@@ -46,21 +51,6 @@ def login_2fa():
             return redirect(url_for("admin.login"))
         error = t("totp.bad_code")
     return render_template("admin/login_2fa.html", error=error), (401 if error else 200)
-
-
-@bp.before_app_request
-def _session_still_current():
-    """A browser session of an account whose password changed since it began is signed out (every request,
-    pages and API alike; bearer tokens are revoked by the change itself)."""
-    p = g.get("principal")
-    if p is None or not p.account_id or session.get("account_id") != p.account_id:
-        return None  # nobody, or a bearer token (tokens are revoked by the change itself)
-    acct = db.session().get(Account, p.account_id)  # loaded a moment ago with the principal: no query
-    if acct is not None and not sessions.current(acct):
-        session.clear()
-        g.principal = None
-        set_scope(db.session(), EMPTY)
-    return None
 
 
 def _federated_by(account_id: int) -> list[str]:

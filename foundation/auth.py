@@ -1,6 +1,7 @@
 """Who is acting: password login with lockout, and the principal of each request.
 
-The browser keeps ``account_id`` in the signed session cookie. Each request resolves it into a
+The browser keeps ``account_id`` and a session id in the signed session cookie; the session is checked
+against its row on the server (foundation/security/sessions.py). Each request resolves it into a
 :class:`~foundation.permissions.Principal` and sets the database session's scope from it, so every
 query of the request is school-scoped without the view doing anything.
 """
@@ -11,12 +12,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from foundation import db
 from foundation.audit import record
 from foundation.errors import APIError
 from foundation.models import Account, GuardianLink, LoginFailure, OrgUnit
 from foundation.permissions import ROLES, Grant, Principal
+from foundation.security import sessions
 from foundation.security.passwords import STRONG, hash_password, verify_password
 from foundation.tenancy import EMPTY, set_scope, unscoped
 
@@ -32,7 +35,11 @@ class LoginResult:
 
 def authenticate(username: str, password: str) -> LoginResult:
     """Check a password. After ``LOGIN_MAX_FAILURES`` failures the account is locked for
-    ``LOGIN_LOCK_MINUTES``; a locked account is refused even with the right password."""
+    ``LOGIN_LOCK_MINUTES``; a locked account is refused even with the right password.
+
+    Nothing tells whether a username exists: an unknown one costs the same hashing, and locks (its failures
+    counted by username in ``login_failures``) after as many failures, for as long, with the same words, as
+    a real account. Only the right password learns that an account is disabled."""
     sess = db.session()
     ip = (request.remote_addr or "?") if has_request_context() else "cli"
     if _address_throttled(ip):
@@ -43,23 +50,23 @@ def authenticate(username: str, password: str) -> LoginResult:
     acct = sess.scalar(sa.select(Account).where(Account.username == username)) if username else None
     now = db.utcnow()
     if acct is None:
-        verify_password(_DUMMY_HASH, password)  # same cost as a real check: no username probing by timing
+        locked = _unknown_locked(username, now) if username else False
+        verify_password(_dummy_hash(), password)  # same cost as a real check: no username probing by timing
+        if locked:
+            return LoginResult(None, "login.locked")
         _note_failure(ip, username)
         return LoginResult(None, "login.bad_credentials")
-    if acct.locked_until and acct.locked_until > now:
+    # always hashed: a locked or password-less account answers as slowly as any other
+    right = verify_password(acct.password_hash or _dummy_hash(), password) and acct.password_hash is not None
+    if is_locked(acct):
         return LoginResult(None, "login.locked")
-    if not acct.active:
-        return LoginResult(None, "login.inactive")
-    if not verify_password(acct.password_hash, password):
-        _note_failure(ip, username)
-        acct.failed_logins += 1
-        if acct.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            acct.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            acct.failed_logins = 0
-            record("account.locked", "account", acct.id, account=acct)
-        sess.commit()
+    if not right:
+        count_failure(acct)
         return LoginResult(None, "login.bad_credentials")
-    acct.failed_logins = 0
+    if not acct.active:
+        return LoginResult(None, "login.inactive")  # told only to whoever knows the password
+    if not acct.totp_secret_enc:  # with a second factor, the count starts again only once the code is right
+        acct.failed_logins = 0
     acct.locked_until = None
     acct.last_login_at = now
     if STRONG.check_needs_rehash(acct.password_hash or "") and not current_app.config["PASSWORD_HASH_FAST"]:
@@ -67,7 +74,38 @@ def authenticate(username: str, password: str) -> LoginResult:
     return LoginResult(acct)
 
 
-_DUMMY_HASH = STRONG.hash("jizuo-timing-equaliser")
+def is_locked(acct: Account) -> bool:
+    return acct.locked_until is not None and acct.locked_until > db.utcnow()
+
+
+def count_failure(acct: Account) -> None:
+    """A wrong password or second-factor code for ``acct``: counted on the server towards its lockout and
+    the address's throttle, and kept although the request then answers an error."""
+    _note_failure((request.remote_addr or "?") if has_request_context() else "cli", acct.username)
+    acct.failed_logins += 1
+    if acct.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        acct.locked_until = db.utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        acct.failed_logins = 0
+        record("account.locked", "account", acct.id, account=acct)
+    db.session().commit()
+
+
+_DUMMY = {fast: hash_password("jizuo-timing-equaliser", fast) for fast in (False, True)}
+
+
+def _dummy_hash() -> str:
+    """A hash of the same cost as the accounts' own (the tests' fast hashes in tests)."""
+    return _DUMMY[bool(current_app.config["PASSWORD_HASH_FAST"])]
+
+
+def _unknown_locked(username: str, now) -> bool:
+    """Whether an unknown username is "locked", exactly as a real account would be after the same failures:
+    every ``LOGIN_MAX_FAILURES``-th failure locks it for ``LOGIN_LOCK_MINUTES`` (failures while locked are
+    not counted, as for a real account)."""
+    count, last = db.session().execute(
+        sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(LoginFailure.username == username)).one()
+    lock = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    return bool(count) and count % current_app.config["LOGIN_MAX_FAILURES"] == 0 and last + lock > now
 
 
 def _address_throttled(ip: str) -> bool:
@@ -140,9 +178,26 @@ def current_principal() -> Principal | None:
 
 
 def login_user(acct: Account) -> None:
+    """Sign ``acct`` in in this browser: a fresh cookie and a new session row on the server."""
     session.clear()
+    sessions.begin(acct)
     session["account_id"] = acct.id
     session.permanent = True
+
+
+def logout_user() -> None:
+    """Sign this browser out: its session ends on the server, so a copy of the cookie is worth nothing."""
+    sessions.end()
+    session.clear()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, never set on an answer to a bearer-token call (an app, not a browser)."""
+
+    def save_session(self, app: Flask, sess, response) -> None:
+        if g.get("bearer"):
+            return
+        super().save_session(app, sess, response)
 
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -160,6 +215,7 @@ def _bearer_failure(description: str):
 
 def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(hours=8)
+    app.session_interface = _SessionInterface()
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, only for cookie-authenticated requests
 
     @app.before_request
@@ -172,6 +228,7 @@ def init_app(app: Flask) -> None:
         if header[:7].lower() == "bearer " and request.path.startswith("/api/"):
             from foundation.oidc.bearer import principal_for, verify_access_token
 
+            g.bearer = True
             row = verify_access_token(header[7:].strip())
             principal = principal_for(row, load_principal) if row is not None else None
             if principal is None:
@@ -181,6 +238,9 @@ def init_app(app: Flask) -> None:
                 csrf.protect()
             account_id = session.get("account_id")
             if not account_id:
+                return None
+            if not sessions.current(account_id):  # logged out, password changed, or too old: signed out
+                session.clear()
                 return None
             principal = load_principal(account_id, session.get("district_school_id"))
             if principal is None:

@@ -52,6 +52,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": int(env("JIZUO_LOGIN_LOCK_MINUTES", "15")),
         "LOGIN_IP_MAX_FAILURES": int(env("JIZUO_LOGIN_IP_MAX_FAILURES", "30")),
         "LOGIN_IP_WINDOW_MINUTES": int(env("JIZUO_LOGIN_IP_WINDOW_MINUTES", "15")),
+        # a browser session ends this long after its login, however active (docs/security.md)
+        "SESSION_MAX_HOURS": float(env("JIZUO_SESSION_MAX_HOURS", "12")),
         "PASSWORD_HASH_FAST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -93,8 +93,17 @@ def test_a_portal_only_account_is_told_there_is_no_password_here(app, demo, db_s
     acct.password_hash = None  # as accounts made by signing in through the city portal are
     db_session.commit()
     client = app.test_client()
+    with app.test_request_context("/"):  # signed in as the portal would sign them in
+        from flask import session
+
+        from foundation import db
+        from foundation.auth import login_user
+
+        login_user(db.session().get(Account, acct.id))
+        db.session().commit()
+        signed_in = dict(session)
     with client.session_transaction() as s:
-        s["account_id"] = acct.id
+        s.update(signed_in)
     page = client.get(PAGE).get_data(as_text=True)
     assert "没有单独的基座密码" in page and 'name="current_password"' not in page
     english = client.get(PAGE + "?lang=en").get_data(as_text=True)

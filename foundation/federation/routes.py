@@ -1,7 +1,9 @@
 """Pages of federated login: start, callback, "bind your child", and the person's own links."""
 from __future__ import annotations
 
+import hashlib
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
@@ -12,13 +14,16 @@ from foundation.auth import login_user
 from foundation.federation import linking, upstream
 from foundation.i18n import current_lang, t
 from foundation.models import Account, Consent, FederatedIdentity, OAuthClient, UpstreamProvider
+from foundation.models.federation import BindFailure
 from foundation.oidc.authn import remember_login
+from foundation.security.redirects import local_path
 from foundation.tenancy import unscoped
 
 SIGN_IN = unscoped("signing in: the account and its roles in every school")
 
 bp = Blueprint("federation", __name__, template_folder="templates")
-MAX_CODE_TRIES = 5
+MAX_CODE_TRIES = 5  # wrong binding codes per upstream identity …
+BIND_SECONDS = 900  # … in this long, which is also how long a binding attempt lasts
 
 
 def enabled_providers() -> list[UpstreamProvider]:
@@ -49,7 +54,7 @@ def start(slug: str):
         url, flow = upstream.start(provider, _callback_url(slug))
     except upstream.UpstreamError as err:
         return _page("federation/problem.html", 502, reason=str(err), name=provider.name)
-    session["fed_flow"] = flow
+    session["fed_flow"] = {**flow, "next": local_path(request.args.get("next"))}  # back there once signed in
     return redirect(url)
 
 
@@ -73,12 +78,12 @@ def callback(slug: str):
             ident = linking.link(provider, claims["sub"], linking.account_for_guardian(guardian), "verified_id")
     if ident is None:
         session["fed_pending"] = {"provider": provider.id, "sub": claims["sub"], "name": claims.get("name"),
-                                  "at": int(time.time()), "tries": 0}
+                                  "at": int(time.time()), "next": flow.get("next")}
         return redirect(url_for("federation.bind"))
-    return _sign_in(ident)
+    return _sign_in(ident, flow.get("next"))
 
 
-def _sign_in(ident: FederatedIdentity):
+def _sign_in(ident: FederatedIdentity, nxt: str | None = None):
     acct = db.session().scalar(sa.select(Account).where(Account.id == ident.account_id, Account.active.is_(True)),
                                execution_options=SIGN_IN)
     if acct is None:
@@ -87,32 +92,54 @@ def _sign_in(ident: FederatedIdentity):
     login_user(acct)
     remember_login("fed")
     record("federation.login", "account", acct.id, detail={"issuer": ident.issuer}, account=acct)
-    return redirect("/")
+    return redirect(local_path(nxt) or "/")
 
 
 @bp.route("/bind", methods=["GET", "POST"])
 def bind():
     pending = session.get("fed_pending")
-    if not pending or pending["at"] + 900 < time.time():
+    if not pending or pending["at"] + BIND_SECONDS < time.time():
         session.pop("fed_pending", None)
         return redirect(url_for("admin.login") if "admin.login" in _endpoints() else "/login")
     error = None
     if request.method == "POST":
-        guardian = linking.redeem(request.form.get("code", ""))
-        if guardian is None:
-            pending["tries"] += 1
-            session["fed_pending"] = pending
-            if pending["tries"] >= MAX_CODE_TRIES:
-                session.pop("fed_pending", None)
-                record("federation.bind_blocked", "provider", pending["provider"])
-                return _page("federation/problem.html", 429, reason=t("bind.too_many"), name="")
-            error = t("bind.bad_code")
-        else:
-            provider = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.id == pending["provider"]))
+        provider = db.session().scalar(sa.select(UpstreamProvider).where(UpstreamProvider.id == pending["provider"]))
+        if provider is None:
+            abort(404)
+        who = _identity_key(provider, pending["sub"])
+        guardian, blocked = None, _bind_failures(who) >= MAX_CODE_TRIES
+        if not blocked:
+            guardian = linking.redeem(request.form.get("code", ""))
+            if guardian is None:
+                blocked, error = _bind_failed(who) >= MAX_CODE_TRIES, t("bind.bad_code")
+        if blocked:
+            session.pop("fed_pending", None)
+            record("federation.bind_blocked", "provider", pending["provider"])
+            db.session().commit()  # the audit row stays although the answer is an error
+            return _page("federation/problem.html", 429, reason=t("bind.too_many"), name="")
+        if guardian is not None:
             session.pop("fed_pending", None)
             ident = linking.link(provider, pending["sub"], linking.account_for_guardian(guardian), "binding_code")
-            return _sign_in(ident)
+            return _sign_in(ident, pending.get("next"))
     return _page("federation/bind.html", 400 if error else 200, name=pending.get("name"), error=error)
+
+
+def _identity_key(provider: UpstreamProvider, sub: str) -> str:
+    return hashlib.sha256(f"{provider.issuer}\n{sub}".encode()).hexdigest()
+
+
+def _bind_failures(who: str) -> int:
+    """Wrong codes typed for this upstream identity in the last ``BIND_SECONDS``: counted on the server, so
+    neither an older copy of the cookie nor a new sign-in at the portal starts the count again."""
+    since = db.utcnow() - timedelta(seconds=BIND_SECONDS)
+    return db.session().scalar(sa.select(sa.func.count()).select_from(BindFailure)
+                               .where(BindFailure.identity == who, BindFailure.at > since))
+
+
+def _bind_failed(who: str) -> int:
+    db.session().add(BindFailure(identity=who, at=db.utcnow()))
+    db.session().commit()  # kept although the answer is an error (the request rolls back)
+    return _bind_failures(who)
 
 
 def _endpoints() -> set[str]:

@@ -52,12 +52,27 @@ class Membership(Base):
 
 
 class LoginFailure(Base):
-    """A failed password login, by address: throttles guessing across many accounts from one place."""
+    """A failed password login, by address: throttles guessing across many accounts from one place. By
+    username too: an unknown username locks exactly as a real account does (foundation/auth.py)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (sa.Index("ix_login_failures_ip_at", "ip", "at"),)
+    __table_args__ = (sa.Index("ix_login_failures_ip_at", "ip", "at"),
+                      sa.Index("ix_login_failures_username_at", "username", "at"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ip: so.Mapped[str] = so.mapped_column(sa.String(64))
     username: so.Mapped[str] = so.mapped_column(sa.String(64))
     at: so.Mapped[datetime] = so.mapped_column()
+
+
+class WebSession(Base):
+    """A browser session, kept on the server (foundation/security/sessions.py): the signed cookie carries a
+    random id, this row its SHA-256. Logout and password changes end rows; a request whose row is ended,
+    missing or too old is signed out."""
+
+    __tablename__ = "web_sessions"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column()
+    ended_at: so.Mapped[datetime | None] = so.mapped_column()

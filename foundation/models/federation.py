@@ -58,3 +58,15 @@ class BindingCode(SchoolScoped, Base):
     expires_at: so.Mapped[datetime] = so.mapped_column()
     used_at: so.Mapped[datetime | None] = so.mapped_column()
     failed_attempts: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class BindFailure(Base):
+    """A wrong binding code typed by a visitor an upstream identity vouches for. Counted on the server, per
+    identity (SHA-256 of issuer and subject), so that replaying an older cookie does not reset the count."""
+
+    __tablename__ = "fed_bind_failures"
+    __table_args__ = (sa.Index("ix_fed_bind_failures_identity_at", "identity", "at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    identity: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

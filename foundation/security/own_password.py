@@ -48,7 +48,7 @@ def change(account: Account, current: str, new: str, confirm: str) -> dict[str, 
         sa.update(OAuthToken).where(OAuthToken.account_id == account.id,
                                     sa.or_(OAuthToken.access_revoked.is_(False), OAuthToken.refresh_revoked.is_(False)))
         .values(access_revoked=True, refresh_revoked=True)).rowcount
-    sessions.keep_this_one(account)
+    ended = sessions.end_others(account)
     record("account.password.change", "account", account.id, account=account,
-           detail={"tokens_revoked": revoked, "other_sessions": "signed_out"})
+           detail={"tokens_revoked": revoked, "sessions_ended": ended})
     return {}

@@ -9,6 +9,7 @@ from foundation.audit import record
 from foundation.i18n import t
 from foundation.models import Account, Membership, OrgUnit
 from foundation.permissions import ROLES
+from foundation.security import sessions
 from foundation.security.passwords import hash_password, password_problem
 
 
@@ -77,7 +78,8 @@ def set_password(username: str, password: str) -> None:
     acct = _account(username)
     acct.password_hash = hash_password(password, current_app.config["PASSWORD_HASH_FAST"])
     acct.failed_logins, acct.locked_until = 0, None
-    record("accounts.set_password", "account", acct.id)
+    ended = sessions.end_all(acct.id)  # whoever held the old password is signed out everywhere
+    record("accounts.set_password", "account", acct.id, detail={"sessions_ended": ended})
 
 
 def unlock(username: str) -> None:
