@@ -30,3 +30,6 @@ __all__ = [
 from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference  # noqa: E402
 
 __all__ += ["Delivery", "InboxItem", "Message", "MessageContact", "MessagePreference"]
+from foundation.models.teaching import AcademicSession, ClassTerm, Course, StudentClass  # noqa: E402
+
+__all__ += ["AcademicSession", "ClassTerm", "Course", "StudentClass"]

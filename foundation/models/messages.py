@@ -152,4 +152,5 @@ class MessageContact(Base):
     account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"),
                                                   primary_key=True)
     email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    phone_enc: so.Mapped[str | None] = so.mapped_column(sa.Text)  # field cipher; from a roster import
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)

@@ -39,6 +39,9 @@ class OrgUnit(SchoolScoped, Timestamps, Base):
     entry_year: so.Mapped[int | None] = so.mapped_column()
     seq: so.Mapped[int] = so.mapped_column(default=0)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # classes: homeroom (行政班, also when NULL) or scheduled (a subject class, 教学班); the course taught
+    class_type: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    course_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("courses.id", use_alter=True))
 
     parent: so.Mapped[OrgUnit | None] = so.relationship(remote_side=[id], foreign_keys=[parent_id])
 

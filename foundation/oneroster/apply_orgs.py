@@ -16,6 +16,10 @@ def _name_en(name: str) -> str | None:
     return None if is_cjk(name) else truncate(name, 120)
 
 
+def _school_code(text: str) -> bool:
+    return len(text) == 10 and text.isdigit()
+
+
 def ensure_district(ctx: Context, plan: Plan) -> OrgUnit:
     org = plan.district
     if org is not None and (known := ctx.known("district", org.sid)) and (unit := ctx.unit(known.local_id)):
@@ -46,6 +50,9 @@ def apply_schools(ctx: Context, plan: Plan) -> None:
                 "name": truncate(org.name, 120), "active": True}
             result = ctx.update(unit, proposed, library=LIB, entity="org_unit", school_id=unit.id, count_as="school")
             ctx.report.count("school", "updated" if result == "updated" else "unchanged")
+            if sid not in plan.onto_target and org.identifier != unit.code and not _school_code(org.identifier):
+                ctx.report.warn("orgs.csv", org.line, table.col("identifier") if table else "identifier",
+                                f"identifier {org.identifier!r} is not a 10-digit school code; the school's code is {unit.code}")
             if ctx.link("school", sid, unit.id, unit.id):
                 ctx.report.count("school", "linked")
             ctx.school_ids[sid] = unit.id
@@ -54,12 +61,12 @@ def apply_schools(ctx: Context, plan: Plan) -> None:
             ctx.report.count("school", "skipped")
             continue
         code = org.identifier
-        if not (len(code) == 10 and code.isdigit()) or code in ctx.codes:
+        if not _school_code(code) or code in ctx.codes:
             code = ctx.free_code(stable_code("OR", sid))
             why = (f"identifier {org.identifier!r} is not a 10-digit school code" if org.identifier not in ctx.codes
                    else f"school code {org.identifier} is taken by another org unit")
             ctx.report.warn("orgs.csv", org.line, table.col("identifier") if table else "identifier",
-                            f"{why}; code {code} derived")
+                            f"{why}; the school's code is {code}")
         district = ensure_district(ctx, plan)
         unit = ctx.add_unit(OrgUnit(kind="school", name=truncate(org.name, 120), name_en=_name_en(org.name),
                                     code=code, parent_id=district.id))
@@ -89,8 +96,10 @@ def apply_departments(ctx: Context, plan: Plan) -> None:
             continue
         else:
             school_code = ctx.unit(school).code or f"S{school}"
+            code = org.identifier if org.identifier.startswith(f"{school_code}-") and len(org.identifier) <= 40 \
+                and org.identifier not in ctx.codes else ctx.free_code(stable_code(f"{school_code}-D", sid, 6))
             unit = ctx.add_unit(OrgUnit(kind="department", name=truncate(org.name, 120), name_en=_name_en(org.name),
-                                        code=ctx.free_code(stable_code(f"{school_code}-D", sid, 6)),
+                                        code=code,
                                         parent_id=school, school_id=school))
             ctx.sess.flush()
             ctx.units[unit.id] = unit
@@ -114,17 +123,6 @@ def grade_unit(ctx: Context, school: int, grade: int | str) -> OrgUnit:
     return unit
 
 
-def apply_courses(ctx: Context, plan: Plan) -> None:
-    """A course is remembered as its grade unit (Jizuo has no course table) when it names a grade."""
-    for sid, course in plan.courses.items():
-        school = ctx.school_id(course.school)
-        if course.deleted or course.grade is None or school is None:
-            ctx.report.count("course", "skipped")
-            continue
-        unit = grade_unit(ctx, school, course.grade)
-        ctx.report.count("course", "created" if ctx.link("course", sid, unit.id, school) else "unchanged")
-
-
 def apply_classes(ctx: Context, plan: Plan, progress) -> None:
     owners = ctx.linked("class")
     total = len(plan.classes)
@@ -141,8 +139,6 @@ def _apply_class(ctx: Context, sid: str, c: ClassP, owners: dict[int, str]) -> N
         pass
     elif c.grade is not None:
         parent = grade_unit(ctx, school, c.grade).id
-    elif (course := ctx.known("course", c.course)) and course.school_id == school:
-        parent = course.local_id
     known = ctx.known("class", sid)
     unit = ctx.unit(known.local_id) if known else None
     if unit is None and c.code and (cand := ctx.units_by_code.get(c.code)) is not None:
@@ -160,8 +156,6 @@ def _apply_class(ctx: Context, sid: str, c: ClassP, owners: dict[int, str]) -> N
     if c.deleted:
         ctx.report.count("class", "skipped")
         return
-    if parent is None:
-        parent = grade_unit(ctx, school, UNGRADED).id
     base = ctx.unit(school).code or f"S{school}"
     code = c.code if c.code.startswith(f"{base}-") and c.code not in ctx.codes and len(c.code) <= 40 else \
         ctx.free_code(stable_code(f"{base}-C", sid, 8))

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from foundation.models import Guardian, GuardianLink, Staff, Student
+from foundation.models import Guardian, GuardianLink, Staff, Student, StudentClass
 from foundation.oneroster.context import Context, _chunks
 from foundation.oneroster.plan import PersonP, Plan
 from foundation.oneroster.spec import DELETED_STUDENT_STATUS, TITLE_OF_ROLE, UNKNOWN_ETHNICITY
@@ -24,6 +24,7 @@ def apply_people(ctx: Context, plan: Plan, progress: Progress = None) -> None:
     new_students: list[tuple[str, Student]] = []
     new_staff: list[tuple[str, Staff]] = []
     new_guardians: list[tuple[str, Guardian]] = []
+    subject: dict[str, tuple[bool, list[int]]] = {}  # student sid → (classes listed?, subject class ids)
     total = len(plan.people)
     ids = sorted({k.local_id for sid, p in plan.people.items() if p.guardian_role and (k := ctx.known("guardian", sid))})
     guardians: dict[int, Guardian] = {}
@@ -34,10 +35,10 @@ def apply_people(ctx: Context, plan: Plan, progress: Progress = None) -> None:
             _deactivate(ctx, p)
         elif p.stub:
             if p.local_student is not None:
-                _student(ctx, plan, p, new_students)
+                _student(ctx, plan, p, new_students, subject)
         else:
             if p.student is not None:
-                _student(ctx, plan, p, new_students)
+                _student(ctx, plan, p, new_students, subject)
             if p.staff is not None:
                 _staff(ctx, p, new_staff)
             if p.guardian_role:
@@ -50,6 +51,7 @@ def apply_people(ctx: Context, plan: Plan, progress: Progress = None) -> None:
             for sid, obj in rows:
                 ctx.link(entity, sid, obj.id, getattr(obj, "school_id", None))
             ctx.report.count(entity, "created", len(rows))
+    _subject_classes(ctx, plan, subject)
     _links(ctx, plan)
 
 
@@ -74,37 +76,47 @@ def _count(ctx: Context, entity: str, result: str, deleted: bool = False) -> Non
     ctx.report.count(entity, "updated" if result == "updated" else "unchanged")
 
 
-def _class_of(ctx: Context, plan: Plan, p: PersonP, school: int | None) -> tuple[bool, int | None]:
-    """(whether the bundle says anything about the class, the class id). A homeroom enrollment wins over
-    scheduled ones; else the first one in the file."""
-    options: list[tuple[bool, int, int]] = []  # (not homeroom, class id, line)
+def _class_of(ctx: Context, plan: Plan, p: PersonP, school: int | None) -> tuple[bool, int | None, list[int]]:
+    """(whether the bundle says anything about the classes, the homeroom class id, the subject class ids).
+    The homeroom is the first homeroom class, else the first class whose type is not stated; scheduled
+    classes, and any further ones, are subject classes."""
+    options: list[tuple[int, int, int]] = []  # (rank: 0 homeroom, 1 not stated, 2 scheduled; class id; line)
     for cls_sid, line in p.classes:
         known = ctx.known("class", cls_sid)
-        if known is None or ctx.unit(known.local_id) is None:
+        unit = ctx.unit(known.local_id) if known is not None else None
+        if unit is None:
             continue
         if known.school_id != school:
             ctx.report.warn("enrollments.csv", line, "classSourcedId", f"class {cls_sid!r} is in another school; ignored")
             ctx.report.count("enrollment", "skipped")
             continue
         c = plan.classes.get(cls_sid)
-        options.append((not (c and c.homeroom), known.local_id, line))
+        kind = c.class_type if c is not None else unit.class_type
+        options.append(({"homeroom": 0, "scheduled": 2}.get(kind or "", 1), known.local_id, line))
     if options:
-        chosen = min(options, key=lambda o: o[0])  # stable: the first of the best kind
-        if len(options) > 1 and chosen[0]:
-            ctx.report.warn("enrollments.csv", chosen[2], "classSourcedId",
-                            f"student in {len(options)} classes, none homeroom; the first is used")
-        ctx.report.count("enrollment", "skipped", len(options) - 1)
-        return True, chosen[1]
+        best = min(options, key=lambda o: o[0])  # stable: the first of the best kind
+        homeroom = best[1] if best[0] < 2 else None
+        homerooms = [o for o in options if o[0] == 0]
+        if len(homerooms) > 1:
+            ctx.report.warn("enrollments.csv", homerooms[1][2], "classSourcedId",
+                            f"student in {len(homerooms)} homeroom classes; the first is the homeroom, "
+                            "the others are kept as further classes")
+        return True, homeroom, list(dict.fromkeys(o[1] for o in options if o[1] != homeroom))
     dropped = {k.local_id for c, _ in p.dropped if (k := ctx.known("class", c))}
     current = ctx.students[p.local_student].class_id if p.local_student in ctx.students else None
     if current is not None and current in dropped:
-        return True, None
-    return False, None
+        return True, None, []
+    return False, None, []
 
 
-def _student(ctx: Context, plan: Plan, p: PersonP, new: list[tuple[str, Student]]) -> None:
+def _student(ctx: Context, plan: Plan, p: PersonP, new: list[tuple[str, Student]],
+             subject: dict[str, tuple[bool, list[int]]]) -> None:
     school = ctx.school_id(p.student)
-    says_class, class_id = _class_of(ctx, plan, p, school)
+    says_class, class_id, others = _class_of(ctx, plan, p, school)
+    if says_class:
+        subject[p.sid] = (True, others)
+    elif p.dropped:
+        subject[p.sid] = (False, [])
     existing = ctx.students.get(p.local_student) if p.local_student is not None else None
     if existing is None:
         new.append((p.sid, Student(school_id=school, student_no=p.numbers[0], name=p.name, sex_code=p.sex or "0",
@@ -119,10 +131,39 @@ def _student(ctx: Context, plan: Plan, p: PersonP, new: list[tuple[str, Student]
             proposed[attr] = value
     if says_class:
         proposed["class_id"] = class_id
-        ctx.report.count("enrollment", "unchanged" if existing.class_id == class_id else "updated")
+        if class_id is not None:
+            ctx.report.count("enrollment", "unchanged" if existing.class_id == class_id else "updated")
     _count(ctx, "student", ctx.update(existing, proposed, library="student", entity="student", school_id=school))
     if ctx.link("student", p.sid, existing.id, school):
         ctx.report.count("student", "linked")
+
+
+def _subject_classes(ctx: Context, plan: Plan, subject: dict[str, tuple[bool, list[int]]]) -> None:
+    """The student's classes besides the homeroom: added as the bundle lists them; one it marks
+    tobedeleted is removed, and so is one a bulk enrollments file no longer lists."""
+    bulk = ctx.report.modes.get("enrollments.csv") == "bulk"
+    students = {k.local_id: sid for sid in subject if (k := ctx.known("student", sid))}
+    have: dict[int, set[int]] = {}
+    for chunk in _chunks(sorted(students)):
+        for stid, cid in ctx.sess.execute(sa.select(StudentClass.student_id, StudentClass.class_id)
+                                          .where(StudentClass.student_id.in_(chunk))):
+            have.setdefault(stid, set()).add(cid)
+    for stid, sid in students.items():
+        listed, wanted = subject[sid]
+        p, mine = plan.people[sid], have.get(stid, set())
+        dropped = {k.local_id for c, _ in p.dropped if (k := ctx.known("class", c))}
+        gone = (mine - set(wanted)) if listed and bulk else (mine & dropped)
+        if gone:
+            ctx.sess.execute(sa.delete(StudentClass).where(StudentClass.student_id == stid,
+                                                           StudentClass.class_id.in_(gone)))
+            ctx.report.count("enrollment", "removed", len(gone))
+        school = ctx.school_id(p.student)
+        for cid in wanted:
+            if cid in mine:
+                ctx.report.count("enrollment", "unchanged")
+            else:
+                ctx.sess.add(StudentClass(student_id=stid, class_id=cid, school_id=school))
+                ctx.report.count("enrollment", "created")
 
 
 def _staff(ctx: Context, p: PersonP, new: list[tuple[str, Staff]]) -> None:

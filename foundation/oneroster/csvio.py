@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from foundation.oneroster.report import ImportReport
-from foundation.oneroster.spec import EXTRA_KNOWN, HEADERS_12, MANIFEST, TYPOS, USERS_11
+from foundation.oneroster.spec import EXTRA_KNOWN, HEADERS_12, MANIFEST, NAMES_10, TYPOS, USERS_11
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 BUNDLE = "(bundle)"  # the file name of problems with the bundle as a whole
@@ -112,12 +112,14 @@ def known_columns(name: str) -> tuple[str, ...]:
     return cols
 
 
-def match_header(raw: str, known: tuple[str, ...]) -> tuple[str | None, str | None]:
+def match_header(raw: str, known: tuple[str, ...], file: str = "") -> tuple[str | None, str | None]:
     """(canonical column or None to ignore it, why it needed tolerance or None when it is exact)."""
     text = raw.replace("\ufeff", "")
     name = text.strip()
     if not name:
         return None, "column has no name; ignored"
+    if (old := NAMES_10.get(file, {}).get(name.lower())) is not None and name != old:
+        return old, f"OneRoster 1.0 column name: read as {old!r}"
     if name.startswith("metadata."):
         return name, None if name == text else "surrounding whitespace in the column name"
     by_lower = {k.lower(): k for k in known}
@@ -158,7 +160,7 @@ def read_table(report: ImportReport, name: str, data: bytes) -> Table | None:
             if table is None:
                 table = Table(name, encoding, start)
                 for i, raw in enumerate(record):
-                    canon, why = match_header(raw, known)
+                    canon, why = match_header(raw, known, name)
                     label = raw.strip() or f"(column {i + 1})"
                     if canon is not None and canon in table.spelled:
                         canon, why = None, f"duplicate of column {table.spelled[canon]!r}; ignored"

@@ -2,8 +2,9 @@
 
 Every row's ``sourcedId`` is its OneRoster ExternalId when it has one; otherwise a stable generated id
 (``jz-student-<id>``) that is recorded as an ExternalId, so importing our own export maps back to the
-same rows. National ID numbers are never read, let alone written; nor are guardians' phone numbers
-(personal data a roster consumer does not need). The session is flushed (new ExternalIds), not committed.
+same rows. National ID numbers are never read, let alone written. A user's e-mail and phone are written
+(the contact messages use; a guardian's phone), so a re-import keeps them. The session is flushed (new
+ExternalIds), not committed.
 """
 from __future__ import annotations
 
@@ -11,15 +12,32 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from cryptography.fernet import InvalidToken
+from flask import current_app, has_app_context
 
-from foundation.models import Account, ExternalId, Guardian, GuardianLink, Membership, OrgUnit, Staff, Student
+from foundation.models import (
+    Account,
+    ExternalId,
+    Guardian,
+    GuardianLink,
+    Membership,
+    MessageContact,
+    OrgUnit,
+    Staff,
+    Student,
+    StudentClass,
+)
 from foundation.oneroster.context import _chunks
+from foundation.oneroster.export_teaching import export_classes, export_courses, export_sessions
+from foundation.oneroster.export_teaching import grade_code as _grade_code
+from foundation.oneroster.export_teaching import stamp as _stamp
 from foundation.oneroster.spec import ETHNICITY_COLUMN, HEADERS_12, MANIFEST_FILES, SEX_NAMES, SYSTEM
 from foundation.oneroster.values import split_name
+from foundation.security.fields import FieldCipher, cipher_for
 from foundation.tenancy import is_unscoped
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed member timestamps: the same data gives the same bytes
@@ -56,22 +74,6 @@ class _Ids:
         return sid
 
 
-def school_year(today: date | None = None) -> tuple[int, date, date]:
-    """(start year, first day, last day) of the current school year: September to mid-July."""
-    today = today or date.today()
-    start = today.year if today.month >= 8 else today.year - 1
-    return start, date(start, 9, 1), date(start + 1, 7, 15)
-
-
-def _stamp(obj) -> str:
-    at = getattr(obj, "updated_at", None) or datetime(2020, 1, 1)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _grade_code(unit: OrgUnit | None) -> str:
-    return f"{unit.seq:02d}" if unit is not None and unit.kind == "grade" and 1 <= unit.seq <= 12 else ""
-
-
 def _staff_role(s: Staff) -> str:
     title = s.title or ""
     if "校长" in title:
@@ -83,7 +85,9 @@ def _staff_role(s: Staff) -> str:
     return "teacher" if ("教师" in title or "班主任" in title or s.subject) else "aide"
 
 
-def export_bundle(session: so.Session, *, school_id: int | None = None, today: date | None = None) -> bytes:
+def export_bundle(session: so.Session, *, school_id: int | None = None, today: date | None = None,
+                  secret_key: str | None = None) -> bytes:
+    """The bundle's bytes. ``secret_key`` reads the stored phones (default: the app's SECRET_KEY)."""
     if not is_unscoped(session):
         raise ValueError("export_bundle needs a session that acts for the district (foundation.tenancy.unscoped(reason).mark)")
     sid = _Ids(session)
@@ -96,10 +100,6 @@ def export_bundle(session: so.Session, *, school_id: int | None = None, today: d
     school_ids = [s.id for s in schools]
     units = {u.id: u for u in session.scalars(sa.select(OrgUnit).where(OrgUnit.school_id.in_(school_ids),
                                                                           OrgUnit.kind != "school").order_by(OrgUnit.id))}
-    start, first, last = school_year(today)
-    term = f"jz-sy-{start}"
-    rows["academicSessions"].append([term, "active", f"{first.isoformat()}T00:00:00.000Z", f"{start}-{start + 1}学年",
-                                     "schoolYear", first.isoformat(), last.isoformat(), "", str(start + 1)])
     district_sid = ""
     if district is not None:
         district_sid = sid("district", district.id, None)
@@ -108,37 +108,33 @@ def export_bundle(session: so.Session, *, school_id: int | None = None, today: d
     for s in schools:
         school_sid[s.id] = sid("school", s.id, s.id)
         rows["orgs"].append([school_sid[s.id], "active", _stamp(s), s.name, "school", s.code or "", district_sid])
-    course_of: dict[int, str] = {}
     for u in units.values():
         if u.kind == "department":
             rows["orgs"].append([sid("department", u.id, u.school_id), "active", _stamp(u), u.name, "department",
                                  u.code or "", school_sid[u.school_id]])
-        elif u.kind == "grade":
-            course_of[u.id] = sid("course", u.id, u.school_id)
-            rows["courses"].append([course_of[u.id], "active", _stamp(u), term, u.name, u.code or "", _grade_code(u),
-                                    school_sid[u.school_id], "", ""])
-    class_sid: dict[int, str] = {}
-    for u in units.values():
-        if u.kind != "class":
-            continue
-        grade = units.get(u.parent_id)
-        course = course_of.get(u.parent_id) if grade is not None else None
-        if course is None:  # a class outside any grade: one catch-all course per school
-            course = f"jz-course-school-{u.school_id}"
-            if course not in course_of.values():
-                course_of[-u.school_id] = course
-                rows["courses"].append([course, "active", _stamp(u), term, "其他", "", "", school_sid[u.school_id], "", ""])
-        class_sid[u.id] = sid("class", u.id, u.school_id)
-        rows["classes"].append([class_sid[u.id], "active", _stamp(u), u.name, _grade_code(grade), course, u.code or "",
-                                "homeroom", "", school_sid[u.school_id], term, "", "", ""])
-    _people(session, sid, rows, school_ids, school_sid, units, class_sid)
+    term = export_sessions(session, sid, rows, school_ids, today)
+    course_sid = export_courses(session, sid, rows, school_ids, school_sid)
+    class_sid = export_classes(session, sid, rows, units, school_sid, course_sid, term)
+    if secret_key is None and has_app_context():
+        secret_key = current_app.config.get("SECRET_KEY")
+    _people(session, sid, rows, school_ids, school_sid, units, class_sid, cipher_for(secret_key) if secret_key else None)
     session.add_all(sid.new)
     session.flush()
     return _zip(rows)
 
 
+def _clear(cipher: FieldCipher | None, value: str | None) -> str:
+    if not value or cipher is None:
+        return ""
+    try:
+        return cipher.decrypt(value)
+    except InvalidToken:  # written under another key: nothing to say
+        return ""
+
+
 def _people(session: so.Session, sid: _Ids, rows: dict[str, list[list[str]]], school_ids: list[int],
-            school_sid: dict[int, str], units: dict[int, OrgUnit], class_sid: dict[int, str]) -> None:
+            school_sid: dict[int, str], units: dict[int, OrgUnit], class_sid: dict[int, str],
+            cipher: FieldCipher | None) -> None:
     students = list(session.scalars(sa.select(Student).options(so.lazyload(Student.klass))
                                     .where(Student.school_id.in_(school_ids)).order_by(Student.id)))
     staff = list(session.scalars(sa.select(Staff).where(Staff.school_id.in_(school_ids)).order_by(Staff.id)))
@@ -149,12 +145,20 @@ def _people(session: so.Session, sid: _Ids, rows: dict[str, list[list[str]]], sc
     guardians: dict[int, Guardian] = {}
     for chunk in _chunks(sorted({lk.guardian_id for lk in links})):
         guardians.update((g.id, g) for g in session.scalars(sa.select(Guardian).where(Guardian.id.in_(chunk))))
-    usernames: dict[tuple[str, int], str] = {}
+    accounts: dict[tuple[str, int], tuple[str, bool, str, str]] = {}  # → (username, active, e-mail, phone)
     for kind, ids in (("student", [s.id for s in students]), ("staff", [s.id for s in staff]), ("guardian", list(guardians))):
         for chunk in _chunks(ids):
-            usernames.update(((kind, pid), name) for name, pid in session.execute(
-                sa.select(Account.username, Account.person_id).where(Account.person_kind == kind,
-                                                                     Account.person_id.in_(chunk))))
+            for name, pid, active, email, phone in session.execute(
+                    sa.select(Account.username, Account.person_id, Account.active, MessageContact.email,
+                              MessageContact.phone_enc)
+                    .outerjoin(MessageContact, MessageContact.account_id == Account.id)
+                    .where(Account.person_kind == kind, Account.person_id.in_(chunk)).order_by(Account.id)):
+                accounts.setdefault((kind, pid), (name, active, email or "", _clear(cipher, phone)))
+
+    def login(kind: str, pid: int, fallback: str) -> tuple[bool, str, str, str]:
+        """(enabledUser, username, email, phone): the account's, else not enabled and ``fallback``."""
+        name, active, email, phone = accounts.get((kind, pid), (fallback, False, "", ""))
+        return active, name, email, phone
     stu_sid = {s.id: sid("student", s.id, s.school_id) for s in students}
     stf_sid = {s.id: sid("staff", s.id, s.school_id) for s in staff}
     gdn_sid = {g: sid("guardian", g, None) for g in guardians}
@@ -164,15 +168,22 @@ def _people(session: so.Session, sid: _Ids, rows: dict[str, list[list[str]]], sc
         kids[lk.guardian_id].append(lk)
         parents[lk.student_id].append(gdn_sid[lk.guardian_id])
     school_of = {s.id: s.school_id for s in students}
+    subject: dict[int, list[int]] = defaultdict(list)  # student → subject classes (exported ones)
+    for chunk in _chunks([s.id for s in students]):
+        for stid, cid in session.execute(sa.select(StudentClass.student_id, StudentClass.class_id)
+                                         .where(StudentClass.student_id.in_(chunk)).order_by(StudentClass.id)):
+            if cid in class_sid:
+                subject[stid].append(cid)
 
-    def user(usid: str, obj, enabled: bool, username: str, given_family: tuple[str, str], identifier: str,
+    def user(usid: str, obj, account: tuple[bool, str, str, str], given_family: tuple[str, str], identifier: str,
              agents: list[str], grades: str, org: str) -> None:
+        enabled, username, email, phone = account
         rows["users"].append([usid, "active", _stamp(obj), "true" if enabled else "false", username, "",
-                              given_family[0], given_family[1], "", identifier, "", "", "", ",".join(agents), grades,
-                              "", "", "", "", "", org, ""])
+                              given_family[0], given_family[1], "", identifier, email, "", phone, ",".join(agents),
+                              grades, "", "", "", "", "", org, ""])
 
     def role(kind: str, local: int, usid: str, role_name: str, org: str, obj, primary: bool = True) -> None:
-        rows["roles"].append([f"jz-role-{kind}-{local}" + ("" if primary else f"-{org}"), "active", _stamp(obj), usid,
+        rows["roles"].append([f"jz-role-{usid}" + ("" if primary else f"-{org}"), "active", _stamp(obj), usid,
                               "primary" if primary else "secondary", role_name, "", "", org, ""])
 
     def demographics(usid: str, obj, birth: date | None, sex: str, ethnicity: str) -> None:
@@ -182,17 +193,19 @@ def _people(session: so.Session, sid: _Ids, rows: dict[str, list[list[str]]], sc
     for s in students:
         klass = units.get(s.class_id) if s.class_id else None
         org = school_sid[s.school_id]
-        user(stu_sid[s.id], s, s.status_code in ("01", "05"), usernames.get(("student", s.id), s.student_no),
-             split_name(s.name), s.student_no, parents[s.id], _grade_code(units.get(klass.parent_id) if klass else None), org)
+        user(stu_sid[s.id], s, login("student", s.id, s.student_no), split_name(s.name), s.student_no, parents[s.id],
+             _grade_code(units.get(klass.parent_id) if klass else None), org)
         role("student", s.id, stu_sid[s.id], "student", org, s)
         demographics(stu_sid[s.id], s, s.birth_date, s.sex_code, s.ethnicity_code)
         if s.class_id in class_sid:
-            rows["enrollments"].append([f"jz-enrollment-s{s.id}", "active", _stamp(s), class_sid[s.class_id], org,
+            rows["enrollments"].append([f"jz-enr-{stu_sid[s.id]}-{class_sid[s.class_id]}", "active", _stamp(s), class_sid[s.class_id], org,
+                                        stu_sid[s.id], "student", "false", "", ""])
+        for cid in subject.get(s.id, []):
+            rows["enrollments"].append([f"jz-enr-{stu_sid[s.id]}-{class_sid[cid]}", "active", _stamp(s), class_sid[cid], org,
                                         stu_sid[s.id], "student", "false", "", ""])
     for t in staff:
         org = school_sid[t.school_id]
-        user(stf_sid[t.id], t, t.active, usernames.get(("staff", t.id), t.staff_no), split_name(t.name), t.staff_no,
-             [], "", org)
+        user(stf_sid[t.id], t, login("staff", t.id, t.staff_no), split_name(t.name), t.staff_no, [], "", org)
         role("staff", t.id, stf_sid[t.id], _staff_role(t), org, t)
         demographics(stf_sid[t.id], t, None, t.sex_code, "")
     for gid, g in guardians.items():
@@ -200,7 +213,8 @@ def _people(session: so.Session, sid: _Ids, rows: dict[str, list[list[str]]], sc
         rel = mine[0].relation_code
         role_name = "parent" if rel in PARENT_RELATIONS else "guardian" if rel == "99" else "relative"
         orgs = list(dict.fromkeys(school_sid[school_of[lk.student_id]] for lk in mine))
-        user(gdn_sid[gid], g, True, usernames.get(("guardian", gid), gdn_sid[gid]), split_name(g.name), "",
+        enabled, username, email, _ = login("guardian", gid, gdn_sid[gid])
+        user(gdn_sid[gid], g, (enabled, username, email, _clear(cipher, g.phone_enc)), split_name(g.name), "",
              [stu_sid[lk.student_id] for lk in mine], "", orgs[0])
         for i, org in enumerate(orgs):
             role("guardian", gid, gdn_sid[gid], role_name, org, g, primary=i == 0)
@@ -221,7 +235,7 @@ def _teachers(session: so.Session, rows: dict[str, list[list[str]]], class_sid: 
             if person not in stf_sid or (person, unit_id) in seen:
                 continue
             seen.add((person, unit_id))
-            rows["enrollments"].append([f"jz-enrollment-t{person}-c{unit_id}", "active", "", class_sid[unit_id],
+            rows["enrollments"].append([f"jz-enr-{stf_sid[person]}-{class_sid[unit_id]}", "active", "", class_sid[unit_id],
                                         school_sid[units[unit_id].school_id], stf_sid[person], "teacher",
                                         "true" if role_name == "homeroom_teacher" else "false", "", ""])
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import sqlalchemy.orm as so
 from flask import current_app, has_app_context
 
-from foundation.oneroster.apply_orgs import apply_classes, apply_courses, apply_departments, apply_schools
+from foundation.oneroster.apply_accounts import apply_accounts
+from foundation.oneroster.apply_orgs import apply_classes, apply_departments, apply_schools
 from foundation.oneroster.apply_people import apply_people
+from foundation.oneroster.apply_teaching import apply_class_details, apply_courses, apply_sessions
 from foundation.oneroster.context import Context
 from foundation.oneroster.csvio import BUNDLE, BundleError, Source, Table, open_bundle, read_table
 from foundation.oneroster.plan import Plan, plan_orgs, school_key
@@ -45,7 +47,7 @@ def import_bundle(session: so.Session, source: Source | Path, *, school_code: st
     the district. Flushes, never commits."""
     if not is_unscoped(session):
         raise ValueError("import_bundle needs a session that acts for the district (foundation.tenancy.unscoped(reason).mark)")
-    report = ImportReport()
+    report = ImportReport(atomic=atomic)
     try:
         files = open_bundle(source)
     except BundleError as err:
@@ -101,9 +103,13 @@ def _apply(ctx: Context, plan: Plan, progress: Progress | None) -> None:
     if progress:
         n = len(plan.schools) + len(plan.departments)
         progress("orgs.csv", n, n)
+    apply_sessions(ctx, plan)
     apply_courses(ctx, plan)
     apply_classes(ctx, plan, progress)
+    apply_class_details(ctx, plan)
     apply_people(ctx, plan, progress)
+    ctx.sess.flush()
+    apply_accounts(ctx, plan)
     ctx.sess.flush()
     if progress and "enrollments.csv" in plan.tables:
         n = len(plan.tables["enrollments.csv"].rows)

@@ -23,12 +23,31 @@ class OrgP:
 
 
 @dataclass
+class SessionP:
+    sid: str
+    line: int
+    title: str
+    kind: str
+    start: date
+    end: date
+    parent: str
+    year: int | None
+    deleted: bool
+
+
+@dataclass
 class CourseP:
     sid: str
     line: int
     school: SchoolKey
     grade: int | str | None
     deleted: bool
+    title: str = ""
+    code: str = ""
+    grades: str = ""
+    subjects: str = ""
+    subject_codes: str = ""
+    year: str = ""  # schoolYearSourcedId
 
 
 @dataclass
@@ -42,6 +61,19 @@ class ClassP:
     grade: int | str | None  # 1..12, UNGRADED, or None: not stated (then the course's, else ungraded)
     course: str
     deleted: bool
+    class_type: str | None = None  # homeroom | scheduled | None (not stated)
+    terms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TeachP:
+    """A teacher enrollment: the staff member teaches the class (primary: its lead teacher)."""
+
+    user: str
+    cls: str
+    primary: bool
+    deleted: bool
+    line: int
 
 
 @dataclass
@@ -66,6 +98,9 @@ class PersonP:
     local_student: int | None = None  # the existing student / staff row this person is (set by the checks)
     local_staff: int | None = None
     stub: bool = False  # not in users.csv: a known student named by a (delta) enrollment only
+    username: str = ""
+    enabled: bool = True  # enabledUser: may sign in (an account is made)
+    email: str = ""
 
 
 @dataclass
@@ -78,13 +113,13 @@ class Plan:
     alias: dict[str, SchoolKey] = field(default_factory=dict)  # bundle school sid → the school it lands in
     skipped_orgs: set[str] = field(default_factory=set)  # other schools when importing into one
     onto_target: set[str] = field(default_factory=set)  # bundle schools put into --school-code's school
-    sessions: set[str] = field(default_factory=set)
+    sessions: dict[str, SessionP] = field(default_factory=dict)
     courses: dict[str, CourseP] = field(default_factory=dict)
     classes: dict[str, ClassP] = field(default_factory=dict)
     deleted_classes: set[str] = field(default_factory=set)
     people: dict[str, PersonP] = field(default_factory=dict)
     links: dict[tuple[str, str], str] = field(default_factory=dict)  # (guardian sid, student sid) → relation
-    teacher_enrollments: int = 0
+    teaching: list[TeachP] = field(default_factory=list)
 
 
 def check_row(ctx: Context, table: Table, row: Row, mode: str, seen: dict[str, int] | None) -> bool | None:
@@ -181,13 +216,24 @@ def plan_orgs(ctx: Context, plan: Plan, table: Table, mode: str) -> bool:
             continue
         if (school_key(ctx, plan, dept.parent) if dept.parent else None) is not None:
             continue
+        what = f"parent org {dept.parent!r} is not in the bundle nor in Jizuo" if dept.parent else \
+            "no parent org (parentSourcedId is blank)"
         if _target_key(ctx, plan) is None:
-            ctx.report.error(table.name, dept.line, table.col("parentSourcedId"), f"parent org {dept.parent!r} is not a known school")
+            ctx.report.error(table.name, dept.line, table.col("parentSourcedId"),
+                             f"{what}: a department needs its school; give --school-code to place it")
             del plan.departments[sid]
             ctx.report.count("department", "skipped")
         else:
             ctx.report.warn(table.name, dept.line, table.col("parentSourcedId"),
-                            f"parent org {dept.parent!r} is unknown; placed under school {ctx.school_code}")
+                            f"{what}; placed under school {ctx.school_code}")
+    for org in plan.schools.values():
+        if not org.parent or org.parent in plan.district_sids or ctx.known("district", org.parent):
+            continue
+        above = "another school" if org.parent in plan.schools or ctx.known("school", org.parent) else \
+            "a department" if org.parent in plan.departments else "not in the bundle"
+        ctx.report.warn(table.name, org.line, table.col("parentSourcedId"),
+                        f"parent org {org.parent!r} is {above}; Jizuo keeps every school under the district: "
+                        "placed there")
     return True
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from foundation import codes
 from foundation.oneroster.context import Context
 from foundation.oneroster.csvio import Table
-from foundation.oneroster.plan import PersonP, Plan, check_row, school_key
+from foundation.oneroster.plan import PersonP, Plan, TeachP, check_row, school_key
 from foundation.oneroster.spec import (
     ETHNICITY_COLUMN,
     GUARDIAN_ROLES,
@@ -51,7 +51,8 @@ def plan_users(ctx: Context, plan: Plan, users: Table, roles: Table | None, mode
             continue
         numbers = [v for v in (row.get("identifier"), row.get("username"), sid) if v]
         plan.people[sid] = PersonP(sid, row.line, name, numbers, row.get("phone") or row.get("sms"),
-                                   split_list(row.get("agentSourcedIds")), deleted)
+                                   split_list(row.get("agentSourcedIds")), deleted, username=row.get("username"),
+                                   enabled=row.get("enabledUser").lower() != "false", email=row.get("email"))
         if roles is None and users.has("role"):  # OneRoster 1.1: the role is on the user
             for org in split_list(row.get("orgSourcedIds")) or [row.get("primaryOrgSourcedId")]:
                 refs.append(RoleRef(sid, row.get("role"), org, True, users, row.line))
@@ -169,7 +170,8 @@ def plan_demographics(ctx: Context, plan: Plan, table: Table, mode: str) -> None
 
 
 def plan_enrollments(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
-    """Student enrollments give the student's class (chosen in apply); staff ones are only counted."""
+    """Student enrollments give the student's classes (homeroom and subject classes, in apply); teacher
+    ones the staff member's class assignments."""
     seen: dict[str, int] = {}
     staff_roles = {r.lower() for r in STAFF_ROLES}
     for row in table.rows:
@@ -178,7 +180,8 @@ def plan_enrollments(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
             ctx.report.count("enrollment", "skipped")
             continue
         problem = _enrollment(ctx, plan, row.get("classSourcedId"), row.get("userSourcedId"),
-                              row.get("role").lower(), row.line, deleted, staff_roles)
+                              row.get("role").lower(), row.line, deleted, staff_roles,
+                              row.get("primary").lower() == "true")
         if problem is None:
             continue
         column, message, is_error = problem
@@ -187,7 +190,7 @@ def plan_enrollments(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
 
 
 def _enrollment(ctx: Context, plan: Plan, cls_sid: str, user: str, role: str, line: int, deleted: bool,
-                staff_roles: set[str]) -> tuple[str, str, bool] | None:
+                staff_roles: set[str], primary: bool) -> tuple[str, str, bool] | None:
     """Record one enrollment; or (column, message, is_error) when it cannot be used."""
     klass = plan.classes.get(cls_sid)
     if cls_sid in plan.deleted_classes:
@@ -207,9 +210,11 @@ def _enrollment(ctx: Context, plan: Plan, cls_sid: str, user: str, role: str, li
     if role in staff_roles:
         if p is None and not ctx.known("staff", user):
             return "userSourcedId", f"user {user!r} is not imported", True
-        if p is not None and p.staff is None:
+        if p is not None and p.staff is None and not p.deleted:
             return "role", f"user {user!r} has no staff role", True
-        ctx.report.count("enrollment", "skipped" if deleted else "teacher")
+        if role not in ("teacher", "aide"):
+            return "role", f"a {role} enrollment is not a class assignment in Jizuo; ignored", False
+        plan.teaching.append(TeachP(user, cls_sid, primary and role == "teacher", deleted, line))
         return None
     return "role", f"enrollment role {role!r} ignored", False
 

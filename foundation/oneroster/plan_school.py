@@ -1,27 +1,32 @@
-"""Phase 1, teaching structure: academic sessions (checked only), courses and classes."""
+"""Phase 1, teaching structure: academic sessions, courses and classes."""
 from __future__ import annotations
 
+from foundation.models import Course
 from foundation.oneroster.context import Context
 from foundation.oneroster.csvio import Table
-from foundation.oneroster.plan import ClassP, CourseP, Plan, check_row, school_key
+from foundation.oneroster.plan import ClassP, CourseP, Plan, SessionP, check_row, school_key
 from foundation.oneroster.spec import CLASS_TYPES, SESSION_TYPES
-from foundation.oneroster.values import grade_of, parse_date, split_list
+from foundation.oneroster.values import UNGRADED, grade_of, parse_date, split_list
 
 
 def plan_sessions(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
-    """Academic sessions are checked (types, dates, parents) but not stored: Jizuo has no term table."""
+    """Academic sessions: types, dates and parents checked; stored (with their dates) in apply."""
     seen: dict[str, int] = {}
-    rows = []
     for row in table.rows:
         deleted = check_row(ctx, table, row, mode, seen)
-        if deleted is None or deleted:
+        if deleted is None:
             ctx.report.count("academicSession", "skipped")
             continue
         ok = True
         kind = row.get("type")
         if kind not in SESSION_TYPES:
-            ctx.report.error(table.name, row.line, table.col("type"), f"unknown session type {kind!r}")
-            ok = False
+            match = next((t for t in SESSION_TYPES if t.lower() == kind.lower()), None)
+            if match is None:
+                ctx.report.error(table.name, row.line, table.col("type"), f"unknown session type {kind!r}")
+                ok = False
+            else:
+                ctx.report.warn(table.name, row.line, table.col("type"), f"session type {kind!r} read as {match!r}")
+                kind = match
         start, end = parse_date(row.get("startDate")), parse_date(row.get("endDate"))
         for col, val in (("startDate", start), ("endDate", end)):
             if val is None:
@@ -32,17 +37,18 @@ def plan_sessions(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
             ok = False
         year = row.get("schoolYear")
         if year and not (year.isdigit() and len(year) == 4):
-            ctx.report.warn(table.name, row.line, table.col("schoolYear"), f"not a four-digit year: {year!r}")
-        if ok:
-            plan.sessions.add(row.get("sourcedId"))
-            rows.append(row)
-            ctx.report.count("academicSession", "unchanged")  # read and valid; nothing to store
-        else:
+            ctx.report.warn(table.name, row.line, table.col("schoolYear"), f"not a four-digit year: {year!r}; ignored")
+        if not ok:
             ctx.report.count("academicSession", "skipped")
-    for row in rows:
-        parent = row.get("parentSourcedId")
-        if parent and parent not in plan.sessions:
-            ctx.report.warn(table.name, row.line, table.col("parentSourcedId"), f"parent session {parent!r} is not in the bundle")
+            continue
+        sid = row.get("sourcedId")
+        plan.sessions[sid] = SessionP(sid, row.line, row.get("title"), kind, start, end, row.get("parentSourcedId"),
+                                      int(year) if year.isdigit() and len(year) == 4 else None, deleted)
+    for sess in plan.sessions.values():
+        if sess.parent and sess.parent not in plan.sessions and not ctx.known("academicSession", sess.parent):
+            ctx.report.warn(table.name, sess.line, table.col("parentSourcedId"),
+                            f"parent session {sess.parent!r} is not in the bundle; stored without a parent")
+            sess.parent = ""
 
 
 def plan_courses(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
@@ -60,9 +66,17 @@ def plan_courses(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
             ctx.report.count("course", "skipped")
             continue
         grade, why = grade_of(row.get("grades"))
-        if why:
+        if why and not deleted:
             ctx.report.warn(table.name, row.line, table.col("grades"), why)
-        plan.courses[row.get("sourcedId")] = CourseP(row.get("sourcedId"), row.line, key, grade, deleted)
+        year = row.get("schoolYearSourcedId")
+        if year and "academicSessions.csv" in plan.tables and year not in plan.sessions \
+                and not ctx.known("academicSession", year):
+            ctx.report.warn(table.name, row.line, table.col("schoolYearSourcedId"),
+                            f"school year {year!r} is not in the bundle; stored without it")
+            year = ""
+        plan.courses[row.get("sourcedId")] = CourseP(
+            row.get("sourcedId"), row.line, key, grade, deleted, row.get("title"), row.get("courseCode"),
+            row.get("grades"), row.get("subjects"), row.get("subjectCodes"), year)
 
 
 def plan_classes(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
@@ -91,21 +105,27 @@ def plan_classes(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
         if ctype and ctype not in CLASS_TYPES:
             ctx.report.warn(table.name, row.line, table.col("classType"),
                             f"classType {ctype!r} is not one of {', '.join(CLASS_TYPES)}"
-                            + ("; read case-insensitively" if ctype.lower() in CLASS_TYPES else ""))
+                            + (f"; read as {ctype.lower()!r}" if ctype.lower() in CLASS_TYPES else "; not stored"))
         course = row.get("courseSourcedId")
         if "courses.csv" in plan.tables and course and course not in plan.courses and not ctx.known("course", course):
             ctx.report.warn(table.name, row.line, table.col("courseSourcedId"), f"course {course!r} is not in the bundle")
-        if "academicSessions.csv" in plan.tables:
-            for term in split_list(row.get("termSourcedIds")):
-                if term not in plan.sessions:
-                    ctx.report.warn(table.name, row.line, table.col("termSourcedIds"), f"term {term!r} is not in the bundle")
+        terms = []
+        for term in split_list(row.get("termSourcedIds")):
+            if term in plan.sessions or ctx.known("academicSession", term):
+                terms.append(term)
+            elif "academicSessions.csv" in plan.tables:
+                ctx.report.warn(table.name, row.line, table.col("termSourcedIds"), f"term {term!r} is not in the bundle")
         grade, why = grade_of(row.get("grades"))
         if why:
             ctx.report.warn(table.name, row.line, table.col("grades"), why)
         if grade is None and course in plan.courses:
             grade = plan.courses[course].grade
-        if grade is None and not ctx.known("class", sid) and not ctx.known("course", course):
+        elif grade is None and (known := ctx.known("course", course)):
+            grade = grade_of((ctx.sess.get(Course, known.local_id) or Course()).grades or "")[0]
+        if grade is None:
+            grade = UNGRADED
             ctx.report.warn(table.name, row.line, table.col("grades"),
                             "no grade (class or course); placed in the ungraded group")
         plan.classes[sid] = ClassP(sid, row.line, row.get("title"), row.get("classCode"),
-                                   ctype.lower() == "homeroom", key, grade, course, deleted)
+                                   ctype.lower() == "homeroom", key, grade, course, deleted,
+                                   ctype.lower() if ctype.lower() in CLASS_TYPES else None, terms)

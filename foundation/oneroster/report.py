@@ -7,9 +7,9 @@ from typing import Any, NamedTuple
 
 COUNT_KEYS = ("created", "updated", "unchanged", "skipped")
 # the order counts are shown in; other keys per entity: linked (an existing row newly mapped to its
-# sourcedId), conflicts (elements held back by the authority rules), deactivated, teacher (enrollments)
+# sourcedId), conflicts (elements held back by the authority rules), deactivated, removed
 ENTITIES = ("district", "school", "department", "grade", "course", "class", "academicSession", "user", "role",
-            "student", "staff", "guardian", "guardian_link", "enrollment")
+            "student", "staff", "guardian", "guardian_link", "enrollment", "account", "assignment")
 
 
 class Issue(NamedTuple):
@@ -36,6 +36,7 @@ class ImportReport:
     warnings: list[Issue] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     applied: bool = True  # False when ``atomic`` and there were errors: nothing was written
+    atomic: bool = False
 
     def error(self, file: str, line: int | None, column: str | None, message: str) -> None:
         self.errors.append(Issue(file, line, column, message))
@@ -51,9 +52,11 @@ class ImportReport:
         return not self.errors
 
     def as_dict(self) -> dict[str, Any]:
+        """Counts only when something was written (an import that stopped wrote nothing to count)."""
         return {
             "version": self.version, "applied": self.applied, "encodings": dict(self.encodings),
-            "modes": dict(self.modes), "counts": {k: dict(self.counts[k]) for k in self._order()},
+            "modes": dict(self.modes),
+            "counts": {k: dict(self.counts[k]) for k in self._order()} if self.applied else {},
             "errors": [i._asdict() for i in self.errors], "warnings": [i._asdict() for i in self.warnings],
             "ignored_files": list(self.ignored_files),
         }
@@ -63,8 +66,11 @@ class ImportReport:
         return sorted(self.counts, key=lambda e: rank.get(e, len(rank)))
 
     def summary(self) -> str:
-        lines = [f"OneRoster {self.version or '?'}" + ("" if self.applied else "  (nothing written: --atomic)")]
-        for entity in self._order():
+        lines = [f"OneRoster {self.version or '?'}"]
+        if not self.applied:
+            lines.append(f"  nothing was written: {len(self.errors)} error(s) stopped the import"
+                         + (" (--atomic writes all or nothing)" if self.atomic else ""))
+        for entity in self._order() if self.applied else ():
             c = self.counts[entity]
             lines.append(f"  {entity:<16} " + "  ".join(f"{k} {v}" for k, v in c.items()))
         lines.append(f"  errors {len(self.errors)}, warnings {len(self.warnings)}")

@@ -76,6 +76,12 @@ TYPOS = {
     "classsourceid": "classSourcedId", "usersourceid": "userSourcedId",
 }
 
+# OneRoster 1.0 column names, per file (lower-cased) → the 1.1/1.2 name they are read as (reported once).
+NAMES_10 = {
+    "users.csv": {"agents": "agentSourcedIds", "userid": "userIds"},
+    "demographics.csv": {"usersourcedid": "sourcedId", "birthdate": "birthDate"},
+}
+
 STATUSES = ("active", "tobedeleted")
 ORG_TYPES = ("department", "school", "district", "local", "state", "national")
 SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")

@@ -71,7 +71,7 @@ def _check_chinese(sess, report) -> None:
     assert guardian.name == "张建国" and guardian.phone_hash
     link = sess.scalar(sa.select(GuardianLink))
     assert (link.guardian_id, link.student_id, link.relation_code, link.is_primary) == (guardian.id, student.id, "59", True)
-    assert report.counts["enrollment"]["teacher"] == 1
+    assert report.counts["assignment"]["created"] == 1  # the teacher enrollment: a class assignment
 
 
 def test_gb18030_bundle(fresh):

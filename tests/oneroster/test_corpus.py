@@ -7,7 +7,21 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from foundation.models import Conflict, ExternalId, Guardian, GuardianLink, OrgUnit, Staff, Student
+from foundation.models import (
+    AcademicSession,
+    Account,
+    ClassTerm,
+    Conflict,
+    Course,
+    ExternalId,
+    Guardian,
+    GuardianLink,
+    Membership,
+    OrgUnit,
+    Staff,
+    Student,
+    StudentClass,
+)
 from foundation.oneroster import import_bundle
 from foundation.oneroster.spec import SYSTEM
 from tests.oneroster.support import SECRET, count
@@ -49,23 +63,43 @@ def test_clean_bundle_imports_whole(fresh, clean_zip):
     assert klass.name == "Basic Detection" and klass.kind == "class" and klass.school_id == school.id
     assert fresh.get(OrgUnit, klass.parent_id).name == "未分年级"  # no grades on the class or its course
     assert ("classes.csv", 2, "grades") in issues(report)
+    # the class stays scheduled, its ungraded course and its semester (with its dates) are stored
+    assert klass.class_type == "scheduled"
+    course = fresh.get(Course, klass.course_id)
+    assert (course.title, course.subjects, course.subject_codes) == ("Crime Fighting 101", "subject1", "0101")
+    assert report.counts["course"]["created"] == 1 and report.counts["course"]["skipped"] == 0
+    term = fresh.get(AcademicSession, ext(fresh, "academicSession", "ACAD_SESS_1"))
+    assert (term.title, term.kind, term.start_date, term.end_date) == ("Semester 1", "semester", date(2023, 9, 4),
+                                                                       date(2024, 1, 26))
+    assert fresh.scalar(sa.select(ClassTerm.session_id).where(ClassTerm.class_id == klass.id)) == term.id
     s = fresh.get(Student, ext(fresh, "student", "USER_0"))
     assert (s.name, s.student_no, s.sex_code, s.birth_date) == ("Bruce Wayne", "bruce.wayne", "0", date(2010, 4, 17))
-    assert s.ethnicity_code == "97" and s.status_code == "01" and s.class_id == klass.id
+    assert s.ethnicity_code == "97" and s.status_code == "01"
     assert s.id_number_enc is None and s.school_id == school.id
+    # a scheduled class is not a homeroom: Bruce attends it as a subject class
+    assert s.class_id is None
+    assert fresh.scalar(sa.select(StudentClass.class_id).where(StudentClass.student_id == s.id)) == klass.id
+    # enabledUser TRUE: an account under his username (not the identifier), no password
+    acct = fresh.scalar(sa.select(Account).where(Account.person_kind == "student", Account.person_id == s.id))
+    assert (acct.username, acct.password_hash, acct.active) == ("brucewayne", None, True)
+    assert [(m.role, m.org_unit_id) for m in acct.memberships] == [("student", school.id)]
 
 
 def test_clean_bundle_reimport_changes_nothing(fresh, clean_zip):
-    import_bundle(fresh, clean_zip, secret_key=SECRET)
+    """Same bundle, same warnings (the derived school code and the ungraded class, every time)."""
+    created = import_bundle(fresh, clean_zip, secret_key=SECRET)
     fresh.commit()
     before = {m.__name__: count(fresh, m) for m in (OrgUnit, Student, ExternalId, Conflict)}
+    first = import_bundle(fresh, clean_zip, secret_key=SECRET)  # nothing new: it is all there
+    fresh.commit()
     again = import_bundle(fresh, clean_zip, secret_key=SECRET)
     fresh.commit()
-    assert again.errors == [] and again.warnings == []
-    for entity in ("school", "class", "student", "enrollment"):
+    assert again.errors == [] and again.warnings == first.warnings and len(again.warnings) == 2
+    for entity in ("school", "class", "student", "enrollment", "course", "academicSession", "account"):
         assert again.counts[entity]["created"] == again.counts[entity]["updated"] == 0, entity
         assert again.counts[entity]["unchanged"] == 1, entity
     assert {m.__name__: count(fresh, m) for m in (OrgUnit, Student, ExternalId, Conflict)} == before
+    assert [i[:3] for i in created.warnings] == [i[:3] for i in again.warnings]
 
 
 def test_clean_bundle_tobedeleted_deactivates_and_keeps(fresh, clean_zip, tmp_path):
@@ -117,7 +151,12 @@ def test_messy_bundle_takes_what_it_can(db_session, messy_zip, school):
     # the tobedeleted class is not created; enrollments into it are reported and skipped
     assert ext(db_session, "class", "cls-222-123478") is None
     assert {("enrollments.csv", n, "classSourcedId") for n in (5, 6, 7)} <= warnings
-    assert report.counts["academicSession"]["skipped"] == 2 and report.counts["academicSession"]["unchanged"] == 3
+    # the three active sessions are stored with their dates; the tobedeleted and 'inactive' ones are not
+    assert report.counts["academicSession"]["skipped"] == 2 and report.counts["academicSession"]["created"] == 3
+    term = db_session.get(AcademicSession, ext(db_session, "academicSession", "as-trm-222-1234"))
+    assert (term.kind, term.start_date, term.end_date, term.school_year) == ("term", date(2022, 9, 1),
+                                                                             date(2022, 12, 24), 2023)
+    assert ("academicSessions.csv", 3, "parentSourcedId") in warnings  # as-syr-222-2023 is not in the bundle
     # jim.smith is a teacher (roles.csv) enrolled as a student: a row error, the rest kept
     assert ("enrollments.csv", 3, "role") in errors
     assert len(report.errors) == 1
@@ -134,7 +173,15 @@ def test_messy_bundle_takes_what_it_can(db_session, messy_zip, school):
     mary = db_session.get(Student, ext(db_session, "student", "usr-222-66778899"))
     assert (mary.name, mary.student_no, mary.class_id) == ("Mary Jones", "mary.jones", None)
     mmichel = db_session.get(Student, ext(db_session, "student", "usr-222-1234561232"))
-    assert mmichel.class_id == klass.id
+    # 'Scheduled' is read as scheduled (said so): the class is a subject class, kept as mmichel's class
+    assert klass.class_type == "scheduled" and ("classes.csv", 2, "classType") in warnings
+    assert mmichel.class_id is None
+    assert [klass.id] == list(db_session.scalars(sa.select(StudentClass.class_id)
+                                                 .where(StudentClass.student_id == mmichel.id)))
+    # john.doe's teacher enrollment is a subject-teacher assignment of his account: he reaches the class
+    john_acct = db_session.scalar(sa.select(Account).where(Account.username == "john.doe"))
+    assert john_acct.person_kind == "staff" and john_acct.password_hash is None
+    assert [(m.role, m.org_unit_id) for m in john_acct.memberships] == [("subject_teacher", klass.id)]
     john_staff = db_session.get(Staff, ext(db_session, "staff", "usr-222-123456"))
     assert (john_staff.name, john_staff.staff_no, john_staff.title) == ("John Doe", "john.doe", "教师")
     john = ext(db_session, "guardian", "usr-222-123456")
@@ -149,6 +196,8 @@ def test_messy_bundle_takes_what_it_can(db_session, messy_zip, school):
 
     again = import_bundle(db_session, messy_zip, school_code=school.code, secret_key=SECRET)
     assert all(c["created"] == c["updated"] == 0 for c in again.counts.values())
+    assert again.warnings == report.warnings and again.errors == report.errors  # the same words, every time
+    assert count(db_session, Membership, Membership.account_id == john_acct.id) == 1
 
 
 def test_messy_bundle_without_a_school(fresh, messy_zip):
