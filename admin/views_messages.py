@@ -15,6 +15,7 @@ from foundation.api.messages import EMAIL
 from foundation.audit import record
 from foundation.errors import APIError
 from foundation.i18n import current_lang
+from foundation.inputs import large_body
 from foundation.messaging import acks, attachments, deadletters, inbox, notices, sent
 from foundation.messaging.figures import figures_for
 from foundation.messaging.service import requeue
@@ -58,7 +59,7 @@ def _can_send() -> bool:
 @bp.route("/messages")
 def messages_inbox():
     box = request.args.get("box", "inbox") if request.args.get("box") in ("inbox", "archive") else "inbox"
-    q = (request.args.get("q") or "").replace("\x00", "").strip()[:100] or None
+    q = (request.args.get("q") or "").strip()[:100] or None  # control characters are refused before
     sess, me = db.session(), _me()
     rows = sess.scalars(inbox.items(me, box=box, q=q).limit(100)).unique().all()
     return render_template("admin/messages.html", items=view(sess, list(rows), current_lang()), box=box, q=q or "",
@@ -104,6 +105,7 @@ def messages_ack(item_id: int):
 
 
 @bp.route("/messages/send", methods=["GET", "POST"])
+@large_body(attachments.body_limit)
 def messages_send():
     if not _can_send():
         abort(403)

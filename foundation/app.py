@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, g
 
-from foundation import auth, config, db, errors, health
+from foundation import auth, config, db, errors, health, inputs
 from foundation.csrf import csrf
 
 log = logging.getLogger("jizuo")
@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(cfg)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
 
+    inputs.init_app(app)  # first: body limits and bad characters, before anything reads the request
     db.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)

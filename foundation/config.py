@@ -60,8 +60,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "jizuo_session",
         "API_MAX_PER_PAGE": 500,
-        # a 200 MB upload gets a clear 413 instead of tying up a worker
-        "MAX_CONTENT_LENGTH": int(env("JIZUO_MAX_UPLOAD_MB", "64")) * 1024 * 1024,
+        # a body above the limit gets a clear 413 before it is read (foundation/inputs.py): 2 MB for any
+        # request, more for ingest uploads (a notice's attachments take their size × count)
+        "MAX_CONTENT_LENGTH": int(float(env("JIZUO_MAX_BODY_MB", "2")) * 1024 * 1024),
+        "UPLOAD_MAX_CONTENT_LENGTH": int(float(env("JIZUO_MAX_UPLOAD_MB", "64")) * 1024 * 1024),
         # the OIDC issuer URL as clients reach it; unset → the host of each request
         "OIDC_ISSUER": (env("JIZUO_ISSUER") or "").rstrip("/") or None,
         "LOGIN_URL": "/login",

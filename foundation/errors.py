@@ -2,6 +2,8 @@
 browser get an error page in the page shell (``jizuo/error.html``), in their language, with a way back."""
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,13 +31,27 @@ class ValidationFailed(APIError):
         super().__init__("validation_failed", 422, fields)
 
 
+# a catalogue key, maybe with its one argument ("field.length:120"), as opposed to a text
+KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+(:.*)?", re.S)
+
+
+def localise_message(value: Any) -> str:
+    """One field's message in the reader's language; a key no catalogue knows is logged and read as a
+    general "not a valid value" — the reader never sees a key."""
+    text = t(str(value))
+    if text == str(value) and KEY.fullmatch(text):
+        logging.getLogger("jizuo").warning("no catalogue text for the error key %r", text)
+        return t("field.invalid")
+    return text
+
+
 def _localise(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _localise(v) for k, v in value.items()}
+        return {str(k): _localise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         msgs = [_localise(v) for v in value]
         return "；".join(msgs) if all(isinstance(m, str) for m in msgs) and len(msgs) > 1 else (msgs[0] if len(msgs) == 1 else msgs)
-    return t(str(value))
+    return localise_message(value)
 
 
 def _thing(what: Any) -> str:
@@ -133,7 +149,9 @@ def init_app(app: Flask) -> None:
         if wants_json():
             code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
                     413: "too_large", 429: "too_many_requests"}.get(err.code or 500, "http_error")
-            return error_response(code, err.code or 500, what="resource")
+            limit = request.max_content_length if err.code == 413 else None
+            return error_response(code, err.code or 500, what="resource",
+                                  max=f"{round(limit / 1024 / 1024, 1):g} MB" if limit else "")
         if err.code is None or err.code < 400 or err.response is not None:
             return err  # redirects (e.g. the trailing slash) and answers made by whoever raised it
         return error_page(err.code)

@@ -18,6 +18,7 @@ from foundation.api.schemas import PageQuery, Strict, _id
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.i18n import current_lang
+from foundation.inputs import no_control_chars
 from foundation.models import AlertCase, Student
 from foundation.permissions import require
 from foundation.reach import school_for
@@ -34,7 +35,8 @@ class CaseQuery(PageQuery):
 
 class ActionIn(Strict):
     kind = fields.String(required=True, validate=validate.OneOf(actions.KINDS, error="field.one_of"))
-    note = fields.String(validate=validate.Length(max=4000, error="field.length:4000"), allow_none=True)
+    note = fields.String(validate=[validate.Length(max=4000, error="field.length:4000"), no_control_chars],
+                         allow_none=True)
     method = fields.String(validate=validate.OneOf(actions.METHODS, error="field.one_of"), allow_none=True)
     evaluation_days = fields.Integer(validate=validate.Range(min=1, max=366, error="field.range:{min}-{max}"),
                                      allow_none=True)
@@ -46,7 +48,8 @@ class RaiseIn(Strict):
     student_id = _id(required=True)
     rule = fields.String(load_default="core.manual", validate=validate.Length(min=1, max=120, error="field.length:{max}"))
     level = fields.String(validate=validate.OneOf(["red", "yellow"], error="field.one_of"), allow_none=True)
-    note = fields.String(validate=validate.Length(min=1, max=4000, error="field.length:4000"), required=True)
+    note = fields.String(validate=[validate.Length(min=1, max=4000, error="field.length:4000"), no_control_chars,
+                                   validate.Regexp(r"\S", error="field.required")], required=True)
 
 
 def _audit_sensitive(cases: list[AlertCase], what: str) -> None:

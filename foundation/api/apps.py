@@ -10,6 +10,7 @@ from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
+from foundation.inputs import clean_text
 from foundation.lowcode import forms as svc
 from foundation.lowcode import notify
 from foundation.lowcode import views as appviews
@@ -62,8 +63,7 @@ def app_decide(form_id: int, submission_id: int):
     decision, note = body.get("decision"), body.get("note")
     if decision not in notify.DECISIONS:
         raise ValidationFailed({"decision": ["lowcode.decision"]})
-    if note is not None and (not isinstance(note, str) or len(note) > 300):
-        raise ValidationFailed({"note": ["field.length:300"]})
+    note = clean_text(note, "note", required=False, limit=300)
     if row.status != "pending":
         raise ValidationFailed({"submission": ["lowcode.already_decided"]})
     approval = notify.decide(db.session(), form, row, app, decision, note, p)
@@ -83,9 +83,7 @@ def app_to_square(form_id: int):
         raise Forbidden("lowcode.square.submit")
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
-    text = body.get("description") or ""
-    if not isinstance(text, str) or len(text) > 300:
-        raise ValidationFailed({"description": ["field.length:300"]})
+    text = clean_text(body.get("description"), "description", required=False, limit=300) or ""
     try:
         row = square.list_app(db.session(), form, version.version, account_id=p.account_id, name=p.username,
                               description={"zh": text, "en": text})

@@ -1,4 +1,5 @@
-"""Helpers every route uses: scoped lookups (404 across schools), input loading, pagination."""
+"""Helpers every route uses: scoped lookups (404 across schools), input loading, pagination (one reading of
+``page`` and ``per_page``). A request's characters and depth are checked before (foundation/inputs.py)."""
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from marshmallow import ValidationError as MMValidationError
 
 from foundation import db
 from foundation.errors import NotFound, ValidationFailed
+from foundation.inputs import json_body
 from foundation.permissions import Principal
 
 INT_MAX = 2**31 - 1
@@ -32,25 +34,8 @@ def get_or_404(model: type[T], ident: int, what: str) -> T:
     return obj
 
 
-def _nul_fields(data: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Fields whose text holds a NUL character (PostgreSQL cannot store it; no person types it)."""
-    out: dict[str, list[str]] = {}
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
-    for key, value in items:
-        name = f"{prefix}{key}"
-        if isinstance(value, str) and "\x00" in value:
-            out[name] = ["field.control_char"]
-        elif isinstance(value, dict | list):
-            out.update(_nul_fields(value, name + "."))
-    return out
-
-
 def load_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed({"_body": ["body.not_json_object"]})
-    if bad := _nul_fields(data):
-        raise ValidationFailed(bad)
+    data = json_body()  # its text checked where it is parsed (foundation/inputs.py)
     try:
         return schema.load(data, partial=partial)
     except MMValidationError as err:
@@ -58,12 +43,27 @@ def load_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
 
 
 def load_query(schema: Schema) -> dict[str, Any]:
-    if bad := _nul_fields(request.args.to_dict()):
-        raise ValidationFailed(bad)
     try:
         return schema.load(request.args.to_dict())
     except MMValidationError as err:
         raise ValidationFailed(err.normalized_messages()) from err
+
+
+def page_args(per_page: int = 50, most: int | None = None) -> dict[str, int]:
+    """``page`` and ``per_page`` of the query (``per_page`` up to ``most``, else ``API_MAX_PER_PAGE``): 422
+    naming whichever of the two is not a whole number in its range."""
+    bounds = {"page": (1, 1_000_000), "per_page": (per_page, most or current_app.config["API_MAX_PER_PAGE"])}
+    out: dict[str, int] = {}
+    bad: dict[str, list[str]] = {}
+    for name, (default, top) in bounds.items():
+        raw = request.args.get(name, "").strip()
+        value = int(raw) if raw.isdecimal() and len(raw) < 10 else (default if raw == "" else 0)
+        if not 1 <= value <= top:
+            bad[name] = [f"field.range:1-{top}"]
+        out[name] = value
+    if bad:
+        raise ValidationFailed(bad)
+    return out
 
 
 def paginate(stmt: sa.Select, args: dict[str, Any], dump: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record as audit
 from foundation.errors import NotFound, ValidationFailed
+from foundation.inputs import clean_text
 from foundation.models import Authority, Conflict, DataSource
 from foundation.permissions import require
 from foundation.services.authority import apply_conflict
@@ -140,7 +141,7 @@ def decide_conflict(conflict_id: int, decision: str):
         raise NotFound("conflict")
     require(p, "conflicts.resolve", c.school_id)
     body = request.get_json(silent=True)
-    reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
+    reason = clean_text(body.get("reason") if isinstance(body, dict) else None, "reason", required=False, limit=200)
     if decision == "accept":
         try:
             apply_conflict(db.session(), c)

@@ -12,10 +12,11 @@ from flask import Response, current_app, jsonify, request, send_file
 
 from foundation import db
 from foundation.api.blueprint import bp, doc
-from foundation.api.common import _nul_fields, paginate, principal
+from foundation.api.common import page_args, paginate, principal
 from foundation.audit import record
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.i18n import current_lang
+from foundation.inputs import json_body, large_body
 from foundation.messaging import acks, attachments, deadletters, inbox, notices, sent, stream
 from foundation.messaging.figures import figures_for
 from foundation.messaging.hub import hub, resume
@@ -42,12 +43,7 @@ def _me() -> int:
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed({"_body": ["body.not_json_object"]})
-    if bad := _nul_fields(body):  # PostgreSQL cannot store a NUL character; no person types one
-        raise ValidationFailed(bad)
-    return body
+    return json_body()  # NUL and lone surrogates are refused where the JSON is parsed
 
 
 def _item(item_id: int) -> InboxItem:
@@ -58,13 +54,7 @@ def _item(item_id: int) -> InboxItem:
 
 
 def _page_args() -> dict:
-    try:
-        page, per = int(request.args.get("page", 1)), int(request.args.get("per_page", 20))
-    except ValueError:
-        raise ValidationFailed({"page": ["field.integer"]}) from None
-    if not (0 < page < 100_000 and 0 < per <= 100):
-        raise ValidationFailed({"page": ["field.integer"]})
-    return {"page": page, "per_page": per}
+    return page_args(per_page=20, most=100)
 
 
 @bp.get("/messages/inbox")
@@ -73,9 +63,7 @@ def inbox_list():
     box = request.args.get("box", "inbox")
     if box not in BOXES:
         raise ValidationFailed({"box": ["messages.audience.invalid"]})
-    q = (request.args.get("q") or "").strip()[:100] or None
-    if q and "\x00" in q:  # PostgreSQL cannot compare text with a NUL in it; nobody types one
-        raise ValidationFailed({"q": ["field.control_char"]})
+    q = (request.args.get("q") or "").strip()[:100] or None  # control characters are refused before
     stmt = inbox.items(_me(), box=box, q=q, unread=request.args.get("unread") == "1")
     out = paginate(stmt, _page_args(), lambda rows: stream.view(db.session(), list(rows), current_lang()))
     return jsonify(out | {"unread": inbox.unread_count(db.session(), _me())})
@@ -208,12 +196,11 @@ def reach():
      "target}, urgent, ack (recipients confirm it), client_token}; with files, multipart/form-data with "
      "the same fields (audience as JSON) and up to 5 `attachments` (PNG, JPEG, WebP, PDF; 10 MB each)",
      tags=["messages"], status=201)
+@large_body(attachments.body_limit)
 def send_notice():
     p = principal()
     _me()
     if request.mimetype == "multipart/form-data":
-        if bad := _nul_fields(request.form.to_dict()):
-            raise ValidationFailed(bad)
         uploads = attachments.read_uploads(request.files.getlist(attachments.FIELD), settings())
         body = notices.body_from_form(request.form)
     else:

@@ -22,6 +22,7 @@ from foundation.api.schemas import (
 from foundation.audit import record
 from foundation.errors import ValidationFailed
 from foundation.i18n import current_lang
+from foundation.inputs import clean_text
 from foundation.models import Guardian, GuardianLink, OrgUnit, Staff, Student
 from foundation.permissions import require
 from foundation.reach import student_or_404
@@ -88,9 +89,9 @@ def update_student(student_id: int):
 def reveal_id_number(student_id: int):
     s = get_or_404(Student, student_id, "student")
     body = request.get_json(silent=True)
-    reason = body.get("reason") if isinstance(body, dict) else None
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not 2 <= len(reason) <= 200:
+    reason = clean_text(body.get("reason") if isinstance(body, dict) else None, "reason", limit=200,
+                        missing="reveal.reason_required")
+    if len(reason) < 2:
         raise ValidationFailed({"reason": ["reveal.reason_required"]})
     return jsonify({"id": s.id, "id_number": svc.reveal_id_number(principal(), s, reason)})
 

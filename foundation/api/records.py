@@ -13,6 +13,7 @@ from foundation.errors import NotFound, ValidationFailed
 from foundation.i18n import t
 from foundation.ingest import intake
 from foundation.ingest.service import Context, UnknownLibrary, compiled, ingest
+from foundation.inputs import large_body, upload_limit
 from foundation.models import Change, DataSource, Record
 from foundation.permissions import Forbidden, Principal
 
@@ -76,6 +77,7 @@ def _incoming() -> tuple[list, str | None]:
 
 @bp.post("/ingest/<library>")
 @doc("Ingest a batch (JSON {records: [...]} or a CSV upload) into a business library", tags=["data"])
+@large_body(upload_limit)
 def ingest_records(library: str):
     p = principal()
     lib = library_or_404(library)
@@ -171,6 +173,7 @@ def changes():
 
 @bp.post("/iot/<template_id>")
 @doc("Device payloads for an IoT template, mapped into its business library and ingested", tags=["data"])
+@large_body(upload_limit)
 def iot_ingest(template_id: str):
     from foundation.ingest.iot import MappingError, map_payload
     from foundation.standards import catalog

@@ -9,6 +9,7 @@ from foundation.api.blueprint import bp, doc
 from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
+from foundation.inputs import clean_text
 from foundation.models import AppListing, AppListingStep
 from foundation.permissions import require
 from foundation.services import square
@@ -66,7 +67,7 @@ def square_step(listing_id: int, action: str):
     require(p, "square.review")
     row = get_or_404(AppListing, listing_id, "listing")
     body = request.get_json(silent=True)
-    reason = body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None
+    reason = clean_text(body.get("reason") if isinstance(body, dict) else None, "reason", required=False, limit=300)
     try:
         square.step(db.session(), row, action[:20], account_id=p.account_id, name=p.username, reason=reason)
     except square.SquareError as err:

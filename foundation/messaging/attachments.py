@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
 from foundation.errors import ValidationFailed
 from foundation.i18n import t
-from foundation.messaging.settings import ATTACHMENT_TYPES, Settings
+from foundation.messaging.settings import ATTACHMENT_TYPES, Settings, settings
 from foundation.models.messages import InboxItem, Message, MessageAttachment
 
 FIELD = "attachments"
@@ -47,6 +48,13 @@ def clean_name(name: str | None) -> str:
     """The file's own name, without a client's folders or characters a header or a file system chokes on."""
     base = re.split(r"[/\\]", name or "")[-1]
     return _UNSAFE.sub("_", base).strip(" ._")[:200] or "attachment"
+
+
+def body_limit() -> int:
+    """The request size a notice with attachments may reach: every file at its limit, plus the usual body
+    limit for the text fields (foundation/inputs.py marks the send views with it)."""
+    cfg = settings()
+    return cfg.attachment_max_bytes * cfg.attachment_max_files + int(current_app.config["MAX_CONTENT_LENGTH"])
 
 
 def _refuse(key: str, **kw) -> ValidationFailed:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.errors import NotFound, ValidationFailed
+from foundation.inputs import clean_text
 from foundation.messaging import attachments, reach_counts
 from foundation.messaging.inbox import get_item
 from foundation.messaging.service import send
@@ -30,14 +31,7 @@ MAX_SUBJECT, MAX_BODY = 120, 5000
 
 
 def _text(body: dict, key: str, limit: int) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed({key: [f"messages.{key}.required"]})
-    if len(value) > limit:
-        raise ValidationFailed({key: [f"field.too_long:{limit}"]})
-    if "\x00" in value:
-        raise ValidationFailed({key: ["field.control_char"]})
-    return value.strip()
+    return clean_text(body.get(key), key, limit=limit, missing=f"messages.{key}.required")
 
 
 def _unit(sess: so.Session, unit_id, kind: str) -> OrgUnit:

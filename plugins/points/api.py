@@ -18,6 +18,7 @@ from foundation.plugin_api import (
     school_for,
     session,
     student_or_404,
+    text_field,
     utcnow,
     whole_school,
 )
@@ -61,7 +62,7 @@ def save_rulebook():
     problems = rb.check(proposed)
     if problems:
         raise ValidationFailed({f"rulebook.{k}": v for k, v in problems.items()})
-    note = data.get("note") if isinstance(data.get("note"), str) else None
+    note = text_field(data, "note", required=False, limit=200)
     p, sess = me(), session()
     old = rb.current(sess, school)
     row = rb.save(sess, school, proposed, account_id=p.account_id, name=p.display_name, note=note)

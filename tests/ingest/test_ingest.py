@@ -123,7 +123,7 @@ def test_csv_in_utf8_bom_and_gb18030_and_malformed_csv(system_client, school_ids
 
 
 def test_oversized_uploads_get_a_clear_413(app, system_client, school_ids):
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["UPLOAD_MAX_CONTENT_LENGTH"] = 1024 * 1024  # ingest's own limit (JIZUO_MAX_UPLOAD_MB)
     api = system_client(school_ids[0])
     resp = api.post("/api/v1/ingest/card_transaction", data=b"x" * (2 * 1024 * 1024), content_type="text/csv")
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "too_large"

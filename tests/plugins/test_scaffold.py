@@ -158,7 +158,7 @@ def test_installed_in_one_school_page_and_api_work_and_the_other_school_gets_404
         resp = teacher.post(NOTES.format(kid), json=bad)
         assert resp.status_code == 422 and "text" in resp.get_json()["error"]["fields"], (bad, resp.get_json())
     resp = teacher.post(NOTES.format(kid), json={"text": "x" * 501}, lang="en")
-    assert resp.get_json()["error"]["fields"]["text"] == "Must be 1 to 500 characters"
+    assert resp.get_json()["error"]["fields"]["text"] == "At most 500 characters"
     assert teacher.post(NOTES.format(kid), json={"text": "a\x00b"}).status_code == 422
 
     for role in ("school_admin", "homeroom_teacher", "subject_teacher", "parent"):
