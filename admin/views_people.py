@@ -39,7 +39,7 @@ def class_roster(class_id: int):
     rows = [svc.student_view(s) for s in students]
     sexes = {"1": sum(1 for s in students if s.sex_code == "1"), "2": sum(1 for s in students if s.sex_code == "2")}
     return render_template("admin/roster.html", klass=klass, rows=rows, sexes=sexes,
-                           boarders=sum(1 for s in students if s.boarding))
+                           boarders=sum(1 for s in students if s.boarding), teachers=svc.teachers_of_class(class_id))
 
 
 @bp.get("/students/<int:student_id>")

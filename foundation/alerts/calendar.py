@@ -39,10 +39,16 @@ class SchoolClock:
     tz: ZoneInfo
     holidays: frozenset[date] = field(default_factory=frozenset)
     workdays: frozenset[date] = field(default_factory=frozenset)
+    # the school's terms (academic sessions from its roster): a day between the first term's start and the
+    # last term's end that no term covers is a vacation (寒暑假); outside that span the usual week applies
+    terms: tuple[tuple[date, date], ...] = ()
 
     def is_school_day(self, day: date) -> bool:
         if day in self.workdays:
             return True
+        if self.terms and self.terms[0][0] <= day <= max(e for _, e in self.terms) and \
+                not any(s <= day <= e for s, e in self.terms):
+            return False
         return day.weekday() in self.weekdays and day not in self.holidays
 
     def local_date(self, at: datetime) -> date:
@@ -100,7 +106,20 @@ def load_clock(sess: so.Session, school_id: int) -> SchoolClock:
         weekdays=frozenset(row.weekdays if row else DEFAULT_WEEKDAYS), tz=tz,
         holidays=frozenset(d for d, k in days if k == "holiday"),
         workdays=frozenset(d for d, k in days if k == "workday"),
+        terms=load_terms(sess, school_id),
     )
+
+
+def load_terms(sess: so.Session, school_id: int) -> tuple[tuple[date, date], ...]:
+    """(start, end) of the school's active terms and semesters (its own and the district's), by start; its
+    school years when it has no shorter session."""
+    from foundation.models import AcademicSession
+
+    rows = sess.execute(sa.select(AcademicSession.kind, AcademicSession.start_date, AcademicSession.end_date)
+                        .where(AcademicSession.active.is_(True), sa.or_(AcademicSession.school_id.is_(None),
+                                                                        AcademicSession.school_id == school_id))).all()
+    terms = [(s, e) for k, s, e in rows if k in ("term", "semester")] or [(s, e) for k, s, e in rows if k == "schoolYear"]
+    return tuple(sorted(terms))
 
 
 def check_settings(body: dict[str, Any], saved_deadlines: dict[str, Any] | None = None,

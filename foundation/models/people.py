@@ -44,11 +44,17 @@ class Student(SchoolScoped, Timestamps, Base):
 
     @classmethod
     def tenant_criteria(cls, scope: Scope) -> sa.ColumnElement[bool]:
-        """Whole schools, plus single classes (homeroom/subject teachers), plus single students
+        """Whole schools, plus single classes (homeroom/subject teachers; their homeroom and subject-class
+        students), plus single students
         (parents, the student themself)."""
         parts = [one_of(cls.school_id, scope.full_school_ids)]
         if scope.class_ids:
+            from foundation.models.teaching import StudentClass
+
             parts.append(one_of(cls.class_id, scope.class_ids))
+            # the students of their subject classes (教学班) too
+            parts.append(cls.id.in_(sa.select(StudentClass.student_id).where(one_of(StudentClass.class_id,
+                                                                                       scope.class_ids))))
         if scope.student_ids:
             parts.append(one_of(cls.id, scope.student_ids))
         # and never outside the schools in reach, whatever the class or child lists say

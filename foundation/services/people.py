@@ -247,8 +247,33 @@ def update_guardian(principal: Principal, gd: Guardian, data: dict[str, Any]) ->
     return gd
 
 
+def teachers_of_class(class_id: int, lang: str | None = None) -> list[tuple[str, list[str]]]:
+    """Who teaches the class (its homeroom and subject teacher assignments), as (role title, names)."""
+    from foundation.i18n import current_lang
+    from foundation.models import Account, Membership, Staff
+    from foundation.permissions import ROLES
+
+    rows = db.session().execute(
+        sa.select(Membership.role, sa.func.coalesce(Staff.name, Account.display_name))
+        .join(Account, Account.id == Membership.account_id)
+        .outerjoin(Staff, sa.and_(Account.person_kind == "staff", Staff.id == Account.person_id))
+        .where(Membership.org_unit_id == class_id, Membership.role.in_(("homeroom_teacher", "subject_teacher")),
+               Account.active.is_(True))
+        .order_by(Membership.role, Membership.id)).all()
+    out: dict[str, list[str]] = {}
+    for role, name in rows:
+        out.setdefault(role, []).append(name)
+    lang = lang or current_lang()
+    return [(ROLES[r].en if lang == "en" else ROLES[r].zh, names) for r, names in out.items()]
+
+
 def students_of_class(class_id: int) -> list[Student]:
     klass = _visible(OrgUnit, class_id)
     if klass is None:
         raise NotFound("class")
-    return list(db.session().scalars(sa.select(Student).where(Student.class_id == class_id).order_by(Student.student_no)))
+    from foundation.models import StudentClass
+
+    attending = sa.select(StudentClass.student_id).where(StudentClass.class_id == class_id)
+    return list(db.session().scalars(sa.select(Student).where(sa.or_(Student.class_id == class_id,
+                                                                     Student.id.in_(attending)))
+                                     .order_by(Student.student_no)))
