@@ -110,11 +110,13 @@ def _chain_new_rows(sess: so.Session) -> None:
     for e in unsent:
         sess.expunge(e)
     sess.flush()
-    head = sess.execute(sa.update(AuditChain).where(AuditChain.id == 1)
-                        .values(seq=AuditChain.seq + len(rows))
-                        .returning(AuditChain.seq, AuditChain.hash)).first()
+    # the head through the transaction's own connection: a table no school owns, and a tenth of the cost of an
+    # ORM statement (docs/security.md has the figures)
+    conn, head_t = sess.connection(), AuditChain.__table__
+    head = conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=head_t.c.seq + len(rows))
+                        .returning(head_t.c.seq, head_t.c.hash)).first()
     if head is None:  # a schema made without the migrations: start the chain
-        sess.execute(sa.insert(AuditChain).values(id=1, seq=len(rows), hash=GENESIS))
+        conn.execute(sa.insert(head_t).values(id=1, seq=len(rows), hash=GENESIS))
         head = (len(rows), GENESIS)
     seq, prev = head[0] - len(rows), head[1]
     for e in rows:
@@ -122,7 +124,7 @@ def _chain_new_rows(sess: so.Session) -> None:
         e.at = e.at or utcnow()
         e.seq, e.prev_hash = seq, prev
         e.hash = prev = row_hash(e, prev)
-    sess.execute(sa.update(AuditChain).where(AuditChain.id == 1).values(hash=prev))
+    conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(hash=prev))
     sess.add_all(unsent)
 
 
