@@ -141,7 +141,7 @@ def verify(sess: so.Session, progress: Progress | None = None) -> Verdict:
     cols = (AuditEntry.id, *(getattr(AuditEntry, n) for n in CONTENT), AuditEntry.prev_hash, AuditEntry.hash)
     rows = sess.execute(sa.select(*cols).where(AuditEntry.seq.is_not(None), AuditEntry.seq <= head_seq)
                         .order_by(AuditEntry.seq), execution_options={"yield_per": 2000})
-    before: dict[str, int] = {}  # hash → seq of the rows just walked (to tell an inserted row from a deleted one)
+    before = {prev: seq}  # hash → seq of the rows just walked (to tell an inserted row from a deleted one)
     prev_id = prev_at = None
     for row in rows:
         if row.seq <= seq:
@@ -215,6 +215,9 @@ def prune(sess: so.Session, days: int, progress: Progress | None = None, now: da
                             "at": made.isoformat(timespec="seconds") + "Z"})
     cp = AuditCheckpoint(seq=last, hash=last_hash, pruned=gone, created_at=made, kid=kid, signature=signature)
     sess.add(cp)
+    from foundation.audit import record  # the prune itself: the first row after the checkpoint's
+
+    record("audit.prune", "audit_log", None, detail={"rows": gone, "checkpoint_seq": last, "keep_days": days})
     sess.flush()
     return Pruned(gone, cp, cutoff)
 

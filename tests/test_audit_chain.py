@@ -144,9 +144,11 @@ def test_prune_deletes_old_rows_and_verify_starts_from_the_signed_checkpoint(app
     assert result.exit_code == 0, result.output
     assert "pruned 5 rows older than" in result.output and f"checkpoint at seq {last_old[0]}" in result.output
     rows = _rows(db_session)
-    assert len(rows) == 3 and rows[0].prev_hash == last_old[1]
+    assert len(rows) == 4 and rows[0].prev_hash == last_old[1]
+    assert rows[-1].action == "audit.prune" and rows[-1].detail == {"rows": 5, "checkpoint_seq": last_old[0],
+                                                                    "keep_days": 180}
     code, out = _verify(runner)
-    assert code == 0 and f"audit chain OK: 3 rows from the signed checkpoint at seq {last_old[0]}" in out, out
+    assert code == 0 and f"audit chain OK: 4 rows from the signed checkpoint at seq {last_old[0]}" in out, out
     assert "nothing to prune" in runner.invoke(["audit", "prune", "--quiet"]).output
     # the checkpoint is signed: changing what it says, or removing it, is found
     cp = db_session.scalar(sa.select(AuditCheckpoint))
