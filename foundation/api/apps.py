@@ -44,7 +44,7 @@ def app_view(form_id: int):
 
 @bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/decision")
 @doc("Approve or reject a submission in the app's approval flow (the approving role, over the "
-     "submission's class); the submitter is told", tags=["lowcode"])
+     "submission's class); the submitter is told", tags=["lowcode"], body="DecisionIn")
 def app_decide(form_id: int, submission_id: int):
     p = principal()
     form, version = published(form_id)
@@ -73,7 +73,7 @@ def app_decide(form_id: int, submission_id: int):
 
 @bp.post("/forms/<int:form_id>/square")
 @doc("Submit your school's published app to the app square (school level, for the district to review)",
-     tags=["lowcode", "square"])
+     tags=["lowcode", "square"], body="SquareSubmitIn", status=201)
 def app_to_square(form_id: int):
     p = principal()
     form, version = published(form_id)

@@ -23,5 +23,6 @@ def _require_login() -> None:
 
 
 @bp.get("/openapi.json")
+@doc("This document (OpenAPI 3.0)", tags=["meta"], public=True, forbidden=False)
 def openapi():
     return jsonify(build_spec(bp.name))

@@ -42,6 +42,15 @@ class ClientOut(Schema):
     active = fields.Boolean()
 
 
+class ClientCreated(ClientOut):
+    client_secret = fields.String(allow_none=True, metadata={"description": "shown once; none for a public app"})
+
+
+class SecretOut(Schema):
+    client_id = fields.String()
+    client_secret = fields.String()
+
+
 def _visible_clients():
     p = principal()
     stmt = sa.select(OAuthClient).order_by(OAuthClient.id)
@@ -60,8 +69,8 @@ def list_clients():
 
 
 @bp.post("/clients")
-@doc("Register an app; the answer carries its secret, once", tags=["clients"], body=ClientIn, response=ClientOut,
-     status=201)
+@doc("Register an app; the answer carries its secret, once", tags=["clients"], body=ClientIn,
+     response=ClientCreated, status=201)
 def create_client():
     p = principal()
     data = load_body(ClientIn())
@@ -94,7 +103,7 @@ def _mine(client_id: str) -> OAuthClient:
 
 
 @bp.post("/clients/<client_id>/secret")
-@doc("Rotate an app's secret (the old one stops working)", tags=["clients"])
+@doc("Rotate an app's secret (the old one stops working)", tags=["clients"], response=SecretOut)
 def rotate_client_secret(client_id: str):
     row = _mine(client_id)
     if row.public:
@@ -103,11 +112,10 @@ def rotate_client_secret(client_id: str):
 
 
 @bp.post("/clients/<client_id>/disable")
-@doc("Disable an app: its tokens stop working at once", tags=["clients"])
+@doc("Disable an app: its tokens stop working at once", tags=["clients"], response=ClientOut)
 def disable_client(client_id: str):
     row = _mine(client_id)
-    row.active = False
-    from foundation.audit import record
+    from foundation.oidc.clients import disable
 
-    record("oidc.client.disable", "client", row.client_id, school_id=row.school_id)
+    disable(row)
     return jsonify(ClientOut().dump(row))

@@ -15,7 +15,8 @@ from foundation.permissions import require
 
 
 @bp.post("/guardians/<int:guardian_id>/binding-code")
-@doc("Issue a one-time parent binding code (家长绑定码) for a guardian of a student", tags=["federation"])
+@doc("Issue a one-time parent binding code (家长绑定码) for a guardian of a student", tags=["federation"],
+     body="BindingCodeIn", status=201)
 def binding_code(guardian_id: int):
     gd = get_or_404(Guardian, guardian_id, "guardian")
     body = request.get_json(silent=True)
@@ -39,6 +40,10 @@ def _visible_accounts_filter():
     return sa.select(Membership.account_id).where(Membership.school_id.in_(schools))
 
 
+def _iso(at) -> str | None:
+    return at.isoformat() + "Z" if at else None  # stored as naive UTC
+
+
 @bp.get("/federated-identities")
 @doc("Federated sign-ins: your own, or (admins) those of an account of your school", tags=["federation"])
 def list_identities():
@@ -53,13 +58,14 @@ def list_identities():
                           FederatedIdentity.account_id.in_(_visible_accounts_filter()))
     rows = db.session().scalars(stmt).all()
     items = [{"id": r.id, "account_id": r.account_id, "issuer": r.issuer, "linked_by": r.linked_by,
-              "created_at": r.created_at.isoformat(), "last_login_at": r.last_login_at and r.last_login_at.isoformat()}
+              "created_at": _iso(r.created_at), "last_login_at": _iso(r.last_login_at)}
              for r in rows]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
 
 @bp.delete("/federated-identities/<int:identity_id>")
-@doc("Remove a federated sign-in (your own, or an admin for an account of their school)", tags=["federation"])
+@doc("Remove a federated sign-in (your own, or an admin for an account of their school)", tags=["federation"],
+     status=204)
 def delete_identity(identity_id: int):
     p = principal()
     row = db.session().scalar(sa.select(FederatedIdentity).where(FederatedIdentity.id == identity_id)) if 0 < identity_id < 2**31 else None

@@ -88,7 +88,7 @@ def list_forms():
 
 
 @bp.post("/forms")
-@doc("Create a form (a JSON Schema and a UI schema) as a draft", tags=["lowcode"])
+@doc("Create a form (a JSON Schema and a UI schema) as a draft", tags=["lowcode"], body="FormIn", status=201)
 def create_form():
     p = principal()
     school = _school_of_caller("lowcode.form.create")
@@ -114,7 +114,8 @@ def get_form(form_id: int):
 
 @bp.put("/forms/<int:form_id>")
 @doc("Change the draft (owner only): a JSON Schema and UI schema, or the editor's fields (labels in zh and en, "
-     "options as rows, keys generated from the label and kept); published versions never change", tags=["lowcode"])
+     "options as rows, keys generated from the label and kept); published versions never change", tags=["lowcode"],
+     body="FormDraftIn")
 def update_form(form_id: int):
     p = principal()
     f = _form(form_id)
@@ -160,7 +161,7 @@ def draft_from(f: LowcodeForm, body: dict) -> tuple[dict, dict, dict[str, str]]:
 
 
 @bp.post("/forms/<int:form_id>/publish")
-@doc("Publish the draft as a new immutable version (checked first)", tags=["lowcode"])
+@doc("Publish the draft as a new immutable version (checked first)", tags=["lowcode"], status=201)
 def publish_form(form_id: int):
     p = principal()
     f = _form(form_id)
@@ -175,7 +176,7 @@ def publish_form(form_id: int):
 
 
 @bp.post("/forms/<int:form_id>/clone")
-@doc("Clone any form you can see into your own draft (lineage kept)", tags=["lowcode"])
+@doc("Clone any form you can see into your own draft (lineage kept)", tags=["lowcode"], body="CloneIn", status=201)
 def clone_form(form_id: int):
     p = principal()
     source = _form(form_id)
@@ -188,7 +189,8 @@ def clone_form(form_id: int):
 
 
 @bp.post("/forms/<int:form_id>/submissions")
-@doc("Submit to the latest published version; each field's problem is named", tags=["lowcode"])
+@doc("Submit to the latest published version; each field's problem is named", tags=["lowcode"], body="SubmissionIn",
+     status=201)
 def submit_form(form_id: int):
     p = principal()
     f = _form(form_id)

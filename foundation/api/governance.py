@@ -23,7 +23,7 @@ def _catalog():
 
 
 @bp.get("/standards")
-@doc("The standards catalogue: libraries, dictionaries, IoT templates", tags=["standards"])
+@doc("The standards catalogue: libraries, dictionaries, IoT templates", tags=["standards"], forbidden=False)
 def standards_index():
     cat = _catalog()
     return jsonify({
@@ -38,7 +38,8 @@ def standards_index():
 
 
 @bp.get("/standards/<kind>/<item_id>")
-@doc("One library, dictionary or IoT template of the standard, whole", tags=["standards"])
+@doc("One library, dictionary or IoT template of the standard, whole", tags=["standards"], forbidden=False,
+     path={"kind": {"type": "string", "enum": ["libraries", "dictionaries", "iot"]}})
 def standards_item(kind: str, item_id: str):
     cat = _catalog()
     table = {"libraries": cat.libraries, "dictionaries": cat.dictionaries, "iot": cat.iot_templates}.get(kind)
@@ -57,7 +58,7 @@ def list_sources():
 
 
 @bp.post("/sources")
-@doc("Register a source system (district admin)", tags=["standards"])
+@doc("Register a source system (district admin)", tags=["standards"], body="SourceIn", status=201)
 def add_source():
     require(principal(), "standards.manage")
     body = request.get_json(silent=True)
@@ -82,14 +83,14 @@ def add_source():
 
 
 @bp.get("/authorities")
-@doc("Authoritative source per element", tags=["standards"])
+@doc("Authoritative source per element", tags=["standards"], forbidden=False)
 def list_authorities():
     rows = db.session().scalars(sa.select(Authority).order_by(Authority.library, Authority.element))
     return jsonify({"items": [{"library": a.library, "element": a.element, "source": a.source} for a in rows]})
 
 
 @bp.put("/authorities/<library>/<element>")
-@doc("Set the authoritative source of one element (district admin)", tags=["standards"])
+@doc("Set the authoritative source of one element (district admin)", tags=["standards"], body="AuthorityIn")
 def set_authority(library: str, element: str):
     p = principal()
     require(p, "standards.manage")
@@ -131,7 +132,8 @@ def _conflict_view(c: Conflict) -> dict:
 
 
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
-@doc("Accept (apply the proposed value) or reject a conflict", tags=["standards"])
+@doc("Accept (apply the proposed value) or reject a conflict", tags=["standards"], body="OptionalReasonIn",
+     path={"decision": {"type": "string", "enum": ["accept", "reject"]}})
 def decide_conflict(conflict_id: int, decision: str):
     p = principal()
     if decision not in ("accept", "reject"):

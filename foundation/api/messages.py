@@ -108,7 +108,7 @@ def inbox_read_all():
 
 
 @bp.post("/messages/inbox/<int:item_id>/archive")
-@doc("Archive a message ({\"archived\": false} brings it back)", tags=["messages"])
+@doc("Archive a message ({\"archived\": false} brings it back)", tags=["messages"], body="ArchiveIn")
 def inbox_archive(item_id: int):
     item = _item(item_id)
     body = request.get_json(silent=True)
@@ -120,7 +120,8 @@ def inbox_archive(item_id: int):
 
 
 @bp.post("/messages/inbox/<int:item_id>/reply")
-@doc("Reply to a notice you received (goes to its sender)", tags=["messages"])
+@doc("Reply to a notice you received (goes to its sender)", tags=["messages"], body="ReplyIn",
+     status=201)
 def inbox_reply(item_id: int):
     if not 0 < item_id < 2**31:
         raise NotFound("message")
@@ -131,7 +132,7 @@ def inbox_reply(item_id: int):
 
 @bp.get("/messages/stream")
 @doc("Server-sent events: each new message of your inbox as it arrives (resumes with Last-Event-ID)",
-     tags=["messages"])
+     tags=["messages"], content="text/event-stream", errors=[503])
 def inbox_stream():
     account = _me()
     raw = request.headers.get("Last-Event-ID") or request.args.get("after")
@@ -153,7 +154,8 @@ def prefs_get():
 
 
 @bp.put("/messages/preferences")
-@doc("Switch a channel of a message type on or off, and/or set your e-mail address", tags=["messages"])
+@doc("Switch a channel of a message type on or off, and/or set your e-mail address", tags=["messages"],
+     body="PreferencesIn")
 def prefs_put():
     body, sess = _body(), db.session()
     changes = body.get("changes", [])
@@ -195,7 +197,7 @@ def reach():
 @doc("Send a notice: {subject, body, audience: {kind: class|school|district, class_id, school_id, role, "
      "target}, urgent, ack (recipients confirm it), client_token}; with files, multipart/form-data with "
      "the same fields (audience as JSON) and up to 5 `attachments` (PNG, JPEG, WebP, PDF; 10 MB each)",
-     tags=["messages"], status=201)
+     tags=["messages"], body="NoticeIn", status=201)
 @large_body(attachments.body_limit)
 def send_notice():
     p = principal()
@@ -269,7 +271,8 @@ def remind(message_id: int):
 
 
 @bp.get("/messages/<int:message_id>/attachments/<key>")
-@doc("An attachment of a message you sent or received (images inline, PDF as a download)", tags=["messages"])
+@doc("An attachment of a message you sent or received (images inline, PDF as a download)", tags=["messages"],
+     content=["image/png", "image/jpeg", "image/webp", "application/pdf"])
 def attachment(message_id: int, key: str):
     found = attachments.for_viewer(db.session(), _me(), message_id, key)
     if found is None:

@@ -1,27 +1,61 @@
-"""OpenAPI 3 document (apispec + its marshmallow plugin) from route metadata set with :func:`doc`."""
+"""OpenAPI 3 document (apispec + its marshmallow plugin) from route metadata set with :func:`doc`.
+
+Every operation names what it answers: its success (with the body's schema where one is declared), and the
+errors that can really happen to it — 401 unless public, 403 unless ``forbidden=False`` (a capability, or a
+token's scope, that does not grant it), 404 where a path, a filter or a body names something, 422 (a field, a query
+parameter or the ``X-Jizuo-School`` header is bad), 400 and 413 on writes (malformed or too deep JSON, a
+missing CSRF token; a body over the size limit), plus any in ``errors``. ``tests/contract`` holds the
+document to it with schemathesis against the served app."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
+from marshmallow import class_registry
+from werkzeug.routing import IntegerConverter
 
 from foundation.version import __version__
 
 _DOCS: dict[str, dict[str, Any]] = {}
 
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+WHY = {400: "malformed or too deeply nested JSON, or (session callers) a missing CSRF token",
+       401: "not signed in", 403: "a capability you lack, or a token scope that does not grant it",
+       404: "not found (or another school's)", 409: "conflicts with the current state",
+       413: "the body is larger than the limit", 422: "invalid field(s), each named in `error.fields`",
+       503: "busy: try again later"}
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}}}}}
+SECURITY = {
+    "session": {"type": "apiKey", "in": "cookie", "name": "jizuo_session",
+                "description": "the web session of a signed-in person (POST /login)"},
+    "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+             "description": "with the session cookie, on every write: the `csrf_token` that GET /me returns"},
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "an OAuth 2 / OpenID Connect access token (POST /oauth/token; "
+                              "discovery at /.well-known/openid-configuration), limited by its scopes"},
+}
+
 
 def doc(summary: str, *, tags: list[str], query: Any = None, body: Any = None, response: Any = None,
-        many: bool = False, status: int = 200) -> Callable:
-    """Attach OpenAPI metadata to a view function."""
+        many: bool = False, status: int = 200, errors: Iterable[int] = (), forbidden: bool = True,
+        content: str | list[str] | None = "application/json", path: dict[str, dict] | None = None,
+        public: bool = False) -> Callable:
+    """Attach OpenAPI metadata to a view function. ``body`` and ``response`` are marshmallow schemas or JSON
+    Schema dicts; ``content`` the success's media type(s) (None: no body); ``path`` a JSON Schema per path
+    parameter where the route's converter says less (e.g. an enum)."""
 
     def deco(fn: Callable) -> Callable:
-        _DOCS[fn.__name__ + "@" + fn.__module__] = dict(
-            summary=summary, tags=tags, query=query, body=body, response=response, many=many, status=status
-        )
-        fn._jizuo_doc_key = fn.__name__ + "@" + fn.__module__  # type: ignore[attr-defined]
+        key = fn.__name__ + "@" + fn.__module__
+        _DOCS[key] = dict(summary=summary, tags=tags, query=query, body=body, response=response, many=many,
+                          status=status, errors=set(errors), forbidden=forbidden, content=content,
+                          path=path or {}, public=public)
+        fn._jizuo_doc_key = key  # type: ignore[attr-defined]
         return fn
 
     return deco
@@ -33,16 +67,67 @@ def _schema_name(schema: Any) -> str:
     return name + "Patch" if getattr(schema, "partial", False) else name
 
 
-def _param_type(rule, name: str) -> str:
-    from werkzeug.routing import IntegerConverter
-
-    return "integer" if isinstance(rule._converters.get(name), IntegerConverter) else "string"
-
-
 def _flask_path(rule: str) -> str:
-    import re
-
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def _statuses(meta: dict, method: str, rule) -> set[int]:
+    out = {422} | set(meta["errors"])
+    if not meta["public"]:
+        out |= {401} | ({403} if meta["forbidden"] else set())
+    if rule.arguments or meta["query"] is not None or meta["body"] is not None:  # each names things
+        out.add(404)
+    if method in WRITES:
+        out |= {400, 413}
+    return out
+
+
+def _success(meta: dict) -> dict:
+    resp: dict[str, Any] = {"description": "OK"}
+    types = [meta["content"]] if isinstance(meta["content"], str) else meta["content"] or []
+    if meta["status"] == 204 or not types:
+        return resp
+    schema: Any = _schema(meta["response"]) if meta["response"] is not None else {"type": "object"}
+    if meta["many"]:
+        schema = {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": schema}, "total": {"type": "integer"},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}}}
+    resp["content"] = {t: {"schema": schema} if t == "application/json" else {} for t in types}
+    return resp
+
+
+def _schema(ref: Any) -> Any:
+    """A schema given by class name (foundation/api/bodies.py) as its class; others as they are."""
+    return class_registry.get_class(ref) if isinstance(ref, str) else ref
+
+
+def _operation(meta: dict, method: str, rule) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": meta["summary"], "tags": meta["tags"],
+                          "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower()}
+    op["security"] = [] if meta["public"] else [
+        {"session": [], "csrf": []} if method in WRITES else {"session": []}, {"bearer": []}]
+    params: list[dict] = []
+    for name in sorted(rule.arguments):
+        kind = "integer" if isinstance(rule._converters.get(name), IntegerConverter) else "string"
+        params.append({"in": "path", "name": name, "required": True, "schema": meta["path"].get(name, {"type": kind})})
+    if meta["query"] is not None:
+        params.append({"in": "query", "schema": meta["query"]})
+    if params:
+        op["parameters"] = params
+    if meta["body"] is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(meta["body"])}}}
+    op["responses"] = {str(meta["status"]): _success(meta)} | {
+        str(code): {"description": WHY.get(code, "error"), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code in sorted(_statuses(meta, method, rule))}
+    return op
+
+
+def _plugin_meta(view, rule) -> dict:
+    """A plugin's API route without ``api_doc``: documented from its docstring."""
+    summary = ((view.__doc__ or "").strip().splitlines() or [rule.endpoint])[0]
+    return dict(summary=summary, tags=[rule.endpoint.split(".")[0]], query=None, body=None, response=None,
+                many=False, status=200, errors=set(), forbidden=True, content="application/json", path={},
+                public=False)
 
 
 def build_spec(blueprint: str) -> dict:
@@ -50,9 +135,15 @@ def build_spec(blueprint: str) -> dict:
         title="Jizuo open API", version=__version__, openapi_version="3.0.3",
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": "District education foundation: org tree, people, audit. Errors are "
-                             '`{"error": {"code", "message", "fields"}}`, localised by Accept-Language.'},
+                             '`{"error": {"code", "message", "fields"}}`, localised by Accept-Language. '
+                             "Call it with a bearer token, or with the session cookie plus `X-CSRFToken` on "
+                             "writes. Times are ISO 8601 in UTC with `Z`; dates are local calendar days."},
     )
-    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "jizuo_session"})
+    from foundation.api import bodies  # noqa: F401  (the bodies routes name by class name)
+
+    for name, scheme in SECURITY.items():
+        spec.components.security_scheme(name, scheme)
+    spec.components.schema("Error", ERROR)
     plugins = current_app.extensions.get("jizuo.plugin_blueprints", {})
     own_root: set[str] = set()
     for rule in current_app.url_map.iter_rules():
@@ -61,35 +152,13 @@ def build_spec(blueprint: str) -> dict:
             continue
         view = current_app.view_functions[rule.endpoint]
         meta = _DOCS.get(getattr(view, "_jizuo_doc_key", ""))
-        if meta is None and owner:  # a plugin's API route: documented from its docstring, tagged with the plugin
-            summary = ((view.__doc__ or "").strip().splitlines() or [rule.endpoint])[0]
-            meta = dict(summary=summary, tags=[owner], query=None, body=None, response=None, many=False,
-                        status=200)
+        if meta is None and owner:
+            meta = _plugin_meta(view, rule) | {"tags": [owner]}
         if meta is None:
             continue
-        ops: dict[str, Any] = {}
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {"summary": meta["summary"], "tags": meta["tags"], "security": [{"session": []}]}
-            params = [{"in": "path", "name": a, "required": True, "schema": {"type": _param_type(rule, a)}}
-                      for a in sorted(rule.arguments)]
-            if meta["query"] is not None:
-                params.append({"in": "query", "schema": meta["query"]})
-            if params:
-                op["parameters"] = params
-            if meta["body"] is not None:
-                op["requestBody"] = {"content": {"application/json": {"schema": meta["body"]}}}
-            resp = {"description": "OK"}
-            if meta["response"] is not None:
-                schema: Any = meta["response"]
-                if meta["many"]:
-                    schema = {"type": "object", "properties": {
-                        "items": {"type": "array", "items": schema}, "total": {"type": "integer"},
-                        "page": {"type": "integer"}, "per_page": {"type": "integer"}}}
-                resp["content"] = {"application/json": {"schema": schema}}
-            op["responses"] = {str(meta["status"]): resp, "401": {"description": "not logged in"},
-                               "404": {"description": "not found (or in another school)"},
-                               "422": {"description": "invalid field(s)"}}
-            ops[method.lower()] = op
+        if owner:  # a plugin exists only in the schools that enabled it: 404 elsewhere
+            meta = meta | {"errors": meta["errors"] | {404}}
+        ops = {m.lower(): _operation(meta, m, rule) for m in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})}
         if owner:  # outside /api/v1: the path item names its own server root (below)
             spec.path(path=_flask_path(rule.rule), operations=ops)
             own_root.add(_flask_path(rule.rule))

@@ -87,7 +87,8 @@ def list_plugins():
 
 
 @bp.post("/plugins/<name>/install")
-@doc("Install a plugin for the school (runs its migrations; config validated by its schema)", tags=["plugins"])
+@doc("Install a plugin for the school (runs its migrations; config validated by its schema)", tags=["plugins"],
+     body="PluginInstallIn", status=201)
 def install_plugin(name: str):
     p = principal()
     loaded = _plugin(name)
@@ -154,7 +155,8 @@ def history(name: str, school: int, limit: int = 20) -> list[dict]:
 
 
 @bp.post("/plugins/<name>/<action>")
-@doc('Enable or disable a plugin for the school; disabling takes a reason: `{"reason": "…"}`', tags=["plugins"])
+@doc('Enable or disable a plugin for the school; disabling takes a reason: `{"reason": "…"}`', tags=["plugins"],
+     body="OptionalReasonIn", path={"action": {"type": "string", "enum": ["enable", "disable"]}})
 def toggle_plugin(name: str, action: str):
     if action not in ("enable", "disable"):
         raise NotFound("action")
@@ -177,7 +179,8 @@ def plugin_history(name: str):
 
 
 @bp.put("/plugins/<name>/config")
-@doc("Configure a plugin for the school (validated by its config schema)", tags=["plugins"])
+@doc("Configure a plugin for the school (validated by its config schema)", tags=["plugins"],
+     body="PluginConfigIn")
 def configure_plugin(name: str):
     loaded, school, row = _change(name, "config")
     body = request.get_json(silent=True)
@@ -191,7 +194,7 @@ def configure_plugin(name: str):
 
 @bp.delete("/plugins/<name>")
 @doc('Uninstall a plugin for the school with a reason, `{"reason": "…"}`; its data stays unless ?purge=true',
-     tags=["plugins"])
+     tags=["plugins"], body="ReasonIn", status=204)
 def uninstall_plugin(name: str):
     loaded, school, row = _change(name, "uninstall")
     reason = _reason(required=True)

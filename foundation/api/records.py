@@ -76,7 +76,8 @@ def _incoming() -> tuple[list, str | None]:
 
 
 @bp.post("/ingest/<library>")
-@doc("Ingest a batch (JSON {records: [...]} or a CSV upload) into a business library", tags=["data"])
+@doc("Ingest a batch (JSON {records: [...]} or a CSV upload) into a business library", tags=["data"],
+     body="IngestIn")
 @large_body(upload_limit)
 def ingest_records(library: str):
     p = principal()
@@ -130,7 +131,7 @@ def _record_view(r: Record) -> dict:
 
 
 @bp.delete("/records/<library>/<int:record_id>")
-@doc("Delete a record (it leaves a tombstone in the change feed)", tags=["data"])
+@doc("Delete a record (it leaves a tombstone in the change feed)", tags=["data"], status=204)
 def delete_record(library: str, record_id: int):
     p = principal()
     lib = library_or_404(library)
@@ -172,7 +173,8 @@ def changes():
 
 
 @bp.post("/iot/<template_id>")
-@doc("Device payloads for an IoT template, mapped into its business library and ingested", tags=["data"])
+@doc("Device payloads for an IoT template, mapped into its business library and ingested", tags=["data"],
+     body="IotIn")
 @large_body(upload_limit)
 def iot_ingest(template_id: str):
     from foundation.ingest.iot import MappingError, map_payload

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the API. Error messages are catalogue keys (see foundation/locales)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -26,6 +26,16 @@ def _id(**kw) -> fields.Integer:
 
 def _text(max_len: int, required: bool = False, **kw) -> fields.String:
     return fields.String(required=required, validate=validate.Length(min=1, max=max_len, error="field.length:{max}"), **kw)
+
+
+class UTCDateTime(fields.DateTime):
+    """A time as the database keeps it (naive UTC), given out with its zone: ``2026-03-01T00:30:00Z``."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kw) -> str | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat().replace("+00:00", "Z")
 
 
 class Strict(Schema):
@@ -212,7 +222,7 @@ class GuardianQuery(PageQuery):
 # ---- audit -------------------------------------------------------------------------------------------
 class AuditOut(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = UTCDateTime()
     account_id = fields.Integer(allow_none=True)
     username = fields.String(allow_none=True)
     action = fields.String()

@@ -61,7 +61,8 @@ def square_get(listing_id: int):
 
 
 @bp.post("/square/<int:listing_id>/<action>")
-@doc("A lifecycle step: review, publish, return, deprecate, restore, retire, promote (district)", tags=["square"])
+@doc("A lifecycle step: review, publish, return, deprecate, restore, retire, promote (district)", tags=["square"],
+     body="OptionalReasonIn")
 def square_step(listing_id: int, action: str):
     p = principal()
     require(p, "square.review")

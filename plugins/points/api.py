@@ -55,6 +55,10 @@ def get_rulebook_version(version: int):
     return jsonify({"school_id": school, "version": book["version"], "rulebook": book["body"]})
 
 
+@api_doc("Save a new version of the school's rulebook (checked whole first; every version is kept)",
+         tags=["points"], status=201, body={"type": "object", "required": ["rulebook"], "properties": {
+             "rulebook": {"type": "object", "description": "dimensions, items, bands, caps, term (docs/points.md)"},
+             "note": {"type": "string", "maxLength": 500}}})
 def save_rulebook():
     school = school_for(A.RULEBOOK, A.NAME)
     data = json_body()

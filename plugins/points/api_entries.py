@@ -51,9 +51,25 @@ def term_report(student_id: int):
 
 MAX_BATCH = 200  # a class, or a few: more than a teacher can check by eye in one confirmation
 
+# the request bodies, as /api/v1/openapi.json shows them (the checks below say more: the rulebook in force)
+ENTRY_FIELDS = {
+    "rule_code": {"type": "string", "description": "a rule of the rulebook in force"},
+    "score": {"type": "integer", "description": "for a scored rule"},
+    "level": {"type": "string", "description": "for a rule with levels"},
+    "reason": {"type": "string", "maxLength": 500, "description": "required for a deduction"},
+    "occurred_at": {"type": "string", "format": "date-time", "description": "in this term, not in the future"},
+    "evidence": {"type": "array", "maxItems": 10, "items": {"type": "string", "minLength": 1, "maxLength": 500}},
+}
+ENTRY_IN = {"type": "object", "required": ["student_id", "rule_code"],
+            "properties": {"student_id": {"type": "integer", "minimum": 1}} | ENTRY_FIELDS}
+BATCH_IN = {"type": "object", "required": ["student_ids", "rule_code"], "properties": {"student_ids": {
+    "type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"type": "integer", "minimum": 1}}} | ENTRY_FIELDS}
+REASON_IN = {"type": "object", "required": ["reason"],
+             "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}}
+
 
 @api_doc("Record a credit or deduction for a student in reach under the rulebook in force", tags=["points"],
-         status=201)
+         body=ENTRY_IN, status=201)
 def create_entry():
     data = json_body()
     sid = data.get("student_id")
@@ -66,7 +82,7 @@ def create_entry():
 
 
 @api_doc("Record one credit or deduction for several students in reach at once (all or nothing): "
-         "`student_ids` plus the fields of a single entry", tags=["points"], status=201)
+         "`student_ids` plus the fields of a single entry", tags=["points"], body=BATCH_IN, status=201)
 def create_batch():
     data = json_body()
     kids = _batch_students(data.get("student_ids"))
@@ -150,7 +166,8 @@ def _occurred(value, term_start) -> datetime:
     return when
 
 
-@api_doc("Reverse an entry (a new entry cancelling it) with a reason", tags=["points"], status=201)
+@api_doc("Reverse an entry (a new entry cancelling it) with a reason", tags=["points"], body=REASON_IN,
+         status=201)
 def reverse_entry(entry_id: int):
     sess = session()
     entry = ledger.get(sess, entry_id)  # None unless about a student the caller reaches

@@ -52,7 +52,9 @@ def _rule_title(entry: dict, lang: str = "zh") -> str:
     return (title.get(lang) or title["zh"]) if title else entry["rule_code"]
 
 
-@api_doc("Appeal one of the caller's own (child's) entries with a reason", tags=["points"], status=201)
+@api_doc("Appeal one of the caller's own (child's) entries with a reason", tags=["points"], status=201,
+         body={"type": "object", "required": ["entry_id", "reason"], "properties": {
+             "entry_id": {"type": "integer", "minimum": 1}, "reason": {"type": "string", "minLength": 1, "maxLength": 500}}})
 def create():
     data = json_body()
     entry_id = data.get("entry_id")
@@ -113,7 +115,10 @@ def listing():
                               for r in rows]})
 
 
-@api_doc("Accept (the entry is reversed) or reject (with a note) an open appeal", tags=["points"])
+@api_doc("Accept (the entry is reversed) or reject (with a note) an open appeal", tags=["points"],
+         body={"type": "object", "required": ["decision"], "properties": {
+             "decision": {"type": "string", "enum": ["accept", "reject"]},
+             "note": {"type": "string", "maxLength": 500, "description": "required to reject"}}})
 def decide(appeal_id: int):
     a = _get(appeal_id)
     kid = student_or_404(a["student_id"], A.NAME)

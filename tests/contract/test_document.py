@@ -1,0 +1,53 @@
+"""What /api/v1/openapi.json promises, read without a fuzzer: both ways to call (session + CSRF header, or a
+bearer token), /me, a request body on every write that takes one, the error statuses every operation can
+answer, and audit times with their zone."""
+from __future__ import annotations
+
+import re
+
+# the writes that take no body: the path says it all
+BODILESS = {("post", "/forms/{form_id}/publish"), ("post", "/clients/{client_id}/secret"),
+            ("post", "/clients/{client_id}/disable"), ("post", "/messages/inbox/{item_id}/read"),
+            ("post", "/messages/inbox/{item_id}/ack"), ("post", "/messages/inbox/read-all"),
+            ("post", "/messages/{message_id}/remind"), ("post", "/messages/dead-letters/{delivery_id}/replay"),
+            ("post", "/messages/dead-letters/replay"), ("delete", "/alerts/calendar/{day}"),
+            ("delete", "/federated-identities/{identity_id}"), ("delete", "/records/{library}/{record_id}")}
+
+
+def test_the_document_names_both_ways_in_and_every_body_and_error(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"] == schemes["bearer"] | {"type": "http", "scheme": "bearer"}
+    assert schemes["session"]["in"] == "cookie" and schemes["csrf"]["name"] == "X-CSRFToken"
+    me = spec["paths"]["/me"]["get"]
+    assert me["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MeOut"}
+    assert {"csrf_token", "capabilities", "roles"} <= set(spec["components"]["schemas"]["MeOut"]["properties"])
+    missing_body, missing_errors = [], []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or path == "/openapi.json":
+                continue
+            assert {"session": []} in op["security"] or {"session": [], "csrf": []} in op["security"], path
+            assert {"bearer": []} in op["security"], (method, path)
+            codes = set(op["responses"])
+            wanted = {"401", "422"} | ({"400", "413"} if method != "get" else set())
+            if "{" in path:
+                wanted.add("404")
+            if not wanted <= codes:
+                missing_errors.append((method, path, sorted(wanted - codes)))
+            if method != "get" and "requestBody" not in op and (method, path) not in BODILESS \
+                    and not path.startswith("/hello/"):  # the test plugin's own API, documented by docstring
+                missing_body.append((method, path))
+    assert not missing_body, missing_body
+    assert not missing_errors, missing_errors
+    # the writes that check a capability say they can answer 403 (they did not, about 30 of them)
+    forbidding = [(m, p) for p, item in spec["paths"].items() for m, op in item.items()
+                  if m in ("post", "put", "patch", "delete") and "403" not in op["responses"]]
+    assert not forbidding, forbidding
+
+
+def test_audit_times_carry_their_zone(users):
+    admin = users("school_admin", 0)
+    admin.get("/api/v1/students?per_page=1")  # something to be audited
+    items = admin.get("/api/v1/audit").get_json()["items"]
+    assert items and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", e["at"]) for e in items), items[:2]
