@@ -9,6 +9,7 @@ from flask import Flask, Response, g
 
 from foundation import auth, config, db, errors, health, inputs
 from foundation.csrf import csrf
+from foundation.security import headers
 
 log = logging.getLogger("jizuo")
 
@@ -56,10 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 sess.commit()
             else:
                 sess.rollback()
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
         return resp
+
+    headers.init_app(app)  # CSP, no-store, nosniff, framing (foundation/security/headers.py)
 
     from foundation import shell
 

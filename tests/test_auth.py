@@ -85,10 +85,13 @@ def test_open_redirect_after_login_is_refused(client, demo):
 
 
 def test_junk_usernames_get_the_ordinary_refusal(client):
-    for username in ("\x00admin", "x" * 500, "   ", "' OR 1=1 --"):
+    for username in ("x" * 500, "   ", "' OR 1=1 --"):
         token = _token(client)
         resp = client.post("/login", data={"username": username, "password": "whatever-1", "csrf_token": token})
         assert resp.status_code == 401, username
+    # a control character is refused before any account is looked at (foundation/inputs.py): the 400 page
+    resp = client.post("/login", data={"username": "\x00admin", "password": "whatever-1", "csrf_token": _token(client)})
+    assert resp.status_code == 400
 
 
 def test_many_failures_from_one_address_throttle_every_account_from_it(app, auth, demo, runner):

@@ -226,3 +226,59 @@ def test_replaying_an_older_cookie_does_not_reset_the_binding_code_limit(app, db
     assert statuses == [400] * (MAX_CODE_TRIES - 1) + [429, 429]
     assert db_session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "federation.bind_blocked")) == 2
+
+
+# ---- security headers -------------------------------------------------------------------------------------
+
+def _csp(resp) -> dict[str, str]:
+    return {d.split()[0]: d for d in (p.strip() for p in resp.headers["Content-Security-Policy"].split(";")) if d}
+
+
+def test_pages_carry_a_strict_csp_with_a_fresh_nonce_and_are_not_stored(client, login):
+    first, second = client.get("/login"), client.get("/login")
+    policy = _csp(first)
+    for directive in ("script-src", "style-src"):
+        assert "'unsafe-inline'" not in policy[directive] and "'nonce-" in policy[directive]
+    assert policy["object-src"] == "object-src 'none'" and policy["frame-ancestors"] == "frame-ancestors 'none'"
+    assert _csp(second)["script-src"] != policy["script-src"]  # one nonce per answer
+    assert first.headers["Cache-Control"] == "no-store"
+    # an inline <style> that must stay carries the answer's nonce
+    logout = client.get("/oauth/logout")
+    nonce = re.search(r"'nonce-([^']+)'", _csp(logout)["style-src"]).group(1)
+    assert f'<style nonce="{nonce}">' in logout.get_data(as_text=True)
+
+    user = login("school_admin")
+    for url in ("/", "/api/v1/me", "/api/v1/students"):
+        assert user.get(url).headers["Cache-Control"] == "no-store", url
+    css = user.get("/static/shell/app.css")
+    assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")
+
+
+def test_a_bearer_token_call_sets_no_session_cookie(app, client, demo, runner):
+    app.config["OIDC_ISSUER"] = "http://localhost"
+    issued = runner.invoke(["token", "--account", login_of(demo, "homeroom_teacher")])
+    assert issued.exit_code == 0, issued.output
+    resp = client.get("/api/v1/me", headers={"Authorization": "Bearer " + issued.output.strip()})
+    assert resp.status_code == 200 and resp.get_json()["username"] == login_of(demo, "homeroom_teacher")
+    assert "Set-Cookie" not in resp.headers and resp.headers["Cache-Control"] == "no-store"
+    refused = client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401 and "Set-Cookie" not in refused.headers
+
+
+# what a strict CSP refuses in markup: inline handlers, style attributes, javascript: URLs, and <script> /
+# <style> elements without the nonce (JSON data blocks are not run, so they may stay)
+_REFUSED = [re.compile(r"\son[a-z]+\s*=\s*[\"']", re.I), re.compile(r"\sstyle\s*=\s*[\"'{$]", re.I),
+            re.compile(r"javascript:", re.I),
+            re.compile(r"<(script|style)(?![^>]*\bnonce=)(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)]
+
+
+def test_no_template_or_script_needs_what_the_csp_refuses():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for folder in ("admin", "foundation", "plugins") for pattern in ("*.html", "*.js")
+             for p in (root / folder).rglob(pattern)]
+    assert len(files) > 50
+    found = [f"{p.relative_to(root)}: {m.group(0)!r}" for p in files for rx in _REFUSED
+             for m in rx.finditer(p.read_text("utf-8"))]
+    assert found == []

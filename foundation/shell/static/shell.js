@@ -6,6 +6,7 @@
  *   the menu button          on phones the navigation folds behind it (aria-expanded; no hover needed)
  *   tables as cards          every cell of a `main table` gets data-label from its column's <th>, which the CSS
  *                            shows on phones; `table.keep-table` opts out and scrolls in its own box
+ *   data-autosubmit          a select with it sends its form on change (pages allow no inline handlers: CSP)
  */
 (function () {
   "use strict";
@@ -119,11 +120,20 @@
     }).observe(main, {childList: true, subtree: true});
   }
 
+  /* A select marked data-autosubmit sends its form when changed (the page's CSP allows no onchange=). */
+  function autosubmit() {
+    document.addEventListener("change", function (e) {
+      var el = e.target;
+      if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+    });
+  }
+
   function ready() {
     flashed();
     menu();
     labelTables(document);
     watchTables();
+    autosubmit();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();

@@ -59,13 +59,22 @@
         const edges = [0, 900, 930, 950, 970, 990, 1000, 1010, 1030, 99999], counts = new Array(edges.length - 1).fill(0);
         data.items.forEach((r) => { for (let i = 0; i < counts.length; i++) if (r.score >= edges[i] && r.score < edges[i + 1]) counts[i]++; });
         const top = Math.max(...counts, 1);
-        hist.innerHTML = counts.map((c, i) => `<div style="height:${(c * 100 / top).toFixed(0)}%" title="${c}"><span>${i ? edges[i] : "<900"}</span></div>`).join("");
+        hist.innerHTML = counts.map((c, i) => `<div title="${c}"><span>${i ? edges[i] : "<900"}</span></div>`).join("");
+        // heights through element.style: the page's CSP refuses style attributes in markup
+        Array.from(hist.children).forEach((bar, i) => { bar.style.height = (counts[i] * 100 / top).toFixed(0) + "%"; });
       }
     };
     const tick = () => api(board.dataset.src).then(draw).catch(() => {});
     tick();
     setInterval(tick, 3000);
   }
+
+  // the class picker over the board: straight to the chosen class's board
+  document.querySelectorAll("form.points-pick[data-base]").forEach((pick) => {
+    const go = () => { location.href = pick.dataset.base + pick.elements.c.value; };
+    pick.addEventListener("submit", (e) => { e.preventDefault(); go(); });
+    pick.elements.c.addEventListener("change", go);
+  });
 
   // ---- archive ----------------------------------------------------------------------------------
   const arch = document.getElementById("archive");
@@ -81,7 +90,7 @@
       if (dims && d.dimensions) {
         const top = Math.max(1, ...Object.values(d.dimensions).map((x) => Math.abs(x.net)));
         dims.innerHTML = Object.entries(d.dimensions).map(([k, x]) => `<div class="bar"><span class="label">${W.dims[k]} ${signed(x.net)}</span>` +
-          `<span class="fill" style="width:${(Math.abs(x.net) * 100 / top).toFixed(0)}%;background:${x.net < 0 ? "#cf222e" : "#2ea043"}"></span></div>`).join("");
+          `<span class="fill ${x.net < 0 ? "minus" : "plus"} w-${(Math.abs(x.net) * 100 / top).toFixed(0)}"></span></div>`).join("");
       }
       const tr = document.getElementById("a-trend");
       if (tr && d.trend && d.trend.length > 1) tr.innerHTML = trendChart(d.trend);
