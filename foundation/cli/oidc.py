@@ -76,9 +76,11 @@ def clients_disable(client_id: str) -> None:
     client = sess.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
     if client is None:
         raise click.ClickException(f"no client {client_id}")
-    client.active = False
+    from foundation.oidc.clients import disable
+
+    revoked = disable(client)
     sess.commit()
-    click.echo(f"{client_id} disabled")
+    click.echo(f"{client_id} disabled; {revoked} token(s) revoked")
 
 
 @click.command("token")

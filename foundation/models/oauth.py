@@ -57,7 +57,8 @@ class AuthorizationCode(Base):
     nonce: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     code_challenge: so.Mapped[str | None] = so.mapped_column(sa.String(128))
     code_challenge_method: so.Mapped[str | None] = so.mapped_column(sa.String(10))
-    auth_time: so.Mapped[int] = so.mapped_column()
+    auth_time: so.Mapped[int] = so.mapped_column()  # when the person really logged in (the session's)
+    amr: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)  # how: ["pwd"], ["pwd","otp","mfa"], ["fed"]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     used_at: so.Mapped[datetime | None] = so.mapped_column()
 
@@ -93,3 +94,15 @@ class Consent(Base):
     client_id: so.Mapped[str] = so.mapped_column(sa.String(64))
     scopes: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     granted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class OIDCSubject(Base):
+    """The ``sub`` an account has in every ID token, userinfo answer and introspection, stored so that it
+    stays the same for life (a rotated secret key, a re-linked person, nothing changes it)."""
+
+    __tablename__ = "oidc_subjects"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    account_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    subject: so.Mapped[str] = so.mapped_column(sa.String(64))  # two accounts of one person share theirs
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -1,5 +1,5 @@
 """Bearer access tokens for the open API: verify (RS256 against our JWKS only, issuer, audience,
-expiry, not revoked) and turn into a Principal limited by the token's scope and its client's school."""
+expiry, not revoked, its client active) and turn into a Principal limited by the token's scope and its client's school."""
 from __future__ import annotations
 
 import base64
@@ -36,9 +36,14 @@ def verify_access_token(token: str) -> OAuthToken | None:
     except (JoseError, ValueError, TypeError, IndexError):
         return None
     row = db.session().scalar(sa.select(OAuthToken).where(OAuthToken.jti == decoded.claims["jti"]))
-    if row is None or row.access_revoked:
+    if row is None or row.access_revoked or not client_active(row.client_id):
         return None
     return row
+
+
+def client_active(client_id: str) -> bool:
+    """Is the client still registered and not disabled? Every endpoint refuses a disabled client's tokens."""
+    return bool(db.session().scalar(sa.select(OAuthClient.active).where(OAuthClient.client_id == client_id)))
 
 
 def principal_for(row: OAuthToken, load_principal) -> Principal | None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from foundation import db
 from foundation.audit import record
-from foundation.models import OAuthClient, OrgUnit
+from foundation.models import OAuthClient, OAuthToken, OrgUnit
 from foundation.oidc.common import sha256
 from foundation.oidc.scopes import unknown
 
@@ -93,3 +93,15 @@ def rotate_secret(client: OAuthClient) -> str:
     client.secret_hash = sha256(secret)
     record("oidc.client.rotate_secret", "client", client.client_id, school_id=client.school_id)
     return secret
+
+
+def disable(client: OAuthClient) -> int:
+    """Disable a client and revoke every token it holds (so enabling it again revives none of them).
+    Returns how many tokens were still live."""
+    client.active = False
+    live = db.session().execute(
+        sa.update(OAuthToken).where(OAuthToken.client_id == client.client_id,
+                                    sa.or_(OAuthToken.access_revoked.is_(False), OAuthToken.refresh_revoked.is_(False)))
+        .values(access_revoked=True, refresh_revoked=True)).rowcount
+    record("oidc.client.disable", "client", client.client_id, school_id=client.school_id, detail={"tokens_revoked": live})
+    return live

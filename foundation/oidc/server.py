@@ -9,19 +9,21 @@ import time
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import UserInfo
+from authlib.oidc.core.errors import RequestNotSupportedError
 from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Flask
 
 from foundation import db
 from foundation.models import Account, AuthorizationCode, OAuthClient, OAuthToken
 from foundation.oidc import keys
-from foundation.oidc.bearer import verify_access_token
+from foundation.oidc.bearer import client_active, verify_access_token
 from foundation.oidc.common import api_audience, issuer, sha256
 from foundation.oidc.scopes import unknown
 from foundation.oidc.subjects import subject_of
@@ -77,8 +79,11 @@ class Client(ClientMixin):
 
 
 class User:
-    def __init__(self, account: Account) -> None:
+    """The signed-in person; at the authorization endpoint also when and how they logged in (the session's)."""
+
+    def __init__(self, account: Account, auth_time: int | None = None, amr: list[str] | None = None) -> None:
         self.account = account
+        self.auth_time, self.amr = auth_time, amr
 
     def get_user_id(self) -> str:
         return subject_of(self.account)
@@ -105,13 +110,13 @@ class Code:
     def get_acr(self) -> None:
         return None
 
-    def get_amr(self) -> list[str]:
-        return ["pwd"]
+    def get_amr(self) -> list[str] | None:
+        return self.row.amr
 
 
 class Token:
-    def __init__(self, row: OAuthToken) -> None:
-        self.row = row
+    def __init__(self, row: OAuthToken, refresh: bool = False) -> None:
+        self.row, self.refresh = row, refresh
 
     def check_client(self, client: Client) -> bool:
         return self.row.client_id == client.get_client_id()
@@ -171,8 +176,6 @@ class S256Only(CodeChallenge):
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant, redirect_uri):
-        from authlib.oauth2.rfc6749.errors import InvalidRequestError
-
         data = grant.request.payload.data
         if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("PKCE with code_challenge_method=S256 is required", redirect_uri=redirect_uri)
@@ -182,13 +185,29 @@ class S256Only(CodeChallenge):
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
+    def validate_authorization_request(self) -> str:
+        """Authlib's checks, and what it would let through: an OpenID request must name its redirect_uri
+        (OIDC Core 3.1.2.1; the error is a page, as nothing was proven), request objects are not supported,
+        and the only response mode is ``query``."""
+        payload = self.request.payload
+        if is_openid_scope(payload.scope) and not payload.redirect_uri:
+            raise InvalidRequestError("redirect_uri is required in an OpenID Connect request")
+        redirect_uri = super().validate_authorization_request()
+        for name in ("request", "request_uri"):
+            if name in payload.data:
+                raise RequestNotSupportedError(f"the {name} parameter is not supported", redirect_uri=redirect_uri)
+        mode = payload.data.get("response_mode")
+        if mode is not None and mode != "query":
+            raise InvalidRequestError("response_mode: only 'query' is supported", redirect_uri=redirect_uri)
+        return redirect_uri
+
     def save_authorization_code(self, code: str, req) -> None:
         data = req.payload.data
         db.session().add(AuthorizationCode(
             code_hash=sha256(code), client_id=req.client.get_client_id(), account_id=req.user.account.id,
             redirect_uri=req.payload.redirect_uri or req.client.get_default_redirect_uri(), scope=req.payload.scope,
             nonce=data.get("nonce"), code_challenge=data.get("code_challenge"),
-            code_challenge_method=data.get("code_challenge_method"), auth_time=int(time.time()),
+            code_challenge_method=data.get("code_challenge_method"), auth_time=req.user.auth_time, amr=req.user.amr,
         ))
         db.session().flush()
 
@@ -299,15 +318,18 @@ class Introspection(IntrospectionEndpoint):
         if row is None:
             return None
         if row.refresh_hash == sha256(token):
-            return Token(row) if not (row.refresh_revoked or row.rotated) else None
+            live = not (row.refresh_revoked or row.rotated or (row.refresh_expires_at or 0) < time.time())
+            return Token(row, refresh=True) if live and client_active(row.client_id) else None
         return Token(row) if verify_access_token(token) is not None else None
 
     def introspect_token(self, token: Token) -> dict:
         row = token.row
         acct = _one(sa.select(Account).where(Account.id == row.account_id)) if row.account_id else None
-        return {"active": True, "client_id": row.client_id, "scope": row.scope, "token_type": "Bearer",
-                "sub": subject_of(acct) if acct else row.client_id, "iss": issuer(), "jti": row.jti,
-                "exp": row.issued_at + row.expires_in, "iat": row.issued_at}
+        answer = {"active": True, "client_id": row.client_id, "scope": row.scope,
+                  "sub": subject_of(acct) if acct else row.client_id, "iss": issuer(), "iat": row.issued_at}
+        if token.refresh:  # the refresh token's own lifetime; the access token's jti is not its business
+            return answer | {"exp": row.refresh_expires_at}
+        return answer | {"token_type": "Bearer", "jti": row.jti, "exp": row.issued_at + row.expires_in}
 
     def check_permission(self, token: Token, client: Client, req) -> bool:
         return token.row.client_id == client.get_client_id()  # a client introspects its own tokens only
@@ -331,6 +353,11 @@ class AccessTokens(JWTBearerTokenGenerator):
 
         kid, key = keys.active_key()
         return KeySet([key])
+
+    def generate(self, grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+        """A refresh token only when ``offline_access`` was asked for and granted (and the client may refresh)."""
+        offline = "offline_access" in (scope or "").split()
+        return super().generate(grant_type, client, user, scope, expires_in, include_refresh_token and offline)
 
     def get_audiences(self, client, user, scope) -> list[str]:
         return [api_audience(), client.get_client_id()]

@@ -125,3 +125,13 @@ def test_district_admin_registers_a_portal_on_the_page(login, portal):
     assert ok.status_code == 200 and "/login/federated/ssb/callback" in ok.get_data(as_text=True)
     teacher = login("homeroom_teacher")
     assert teacher.get("/district/upstreams").status_code == 403
+
+
+def test_an_app_learns_the_parent_logged_in_through_the_portal(live_server, portal, configured, make_client):
+    from tests.oidc_support import RP
+
+    browser = _portal_login(live_server, portal, VERIFIED_SUB)
+    rp = RP(live_server, make_client(), scope="openid")
+    answer = browser.get(rp.authorization_url(), allow_redirects=False)
+    claims = rp.id_token_claims(rp.fetch_token(answer.headers["Location"])["id_token"])
+    assert claims["amr"] == ["fed"]
