@@ -160,6 +160,7 @@ def _read(report: ImportReport, files: dict[str, tuple[str, bytes]]) -> dict[str
     read = {n.lower() for n in DATA_FILES} | {"manifest.csv"}
     report.ignored_files = sorted(path for key, (path, _) in files.items() if key not in read)
     users = tables.get("users.csv")
-    report.version = version or ("1.1" if users is not None and users.has("role") and "roles.csv" not in tables
-                                 else "1.2")
+    names_10 = any(i.message.startswith("OneRoster 1.0 column name") for i in report.warnings)
+    report.version = version or ("1.0" if names_10 else "1.1" if users is not None and users.has("role")
+                                 and "roles.csv" not in tables else "1.2")
     return tables

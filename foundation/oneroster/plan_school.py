@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from foundation.models import Course
 from foundation.oneroster.context import Context
-from foundation.oneroster.csvio import Table
-from foundation.oneroster.plan import ClassP, CourseP, Plan, SessionP, check_row, school_key
+from foundation.oneroster.csvio import Row, Table
+from foundation.oneroster.plan import ClassP, CourseP, Plan, SchoolKey, SessionP, check_row, school_key
 from foundation.oneroster.spec import CLASS_TYPES, SESSION_TYPES
 from foundation.oneroster.values import UNGRADED, grade_of, parse_date, split_list
 
@@ -60,7 +60,12 @@ def plan_courses(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
             continue
         org = row.get("orgSourcedId")
         key = school_key(ctx, plan, org)
-        if key is None:
+        if key is None and (org in plan.district_sids or ctx.known("district", org)):
+            key = _school_of_district_course(ctx, plan, table, row)
+            if key is None:
+                ctx.report.count("course", "skipped")
+                continue
+        elif key is None:
             if org not in plan.skipped_orgs:
                 ctx.report.error(table.name, row.line, table.col("orgSourcedId"), f"unknown school {org!r}")
             ctx.report.count("course", "skipped")
@@ -77,6 +82,23 @@ def plan_courses(ctx: Context, plan: Plan, table: Table, mode: str) -> None:
         plan.courses[row.get("sourcedId")] = CourseP(
             row.get("sourcedId"), row.line, key, grade, deleted, row.get("title"), row.get("courseCode"),
             row.get("grades"), row.get("subjects"), row.get("subjectCodes"), year)
+
+
+def _school_of_district_course(ctx: Context, plan: Plan, table: Table, row: Row) -> SchoolKey | None:
+    """A course the district owns (orgSourcedId is the district, as the spec allows): Jizuo keeps courses
+    per school, so it lands in the school its classes are in, said so; otherwise a precise error."""
+    sid, org, col = row.get("sourcedId"), row.get("orgSourcedId"), table.col("orgSourcedId")
+    classes = plan.tables["classes.csv"].rows if "classes.csv" in plan.tables else []
+    schools = {school_key(ctx, plan, r.get("schoolSourcedId")) for r in classes if r.get("courseSourcedId") == sid}
+    schools.discard(None)
+    if len(schools) == 1:
+        ctx.report.warn(table.name, row.line, col, f"course owned by the district {org!r}: "
+                        "placed in the school its classes are in")
+        return schools.pop()
+    where = "no class of the bundle uses it" if not schools else f"its classes are in {len(schools)} schools"
+    ctx.report.error(table.name, row.line, col, f"course owned by the district {org!r}, and {where}: "
+                     "Jizuo keeps a course in one school; the course is skipped")
+    return None
 
 
 def plan_classes(ctx: Context, plan: Plan, table: Table, mode: str) -> None:

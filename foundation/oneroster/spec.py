@@ -80,6 +80,8 @@ TYPOS = {
 NAMES_10 = {
     "users.csv": {"agents": "agentSourcedIds", "userid": "userIds"},
     "demographics.csv": {"usersourcedid": "sourcedId", "birthdate": "birthDate"},
+    "classes.csv": {"grade": "grades", "termsourcedid": "termSourcedIds"},
+    "courses.csv": {"schoolyearid": "schoolYearSourcedId", "grade": "grades"},
 }
 
 STATUSES = ("active", "tobedeleted")
