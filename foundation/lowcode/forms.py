@@ -13,14 +13,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
+from foundation.lowcode import validation
 from foundation.lowcode.editor import past_deadline
 from foundation.models import FormVersion, LowcodeForm, Submission
 from foundation.tenancy import unscoped
 
-WIDGETS = {"text", "textarea", "select", "radio", "checkbox", "checkboxes", "email", "date", "datetime",
-           "hidden", "updown", "range", "password"}
 BINDINGS = {"student", "class", "staff"}
-VALIDATOR = jsonschema.Draft202012Validator
 # a form's lineage may pass through a form of another school (cloned while it was visible, then promoted)
 LINEAGE = unscoped("a form's template is found through its lineage, which may pass through another school's form")
 
@@ -32,31 +30,47 @@ class DefinitionError(ValueError):
 
 
 def check_definition(schema: Any, ui_schema: Any, app: Any = None) -> dict[str, str]:
-    """Problems that stop a publish: an invalid JSON Schema, an unknown widget, a binding to an element
-    that does not exist, and in the app parts a rule, view or approval naming a field or role that does
-    not exist. ``path → message key``."""
-    problems: dict[str, str] = {}
-    if not isinstance(schema, dict) or schema.get("type") != "object":
+    """Problems that stop a publish (``path → message key``): an invalid JSON Schema (in its own draft, the
+    whole message), a keyword the form's draft ignores, a UI entry or binding for something that does not
+    exist, everything the renderer cannot draw — asked of the renderer itself, so a form that passes can be
+    filled in and submitted — and in the app parts a rule, view or approval naming a field or role that does
+    not exist."""
+    from foundation.lowcode.render import render_form
+
+    if not isinstance(schema, dict):
         return {"schema": "lowcode.schema_object"}
     try:
-        VALIDATOR.check_schema(schema)
+        validation.validator_class(schema).check_schema(schema)
     except jsonschema.SchemaError as err:
-        problems["schema/" + "/".join(str(p) for p in err.absolute_path)] = f"lowcode.schema_invalid:{err.message[:120]}"
-        return problems
+        return {"schema" + "".join(f"/{p}" for p in err.absolute_path): f"lowcode.schema_invalid:{err.message}"}
     if ui_schema is not None and not isinstance(ui_schema, dict):
         return {"ui_schema": "lowcode.ui_object"}
+    problems = {f"schema{where}": f"lowcode.unsupported.draft_ignores:{keyword}"
+                for where, keyword in validation.ignored_keywords(schema).items()}
     _walk_ui(schema, ui_schema or {}, "", problems)
     _walk_bindings(schema, "", problems)
+    for where, key in render_form(schema, ui_schema or {}, lang="en").problems.items():
+        code = key.partition(":")[0].rsplit(".", 1)[-1]
+        if code == "binding":
+            continue  # said by _walk_bindings, in its words
+        if code in ("unknown_widget", "widget_mismatch", "ui_field"):
+            problems.setdefault("ui_schema" + (_ui_path(where) or "/"), key)
+        else:
+            problems.setdefault("schema" + ("" if where == "/" else where), key)
     from foundation.lowcode.apps import check_app
 
     problems.update(check_app(schema, app))
     return problems
 
 
+def _ui_path(pointer: str) -> str:
+    """A schema pointer as the UI schema's path (``/properties/a/properties/b`` → ``/a/b``)."""
+    parts = pointer.strip("/").split("/") if pointer.strip("/") else []
+    return "".join(f"/{p}" for i, p in enumerate(parts) if not (p == "properties" and (i == 0 or parts[i - 1] != "properties")))
+
+
 def _walk_ui(schema: dict, ui: dict, path: str, problems: dict[str, str]) -> None:
-    widget = ui.get("ui:widget")
-    if widget is not None and widget not in WIDGETS:
-        problems[f"ui_schema{path or '/'}"] = f"lowcode.unknown_widget:{widget}"
+    """A UI entry for a field the schema does not have (the widgets themselves are the renderer's to judge)."""
     props = schema.get("properties", {}) if isinstance(schema, dict) else {}
     for key, sub in ui.items():
         if key.startswith("ui:"):
@@ -65,9 +79,10 @@ def _walk_ui(schema: dict, ui: dict, path: str, problems: dict[str, str]) -> Non
             problems[f"ui_schema{path}/{key}"] = "lowcode.ui_unknown_field"
         elif isinstance(sub, dict):
             target = props[key]
-            if target.get("type") == "array" and isinstance(target.get("items"), dict) and "items" in sub:
+            if isinstance(target, dict) and target.get("type") == "array" and isinstance(target.get("items"), dict) \
+                    and "items" in sub:
                 _walk_ui(target["items"], sub["items"], f"{path}/{key}/items", problems)
-            else:
+            elif isinstance(target, dict):
                 _walk_ui(target, sub, f"{path}/{key}", problems)
 
 
@@ -152,29 +167,8 @@ def has_unpublished_changes(form: LowcodeForm, version: FormVersion | None) -> b
 
 
 def field_errors(schema: dict, data: Any) -> dict[str, str]:
-    """``path → message key`` for every problem of ``data`` against ``schema``."""
-    out: dict[str, str] = {}
-    for err in VALIDATOR(schema, format_checker=VALIDATOR.FORMAT_CHECKER).iter_errors(data):
-        path = ".".join(str(p) for p in err.absolute_path)
-        if err.validator == "required":
-            missing = err.message.split("'")[1] if "'" in err.message else ""
-            path = f"{path}.{missing}" if path else missing
-            key = "lowcode.required"
-        elif err.validator == "additionalProperties":
-            key = "lowcode.unknown_field"
-        else:
-            key = {"type": "lowcode.type", "enum": "lowcode.enum", "const": "lowcode.enum",
-                   "minimum": f"lowcode.min:{err.validator_value}", "maximum": f"lowcode.max:{err.validator_value}",
-                   "exclusiveMinimum": f"lowcode.min:{err.validator_value}",
-                   "exclusiveMaximum": f"lowcode.max:{err.validator_value}",
-                   "minLength": f"lowcode.min_length:{err.validator_value}",
-                   "maxLength": f"lowcode.max_length:{err.validator_value}",
-                   "minItems": f"lowcode.min_items:{err.validator_value}",
-                   "maxItems": f"lowcode.max_items:{err.validator_value}",
-                   "pattern": "lowcode.pattern", "format": f"lowcode.format:{err.validator_value}",
-                   "uniqueItems": "lowcode.unique"}.get(err.validator, "lowcode.invalid")
-        out.setdefault(path or "_form", key)
-    return out
+    """``path → every problem of that field``, in words (``lowcode/validation.py``)."""
+    return validation.field_errors(schema, data)
 
 
 def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, principal):

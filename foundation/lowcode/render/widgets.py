@@ -10,8 +10,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from admin.lowcode.html import join, tag
-from admin.lowcode.values import MISSING, number_text, option_value, to_local_input
+from foundation.lowcode.render.html import join, tag
+from foundation.lowcode.render.values import MISSING, number_text, option_value, to_local_input
 
 Choice = tuple[str, str, bool]  # (form value, label, disabled)
 
@@ -29,9 +29,11 @@ WIDGETS = {
     "binding": {"select", "hidden"},
     "multi": {"checkboxes", "select"},
     "object": {"select", "radio"},  # the selector of a oneOf/anyOf object
+    "choice": {"select", "radio"},  # the selector of a oneOf/anyOf of other alternatives
     "array": set(),
+    "tuple": set(),
 }
-KNOWN_WIDGETS = set().union(*WIDGETS.values())
+KNOWN_WIDGETS = set().union(*WIDGETS.values())  # the publish check takes its list from here
 
 
 def option(ui: dict, key: str) -> Any:

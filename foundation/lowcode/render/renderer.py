@@ -1,5 +1,5 @@
 """render_form: a low-code form (JSON Schema draft 2020-12 + a react-jsonschema-form style UI schema) as
-accessible, server-rendered HTML. The package docstring (admin/lowcode/__init__.py) lists what is supported."""
+accessible, server-rendered HTML. The package docstring (foundation/lowcode/render/__init__.py) lists what is supported."""
 from __future__ import annotations
 
 import json
@@ -8,17 +8,18 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from admin.lowcode.html import join, reason, tag, words_for
-from admin.lowcode.schema import BINDINGS, Problem, Schemas, localised, valid_name
-from admin.lowcode.structure import Structures
-from admin.lowcode.values import MISSING, option_value
-from admin.lowcode.widgets import (
+from foundation.lowcode.render.html import join, problem_key, reason, tag, words_for
+from foundation.lowcode.render.schema import BINDINGS, OPTION, Problem, Schemas, localised, valid_name
+from foundation.lowcode.render.structure import Structures
+from foundation.lowcode.render.values import MISSING, option_value
+from foundation.lowcode.render.widgets import (
     KNOWN_WIDGETS,
     WIDGETS,
     Choice,
     Field,
     checkbox,
     choice_group,
+    json_attr,
     number_input,
     option,
     select,
@@ -33,6 +34,7 @@ from admin.lowcode.widgets import (
 class RenderResult:
     html: Markup  # the fields, without <form> and without a CSRF field
     unsupported: list[str]  # "<JSON pointer into the schema>: <reason>", each also shown as a notice in html
+    problems: dict[str, str]  # "<JSON pointer>" → catalogue key (lowcode.unsupported.<code>[:detail]): the publish check
 
     def __html__(self) -> str:
         return self.html
@@ -61,6 +63,7 @@ class _Renderer(Structures):
         self.prefix = prefix
         self.utc_offset = utc_offset
         self.unsupported: list[str] = []
+        self.problems: dict[str, str] = {}
         self._ids: set[str] = set()
         self._matched: dict[str, tuple[str, str]] = {}  # error path -> (field id, field title)
         self._template = False  # inside a <template> row: no errors, an id space of its own
@@ -84,7 +87,7 @@ class _Renderer(Structures):
             values = values if isinstance(values, dict) else {}
             body += self.object_body(root, self.ui, [], values, "", seen)
         html = tag("div", {"class": "lowcode-form", "data-lowcode-form": True}, self.summary(), *body)
-        return RenderResult(html, list(dict.fromkeys(self.unsupported)))
+        return RenderResult(html, list(dict.fromkeys(self.unsupported)), self.problems)
 
     def summary(self) -> Markup:
         if not self.errors:
@@ -105,10 +108,10 @@ class _Renderer(Structures):
         for problem in problems:
             where = problem.pointer or "/"
             self.unsupported.append(f"{where}: {reason(problem.code, problem.detail, 'en')}")
+            self.problems.setdefault(where, problem_key(problem.code, problem.detail))
             why = reason(problem.code, problem.detail, self.lang)
-            what = (f"{label}（{why}）" if self.lang == "zh" else f"{label} ({why})") if label else why
-            out.append(tag("p", {"class": "unsupported", "role": "note", "data-pointer": where},
-                           self.words["unsupported"], what))
+            what = f"{label}{'：' if self.lang == 'zh' else ': '}{why}" if label else why
+            out.append(tag("p", {"class": "unsupported", "role": "note", "data-pointer": where}, what))
         return out
 
     # -- names ----------------------------------------------------------------------------------------
@@ -139,7 +142,7 @@ class _Renderer(Structures):
         widget = ui.get("ui:widget")
         if widget is not None and (not isinstance(widget, str) or widget not in WIDGETS[kind]):
             known = isinstance(widget, str) and widget in KNOWN_WIDGETS
-            shown = json.dumps(widget, ensure_ascii=False) if isinstance(widget, str) else type(widget).__name__
+            shown = widget if isinstance(widget, str) else type(widget).__name__
             problems.append(Problem(pointer, "widget_mismatch" if known else "unknown_widget", shown))
             widget = None
         if value is MISSING:
@@ -176,6 +179,8 @@ class _Renderer(Structures):
             problems.append(Problem(pointer + "/not", "not"))
         if "contentEncoding" in schema or "contentMediaType" in schema:
             problems.append(Problem(pointer, "content"))
+        if schema.get("format") == "data-url" or ui.get("ui:widget") in ("file", "files"):
+            problems.append(Problem(pointer, "file"))
         for key in ui:
             if key == "ui:field" or (key.startswith("ui:") and key.endswith("Template")):
                 problems.append(Problem(pointer, "ui_field", key))
@@ -242,8 +247,7 @@ class _Renderer(Structures):
             return fc.wrap(select(fc, choices, selected_values(value)), "boolean")
         if widget == "hidden":
             return self._hidden(fc, "" if value is MISSING else option_value(value))
-        must = schema.get("const") is True or schema.get("enum") == [True]
-        return checkbox(fc, value is True, must)
+        return checkbox(fc, value is True, False)
 
     def _enum(self, fc, schema, ui, widget, path, value, pointer, seen) -> Markup:
         choices, selected = self.choices(schema, ui, seen), selected_values(value)
@@ -254,10 +258,12 @@ class _Renderer(Structures):
         return fc.wrap(select(fc, choices, selected), "enum")
 
     def _const(self, fc, schema, ui, widget, path, value, pointer, seen) -> Markup:
-        hidden = self._hidden(fc, option_value(schema["const"]))
-        if widget == "hidden" or not (schema.get("title") or ui.get("ui:title")):
+        """A fixed value (``const``, a one-value ``enum``): sent hidden, shown as text when the field has a title."""
+        fixed = self.choices(schema, ui, seen)[0]
+        hidden = self._hidden(fc, fixed[0])
+        if widget == "hidden" or not (localised(schema, "title", self.lang) or ui.get("ui:title")):
             return hidden
-        shown = self.choices(schema, ui, seen)[0][1]
+        shown = fixed[1]
         return tag("div", fc.outer("const"), tag("span", {"class": "label"}, fc.label), " ",
                    tag("span", {"class": "value"}, shown), hidden)
 
@@ -278,3 +284,52 @@ class _Renderer(Structures):
         if widget == "select":
             return fc.wrap(select(fc, choices, selected, multiple=True), "multi")
         return choice_group(fc, choices, selected, "checkbox", bool(option(ui, "inline")))
+
+    # -- choices of alternatives and tuples ------------------------------------------------------------------
+    def _choice(self, fc, schema, ui, widget, path, value, pointer, seen) -> Markup:
+        """A oneOf/anyOf whose alternatives are not all objects (text or a number, a date or "unknown" …): a
+        selector, then the chosen alternative's field (the others hidden and disabled, so not sent)."""
+        key, alternatives = self.s.alternatives(schema)
+        if len(alternatives) == 1:
+            return self.field(alternatives[0], ui, path, value, f"{pointer}/{key}/0", seen,
+                              required=fc.required, label=fc.label)
+        resolved = [self.s.resolve(a, f"{pointer}/{key}/{i}", seen)[0] or {} for i, a in enumerate(alternatives)]
+        chosen = next((i for i, a in enumerate(alternatives) if value is not MISSING and self.s.is_valid(a, value)), 0)
+        titles = [text(localised(r, "title", self.lang)) or self.words["option"].format(n=i + 1)
+                  for i, r in enumerate(resolved)]
+        name = self.name([*path, OPTION])
+        selector_fc = Field(name=name, id=self.new_id(name), label=fc.label, words=self.words, required=True,
+                            soft=self._soft, disabled=fc.disabled, readonly=fc.readonly)
+        choices = [(str(i), title, False) for i, title in enumerate(titles)]
+        if widget == "radio":
+            selector = choice_group(selector_fc, choices, {str(chosen)}, "radio", bool(option(ui, "inline")))
+        else:
+            selector = selector_fc.wrap(select(selector_fc, choices, {str(chosen)}), "option-select")
+        sets = []
+        for i, alternative in enumerate(alternatives):
+            inner = self.field(alternative, {k: v for k, v in ui.items() if k != "ui:widget"}, path,
+                               value if i == chosen else MISSING, f"{pointer}/{key}/{i}", seen,
+                               required=fc.required, label=escape(titles[i]))
+            sets.append(tag("fieldset", {"class": "option", "data-option": str(i),
+                                         "data-show-if": json_attr({"field": name, "in": [str(i)]}),
+                                         "hidden": i != chosen, "disabled": i != chosen}, inner))
+        return tag("div", fc.outer("choice"), selector, *sets, *fc.after())
+
+    def _tuple(self, fc, schema, ui, widget, path, value, pointer, seen) -> Markup:
+        """An array with a schema per position (``prefixItems``, Draft 7's ``items`` as a list): one field
+        each, filled in order; the ones up to ``minItems`` required."""
+        key = "prefixItems" if "prefixItems" in schema else "items"
+        positions = self.s.positions(schema)
+        values = value if isinstance(value, list) else []
+        low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
+        item_uis = ui.get("items") if isinstance(ui.get("items"), list) else []
+        body = []
+        for i, position in enumerate(positions):
+            sub, _, _ = self.s.resolve(position, f"{pointer}/{key}/{i}", seen)
+            item_ui = item_uis[i] if i < len(item_uis) and isinstance(item_uis[i], dict) else {}
+            label = None if sub and (localised(sub, "title", self.lang) or item_ui.get("ui:title")) else \
+                escape(self.words["position"].format(n=i + 1))
+            body.append(self.field(position, item_ui, [*path, i], values[i] if i < len(values) else MISSING,
+                                   f"{pointer}/{key}/{i}", seen, required=fc.required and i < low,
+                                   label=label))
+        return fc.group(body, "tuple")

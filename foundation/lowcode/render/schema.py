@@ -1,6 +1,6 @@
-"""What the renderer and the form parser share about a JSON Schema (draft 2020-12): ``$ref`` and ``allOf``
-resolution, the kind of widget a subschema needs, enum choices and conditions (``if``/``then``/``else``,
-``dependencies``)."""
+"""What the renderer and the form parser share about a JSON Schema (in the draft the form declares, Draft 7
+without ``$schema``): ``$ref`` and ``allOf`` resolution, the kind of widget a subschema needs, enum choices
+and conditions (``if``/``then``/``else``, ``dependencies``)."""
 from __future__ import annotations
 
 import re
@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator
+from foundation.lowcode.validation import validator_class
 
 BINDINGS = ("student", "class", "staff")
 OPTION = "~option"  # the name segment of a oneOf/anyOf selector: property names may not contain "~"
+ENTRIES = "~entries"  # the name segment of the name + value rows of additionalProperties/patternProperties
 CONDS = "x-lowcode-conditions"  # where allOf merging collects its parts' if/then/else
 _BAD_NAME = re.compile(r'[.\s"\\~]')
 _SCALARS = ("string", "number", "integer", "boolean", "object", "array", "null")
@@ -75,7 +76,7 @@ class Schemas:
 
     def __init__(self, root: Any) -> None:
         self.root = root
-        self._validator = Draft202012Validator(root if isinstance(root, dict | bool) else {})
+        self._validator = validator_class(root)(root if isinstance(root, dict | bool) else {})
 
     def is_valid(self, schema: Any, instance: Any) -> bool:
         try:
@@ -164,10 +165,14 @@ class Schemas:
 
     # -- kinds and choices ---------------------------------------------------------------------------
     def kind_of(self, schema: dict, pointer: str, seen: frozenset) -> tuple[str, str]:
-        """("binding" | "boolean" | "const" | "enum" | "object" | "array" | "multi" | "string" | "number" |
-        "integer" | "unsupported", detail) — "multi" is an array of unique choices (checkboxes)."""
+        """("binding" | "boolean" | "const" | "enum" | "object" | "array" | "multi" | "tuple" | "choice" |
+        "string" | "number" | "integer" | "unsupported", detail) — "multi" is an array of unique choices
+        (checkboxes), "tuple" an array with a schema per position, "choice" a oneOf/anyOf of alternatives
+        that are not all objects (one is picked, then filled)."""
         if "x-jizuo-binding" in schema:
             return "binding", str(schema["x-jizuo-binding"])
+        if "const" in schema or (isinstance(schema.get("enum"), list) and len(schema["enum"]) == 1):
+            return "const", ""  # a fixed value: shown (when titled) and sent hidden
         declared = schema.get("type")
         if isinstance(declared, list):
             others = [t for t in declared if t != "null"]
@@ -176,8 +181,6 @@ class Schemas:
             declared = others[0] if others else "null"
         if declared == "boolean":
             return "boolean", ""
-        if "const" in schema:
-            return "const", ""
         if "enum" in schema:
             return "enum", ""
         options = schema.get("oneOf", schema.get("anyOf"))
@@ -187,7 +190,7 @@ class Schemas:
                 return "enum", ""
             if all(is_objectish(o) for o in resolved) and declared in (None, "object"):
                 return "object", ""
-            return "unsupported", "mixed_choice:"
+            return "choice", ""
         if declared is None:
             if "prefixItems" in schema or "items" in schema:
                 declared = "array"
@@ -203,7 +206,9 @@ class Schemas:
             return declared, ""
         items = schema.get("items")
         if "prefixItems" in schema or isinstance(items, list):
-            return "unsupported", "prefix_items:"
+            positions = self.positions(schema)
+            low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
+            return ("tuple", "") if positions and low <= len(positions) else ("unsupported", "prefix_items:")
         if items is None or items is True:
             return "unsupported", "no_items:"
         item, _, _ = self.resolve(items, pointer + "/items", seen)
@@ -213,13 +218,48 @@ class Schemas:
                 return "multi", ""
         return "array", ""
 
+    @staticmethod
+    def positions(schema: dict) -> list:
+        """A tuple array's schema per position (``prefixItems``, or Draft 7's ``items`` as a list)."""
+        listed = schema.get("prefixItems", schema.get("items"))
+        return listed if isinstance(listed, list) else []
+
+    @staticmethod
+    def entries(schema: dict) -> tuple[dict | None, str | None]:
+        """Free-named properties (``additionalProperties``/``patternProperties`` with one value schema) as
+        an array of ``{key, value}`` rows to fill in, or (None, the problem code) when there are several rules
+        for values; (None, None) when the object takes no such properties."""
+        patterns = schema.get("patternProperties") if isinstance(schema.get("patternProperties"), dict) else {}
+        extra = schema.get("additionalProperties")
+        extra = extra if isinstance(extra, dict) and extra else None
+        if len(patterns) > 1 or (patterns and extra is not None):
+            return None, "pattern_properties"
+        if not patterns and extra is None:
+            return None, None
+        key: dict = {"type": "string", "minLength": 1}
+        if isinstance(schema.get("propertyNames"), dict):
+            key = {**schema["propertyNames"], **key}
+        if patterns:
+            pattern, value = next(iter(patterns.items()))
+            key["pattern"] = pattern
+        else:
+            value = extra
+        return {"type": "array", "items": {"type": "object", "required": ["key", "value"],
+                                           "properties": {"key": key, "value": value}}}, None
+
+    def alternatives(self, schema: dict) -> tuple[str, list]:
+        """A choice field's keyword and alternatives, leaving out ``{"type": "null"}`` (a blank field)."""
+        key = "oneOf" if "oneOf" in schema else "anyOf"
+        return key, [o for o in schema[key] if not (isinstance(o, dict) and o.get("type") == "null")]
+
     def choices(self, schema: dict, seen: frozenset, lang: str = "zh") -> list[tuple[Any, str | None]]:
         """(value, title or None) for ``const``, ``enum`` or a ``oneOf``/``anyOf`` of ``{const, title}``; an
         option's ``x-jizuo-title`` gives its title in ``lang``."""
         if "const" in schema:
             return [(schema["const"], None)]
-        if isinstance(schema.get("enum"), list):
-            return [(v, None) for v in schema["enum"]]
+        if isinstance(schema.get("enum"), list):  # titles from react-jsonschema-form's enumNames
+            names = schema.get("enumNames") if isinstance(schema.get("enumNames"), list) else []
+            return [(v, str(names[i]) if i < len(names) else None) for i, v in enumerate(schema["enum"])]
         out = []
         for option in schema.get("oneOf", schema.get("anyOf")) or []:
             resolved, _, _ = self.resolve(option, "", seen)

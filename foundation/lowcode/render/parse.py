@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from admin.lowcode.schema import OPTION, Schemas, required_of, valid_name
-from admin.lowcode.values import MISSING, from_local_input, option_value, to_number
+from foundation.lowcode.render.schema import ENTRIES, OPTION, Schemas, required_of, valid_name
+from foundation.lowcode.render.values import MISSING, from_local_input, option_value, to_number
 
 
 def parse_form(schema: dict, form: Any, ui_schema: dict | None = None, *, prefix: str = "f",
@@ -64,6 +64,12 @@ class _Parser:
             value = self.value(raw, ui.get(prop), [*path, prop], seen, prop in required)
             if value is not MISSING:
                 out[prop] = value
+        rows, _ = self.s.entries(schema)
+        if rows is not None:
+            for row in self.rows(rows["items"], None, [*path, ENTRIES], seen):
+                if isinstance(row, dict) and isinstance(row.get("key"), str) and "value" in row \
+                        and row["key"] not in props and row["key"] not in out:
+                    out[row["key"]] = row["value"]
         options = schema.get("oneOf", schema.get("anyOf"))
         chosen = self.values(self.name([*path, OPTION]))
         if isinstance(options, list) and chosen and chosen[-1].isdigit() and int(chosen[-1]) < len(options):
@@ -94,6 +100,20 @@ class _Parser:
         if kind == "array":
             items = self.rows(schema["items"], ui.get("items"), path, seen)
             return items if items or required else MISSING
+        if kind == "choice":
+            _, alternatives = self.s.alternatives(schema)
+            picked = self.values(self.name([*path, OPTION]))
+            index = int(picked[-1]) if picked and picked[-1].isdigit() and int(picked[-1]) < len(alternatives) else 0
+            return self.value(alternatives[index], ui, path, seen, required) if alternatives else MISSING
+        if kind == "tuple":
+            found = []
+            for i, position in enumerate(self.s.positions(schema)):
+                item_uis = ui.get("items") if isinstance(ui.get("items"), list) else []
+                value = self.value(position, item_uis[i] if i < len(item_uis) else None, [*path, i], seen, False)
+                if value is MISSING:
+                    break  # filled in order: a blank position ends the list
+                found.append(value)
+            return found if found or required else MISSING
         if kind == "unsupported":
             return MISSING
         submitted = self.values(name)

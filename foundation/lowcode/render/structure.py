@@ -7,8 +7,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from admin.lowcode.html import join, tag
-from admin.lowcode.schema import (
+from foundation.lowcode.render.html import join, tag
+from foundation.lowcode.render.schema import (
+    ENTRIES,
     OPTION,
     Branch,
     Cond,
@@ -20,8 +21,8 @@ from admin.lowcode.schema import (
     required_of,
     valid_name,
 )
-from admin.lowcode.values import MISSING
-from admin.lowcode.widgets import Field, choice_group, json_attr, option, select, text
+from foundation.lowcode.render.values import MISSING
+from foundation.lowcode.render.widgets import Field, choice_group, json_attr, option, select, text
 
 
 def _any_when(conds: list[Cond]) -> dict | None:
@@ -77,6 +78,7 @@ class Structures:
             out.append(self.field(props[prop], ui.get(prop), [*path, prop], values.get(prop, MISSING), where,
                                   seen, required=now, required_if=_any_when(conds)))
             out += [self.branch(b, ui, path, values, effective, seen, shown) for b in anchored.get(prop, [])]
+        out.append(self.entry_rows(schema, ui, path, values, pointer, seen))
         if isinstance(schema.get("oneOf", schema.get("anyOf")), list):
             out.append(self.options(schema, ui, path, values, effective, pointer, seen, shown))
         out += [self.branch(b, ui, path, values, effective, seen, shown) for b in loose]
@@ -84,12 +86,28 @@ class Structures:
 
     def object_problems(self, schema: dict, pointer: str) -> list[Problem]:
         problems = []
-        for key, code in (("patternProperties", "pattern_properties"),
-                          ("additionalProperties", "additional_properties"),
-                          ("unevaluatedProperties", "unevaluated_properties")):
-            if isinstance(schema.get(key), dict) and schema[key]:
-                problems.append(Problem(f"{pointer}/{key}", code))
+        _, code = self.s.entries(schema)
+        if code:
+            problems.append(Problem(f"{pointer}/patternProperties", code))
+        if isinstance(schema.get("unevaluatedProperties"), dict) and schema["unevaluatedProperties"]:
+            problems.append(Problem(f"{pointer}/unevaluatedProperties", "unevaluated_properties"))
         return problems
+
+    def entry_rows(self, schema: dict, ui: dict, path: list, values: dict, pointer: str, seen: frozenset) -> Markup:
+        """Properties with names of the person's choosing, as rows of name + value (``ENTRIES``)."""
+        rows, _ = self.s.entries(schema)
+        if rows is None:
+            return Markup("")
+        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        where = f"{pointer}/{'patternProperties' if 'patternProperties' in schema else 'additionalProperties'}"
+        rows["items"]["properties"]["key"]["title"] = self.words["key"]
+        value = dict(rows["items"]["properties"]["value"])
+        value.setdefault("title", self.words["value"])
+        rows["items"]["properties"]["value"] = value
+        rows["title"] = self.words["entry"]
+        filled = [{"key": k, "value": v} for k, v in values.items() if k not in props]
+        entry_ui = ui.get("ui:entries") if isinstance(ui.get("ui:entries"), dict) else {}
+        return self.field(rows, entry_ui, [*path, ENTRIES], filled or MISSING, where, seen)
 
     def effective(self, props: dict, ui: dict, values: dict, seen: frozenset) -> dict:
         """The object as shown: data, else defaults, else false for a checkbox — what conditions test."""
