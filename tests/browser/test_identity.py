@@ -88,6 +88,7 @@ def test_homeroom_teacher_issues_a_binding_code_from_the_student_record(live_ser
     page.click("nav >> text=我的班级")
     page.click("text=查看名册")
     page.locator("table.roster tbody tr a").first.click()
+    page.wait_for_load_state()  # binding.js is deferred: a click before it ran would do nothing
     page.locator("button.binding").first.click()
     code = page.locator(".binding-code b").first
     code.wait_for()
