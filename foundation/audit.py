@@ -28,13 +28,16 @@ def record(
     account: Account | None = None,
 ) -> AuditEntry:
     principal = g.get("principal") if has_request_context() else None
+    rid = None if resource_id is None else str(resource_id)
+    if rid is not None and len(rid) > 64:  # the column's width: a long id (from a URL) is kept whole in detail
+        detail, rid = {**(detail or {}), "resource_id": rid}, rid[:63] + "…"
     entry = AuditEntry(
         at=db.utcnow(),
         account_id=account.id if account else (principal.account_id if principal else None),
         username=account.username if account else (principal.username if principal else None),
         action=action,
         resource_type=resource_type,
-        resource_id=None if resource_id is None else str(resource_id),
+        resource_id=rid,
         school_id=school_id,
         endpoint=f"{request.method} {request.path}"[:200] if has_request_context() else "cli",
         ip=(request.remote_addr or "")[:64] or None if has_request_context() else None,

@@ -115,3 +115,18 @@ def test_district_view_keeps_students_nameless_and_reading_is_recorded(users, db
     seen = db_session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "audit.read")).all()
     assert {e.username for e in seen} >= {login_of(demo, "district_admin")}
     assert any((e.detail or {}).get("filters", {}).get("kind") == "people" for e in seen)
+
+
+def test_a_long_resource_id_is_kept_whole_in_detail(app, db_session):
+    """The column holds 64 characters; a longer id (one taken from a URL) must not fail the request."""
+    import sqlalchemy as sa
+
+    from foundation import db
+    from foundation.audit import record
+    from foundation.models import AuditEntry
+
+    with app.test_request_context("/api/v1/standards/libraries/" + "L" * 100):
+        record("standards.library.read", "library", "L" * 100)
+        db.session().commit()
+    row = db_session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "standards.library.read"))
+    assert len(row.resource_id) == 64 and row.resource_id.endswith("…") and row.detail["resource_id"] == "L" * 100
