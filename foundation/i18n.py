@@ -57,10 +57,11 @@ def t(key: str, lang: str | None = None, **kw: object) -> str:
         _load()
     lang = lang or current_lang()
     if ":" in key and key not in _CATALOG.get(lang, {}):
-        # "field.too_long:60" — a key with one argument, as marshmallow validators produce them
+        # "field.too_long:60" — a key with one argument, as marshmallow validators produce them; several
+        # arguments ride as "key:a|b", the text naming them {args[0]}, {args[1]}
         base, _, arg = key.partition(":")
         if base in _CATALOG.get(lang, {}):
-            kw = {"arg": arg, **kw}
+            kw = {"arg": arg, "args": arg.split("|"), **kw}
             key = base
     text = _CATALOG.get(lang, {}).get(key) or key
     return text.format(**kw) if kw else text

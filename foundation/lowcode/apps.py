@@ -28,9 +28,11 @@ def student_field(schema: dict) -> str | None:
     return next((k for k, v in _fields(schema).items() if v.get("x-jizuo-binding") == "student"), None)
 
 
-def check_app(schema: dict, app: Any) -> dict[str, str]:
+def check_app(schema: dict, app: Any, sess: so.Session | None = None,
+              school_id: int | None = None) -> dict[str, str]:
     """Problems that stop an app's publish (``path → message key``): the structure against the app schema,
-    then fields that do not exist on the form, roles that do not exist, an alert rule with no student."""
+    then fields that do not exist on the form, roles that do not exist, an alert rule with no student, and
+    an approval flow that cannot finish (lowcode/flow_check.py; asked of the school when given)."""
     if app in (None, {}):
         return {}
     errors = sorted(_APP_VALIDATOR.iter_errors(app), key=lambda e: list(e.absolute_path))
@@ -83,6 +85,9 @@ def check_app(schema: dict, app: Any) -> dict[str, str]:
             role(f"app/rules/{i}/then/message/to", rule["then"]["message"]["to"])
     if app.get("approval"):
         role("app/approval/by", app["approval"]["by"])
+    from foundation.lowcode.flow_check import check_flow
+
+    problems.update(check_flow(schema, app, sess, school_id))
     return problems
 
 

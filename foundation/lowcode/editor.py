@@ -333,7 +333,8 @@ def _scrub(schema: dict, keys: set[str]) -> dict:
 
 
 def rename_fields(app: Any, renamed: dict[str, str]) -> Any:
-    """The app's parts (views, rules) pointing at the editor's refs of new fields, pointed at their keys."""
+    """The app's parts (views, rules, flow conditions) pointing at the editor's refs of new fields, pointed at
+    their keys."""
     if not renamed or not isinstance(app, dict):
         return app
 
@@ -362,6 +363,11 @@ def rename_fields(app: Any, renamed: dict[str, str]) -> Any:
     if isinstance(app.get("rules"), list):
         out["rules"] = [{**r, "when": {**r["when"], "field": one(r["when"].get("field"))}}
                         if isinstance(r, dict) and isinstance(r.get("when"), dict) else r for r in app["rules"]]
+    flow = app.get("flow")
+    if isinstance(flow, dict) and isinstance(flow.get("steps"), list):
+        out["flow"] = {**flow, "steps": [{**s, "when": {**s["when"], "field": one(s["when"].get("field"))}}
+                                         if isinstance(s, dict) and isinstance(s.get("when"), dict) else s
+                                         for s in flow["steps"]]}
     return out
 
 

@@ -29,12 +29,13 @@ class DefinitionError(ValueError):
         self.problems = problems
 
 
-def check_definition(schema: Any, ui_schema: Any, app: Any = None) -> dict[str, str]:
+def check_definition(schema: Any, ui_schema: Any, app: Any = None, sess: so.Session | None = None,
+                     school_id: int | None = None) -> dict[str, str]:
     """Problems that stop a publish (``path → message key``): an invalid JSON Schema (in its own draft, the
     whole message), a keyword the form's draft ignores, a UI entry or binding for something that does not
     exist, everything the renderer cannot draw — asked of the renderer itself, so a form that passes can be
     filled in and submitted — and in the app parts a rule, view or approval naming a field or role that does
-    not exist."""
+    not exist, or a flow that cannot finish in the school ``school_id`` (when given)."""
     from foundation.lowcode.render import render_form
 
     if not isinstance(schema, dict):
@@ -59,7 +60,7 @@ def check_definition(schema: Any, ui_schema: Any, app: Any = None) -> dict[str, 
             problems.setdefault("schema" + ("" if where == "/" else where), key)
     from foundation.lowcode.apps import check_app
 
-    problems.update(check_app(schema, app))
+    problems.update(check_app(schema, app, sess, school_id))
     return problems
 
 
@@ -100,7 +101,7 @@ def _walk_bindings(schema: Any, path: str, problems: dict[str, str]) -> None:
 
 
 def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> FormVersion:
-    problems = check_definition(form.draft_schema, form.draft_ui, form.draft_app)
+    problems = check_definition(form.draft_schema, form.draft_ui, form.draft_app, sess, form.school_id)
     if problems:
         raise DefinitionError(problems)
     last = sess.scalar(sa.select(sa.func.max(FormVersion.version)).where(FormVersion.form_id == form.id)) or 0
