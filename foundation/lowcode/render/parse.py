@@ -107,12 +107,12 @@ class _Parser:
             return self.value(alternatives[index], ui, path, seen, required) if alternatives else MISSING
         if kind == "tuple":
             found = []
+            item_uis = ui.get("items") if isinstance(ui.get("items"), list) else []
             for i, position in enumerate(self.s.positions(schema)):
-                item_uis = ui.get("items") if isinstance(ui.get("items"), list) else []
-                value = self.value(position, item_uis[i] if i < len(item_uis) else None, [*path, i], seen, False)
-                if value is MISSING:
-                    break  # filled in order: a blank position ends the list
-                found.append(value)
+                found.append(self.value(position, item_uis[i] if i < len(item_uis) else None, [*path, i], seen, False))
+            while found and found[-1] is MISSING:
+                found.pop()  # blank positions at the end: a shorter list
+            found = ["" if v is MISSING else v for v in found]  # a blank one before a filled one: said to the person
             return found if found or required else MISSING
         if kind == "unsupported":
             return MISSING

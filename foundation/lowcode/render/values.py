@@ -68,7 +68,9 @@ def to_local_input(value: Any, utc_offset: str) -> str:
         return value
     if moment.tzinfo is not None:
         moment = moment.astimezone(offset_tz(utc_offset))
-    return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+    # isoformat, not strftime: years before 1000 keep four digits; fractions of a second are kept
+    spec = "microseconds" if moment.microsecond else "seconds" if moment.second else "minutes"
+    return moment.replace(tzinfo=None).isoformat(timespec=spec)
 
 
 def from_local_input(text: str, utc_offset: str) -> str:
@@ -79,4 +81,4 @@ def from_local_input(text: str, utc_offset: str) -> str:
         return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=offset_tz(utc_offset))
-    return moment.isoformat(timespec="seconds")
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")

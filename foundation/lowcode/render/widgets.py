@@ -156,7 +156,8 @@ def text_input(fc: Field, schema: dict, widget: str | None, value: Any, utc_offs
     if input_type in ("date", "datetime-local", "time", "color"):
         attrs.pop("pattern", None)
     if input_type in ("datetime-local", "time") and re.search(r"\d\d:\d\d:\d\d", text):
-        attrs["step"] = "1"  # the default step (60 s) would reject a value with seconds
+        # the default step (60 s) would reject a value with seconds, step 1 one with fractions of a second
+        attrs["step"] = "any" if re.search(r"\d\d:\d\d:\d\d\.", text) else "1"
     return tag("input", attrs) + _carry_disabled(fc, text)
 
 
