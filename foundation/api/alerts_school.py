@@ -74,14 +74,15 @@ def settings_view(school_id: int) -> dict:
 
 @bp.get("/alerts/settings")
 @doc("The school's alert deadlines per level, escalation chain, school week and time zone", tags=["alerts"],
-     query=SchoolQuery)
+     query=SchoolQuery, response="AlertSettingsOut")
 def get_alert_settings():
     args = load_query(SchoolQuery())
     return jsonify(settings_view(school_of_caller("alerts.overview", args.get("school_id"))))
 
 
 @bp.put("/alerts/settings")
-@doc("Change the school's deadlines, escalation chain, school week or time zone", tags=["alerts"], body=SettingsIn)
+@doc("Change the school's deadlines, escalation chain, school week or time zone", tags=["alerts"], body=SettingsIn,
+     response="AlertSettingsOut")
 def put_alert_settings():
     school = school_of_caller("alerts.configure", request.args.get("school_id", type=int))
     body = load_body(SettingsIn())
@@ -108,7 +109,8 @@ def _day_view(d: SchoolCalendarDay) -> dict:
 
 
 @bp.get("/alerts/calendar")
-@doc("The school's holidays and make-up school days (调休), by year", tags=["alerts"], query=CalendarQuery)
+@doc("The school's holidays and make-up school days (调休), by year", tags=["alerts"], query=CalendarQuery,
+     response="CalendarOut")
 def get_alert_calendar():
     args = load_query(CalendarQuery())
     school = school_of_caller("alerts.case.read", args.get("school_id"))
@@ -132,7 +134,8 @@ def _day(text: str) -> date:
 
 
 @bp.put("/alerts/calendar/<day>")
-@doc("Mark a day as a holiday or a make-up school day", tags=["alerts"], body=DayIn)
+@doc("Mark a day as a holiday or a make-up school day", tags=["alerts"], body=DayIn,
+     response="CalendarDayOut")
 def put_alert_calendar_day(day: str):
     school = school_of_caller("alerts.configure", request.args.get("school_id", type=int))
     when = _day(day)
@@ -150,7 +153,7 @@ def put_alert_calendar_day(day: str):
 
 
 @bp.delete("/alerts/calendar/<day>")
-@doc("Return a day to the school's usual week", tags=["alerts"])
+@doc("Return a day to the school's usual week", tags=["alerts"], response="DayClearedOut")
 def delete_alert_calendar_day(day: str):
     school = school_of_caller("alerts.configure", request.args.get("school_id", type=int))
     when = _day(day)

@@ -16,7 +16,7 @@ from foundation.permissions import require
 
 @bp.post("/guardians/<int:guardian_id>/binding-code")
 @doc("Issue a one-time parent binding code (家长绑定码) for a guardian of a student", tags=["federation"],
-     body="BindingCodeIn", status=201)
+     body="BindingCodeIn", response="BindingCodeOut", status=201)
 def binding_code(guardian_id: int):
     gd = get_or_404(Guardian, guardian_id, "guardian")
     body = request.get_json(silent=True)
@@ -45,7 +45,8 @@ def _iso(at) -> str | None:
 
 
 @bp.get("/federated-identities")
-@doc("Federated sign-ins: your own, or (admins) those of an account of your school", tags=["federation"])
+@doc("Federated sign-ins: your own, or (admins) those of an account of your school", tags=["federation"],
+     response="IdentityOut", many=True)
 def list_identities():
     p = principal()
     account_id = request.args.get("account_id", type=int)

@@ -49,7 +49,7 @@ def standards_item(kind: str, item_id: str):
 
 
 @bp.get("/sources")
-@doc("Registered source systems", tags=["standards"])
+@doc("Registered source systems", tags=["standards"], response="SourceOut", many=True)
 def list_sources():
     require(principal(), "standards.manage")
     rows = db.session().scalars(sa.select(DataSource).order_by(DataSource.id))
@@ -58,7 +58,7 @@ def list_sources():
 
 
 @bp.post("/sources")
-@doc("Register a source system (district admin)", tags=["standards"], body="SourceIn", status=201)
+@doc("Register a source system (district admin)", tags=["standards"], body="SourceIn", response="SourceOut", status=201)
 def add_source():
     require(principal(), "standards.manage")
     body = request.get_json(silent=True)
@@ -83,14 +83,16 @@ def add_source():
 
 
 @bp.get("/authorities")
-@doc("Authoritative source per element", tags=["standards"], forbidden=False)
+@doc("Authoritative source per element", tags=["standards"], forbidden=False,
+     response="AuthorityOut", many=True)
 def list_authorities():
     rows = db.session().scalars(sa.select(Authority).order_by(Authority.library, Authority.element))
     return jsonify({"items": [{"library": a.library, "element": a.element, "source": a.source} for a in rows]})
 
 
 @bp.put("/authorities/<library>/<element>")
-@doc("Set the authoritative source of one element (district admin)", tags=["standards"], body="AuthorityIn")
+@doc("Set the authoritative source of one element (district admin)", tags=["standards"], body="AuthorityIn",
+     response="AuthorityOut")
 def set_authority(library: str, element: str):
     p = principal()
     require(p, "standards.manage")
@@ -112,7 +114,7 @@ def set_authority(library: str, element: str):
 
 
 @bp.get("/conflicts")
-@doc("The conflict queue of your schools", tags=["standards"])
+@doc("The conflict queue of your schools", tags=["standards"], response="ConflictOut", many=True)
 def list_conflicts():
     p = principal()
     require(p, "conflicts.resolve")
@@ -133,7 +135,7 @@ def _conflict_view(c: Conflict) -> dict:
 
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
 @doc("Accept (apply the proposed value) or reject a conflict", tags=["standards"], body="OptionalReasonIn",
-     path={"decision": {"type": "string", "enum": ["accept", "reject"]}})
+     response="ConflictOut", path={"decision": {"type": "string", "enum": ["accept", "reject"]}})
 def decide_conflict(conflict_id: int, decision: str):
     p = principal()
     if decision not in ("accept", "reject"):

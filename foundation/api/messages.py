@@ -70,7 +70,7 @@ def inbox_list():
 
 
 @bp.get("/messages/unread")
-@doc("How many unread messages are in your inbox", tags=["messages"])
+@doc("How many unread messages are in your inbox", tags=["messages"], response="UnreadOut")
 def inbox_unread():
     return jsonify({"unread": inbox.unread_count(db.session(), _me())})
 
@@ -82,7 +82,8 @@ def inbox_get(item_id: int):
 
 
 @bp.post("/messages/inbox/<int:item_id>/read")
-@doc("Mark a message read (the read receipt its sender sees)", tags=["messages"])
+@doc("Mark a message read (the read receipt its sender sees)", tags=["messages"],
+     response="ReadOut")
 def inbox_read(item_id: int):
     item = _item(item_id)
     inbox.mark_read(item)
@@ -91,7 +92,8 @@ def inbox_read(item_id: int):
 
 
 @bp.post("/messages/inbox/<int:item_id>/ack")
-@doc("Confirm a notice that asks for it (确认收到); again answers the same time", tags=["messages"])
+@doc("Confirm a notice that asks for it (确认收到); again answers the same time", tags=["messages"],
+     response="AckOut")
 def inbox_ack(item_id: int):
     item = _item(item_id)
     if acks.acknowledge(db.session(), item):
@@ -101,14 +103,15 @@ def inbox_ack(item_id: int):
 
 
 @bp.post("/messages/inbox/read-all")
-@doc("Mark every message of your inbox read", tags=["messages"])
+@doc("Mark every message of your inbox read", tags=["messages"], response="ReadAllOut")
 def inbox_read_all():
     marked = inbox.mark_all_read(db.session(), _me())
     return jsonify({"marked": marked, "unread": 0})
 
 
 @bp.post("/messages/inbox/<int:item_id>/archive")
-@doc("Archive a message ({\"archived\": false} brings it back)", tags=["messages"], body="ArchiveIn")
+@doc("Archive a message ({\"archived\": false} brings it back)", tags=["messages"], body="ArchiveIn",
+     response="ArchivedOut")
 def inbox_archive(item_id: int):
     item = _item(item_id)
     body = request.get_json(silent=True)
@@ -121,7 +124,7 @@ def inbox_archive(item_id: int):
 
 @bp.post("/messages/inbox/<int:item_id>/reply")
 @doc("Reply to a notice you received (goes to its sender)", tags=["messages"], body="ReplyIn",
-     status=201)
+     response="SentOut", status=201)
 def inbox_reply(item_id: int):
     if not 0 < item_id < 2**31:
         raise NotFound("message")
@@ -197,7 +200,7 @@ def reach():
 @doc("Send a notice: {subject, body, audience: {kind: class|school|district, class_id, school_id, role, "
      "target}, urgent, ack (recipients confirm it), client_token}; with files, multipart/form-data with "
      "the same fields (audience as JSON) and up to 5 `attachments` (PNG, JPEG, WebP, PDF; 10 MB each)",
-     tags=["messages"], body="NoticeIn", status=201)
+     tags=["messages"], body="NoticeIn", response="NoticeSentOut", status=201)
 @large_body(attachments.body_limit)
 def send_notice():
     p = principal()
@@ -257,7 +260,7 @@ def receipts(message_id: int):
 
 @bp.post("/messages/<int:message_id>/remind")
 @doc("Remind, once, everyone who has not confirmed a notice you sent (a second reminder is refused)",
-     tags=["messages"], status=201)
+     tags=["messages"], response="RemindedOut", status=201)
 def remind(message_id: int):
     sess = db.session()
     msg = sent.own_message(sess, _me(), message_id)
@@ -310,7 +313,8 @@ def dead_letters():
 
 
 @bp.post("/messages/dead-letters/<int:delivery_id>/replay")
-@doc("Send a dead delivery again (same delivery key: the portal applies it once)", tags=["messages"])
+@doc("Send a dead delivery again (same delivery key: the portal applies it once)", tags=["messages"],
+     response="ReplayedOut")
 def dead_letter_replay(delivery_id: int):
     scope, sess = _dead_scope(), db.session()
     row = sess.scalar(deadletters.visible(scope).where(Delivery.id == delivery_id)) if 0 < delivery_id < 2**31 else None
@@ -322,7 +326,7 @@ def dead_letter_replay(delivery_id: int):
 
 
 @bp.post("/messages/dead-letters/replay")
-@doc("Send every dead delivery you can see again", tags=["messages"])
+@doc("Send every dead delivery you can see again", tags=["messages"], response="ReplayedOut")
 def dead_letters_replay_all():
     scope, sess = _dead_scope(), db.session()
     ids = list(sess.scalars(deadletters.visible(scope).with_only_columns(Delivery.id).limit(10_000)))

@@ -139,7 +139,7 @@ def build_spec(blueprint: str) -> dict:
                              "Call it with a bearer token, or with the session cookie plus `X-CSRFToken` on "
                              "writes. Times are ISO 8601 in UTC with `Z`; dates are local calendar days."},
     )
-    from foundation.api import bodies  # noqa: F401  (the bodies routes name by class name)
+    from foundation.api import answers, bodies  # noqa: F401  (the schemas routes name by class name)
 
     for name, scheme in SECURITY.items():
         spec.components.security_scheme(name, scheme)

@@ -169,7 +169,8 @@ def toggle_plugin(name: str, action: str):
 
 
 @bp.get("/plugins/<name>/history")
-@doc("What the school did with a plugin (install, enable, disable, configure, uninstall), who and why", tags=["plugins"])
+@doc("What the school did with a plugin (install, enable, disable, configure, uninstall), who and why", tags=["plugins"],
+     response="PluginHistoryOut")
 def plugin_history(name: str):
     p = principal()
     loaded = _plugin(name)

@@ -105,7 +105,8 @@ def ingest_records(library: str):
 
 
 @bp.get("/records/<library>")
-@doc("Records of a business library you may read (newest first)", tags=["data"], query=PageQuery)
+@doc("Records of a business library you may read (newest first)", tags=["data"], query=PageQuery,
+     response="RecordOut", many=True)
 def list_records(library: str):
     p = principal()
     lib = library_or_404(library)
@@ -148,7 +149,8 @@ def delete_record(library: str, record_id: int):
 
 
 @bp.get("/changes")
-@doc("The change feed: creations, updates and deletions (tombstones) after a cursor, in order", tags=["data"])
+@doc("The change feed: creations, updates and deletions (tombstones) after a cursor, in order", tags=["data"],
+     response="ChangesOut")
 def changes():
     p = principal()
     since = request.args.get("since", "0")
