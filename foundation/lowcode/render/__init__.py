@@ -11,25 +11,13 @@ with the same name, e.g. in ``then`` and ``else``, gets ``~2``). Load ``admin/lo
 ``lowcode.css``) on the page for adding/removing array rows and live conditional fields; without
 JavaScript the form still works with the rows and branches the server rendered.
 
-Supported: string (text, textarea with ui:options.rows, password, email/date/date-time/time/uri formats and
-widgets, minLength/maxLength/pattern), number/integer (min/max/step from minimum, maximum, exclusive*,
-multipleOf; updown, range), boolean (checkbox, radio, select), enums (``enum``, ``oneOf``/``anyOf`` of
-``{const, title}``, ``ui:enumNames``, ``ui:enumDisabled``; select or radio), ``const`` (hidden), nested
-objects (fieldset + legend, ``ui:order`` with "*"), arrays of anything supported (rows with Add/Remove and
-a <template> row; ``minItems``/``maxItems``; ``ui:options`` addable/removable), unique arrays of enums or
-bindings (checkboxes, or ``ui:widget: select`` for <select multiple>), ``oneOf``/``anyOf`` of object
-subschemas (option selector + one fieldset per option), ``if``/``then``/``else``, ``dependencies``,
-``dependentRequired``, ``dependentSchemas`` (incl. react-jsonschema-form's oneOf "dynamic" dependencies),
-``allOf`` of object parts, ``$ref`` inside the document, ``x-jizuo-binding`` (student/class/staff
-pickers), ``ui:title``, ``ui:description``, ``ui:help``, ``ui:placeholder``, ``ui:disabled``,
-``ui:readonly`` (and ``readOnly``), ``ui:autofocus``, ``ui:classNames``, ``ui:options.label: false``,
-``ui:options.inline``.
-Reported as unsupported (``.unsupported`` + a notice): ``$ref`` to other documents, recursive ``$ref``,
-``$dynamicRef``, ``patternProperties``, ``additionalProperties``/``unevaluatedProperties`` schemas,
-``not``, tuple arrays (``prefixItems``), ``contains``, arrays without ``items``, several types in one
-field, type null, oneOf/anyOf of non-objects, unknown or mismatched ``ui:widget`` (the default widget is
-used), ``ui:field``/templates, ``if`` conditions the browser cannot evaluate, file content, unknown
-bindings and property names containing ".", whitespace, quotes, a backslash or "~".
+Supported and refused: docs/lowcode.md lists both, with why. In short: strings, numbers, booleans, enums
+(``enumNames``, ``oneOf`` of ``const`` + ``title``), fixed values (``const``, one-value enums), nested objects,
+arrays (rows) and unique arrays of choices (checkboxes), tuple arrays, ``oneOf``/``anyOf`` as a choice,
+``additionalProperties``/``patternProperties`` with one value schema as name + value rows, ``if``/``then``/
+``else``, ``dependencies``, ``dependentRequired``, ``dependentSchemas``, ``allOf``, ``$ref`` inside the
+document, bindings, and react-jsonschema-form's ``ui:`` options. Whatever cannot be drawn is a notice in the
+page and an entry of ``.unsupported``/``.problems`` — which the publish check refuses.
 """
 from __future__ import annotations
 
