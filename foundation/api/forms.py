@@ -167,6 +167,11 @@ def publish_form(form_id: int):
     f = _form(form_id)
     if f.owner_account_id != p.account_id:
         raise ValidationFailed({"form": ["lowcode.not_owner"]})
+    from foundation.lowcode.writes import may_publish
+
+    refused = may_publish(p, f.draft_app or {}, f.school_id)  # writing standard data is the school's to allow
+    if refused:
+        raise ValidationFailed({k: [v] for k, v in refused.items()})
     try:
         version = svc.publish(db.session(), f, p.account_id)
     except svc.DefinitionError as err:

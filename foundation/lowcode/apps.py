@@ -57,6 +57,9 @@ def check_app(schema: dict, app: Any, sess: so.Session | None = None,
     for part in ("fill", "see"):
         for i, r in enumerate(audience.get(part) or []):
             role(f"app/audience/{part}/{i}", r)
+    from foundation.lowcode.writes import check as check_writes
+
+    problems.update(check_writes(schema, app, _has_subject(schema, audience)))
     for i, view in enumerate(app.get("views") or []):
         for part in ("columns", "filters"):
             for j, name in enumerate(view.get(part) or []):

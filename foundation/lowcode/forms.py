@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
-from foundation.lowcode import validation
+from foundation.lowcode import validation, writes  # writes: subscribes to flow outcomes
 from foundation.lowcode.editor import past_deadline
 from foundation.models import FormVersion, LowcodeForm, Submission
 from foundation.tenancy import unscoped
@@ -109,6 +109,7 @@ def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> Form
                           app=form.draft_app or {}, published_by=account_id)
     sess.add(version)
     sess.flush()
+    writes.register_source(sess, form, version.app)  # an app writing standard data is a registered source
     return version
 
 
@@ -189,7 +190,7 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
         return None, named.errors or {"_form": "lowcode.not_in_audience"}
     if past_deadline(version.schema):
         return None, {"_form": "lowcode.past_deadline"}
-    errors = field_errors(version.schema, data)
+    errors = field_errors(version.schema, data) or writes.field_errors(app, data)
     if errors:
         return None, errors
     subject = subjects.resolve(sess, version.schema, data, principal, app, school_id)
@@ -203,6 +204,8 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     sess.add(row)
     sess.flush()
     notify.after_submit(sess, form, version, row)
+    if writes.mode(app) == "submitted":
+        writes.write(sess, app, row)
     from foundation.events import publish as publish_event
 
     publish_event("lowcode.submission.created", [{

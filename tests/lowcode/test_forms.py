@@ -112,13 +112,13 @@ def test_day_one_templates_are_there_to_clone(app, login):
 
     with app.app_context():
         sess = unscoped("test setup").mark(db.session())
-        assert seed_templates(sess, plugin_templates=[]) == 3  # the core's own three
+        assert seed_templates(sess, plugin_templates=[]) == 4  # the core's own four
         sess.commit()
         assert seed_templates(unscoped("test setup").mark(db.session()), plugin_templates=[]) == 0  # idempotent
     teacher = login("homeroom_teacher", 1)
     forms = teacher.get("/api/v1/forms").get_json()["items"]
     templates = {f["title"]["zh"]: f for f in forms if f["school_id"] is None}
-    assert set(templates) == {"班级请假申请", "卫生检查评分", "社团报名"}
+    assert set(templates) == {"班级请假申请", "卫生检查评分", "社团报名", "校内考勤登记"}
     leave = templates["班级请假申请"]
     copy = teacher.post(f"/api/v1/forms/{leave['id']}/clone", json={}).get_json()
     assert copy["lineage"]["parent_form_id"] == leave["id"]
