@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         views_apps,
         views_audit,
         views_clients,
+        views_flow_editor,
         views_forms,
         views_messages,
         views_people,

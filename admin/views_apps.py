@@ -8,6 +8,7 @@ from flask import abort, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from admin.views import _one
+from admin.views_flow_editor import flow_definition
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import current_lang, t
@@ -56,6 +57,7 @@ def forms_edit(form_id: int):
     definition = {"form_id": form.id, "lang": lang, "app": form.draft_app or {}, "labels": _labels(lang), "actions": actions,
                   "published": version.version if version else None,
                   "changed": svc.has_unpublished_changes(form, version), **document}
+    definition |= flow_definition(sess, form, lang)  # the approval-flow section (admin/views_flow_editor.py)
     source = sess.scalar(sa.select(LowcodeForm.title).where(LowcodeForm.id == form.parent_form_id)) \
         if form.parent_form_id else None
     return render_template("admin/form_edit.html", form=form, definition=definition, version=version,

@@ -145,6 +145,7 @@
     $("#fields").replaceChildren(...fields.map(fieldCard));
     drawRules();
     drawChart();
+    flowEd.draw();
   }
 
   // -- the document sent to the server ---------------------------------------------------------------------
@@ -177,7 +178,7 @@
     out.rules = rules.filter((r) => r.when.field && fields.some((f) => idOf(f) === r.when.field));
     const approver = $("#approval-by").value;
     if (approver) out.approval = {by: approver, notify_submitter: true}; else delete out.approval;
-    return out;
+    return flowEd.parts(out);
   }
   function drawChart() {
     $("#chart-by").replaceChildren(el("option", {value: ""}, "—"), ...choiceFields().map((f) =>
@@ -205,6 +206,9 @@
         el("button", {type: "button", class: "small danger", onclick: () => { rules.splice(i, 1); touched(); drawRules(); }}, L.remove));
     }));
   }
+  // the approval flow's steps, CC and sample path (flow_editor.js)
+  const flowEd = window.jizuoFlowEditor({root, D, el, say, touched, fields: () => fields, idOf, nameOf, ops, token});
+
   $("#add-rule").addEventListener("click", () => {
     rules.push({key: `rule_${rules.length + 1}_${Date.now() % 1000}`, when: {field: "", op: "gte", value: ""},
                 then: {alert: {level: "yellow"}}});
@@ -229,11 +233,12 @@
   function showProblems(problems, intro) {
     const box = $("#problems");
     root.querySelectorAll(".field-problem").forEach((p) => { p.hidden = true; p.textContent = ""; });
-    root.querySelectorAll(".field.has-problem").forEach((n) => n.classList.remove("has-problem"));
+    root.querySelectorAll(".has-problem").forEach((n) => n.classList.remove("has-problem"));
     const entries = Object.entries(problems || {});
     box.hidden = !entries.length;
     if (!entries.length) return;
     box.replaceChildren(el("p", {}, intro || L.problems), el("ul", {}, entries.map(([, m]) => el("li", {}, m))));
+    flowEd.showProblems(entries);
     entries.forEach(([path, message]) => {
       const m = /^fields\/(\d+)/.exec(path);
       const card = m && root.querySelectorAll("#fields > li")[Number(m[1])];
@@ -269,6 +274,7 @@
       (b.options || []).forEach((o, j) => { if (f.options[j]) f.options[j].value = o.value; });
     });
     rules.forEach((r) => { if (renamed[r.when.field]) r.when.field = renamed[r.when.field]; });
+    flowEd.renamed(renamed);
     if (renamed[chartBy]) chartBy = renamed[chartBy];
     draw();
   }
