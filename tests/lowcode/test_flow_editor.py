@@ -60,6 +60,20 @@ def test_the_leave_flow_publishes_and_a_sample_takes_its_path(login):
         {"key": "approval", "approver": {"role": "homeroom_teacher"}, "mode": "any"}]
 
 
+def test_the_editors_sample_shows_the_path_to_the_author_only(users):
+    teacher = users("homeroom_teacher", 0)
+    form = teacher.post("/api/v1/forms", json={"title": "请假", "schema": LEAVE}).get_json()
+    url = f"/forms/{form['id']}/edit/path"
+    resp = teacher.post(url, json={"flow": FLOW, "data": {"days": 5}})
+    assert resp.status_code == 200 and [s["run"] for s in resp.get_json()["path"]] == [True, True, True]
+    half_built = {"steps": [{"key": "step_1", "approver": {"role": ""}}]}
+    resp = teacher.post(url, json={"flow": half_built, "data": {"days": 5}})
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["message"] == "流程还不完整，无法试算：请先给每一步选好审批人"
+    assert teacher.post(url, json={"flow": FLOW, "data": "days=5"}).status_code == 422
+    assert users("subject_teacher", 0).post(url, json={"flow": FLOW, "data": {}}).status_code == 403
+
+
 def test_publish_refuses_a_flow_that_cannot_finish_naming_step_and_reason(login, demo, db_session):
     teacher = login("homeroom_teacher", 0)
     home, grade = STEPS[0], STEPS[1]
