@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         views_audit,
         views_clients,
         views_flow_editor,
+        views_flows,
         views_forms,
         views_messages,
         views_people,

@@ -23,6 +23,8 @@ NAV = [
     ("admin.messages_inbox", "nav.messages", None, "all"),
     ("admin.alerts_inbox", "nav.alerts", "alerts.case.read", "school"),
     ("admin.forms_list", "nav.forms", "lowcode.form.read", "all"),
+    ("admin.flow_approvals", "nav.approvals", "lowcode.approve", "school"),
+    ("admin.flow_mine", "nav.my_submissions", "lowcode.form.submit", "all"),
     ("admin.org_tree", "nav.org", "org.read", "staff"),
     ("admin.audit", "nav.audit", "audit.read", "staff"),
     ("admin.app_square", "nav.square", None, "staff"),

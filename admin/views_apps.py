@@ -12,10 +12,10 @@ from admin.views_flow_editor import flow_definition
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import current_lang, t
-from foundation.lowcode import apps, editor, notify
+from foundation.lowcode import apps, editor, flow
 from foundation.lowcode import forms as svc
 from foundation.lowcode import views as appviews
-from foundation.models import FormVersion, LowcodeForm, OrgUnit, Student, Submission
+from foundation.models import LowcodeForm, OrgUnit, Student, Submission
 from foundation.permissions import ROLES
 from foundation.services import square
 
@@ -80,7 +80,8 @@ def forms_app(form_id: int):
     props = version.schema.get("properties") or {}
     options = {f: sorted({appviews._text(r["data"].get(f)) for r in rows if r["data"].get(f) is not None})
                for f in view.get("filters") or []}
-    pending = [r for r in rows if r["status"] == "pending" and notify.approvers_reach(g.principal, app, r["sub"])]
+    mine = {t["submission_id"]: t["id"] for t in flow.tasks_for(db.session(), g.principal)}
+    pending = [r | {"task": mine[r["sub"].id]} for r in rows if r["status"] == "pending" and r["sub"].id in mine]
     names = _student_names(version.schema, rows)
 
     def label(field: str, value) -> str:
@@ -120,13 +121,13 @@ def forms_decide(form_id: int, submission_id: int):
     row = _one(Submission, submission_id)
     if row.form_id != form.id:
         abort(404)
-    app = db.session().get(FormVersion, row.version_id).app or {}
     decision = request.form.get("decision")
-    if not app.get("approval") or not notify.approvers_reach(g.principal, app, row):
+    task = next((t for t in flow.tasks_for(db.session(), g.principal) if t["submission_id"] == row.id), None)
+    if task is None:
         abort(403)
-    if decision not in notify.DECISIONS or row.status != "pending":
+    if decision not in flow.DECISIONS:
         abort(400)
-    notify.decide(db.session(), form, row, app, decision, request.form.get("note", "")[:300], g.principal)
+    flow.decide(db.session(), g.principal, task["id"], decision, request.form.get("note", "")[:300])
     record("lowcode.approval", "submission", row.id, school_id=row.school_id, detail={"decision": decision})
     return redirect(url_for("admin.forms_app", form_id=form.id))
 

@@ -57,15 +57,12 @@ def widgets_for(sess: so.Session, p: Principal, plugin_widgets: list[tuple[str, 
 
 
 def _pending_approvals(sess: so.Session, p: Principal) -> dict | None:
-    from foundation.lowcode.notify import approvers_reach
-    from foundation.models import FormVersion, Submission
+    from foundation.lowcode.flow import tasks_for
 
-    rows = sess.execute(sa.select(Submission, FormVersion.app).join(FormVersion, FormVersion.id == Submission.version_id)
-                        .where(Submission.status == "pending").order_by(Submission.id).limit(500)).all()
-    mine = [s for s, app in rows if approvers_reach(p, app or {}, s)]
+    mine = tasks_for(sess, p)
     if not mine:
         return None
-    return {"value": len(mine), "link": f"/forms/{mine[0].form_id}/app#approvals", "tone": "yellow"}
+    return {"value": len(mine), "link": "/approvals", "tone": "yellow"}
 
 
 register({"key": "lowcode.pending_approvals", "title": {"zh": "待我审批", "en": "Awaiting my approval"},

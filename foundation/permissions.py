@@ -36,6 +36,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "lowcode.form.create": {"zh": "创建和克隆表单", "en": "Create and clone forms"},
     "lowcode.form.submit": {"zh": "填写表单", "en": "Fill in forms"},
     "lowcode.submission.read": {"zh": "查看本校表单的填报", "en": "Read the school's form submissions"},
+    "lowcode.approve": {"zh": "在审批流程中审批、指定代理人", "en": "Approve in approval flows and name a deputy"},
     "plugins.manage": {"zh": "安装、启用、配置和卸载应用", "en": "Install, enable, configure and uninstall plugins"},
     "standards.manage": {"zh": "管理数据标准、权威源和数据源", "en": "Manage standards, authorities and sources"},
     "alerts.case.read": {"zh": "查看预警（本班或分派给自己的）", "en": "See alert cases (own classes' or assigned)"},
@@ -45,7 +46,7 @@ CAPABILITIES: dict[str, dict[str, str]] = {
 }
 
 _STAFF_READ = {"org.read", "people.student.read", "people.staff.read", "records.*.read", "lowcode.form.read",
-               "lowcode.form.create", "lowcode.form.submit"}
+               "lowcode.form.create", "lowcode.form.submit", "lowcode.approve"}
 _FILL = {"lowcode.form.read", "lowcode.form.submit"}
 _ADMIN = {
     "org.read", "org.manage", "people.student.read", "people.student.create", "people.student.update",
@@ -83,6 +84,11 @@ ROLES: dict[str, Role] = {
         # 年级组长: held at a grade, reaches its classes (an alert's escalation step after the homeroom teacher)
         Role("grade_head", "年级组长", "Grade head", "class", frozenset(_STAFF_READ | {"people.guardian.read"}
                                                                     | _ALERT_STAFF)),
+        # 政教主任 and 校长: school-wide approvers in flows (a long leave's last step, a grant's)
+        Role("dean", "政教主任", "Dean of students", "school",
+             frozenset(_STAFF_READ | {"people.guardian.read", "lowcode.submission.read"})),
+        Role("principal", "校长", "Principal", "school",
+             frozenset(_STAFF_READ | {"people.guardian.read", "lowcode.submission.read"})),
         Role("subject_teacher", "任课教师", "Subject teacher", "class", frozenset(_STAFF_READ)),
         Role("psychology_teacher", "心理教师", "Psychology teacher", "school",
              frozenset(_STAFF_READ | {"people.guardian.read"} | _ALERT_STAFF)),

@@ -17,6 +17,9 @@ from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
 from foundation.i18n import add_messages, current_lang, load_catalogue, t
 from foundation.inputs import json_body, text_field
+from foundation.lowcode.flow import state as flow_state
+from foundation.lowcode.flow import timeline as flow_timeline
+from foundation.lowcode.flow_plugins import FlowError, start_flow
 from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
@@ -65,6 +68,8 @@ __all__ = [
     "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
     # the loops: events, alerts, messages, audit
     "publish", "subscribe", "raise_alert", "send_message", "register_message_type", "audit",
+    # approval flows on the platform's engine: start one, see where it waits; watch lowcode.flow.finished
+    "start_flow", "flow_state", "flow_timeline", "FlowError",
     # installation
     "plugin_config", "enabled_schools",
 ]

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         clients,
         district,
         federation,
+        flows,
         forms,
         governance,
         me,

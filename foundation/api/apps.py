@@ -11,8 +11,8 @@ from foundation.api.common import get_or_404, principal
 from foundation.audit import record
 from foundation.errors import NotFound, ValidationFailed
 from foundation.inputs import clean_text
+from foundation.lowcode import flow
 from foundation.lowcode import forms as svc
-from foundation.lowcode import notify
 from foundation.lowcode import views as appviews
 from foundation.models import FormVersion, LowcodeForm, Submission
 from foundation.permissions import Forbidden
@@ -43,8 +43,8 @@ def app_view(form_id: int):
 
 
 @bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/decision")
-@doc("Approve or reject a submission in the app's approval flow (the approving role, over the "
-     "submission's class); the submitter is told", tags=["lowcode"], body="DecisionIn")
+@doc("Approve or reject a submission at the step of its approval flow that awaits you (or the person you "
+     "stand in for); the flow moves on and the submitter is told", tags=["lowcode"], body="DecisionIn")
 def app_decide(form_id: int, submission_id: int):
     p = principal()
     form, version = published(form_id)
@@ -54,21 +54,23 @@ def app_decide(form_id: int, submission_id: int):
     if row is None:
         raise NotFound("submission")
     app = db.session().get(FormVersion, row.version_id).app or {}
-    if not app.get("approval"):
+    if flow.flow_of(app) is None:
         raise ValidationFailed({"form": ["lowcode.no_approval"]})
-    if not notify.approvers_reach(p, app, row):
-        raise Forbidden("lowcode.approve")
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
     decision, note = body.get("decision"), body.get("note")
-    if decision not in notify.DECISIONS:
+    if decision not in flow.DECISIONS:
         raise ValidationFailed({"decision": ["lowcode.decision"]})
     note = clean_text(note, "note", required=False, limit=300)
-    if row.status != "pending":
-        raise ValidationFailed({"submission": ["lowcode.already_decided"]})
-    approval = notify.decide(db.session(), form, row, app, decision, note, p)
+    task = next((t for t in flow.tasks_for(db.session(), p) if t["submission_id"] == row.id), None)
+    if task is None:
+        if row.status != "pending":
+            raise ValidationFailed({"submission": ["lowcode.already_decided"]})
+        raise Forbidden("lowcode.approve")
+    flow.decide(db.session(), p, task["id"], decision, note)
     record("lowcode.approval", "submission", row.id, school_id=row.school_id, detail={"decision": decision})
-    return jsonify({"id": row.id, "status": row.status, "decided_by": approval.by_name, "note": approval.note})
+    return jsonify({"id": row.id, "status": row.status, "decided_by": p.display_name, "note": note,
+                    **{k: v for k, v in flow.state(db.session(), row).items() if k != "status"}})
 
 
 @bp.post("/forms/<int:form_id>/square")

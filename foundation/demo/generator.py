@@ -33,7 +33,7 @@ CHUNK = 5000  # rows per executemany
 TICK = 2000  # progress callback at least this often (rows)
 TABLES = (OrgUnit, Staff, Student, Guardian, GuardianLink, Account, Membership)  # FK-safe order
 SCHOOL_ROLES = ("school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-                "life_instructor", "student_cadre", "student", "parent")
+                "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent")
 DEMO_USERNAME = re.compile(r"s\d{3}\.(t\d{4}|[a-z_]+)")
 
 
@@ -107,6 +107,7 @@ class _School:
     sample: _Class | None = None  # the class of the sample homeroom teacher, student, cadre, parent
     n_staff: int = 0
     logins: dict[str, str] = field(default_factory=dict)  # role → username
+    grade_units: dict[int, int] = field(default_factory=dict)  # grade → its org unit id
 
     @property
     def prefix(self) -> str:
@@ -137,6 +138,7 @@ class _Demo:
             entry = YEAR_START.year - (grade - first)
             gid = w.add(OrgUnit, _unit(None, "grade", *N.grade_name(grade, stage), f"{code}-G{grade:02d}",
                                        sid, sid, entry_year=entry, seq=grade))
+            s.grade_units[grade] = gid
             for seq, size in enumerate(sizes, 1):
                 ccode = f"{code}-C{grade:02d}-{seq:02d}"
                 cid = w.add(OrgUnit, _unit(None, "class", *N.class_name(grade, seq, stage), ccode, gid, sid,
@@ -195,6 +197,16 @@ class _Demo:
             *[(name, ROLES[name].zh, None, 0.4, name) for name in plugin_staff_roles()],
         ):
             s.logins[role] = self.staff(s, title, subj, moral, male_share, f"{p}.{suffix}", [(role, s.id)])
+        # the approvers of a long leave after the homeroom teacher: the sample class's grade head, the dean and
+        # the principal; drawn from their own random stream, so everyone else stays who they were
+        rng, self.rng = self.rng, random.Random(f"approvers-{s.index}")
+        try:
+            s.logins["grade_head"] = self.staff(s, "年级组长", None, moral, 0.4, f"{p}.grade_head",
+                                                [("grade_head", s.grade_units[s.sample.grade])])
+            s.logins["dean"] = self.staff(s, "政教主任", None, moral, 0.5, f"{p}.dean", [("dean", s.id)])
+            s.logins["principal"] = self.staff(s, "校长", None, None, 0.5, f"{p}.principal", [("principal", s.id)])
+        finally:
+            self.rng = rng
 
     # -- students and guardians -----------------------------------------------------------------
     def students(self, s: _School, done: int, total: int) -> int:

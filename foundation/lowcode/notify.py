@@ -1,13 +1,13 @@
 """What an app's submission sets off, in the submission's own transaction: its rules (a yellow or red
 alert through the alert engine, or a message to a role through the message center) and its approval
-flow (the approver is asked; the submitter is told the decision)."""
+flow (foundation/lowcode/flow.py); and the flow's messages: each approver at their step, reminders and
+escalations, the submitter at each decision and at the end, the CC roles at the end."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.db import utcnow
-from foundation.models import Approval, FormVersion, LowcodeForm, Student, Submission
+from foundation.models import FormVersion, LowcodeForm, Student, Submission
 from foundation.permissions import ROLES
 
 TYPES = [
@@ -32,6 +32,38 @@ TYPES = [
                          "body": "Your \"{app_en}\" ({student_name}) was {decision_en} by {approver}. {note_en}"}},
      "variables": ["app", "app_en", "decision_zh", "decision_en", "student_name", "approver", "note", "note_en"],
      "mandatory": True, "link_label": {"zh": "查看申请", "en": "View the request"}},
+    {"key": "lowcode.flow.step_decided", "title": {"zh": "审批进度", "en": "Approval step decided"},
+     "template": {"zh": {"subject": "{app}：{step}{decision_zh}",
+                         "body": "您提交的「{app}」（{student_name}）在「{step}」一步{decision_zh}（{approver}），"
+                                 "接下来由「{next_step}」审批。{note}"},
+                  "en": {"subject": "{app_en}: {step_en} {decision_en}",
+                         "body": "Your \"{app_en}\" ({student_name}) was {decision_en} at \"{step_en}\" by {approver}; "
+                                 "next: \"{next_step_en}\". {note_en}"}},
+     "variables": ["app", "app_en", "step", "step_en", "next_step", "next_step_en", "decision_zh", "decision_en",
+                   "student_name", "approver", "note", "note_en"],
+     "mandatory": False, "link_label": {"zh": "查看进度", "en": "See its progress"}},
+    {"key": "lowcode.flow.reminder", "title": {"zh": "审批到期提醒", "en": "Approval due"},
+     "template": {"zh": {"subject": "{app}：审批已到期", "body": "{submitter} 提交的「{app}」（{student_name}）在「{step}」一步"
+                                                              "等待您审批，已到期限，请尽快处理；再过一个上课日将升级。"},
+                  "en": {"subject": "{app_en}: approval due",
+                         "body": "\"{app_en}\" ({student_name}) from {submitter} is waiting for you at \"{step_en}\" and "
+                                 "is now due; one school day more and it is escalated."}},
+     "variables": ["app", "app_en", "submitter", "student_name", "step", "step_en"], "mandatory": False,
+     "link_label": {"zh": "去审批", "en": "Review it"}},
+    {"key": "lowcode.flow.escalated", "title": {"zh": "审批升级", "en": "Approval escalated to you"},
+     "template": {"zh": {"subject": "{app}：审批已转给您", "body": "{submitter} 提交的「{app}」（{student_name}）在「{step}」一步"
+                                                               "未按期审批，现请您审批。"},
+                  "en": {"subject": "{app_en}: escalated to you",
+                         "body": "\"{app_en}\" ({student_name}) from {submitter} was not decided in time at "
+                                 "\"{step_en}\"; please decide it."}},
+     "variables": ["app", "app_en", "submitter", "student_name", "step", "step_en"], "mandatory": False,
+     "link_label": {"zh": "去审批", "en": "Review it"}},
+    {"key": "lowcode.flow.cc", "title": {"zh": "审批抄送", "en": "Approval outcome (cc)"},
+     "template": {"zh": {"subject": "{app}：{decision_zh}（抄送）", "body": "{submitter} 提交的「{app}」（{student_name}）{decision_zh}。"},
+                  "en": {"subject": "{app_en}: {decision_en} (cc)",
+                         "body": "\"{app_en}\" ({student_name}) from {submitter} was {decision_en}."}},
+     "variables": ["app", "app_en", "submitter", "student_name", "decision_zh", "decision_en"], "mandatory": False,
+     "link_label": {"zh": "查看申请", "en": "View the request"}},
 ]
 DECISIONS = {"approved": ("已批准", "approved"), "rejected": ("未批准", "not approved")}
 
@@ -98,7 +130,7 @@ def _titles(form: LowcodeForm) -> dict:
 
 
 def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: dict, row: Submission,
-          dedupe: str, sender: int | None) -> None:
+          dedupe: str, sender: int | None, link: str | None = None) -> None:
     """One message about ``row``, from ``sender`` (the submitter asking, the approver deciding; None: the app
     itself), with a link to the app's page, which its submitter and its staff can open."""
     from foundation.messaging import send
@@ -106,7 +138,7 @@ def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: di
     if not _registered:
         register_types()
     send(sess, type_key, recipients=recipients, variables=variables, school_id=row.school_id,
-         sender_account_id=sender, dedupe_key=dedupe, link=f"/forms/{row.form_id}/app")
+         sender_account_id=sender, dedupe_key=dedupe, link=link or f"/forms/{row.form_id}/app")
 
 
 def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row: Submission) -> None:
@@ -135,11 +167,10 @@ def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row:
                   titles | _rule_words(version, rule, value) | {"student_name": name},
                   row, f"lowcode.rule:{row.id}:{rule['key']}", sender=None)
             effects.append({"rule": rule["key"], "message": to})
-    if app.get("approval"):
-        _send(sess, "lowcode.approval.requested", [_recipient(app["approval"]["by"], row)],
-              titles | {"submitter": _submitter(sess, row), "student_name": name}, row,
-              f"lowcode.approval.requested:{row.id}", sender=row.submitted_by)
     row.effects = effects
+    from foundation.lowcode import flow
+
+    flow.start(sess, row)
 
 
 def _submitter(sess: so.Session, row: Submission) -> str:
@@ -148,31 +179,83 @@ def _submitter(sess: so.Session, row: Submission) -> str:
     return sess.scalar(sa.select(Account.display_name).where(Account.id == row.submitted_by)) or "—"
 
 
-def approvers_reach(p, app: dict, row: Submission) -> bool:
-    """Does ``p`` hold the approving role over this submission (its class for class roles)?"""
-    role = (app.get("approval") or {}).get("by")
-    for g in p.grants:
-        if g.role != role or g.school_id != row.school_id:
-            continue
-        if ROLES[role].reach != "class" or (row.class_id is not None and row.class_id in g.class_ids):
-            return True
-    return False
+def _lang(text: dict, lang: str) -> str:
+    return text.get(lang) or text.get("zh") or ""
 
 
-def decide(sess: so.Session, form: LowcodeForm, row: Submission, app: dict, decision: str, note: str | None,
-           p) -> Approval:
-    row.status = decision
-    approval = Approval(submission_id=row.id, school_id=row.school_id, decision=decision,
-                        note=(note or "").strip()[:300] or None, by_account=p.account_id, by_name=p.display_name,
-                        at=utcnow())
-    sess.add(approval)
-    if (app.get("approval") or {}).get("notify_submitter", True) and row.submitted_by is not None:
-        zh, en = DECISIONS[decision]
-        note = approval.note
+def _subject(sess: so.Session, form: LowcodeForm, row: Submission) -> dict:
+    return _titles(form) | {"submitter": _submitter(sess, row), "student_name": _student_name(sess, row)}
+
+
+def _page(row: Submission) -> str:
+    return f"/flow/submissions/{row.id}"
+
+
+def flow_requested(sess: so.Session, form: LowcodeForm, row: Submission, step: dict, accounts: list[int],
+                   deputies: list[int], escalated: bool) -> None:
+    """Each approver at their step (and the deputies standing in for them): 待审批, or, escalated, 转给您."""
+    from foundation.messaging import send
+
+    if not _registered:
+        register_types()
+    to = list(dict.fromkeys(accounts + deputies))
+    if not to:
+        return
+    kind = "lowcode.flow.escalated" if escalated else "lowcode.approval.requested"
+    variables = _subject(sess, form, row) | {"step": _lang(step["title"], "zh"), "step_en": _lang(step["title"], "en")}
+    send(sess, kind, recipients=[{"account": a} for a in to], variables=variables, school_id=row.school_id,
+         sender_account_id=None if escalated else row.submitted_by,
+         dedupe_key=f"{kind}:{row.id}:{step['key']}:{row.step_started_at:%Y%m%d%H%M%S%f}:{min(to)}:{len(to)}",
+         link="/approvals")
+
+
+def flow_reminded(sess: so.Session, form: LowcodeForm, row: Submission, step: dict, accounts: list[int]) -> None:
+    from foundation.messaging import send
+
+    if not _registered:
+        register_types()
+    if accounts:
+        send(sess, "lowcode.flow.reminder", recipients=[{"account": a} for a in accounts],
+             variables=_subject(sess, form, row) | {"step": _lang(step["title"], "zh"),
+                                                     "step_en": _lang(step["title"], "en")},
+             school_id=row.school_id, dedupe_key=f"lowcode.flow.reminder:{row.id}:{row.flow_step}:"
+                                                 f"{row.step_started_at:%Y%m%d%H%M%S%f}", link="/approvals")
+
+
+def _notes(note: str | None) -> dict:
+    return {"note": f"审批意见：{note}" if note else "", "note_en": f"Note: {note}" if note else ""}
+
+
+def flow_step_decided(sess: so.Session, form: LowcodeForm, row: Submission, flow: dict, step: dict, decision: str,
+                      p, note: str | None) -> None:
+    """The submitter, of a step approved with more to come (the outcome says the last one)."""
+    from foundation.lowcode.flow import path
+
+    if not flow.get("notify_submitter", True) or row.submitted_by is None:
+        return
+    ahead = [s for s, taken in zip(flow["steps"], path(flow, row.data), strict=True) if taken["taken"]]
+    nxt = next((s for s in ahead if flow["steps"].index(s) > flow["steps"].index(step)), step)
+    zh, en = DECISIONS[decision]
+    _send(sess, "lowcode.flow.step_decided", [{"account": row.submitted_by}],
+          _titles(form) | _notes(note) | {
+              "decision_zh": zh, "decision_en": en, "student_name": _student_name(sess, row), "approver": p.display_name,
+              "step": _lang(step["title"], "zh"), "step_en": _lang(step["title"], "en"),
+              "next_step": _lang(nxt["title"], "zh"), "next_step_en": _lang(nxt["title"], "en")},
+          row, f"lowcode.flow.step_decided:{row.id}:{step['key']}", sender=p.account_id, link=_page(row))
+
+
+def flow_finished(sess: so.Session, form: LowcodeForm, row: Submission, flow: dict, outcome: str, p,
+                  note: str | None) -> None:
+    """The submitter (the decision, from its approver) and the CC roles (抄送) of the outcome."""
+    zh, en = DECISIONS[outcome]
+    name = _student_name(sess, row)
+    if flow.get("notify_submitter", True) and row.submitted_by is not None:
         _send(sess, "lowcode.approval.decided", [{"account": row.submitted_by}],
-              _titles(form) | {"decision_zh": zh, "decision_en": en, "student_name": _student_name(sess, row),
-                               "approver": p.display_name, "note": f"审批意见：{note}" if note else "",
-                               "note_en": f"Note: {note}" if note else ""},
-              row, f"lowcode.approval.decided:{row.id}", sender=p.account_id)
-    sess.flush()
-    return approval
+              _titles(form) | _notes(note) | {"decision_zh": zh, "decision_en": en, "student_name": name,
+                                              "approver": p.display_name if p else "—"},
+              row, f"lowcode.approval.decided:{row.id}", sender=p.account_id if p else None, link=_page(row))
+    if flow.get("cc"):
+        _send(sess, "lowcode.flow.cc", [{"role": r, "school": row.school_id} for r in flow["cc"]],
+              _titles(form) | {"submitter": _submitter(sess, row), "student_name": name, "decision_zh": zh,
+                               "decision_en": en},
+              row, f"lowcode.flow.cc:{row.id}", sender=None, link=_page(row))

@@ -33,3 +33,6 @@ __all__ += ["Delivery", "InboxItem", "Message", "MessageContact", "MessagePrefer
 from foundation.models.teaching import AcademicSession, ClassTerm, Course, StudentClass  # noqa: E402
 
 __all__ += ["AcademicSession", "ClassTerm", "Course", "StudentClass"]
+from foundation.models.flows import Delegation, FlowEvent, FlowTask  # noqa: E402
+
+__all__ += ["Delegation", "FlowEvent", "FlowTask"]

@@ -63,9 +63,15 @@ class Submission(SchoolScoped, Base):
     # the student the submission is about (a bound student field, the submitting student, a parent's child)
     student_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("students.id"), index=True)
     class_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|approved|rejected
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|approved|rejected|withdrawn
     effects: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON, default=list)  # rules that fired: alerts, messages
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # its place in the app's approval flow (foundation/lowcode/flow.py): the step it waits at, since when,
+    # and whether that step's approvers were reminded and it was escalated
+    flow_step: so.Mapped[int | None] = so.mapped_column()
+    step_started_at: so.Mapped[datetime | None] = so.mapped_column()
+    step_reminded_at: so.Mapped[datetime | None] = so.mapped_column()
+    step_escalated_at: so.Mapped[datetime | None] = so.mapped_column()
 
 
 class Approval(SchoolScoped, Base):
