@@ -90,7 +90,7 @@ def crawl(client, start: str = "/") -> tuple[int, list[str]]:
 
 
 ROLES = ["district_admin", "district_admin@school", "school_admin", "school_admin@en", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-         "life_instructor", "student_cadre", "student", "parent", "parent@en"]
+         "life_instructor", "dean", "principal", "student_cadre", "student", "parent", "parent@en"]
 
 
 @pytest.mark.parametrize("role", ROLES)

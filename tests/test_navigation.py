@@ -10,7 +10,7 @@ import pytest
 from tests.points.conftest import publish
 
 ROLES = ["district_admin", "school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-         "life_instructor", "student_cadre", "student", "parent"]
+         "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent"]
 STAFF_ONLY = {"/org", "/square", "/standards", "/audit", "/conflicts", "/apps", "/district/upstreams", "/classes",
               "/points/"}
 
