@@ -39,6 +39,10 @@ class FormIn(Strict):
     schema = fields.Dict(required=True, metadata={"description": "a JSON Schema (object) of the form's fields"})
     ui_schema = fields.Dict()
     app = fields.Dict(metadata={"description": "audience, views, rules, approval (schemas/lowcode-app.schema.json)"})
+    main_form_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
+                                  metadata={"description": "make it a follow-up form of this app (its owner's)"})
+    followup_key = fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
+                                 metadata={"description": "the follow-up's key in the app (views name its fields key.field)"})
 
 
 class FormDraftIn(Strict):
@@ -58,6 +62,8 @@ class CloneIn(Strict):
 
 class SubmissionIn(Strict):
     data = fields.Dict(required=True, metadata={"description": "the answers, as the form's JSON Schema says"})
+    parent_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
+                               metadata={"description": "a follow-up form's: the main submission it follows up"})
 
 
 class SourceIn(Strict):

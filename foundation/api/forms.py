@@ -98,6 +98,13 @@ def create_form():
         raise ValidationFailed({"schema": ["lowcode.schema_object"]})
     f = LowcodeForm(title=_title(body, True), draft_schema=schema, draft_ui=ui, draft_app=_app(body, school),
                     owner_account_id=p.account_id, school_id=school)
+    if "main_form_id" in body:  # a follow-up form of one of the caller's apps (lowcode/followups.py)
+        from foundation.lowcode import followups
+
+        problem = followups.attach_problem(db.session(), p, body["main_form_id"], body.get("followup_key"), school)
+        if problem:
+            raise ValidationFailed({k: [v] for k, v in problem.items()})
+        f.main_form_id, f.followup_key = body["main_form_id"], body["followup_key"]
     db.session().add(f)
     db.session().flush()
     record("lowcode.form.create", "form", f.id, school_id=school)
@@ -202,7 +209,8 @@ def submit_form(form_id: int):
     school = f.school_id if f.school_id is not None else _school_of_caller("lowcode.form.submit")
     require(p, "lowcode.form.submit", school)
     body = _body()
-    row, errors = svc.submit(db.session(), f, body.get("data"), school_id=school, principal=p)
+    row, errors = svc.submit(db.session(), f, body.get("data"), school_id=school, principal=p,
+                             parent_id=body.get("parent_id"))
     if errors.get("_form") == "lowcode.not_in_audience":
         raise Forbidden("lowcode.form.submit")
     if errors:
@@ -213,7 +221,7 @@ def submit_form(form_id: int):
 def submission_view(s: Submission, version: int | None = None) -> dict:
     return {"id": s.id, "form_id": s.form_id, "version_id": s.version_id, "version": version, "data": s.data,
             "submitted_by": s.submitted_by, "student_id": s.student_id, "class_id": s.class_id, "status": s.status,
-            "effects": s.effects or [], "created_at": s.created_at.isoformat() + "Z"}
+            "effects": s.effects or [], "parent_id": s.parent_id, "created_at": s.created_at.isoformat() + "Z"}
 
 
 @bp.get("/forms/<int:form_id>/submissions")

@@ -3,6 +3,7 @@ views, rules and an approval flow. Checked before publish; applied on every subm
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ APP_SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "lowcode-app.sc
 _APP_VALIDATOR = jsonschema.Draft202012Validator(APP_SCHEMA)
 ORDERED = {"gt", "gte", "lt", "lte"}
 NUMERIC = {"integer", "number"}
+FOLLOWUP_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}\.[A-Za-z0-9_]{1,64}$")  # <follow-up key>.<its field>
 
 
 def _fields(schema: dict) -> dict[str, dict]:
@@ -42,7 +44,7 @@ def check_app(schema: dict, app: Any, sess: so.Session | None = None,
     fields, problems = _fields(schema), {}
 
     def field(path: str, name: str | None, numeric: bool = False) -> None:
-        if name is None:
+        if name is None or FOLLOWUP_FIELD.fullmatch(name):  # a follow-up form's field (lowcode/followups.py)
             return
         if name not in fields:
             problems[path] = f"lowcode.rule_unknown_field:{name}"

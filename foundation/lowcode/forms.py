@@ -173,7 +173,7 @@ def field_errors(schema: dict, data: Any) -> dict[str, str]:
     return validation.field_errors(schema, data)
 
 
-def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, principal):
+def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, principal, parent_id: Any = None):
     """Validate against the latest version, store with its subject (student, class) and, for an app,
     put it in the approval flow and apply its rules (alerts, messages) in the same transaction."""
     from foundation.lowcode import apps, notify, subjects
@@ -197,10 +197,18 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     if subject.errors:
         return None, subject.errors
     student_id, class_id = subject.student_id, subject.class_id
+    from foundation.lowcode.followups import parent_for
+
+    parent, problem = parent_for(sess, principal, form, parent_id)  # a follow-up: the same case, the same student
+    if problem:
+        return None, problem
+    if parent is not None:
+        student_id, class_id = parent.student_id, parent.class_id
     approval = (version.app or {}).get("approval")
     row = Submission(form_id=form.id, version_id=version.id, school_id=school_id,
                      submitted_by=principal.account_id, data=data, student_id=student_id, class_id=class_id,
-                     status="pending" if approval else "submitted", created_at=utcnow())
+                     status="pending" if approval else "submitted", created_at=utcnow(),
+                     parent_id=parent.id if parent is not None else None)
     sess.add(row)
     sess.flush()
     notify.after_submit(sess, form, version, row)

@@ -124,6 +124,9 @@ def for_request(sess, p, form, version, args) -> dict:
              "sub": s} for s in sess.scalars(stmt.order_by(Submission.id).limit(MAX_ROWS))]
     views = app.get("views") or [default_view(version.schema)]
     view = next((v for v in views if v["key"] == args.get("view")), views[0])
+    from foundation.lowcode.followups import add_columns
+
+    add_columns(sess, form, view, rows)  # columns <key>.<field> from the app's follow-up forms
     filters = {k[2:]: v for k, v in args.items() if k.startswith("f_")}
     return {"views": views, "view": view, "rows": rows,
             "result": compute(view, rows, filters, args.get("sort"), args.get("dir"))}

@@ -29,6 +29,10 @@ class LowcodeForm(SchoolScoped, Base):
     parent_form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_forms.id"))
     parent_version: so.Mapped[int | None] = so.mapped_column()
     template_key: so.Mapped[str | None] = so.mapped_column(sa.String(80))  # cloned from a plugin's template
+    # a follow-up form belongs to an app (its main form), named there by its key (a return-to-school report)
+    main_form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_forms.id", ondelete="CASCADE"),
+                                                           index=True)
+    followup_key: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime | None] = so.mapped_column()
 
@@ -65,6 +69,9 @@ class Submission(SchoolScoped, Base):
     class_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|approved|rejected|withdrawn
     effects: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON, default=list)  # rules that fired: alerts, messages
+    # a follow-up form's submission: the main submission it follows up (the same case)
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_submissions.id", ondelete="CASCADE"),
+                                                        index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     # its place in the app's approval flow (foundation/lowcode/flow.py): the step it waits at, since when,
     # and whether that step's approvers were reminded and it was escalated
