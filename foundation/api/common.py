@@ -34,7 +34,7 @@ def get_or_404(model: type[T], ident: int, what: str) -> T:
     return obj
 
 
-def load_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
+def load_body(schema: Schema, partial: bool | tuple[str, ...] = False) -> dict[str, Any]:
     data = json_body()  # its text checked where it is parsed (foundation/inputs.py)
     try:
         return schema.load(data, partial=partial)

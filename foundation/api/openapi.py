@@ -46,9 +46,9 @@ def doc(summary: str, *, tags: list[str], query: Any = None, body: Any = None, r
         many: bool = False, status: int = 200, errors: Iterable[int] = (), forbidden: bool = True,
         content: str | list[str] | None = "application/json", path: dict[str, dict] | None = None,
         public: bool = False) -> Callable:
-    """Attach OpenAPI metadata to a view function. ``body`` and ``response`` are marshmallow schemas or JSON
-    Schema dicts; ``content`` the success's media type(s) (None: no body); ``path`` a JSON Schema per path
-    parameter where the route's converter says less (e.g. an enum)."""
+    """Attach OpenAPI metadata to a view function. ``query``, ``body`` and ``response`` are marshmallow schemas
+    (classes, instances or class names) or JSON Schema dicts; ``content`` the success's media type(s) (None:
+    no body); ``path`` a JSON Schema per path parameter where the route's converter says less (an enum)."""
 
     def deco(fn: Callable) -> Callable:
         key = fn.__name__ + "@" + fn.__module__
@@ -110,8 +110,12 @@ def _operation(meta: dict, method: str, rule) -> dict[str, Any]:
     for name in sorted(rule.arguments):
         kind = "integer" if isinstance(rule._converters.get(name), IntegerConverter) else "string"
         params.append({"in": "path", "name": name, "required": True, "schema": meta["path"].get(name, {"type": kind})})
-    if meta["query"] is not None:
-        params.append({"in": "query", "schema": meta["query"]})
+    query = _schema(meta["query"])
+    if isinstance(query, dict):  # a JSON Schema object: one parameter per property
+        params += [{"in": "query", "name": k, "schema": v, "required": k in query.get("required", [])}
+                   for k, v in query.get("properties", {}).items()]
+    elif query is not None:  # a marshmallow schema: apispec makes the parameters
+        params.append({"in": "query", "schema": query})
     if params:
         op["parameters"] = params
     if meta["body"] is not None:
@@ -128,6 +132,20 @@ def _plugin_meta(view, rule) -> dict:
     return dict(summary=summary, tags=[rule.endpoint.split(".")[0]], query=None, body=None, response=None,
                 many=False, status=200, errors=set(), forbidden=True, content="application/json", path={},
                 public=False)
+
+
+def _list_codes(node: Any) -> None:
+    """A field or parameter holding a code of a standard dictionary lists the dictionary's codes."""
+    from foundation.codes import codes_of
+
+    if isinstance(node, dict):
+        if isinstance(node.get("x-code-dictionary"), str):
+            node["enum"] = sorted(codes_of(node["x-code-dictionary"]))
+        for value in node.values():
+            _list_codes(value)
+    elif isinstance(node, list):
+        for value in node:
+            _list_codes(value)
 
 
 def build_spec(blueprint: str) -> dict:
@@ -165,6 +183,7 @@ def build_spec(blueprint: str) -> dict:
         else:
             spec.path(path=_flask_path(rule.rule.removeprefix("/api/v1")), operations=ops)
     out = spec.to_dict()
+    _list_codes(out)
     out["servers"] = [{"url": "/api/v1"}]
     for path in own_root:
         out["paths"][path]["servers"] = [{"url": "/"}]

@@ -195,5 +195,5 @@ def create_guardian():
 @doc("Update a guardian or add links", tags=["people"], body=GuardianIn(partial=True), response=GuardianOut)
 def update_guardian(guardian_id: int):
     gd = get_or_404(Guardian, guardian_id, "guardian")
-    data = load_body(GuardianIn(), partial=True)
+    data = load_body(GuardianIn(), partial=tuple(GuardianIn().fields))  # a link added is a whole link
     return jsonify(GuardianOut().dump(svc.guardian_view(svc.update_guardian(principal(), gd, data))))

@@ -17,6 +17,11 @@ def _code_in(dictionary: str):
     return check
 
 
+def _code(dictionary: str, **kw) -> fields.String:
+    """A code of a standard dictionary: checked against it, and listed in the OpenAPI document (as an enum)."""
+    return fields.String(validate=_code_in(dictionary), metadata={"x-code-dictionary": dictionary}, **kw)
+
+
 INT_MAX = 2**31 - 1  # ids and counts fit a 32-bit integer column on every backend
 
 
@@ -113,13 +118,13 @@ class StudentOut(Schema):
 class StudentIn(Strict):
     student_no = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z-]{1,32}$", error="student.no_format"))
     name = _text(60, required=True)
-    sex_code = fields.String(required=True, validate=_code_in("sex"))
-    ethnicity_code = fields.String(required=True, validate=_code_in("ethnicity"))
+    sex_code = _code("sex", required=True)
+    ethnicity_code = _code("ethnicity", required=True)
     birth_date = fields.Date(allow_none=True)
     id_number = fields.String(allow_none=True)
     class_id = _id(required=True)
     boarding = fields.Boolean(load_default=False)
-    status_code = fields.String(load_default="01", validate=_code_in("student_status"))
+    status_code = _code("student_status", load_default="01")
 
     @validates("birth_date")
     def _birth(self, value: date | None, **_kw) -> None:
@@ -146,7 +151,7 @@ class StudentQuery(PageQuery):
     school_id = _id()
     q = fields.String(validate=validate.Length(min=1, max=60, error="field.length:{max}"))
     boarding = fields.Boolean()
-    sex_code = fields.String(validate=_code_in("sex"))
+    sex_code = _code("sex")
 
 
 # ---- staff -----------------------------------------------------------------------------------------
@@ -166,7 +171,7 @@ class StaffIn(Strict):
     school_id = _id()
     staff_no = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z-]{1,32}$", error="staff.no_format"))
     name = _text(60, required=True)
-    sex_code = fields.String(required=True, validate=_code_in("sex"))
+    sex_code = _code("sex", required=True)
     title = _text(60, allow_none=True)
     subject = _text(30, allow_none=True)
     department_id = _id(allow_none=True)
@@ -196,7 +201,7 @@ class GuardianOut(Schema):
 
 class LinkIn(Strict):
     student_id = _id(required=True)
-    relation_code = fields.String(required=True, validate=_code_in("family_relation"))
+    relation_code = _code("family_relation", required=True)
     is_primary = fields.Boolean(load_default=False)
 
 

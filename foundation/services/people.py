@@ -187,8 +187,12 @@ def guardian_view(gd: Guardian, lang: str | None = None, links: list[GuardianLin
 
 
 def _link_students(principal: Principal, links: list[dict[str, Any]], cap: str) -> list[tuple[Student, dict]]:
-    out, errors = [], {}
+    out, errors, seen = [], {}, set()
     for i, ln in enumerate(links):
+        if ln["student_id"] in seen:  # one link per student: a second would break the pair's uniqueness
+            errors[f"links.{i}.student_id"] = ["guardian.link_twice"]
+            continue
+        seen.add(ln["student_id"])
         st = _visible(Student, ln["student_id"])
         if st is None:
             errors[f"links.{i}.student_id"] = ["student.unknown"]
