@@ -168,7 +168,8 @@ def _record(sess: so.Session, app: dict, row: Submission) -> dict[str, Any]:
         if value not in (None, ""):
             raw[name] = value
     if row.student_id is not None:
-        raw["student"] = sess.scalar(sa.select(Student.student_no).where(Student.id == row.student_id),
+        raw["student"] = sess.scalar(sa.select(Student.student_no).where(Student.id == row.student_id,
+                                                                   Student.school_id == row.school_id),
                                      execution_options=WRITES)
     return raw
 
@@ -209,7 +210,8 @@ def tombstone(sess: so.Session, app: dict, row: Submission) -> bool:
     if not writes:
         return False
     rec = sess.scalar(sa.select(Record).where(Record.library == writes["library"], Record.source == source_code(row.form_id),
-                                              Record.source_id == str(row.id), Record.deleted_at.is_(None)),
+                                              Record.source_id == str(row.id), Record.deleted_at.is_(None),
+                                              Record.school_id == row.school_id),
                       execution_options=WRITES)
     if rec is None:
         return False
