@@ -86,7 +86,8 @@ def update_student(student_id: int):
 
 @bp.post("/students/<int:student_id>/reveal-id-number")
 @doc("Reveal a student's full ID number (school admin; a reason is required and audited)", tags=["people"],
-     body="ReasonIn", response={"type": "object", "properties": {"id": {"type": "integer"}, "id_number": {"type": "string"}}})
+     body="ReasonIn", response={"type": "object", "properties": {
+         "id": {"type": "integer"}, "id_number": {"type": "string", "nullable": True}}})
 def reveal_id_number(student_id: int):
     s = get_or_404(Student, student_id, "student")
     body = request.get_json(silent=True)
