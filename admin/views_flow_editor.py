@@ -1,6 +1,6 @@
 """The editor's approval-flow section: what the page needs to offer (the school's staff roles that someone
 holds, its staff for the named-person picker, the words) and "试一试 / Try a sample": the path a submission
-with the sample values would take, computed by the one ``path`` every reader of a flow uses."""
+with the sample values would take, computed by the engine's own ``path`` (foundation/lowcode/flow.py)."""
 from __future__ import annotations
 
 from flask import abort, g, jsonify, request
@@ -9,7 +9,8 @@ from admin.blueprint import bp
 from admin.views import _one
 from foundation.i18n import current_lang, t
 from foundation.lowcode.apps import _APP_VALIDATOR
-from foundation.lowcode.flow_check import STAFF_REACH, path
+from foundation.lowcode.flow import path
+from foundation.lowcode.flow_check import STAFF_REACH
 from foundation.models import LowcodeForm
 from foundation.people_access import staff_of
 from foundation.permissions import ROLES

@@ -92,7 +92,7 @@ def check_app(schema: dict, app: Any, sess: so.Session | None = None,
         role("app/approval/by", app["approval"]["by"])
     from foundation.lowcode.flow_check import check_flow
 
-    problems.update(check_flow(schema, app, sess, school_id))
+    problems.update(check_flow(app, fields, _has_subject(schema, audience), sess, school_id))
     return problems
 
 

@@ -1,7 +1,6 @@
 """An app's approval flow (the "flow" part of schemas/lowcode-app.schema.json) before publish: what makes a
-flow unable to finish is refused, each problem naming the step and the reason in words. Also the two pure
-helpers every reader of a flow shares: ``flow_of`` (the old one-step ``approval`` as a flow) and ``path``
-(which steps a submission with these values runs and which it skips).
+flow unable to finish is refused, each problem naming the step and the reason in words. (The engine, with
+``flow_of`` and the ``path`` a submission takes, is foundation/lowcode/flow.py.)
 
 Refused: two steps with one key; an approver (or a deadline's escalation target) that cannot exist in the
 school — a role that is not a staff role or that nobody holds there, a homeroom teacher or grade head of the
@@ -17,7 +16,6 @@ from typing import Any
 import sqlalchemy.orm as so
 
 from foundation.i18n import current_lang
-from foundation.lowcode.apps import _fields, _has_subject, matches
 from foundation.lowcode.editor import words
 from foundation.permissions import ROLES
 
@@ -27,31 +25,12 @@ RELATIVE_ROLE = {"homeroom": "homeroom_teacher", "grade_head": "grade_head"}
 ORDERED = {"gt", "gte", "lt", "lte"}
 
 
-def flow_of(app: Any) -> dict | None:
-    """The app's flow: its "flow", else its one-step "approval" as a flow (any holder of that role), else None."""
-    if not isinstance(app, dict):
-        return None
-    if isinstance(app.get("flow"), dict):
-        return app["flow"]
-    approval = app.get("approval")
-    if isinstance(approval, dict) and approval.get("by"):
-        return {"steps": [{"key": "approval", "approver": {"role": approval["by"]}, "mode": "any"}],
-                "notify_submitter": approval.get("notify_submitter", True)}
-    return None
-
-
-def path(flow: dict, data: dict) -> list[dict]:
-    """Each step of ``flow`` in order with whether a submission of ``data`` runs it (``"run": True``) or skips
-    it (its "when" does not hold): ``[{"key", "run"}]``."""
-    return [{"key": step["key"], "run": "when" not in step or matches(step["when"], data)}
-            for step in flow.get("steps") or []]
-
-
-def check_flow(schema: dict, app: dict, sess: so.Session | None = None, school_id: int | None = None,
-               lang: str | None = None) -> dict[str, str]:
-    """Problems of the app's flow (``path → message key``), the app already valid against the app schema.
-    Who holds what is asked of the school only when ``sess`` and ``school_id`` are given (a district-level
-    app is checked again in each school that clones it)."""
+def check_flow(app: dict, fields: dict[str, dict], has_student: bool, sess: so.Session | None = None,
+               school_id: int | None = None, lang: str | None = None) -> dict[str, str]:
+    """Problems of the app's flow (``path → message key``), the app already valid against the app schema;
+    ``fields`` are the form's top-level properties, ``has_student`` whether a submission is about a student
+    (lowcode/apps.py says both). Who holds what is asked of the school only when ``sess`` and ``school_id``
+    are given (a district-level app is checked again in each school that clones it)."""
     flow = app.get("flow")
     if not flow:
         return {}
@@ -60,8 +39,6 @@ def check_flow(schema: dict, app: dict, sess: so.Session | None = None, school_i
     if app.get("approval"):
         problems["app/approval"] = "lowcode.flow.both"
     staff = _school_staff(sess, school_id) if sess is not None and school_id is not None else None
-    fields = _fields(schema)
-    has_student = _has_subject(schema, app.get("audience") or {})
     seen: set[str] = set()
     for i, step in enumerate(flow["steps"]):
         where, name = f"app/flow/steps/{i}", _step_name(step, i, lang)

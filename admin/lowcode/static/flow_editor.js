@@ -2,7 +2,7 @@
 // student's homeroom teacher, the grade head of the student's grade, a role of the school, a named person),
 // 或签/会签 with one line saying what it means, an optional condition (the rules' controls), an optional
 // deadline in school days with whom to pass it to; up/down/remove; CC roles; and "试一试": sample values →
-// the path the server computes with the one path() every reader of a flow uses. A condition the editor
+// the path the server computes with the engine's own path() (foundation/lowcode/flow.py). A condition the editor
 // cannot show (e.g. "in" a list) is kept exactly as it is. Used by editor.js, which owns the page.
 window.jizuoFlowEditor = (ctx) => {
   "use strict";
@@ -181,8 +181,8 @@ window.jizuoFlowEditor = (ctx) => {
       headers: {"Content-Type": "application/json", "X-CSRFToken": ctx.token}});
     const body = await resp.json().catch(() => ({}));
     if (!resp.ok) { out.replaceChildren(el("li", {class: "error"}, (body.error || {}).message || L.flow_try_failed)); return; }
-    out.replaceChildren(...body.path.map((p, i) => el("li", {class: p.run ? "path-run" : "path-skip"},
-      `${stepName(steps[i], i)} — ${p.run ? `${approverWords(steps[i].approver)} ${L.flow_runs}` : L.flow_skipped}`)),
+    out.replaceChildren(...body.path.map((p, i) => el("li", {class: p.taken ? "path-run" : "path-skip"},
+      `${stepName(steps[i], i)} — ${p.taken ? `${approverWords(steps[i].approver)} ${L.flow_runs}` : L.flow_skipped}`)),
       el("li", {class: "path-end"}, L.flow_outcome));
   }
 
