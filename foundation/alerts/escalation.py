@@ -93,8 +93,8 @@ def _record(sess: so.Session, case: AlertCase, step: int, role: str, which: str,
         if account not in have:
             sess.add(AlertAssignee(case_id=case.id, account_id=account, role=role, reason="escalation", at=at))
     sess.add(AlertEvent(case_id=case.id, school_id=case.school_id, at=at, kind="escalated",
-                        data={"step": step, "role": role, "deadline": which, "due_at": due.isoformat(),
-                              "step_due_at": step_at.isoformat(), "recipients": recipients,
+                        data={"step": step, "role": role, "deadline": which, "due_at": due.isoformat() + "Z",
+                              "step_due_at": step_at.isoformat() + "Z", "recipients": recipients,
                               "epoch": case.escalation_epoch}))
     sess.flush()
     name = sess.scalar(sa.select(Student.name).where(Student.id == case.student_id))

@@ -14,6 +14,7 @@ from plugins.points import caps as A
 from plugins.points import rulebook as rb
 from plugins.points import standing
 from plugins.points.models import entries
+from plugins.points.present import iso
 
 BANDS = ((1000, "≥1000"), (950, "950–999"), (900, "900–949"), (-10**9, "<900"))
 
@@ -22,7 +23,7 @@ def _recent(sess: so.Session, student: StudentRef, n: int = 5) -> list[dict[str,
     book = rb.current(sess, student.school_id)
     titles = {i["code"]: i["title"] for i in book["body"]["items"]} if book else {}
     return [{"rule_code": e["rule_code"], "rule_title": titles.get(e["rule_code"]), "points": e["points"],
-             "occurred_at": e["occurred_at"].isoformat(), "reason": e["reason"]}
+             "occurred_at": iso(e["occurred_at"]), "reason": e["reason"]}
             for e in standing.student_entries(sess, student.id, limit=n)]
 
 
