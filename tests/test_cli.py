@@ -45,7 +45,7 @@ def test_demo_json_counts_logins_and_same_seed_same_district(tmp_path):
     roles = {entry["role"] for entry in out["logins"]}
     # the core's roles (a plugin's own, such as the aid plugin's aid_officer, come with the plugin)
     assert roles == {"district_admin", "school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-                     "life_instructor", "student_cadre", "student", "parent"}
+                     "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent"}
     assert outs[0]["logins"] == outs[1]["logins"]
     # the first-party plugins come installed, with a term of their demo data (conduct history)
     assert out["plugins"] == ["points"]

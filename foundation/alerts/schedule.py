@@ -1,7 +1,6 @@
 """The scheduled side of the engine, one :func:`tick` for ``jizuo alerts run`` and the worker: run every
 rule's ``scan`` over each school (a plugin's rules only where the plugin is enabled), fire due escalation
-steps, and evaluate cases whose agreed period is over when their rule can judge recovery itself; and
-remind and escalate approval-flow steps past their deadline (foundation/lowcode/flow_deadlines.py)."""
+steps, and evaluate cases whose agreed period is over when their rule can judge recovery itself."""
 from __future__ import annotations
 
 import logging
@@ -81,10 +80,7 @@ def tick(sess: so.Session, now: datetime | None = None, schools: set[int] | None
     """One pass of everything scheduled. The caller commits."""
     at = now or clock.now()
     scanned = run_scans(sess, at, schools)
-    from foundation.lowcode.flow_deadlines import sweep as flow_deadlines
-
-    return {"scanned": scanned, "escalated": sweep(sess, at), "evaluated": evaluate_due(sess, at),
-            "flows": flow_deadlines(sess, at)}
+    return {"scanned": scanned, "escalated": sweep(sess, at), "evaluated": evaluate_due(sess, at)}
 
 
 def committed_pass(now: datetime | None = None, schools: set[int] | None = None) -> dict[str, object]:

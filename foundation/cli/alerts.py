@@ -32,6 +32,9 @@ def alerts_run(schools: tuple[int, ...], at: datetime | None, every: int | None,
     while True:
         try:
             result = committed_pass(at, set(schools) or None)
+            from foundation.lowcode.flow_deadlines import committed_sweep
+
+            result["flows"] = committed_sweep(at)  # approval steps past their deadline: remind, escalate
         except Exception:
             if every is None:
                 raise

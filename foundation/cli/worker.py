@@ -68,6 +68,9 @@ def _alert_passes(app, stop: threading.Event, every: int) -> None:
         try:
             with app.app_context():
                 log.info("alert pass: %s", committed_pass())
+                from foundation.lowcode.flow_deadlines import committed_sweep
+
+                log.info("flow deadlines: %s", committed_sweep())
         except Exception:  # noqa: BLE001 - logged; the next pass tries again
             log.exception("alert pass failed")
 

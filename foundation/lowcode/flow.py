@@ -120,7 +120,7 @@ def _finish(sess: so.Session, sub: Submission, flow: dict, outcome: str, by: Pri
             note: str | None = None) -> None:
     from foundation.events import publish
     from foundation.lowcode import notify
-    from foundation.lowcode.forms import root_template
+    from foundation.lowcode.lineage import root_template
 
     sub.status, sub.flow_step = outcome, None
     for task in sess.scalars(sa.select(FlowTask).where(FlowTask.submission_id == sub.id, FlowTask.status == "open")):
@@ -196,7 +196,7 @@ def decide(sess: so.Session, principal: Principal, task_id: int, decision: str, 
 def _step_decided(sess: so.Session, sub: Submission, flow: dict, step: dict, decision: str, by: Principal,
                   note: str | None, now: datetime) -> None:
     from foundation.events import publish
-    from foundation.lowcode.forms import root_template
+    from foundation.lowcode.lineage import root_template
 
     publish("lowcode.flow.step_decided", [{
         "form_id": sub.form_id, "submission_id": sub.id, "school_id": sub.school_id, "step": step["key"],

@@ -1,8 +1,8 @@
 """Flow deadlines (a step's ``"deadline": {"school_days": n, "escalate_to": approver}``): at the end of the
 n-th school day after the step started its open approvers are reminded, once; one school day later the
 step is escalated: ``escalate_to``'s people are added as approvers and told. School days are the school's
-calendar (foundation/alerts/calendar.py). :func:`sweep` runs in the alert engine's scheduled pass
-(``jizuo alerts run``, ``jizuo worker``); tests drive it with an explicit ``now``."""
+calendar (foundation/alerts/calendar.py). :func:`committed_sweep` runs beside the alert engine's scheduled
+pass (``jizuo alerts run``, ``jizuo worker``); tests drive :func:`sweep` with an explicit ``now``."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,6 +15,9 @@ from foundation.db import utcnow
 from foundation.lowcode import flow as engine
 from foundation.lowcode import flow_people as people
 from foundation.models import FlowTask, Submission
+from foundation.tenancy import unscoped
+
+SWEEP = unscoped("flow deadlines are swept in every school")
 
 
 def due_times(clock, started: datetime, school_days: int) -> tuple[datetime, datetime]:
@@ -61,4 +64,18 @@ def sweep(sess: so.Session, now: datetime | None = None) -> dict[str, int]:
                 engine._assign(sess, sub, step, sub.flow_step, added, "escalation", now)
                 out["escalated"] += 1
     sess.flush()
+    return out
+
+
+def committed_sweep(now: datetime | None = None) -> dict[str, int]:
+    """One :func:`sweep` in the app's own unscoped session, committed — or rolled back and re-raised."""
+    from foundation import db
+
+    sess = SWEEP.mark(db.session())
+    try:
+        out = sweep(sess, now)
+        sess.commit()
+    except Exception:
+        sess.rollback()
+        raise
     return out

@@ -15,12 +15,10 @@ import sqlalchemy.orm as so
 from foundation.db import utcnow
 from foundation.lowcode import validation, writes  # writes: subscribes to flow outcomes
 from foundation.lowcode.editor import past_deadline
+from foundation.lowcode.lineage import root_template
 from foundation.models import FormVersion, LowcodeForm, Submission
-from foundation.tenancy import unscoped
 
 BINDINGS = {"student", "class", "staff"}
-# a form's lineage may pass through a form of another school (cloned while it was visible, then promoted)
-LINEAGE = unscoped("a form's template is found through its lineage, which may pass through another school's form")
 
 
 class DefinitionError(ValueError):
@@ -212,6 +210,9 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
     sess.add(row)
     sess.flush()
     notify.after_submit(sess, form, version, row)
+    from foundation.lowcode import flow
+
+    flow.start(sess, row)  # its approval flow, when the app has one
     if writes.mode(app) == "submitted":
         writes.write(sess, app, row)
     from foundation.events import publish as publish_event
@@ -221,20 +222,6 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
         "student_id": student_id, "class_id": class_id, "student_no": subject.student_no, "data": data, "created_at": row.created_at.isoformat(),
         "template_key": root_template(sess, form)}])
     return row, {}
-
-
-def root_template(sess: so.Session, form: LowcodeForm) -> str | None:
-    """The template a form descends from (through its clones), so a plugin knows its own form's copies."""
-    seen = 0
-    while form is not None and seen < 20:
-        if form.template_key and not form.template_key.startswith("promoted:"):
-            return form.template_key
-        if form.parent_form_id is None:
-            return None
-        form = sess.scalar(sa.select(LowcodeForm).where(LowcodeForm.id == form.parent_form_id),
-                           execution_options=LINEAGE)
-        seen += 1
-    return None
 
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -168,9 +168,6 @@ def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row:
                   row, f"lowcode.rule:{row.id}:{rule['key']}", sender=None)
             effects.append({"rule": rule["key"], "message": to})
     row.effects = effects
-    from foundation.lowcode import flow
-
-    flow.start(sess, row)
 
 
 def _submitter(sess: so.Session, row: Submission) -> str:
@@ -229,12 +226,12 @@ def _notes(note: str | None) -> dict:
 def flow_step_decided(sess: so.Session, form: LowcodeForm, row: Submission, flow: dict, step: dict, decision: str,
                       p, note: str | None) -> None:
     """The submitter, of a step approved with more to come (the outcome says the last one)."""
-    from foundation.lowcode.flow import path
+    from foundation.lowcode.apps import matches
 
     if not flow.get("notify_submitter", True) or row.submitted_by is None:
         return
-    ahead = [s for s, taken in zip(flow["steps"], path(flow, row.data), strict=True) if taken["taken"]]
-    nxt = next((s for s in ahead if flow["steps"].index(s) > flow["steps"].index(step)), step)
+    later = flow["steps"][flow["steps"].index(step) + 1:]
+    nxt = next((s for s in later if "when" not in s or matches(s["when"], row.data or {})), step)
     zh, en = DECISIONS[decision]
     _send(sess, "lowcode.flow.step_decided", [{"account": row.submitted_by}],
           _titles(form) | _notes(note) | {

@@ -134,7 +134,7 @@ def test_a_short_leave_skips_the_grade_head_and_batch_approval_takes_both(leave,
 
 def test_a_step_past_its_deadline_reminds_once_then_escalates(leave, users, db_session, demo, app):
     from foundation.alerts.calendar import load_clock
-    from foundation.lowcode.flow_deadlines import due_times, sweep
+    from foundation.lowcode.flow_deadlines import due_times
     from foundation.models import Submission
 
     parent = users("parent", 0)
@@ -146,14 +146,7 @@ def test_a_step_past_its_deadline_reminds_once_then_escalates(leave, users, db_s
     assert remind_at > row.step_started_at + timedelta(days=1) and escalate_at > remind_at
     dean, principal = account(db_session, demo, "dean"), account(db_session, demo, "principal")
     with app.app_context():
-        from foundation import db
-        from foundation.alerts.schedule import PASS
-
-        def tick(at):  # the scheduled pass's own unscoped session, as the worker runs it
-            sess = PASS.mark(db.session())
-            out = sweep(sess, at)
-            sess.commit()
-            return out
+        from foundation.lowcode.flow_deadlines import committed_sweep as tick  # as the worker runs it
 
         assert tick(remind_at - timedelta(minutes=1)) == {"reminded": 0, "escalated": 0}
         assert tick(remind_at) == {"reminded": 1, "escalated": 0}
