@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-# the writes that take no body: the path says it all
-BODILESS = {("post", "/forms/{form_id}/publish"), ("post", "/clients/{client_id}/secret"),
-            ("post", "/clients/{client_id}/disable"), ("post", "/messages/inbox/{item_id}/read"),
-            ("post", "/messages/inbox/{item_id}/ack"), ("post", "/messages/inbox/read-all"),
-            ("post", "/messages/{message_id}/remind"), ("post", "/messages/dead-letters/{delivery_id}/replay"),
-            ("post", "/messages/dead-letters/replay"), ("delete", "/alerts/calendar/{day}"),
-            ("delete", "/federated-identities/{identity_id}"), ("delete", "/records/{library}/{record_id}")}
+# writes that may take no body: a DELETE, an action on one thing (POST …/{id}/publish), and these two
+ACTIONS_ON_ALL = {"/messages/inbox/read-all", "/messages/dead-letters/replay"}
+
+
+def takes_no_body(method: str, path: str) -> bool:
+    return method == "delete" or path in ACTIONS_ON_ALL or (
+        method == "post" and path.split("/")[-2].startswith("{") and not path.endswith("}"))
 
 
 def test_the_document_names_both_ways_in_and_every_body_and_error(client):
@@ -35,7 +35,7 @@ def test_the_document_names_both_ways_in_and_every_body_and_error(client):
                 wanted.add("404")
             if not wanted <= codes:
                 missing_errors.append((method, path, sorted(wanted - codes)))
-            if method != "get" and "requestBody" not in op and (method, path) not in BODILESS \
+            if method != "get" and "requestBody" not in op and not takes_no_body(method, path) \
                     and not path.startswith("/hello/"):  # the test plugin's own API, documented by docstring
                 missing_body.append((method, path))
     assert not missing_body, missing_body
