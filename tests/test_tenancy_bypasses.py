@@ -26,7 +26,8 @@ ALLOWED = {
     "foundation/ingest/base.py": 1,  # ingest resolves keys in the schools it checked
     "foundation/ingest/service.py": 1,
     "foundation/jobs.py": 2,  # the job runner's own bookkeeping; a plugin's job runs for one school
-    "foundation/lowcode/forms.py": 1,  # a form's lineage through another school's form
+    "foundation/lowcode/lineage.py": 1,  # a form's lineage through another school's form
+    "foundation/lowcode/flow_deadlines.py": 1,  # the scheduled sweep of flow deadlines, school by school
     "foundation/lowcode/subjects.py": 1,  # bound fields looked up in the form's school, then held to the reach
     "foundation/lowcode/writes.py": 1,  # an app's record, in its submission's school (named in each query)
     "foundation/messaging/figures.py": 1,  # names of the schools and classes of figures

@@ -34,7 +34,7 @@ def parent_for(sess: so.Session, p, form: LowcodeForm, parent_id) -> tuple[Submi
     """The main submission a follow-up's submission follows up: required for a follow-up form, refused for
     any other; one of the app's submissions the submitter may see (their own, or in their reach)."""
     from foundation.lowcode import apps
-    from foundation.lowcode.forms import latest
+    from foundation.lowcode.lineage import latest
 
     if form.main_form_id is None:
         return None, ({"parent_id": "lowcode.followup_not"} if parent_id is not None else {})

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 from foundation.db import utcnow
 from foundation.lowcode import validation, writes  # writes: subscribes to flow outcomes
 from foundation.lowcode.editor import past_deadline
-from foundation.lowcode.lineage import root_template
+from foundation.lowcode.lineage import latest, root_template  # noqa: F401  (forms.latest for callers)
 from foundation.models import FormVersion, LowcodeForm, Submission
 
 BINDINGS = {"student", "class", "staff"}
@@ -109,11 +109,6 @@ def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> Form
     sess.flush()
     writes.register_source(sess, form, version.app)  # an app writing standard data is a registered source
     return version
-
-
-def latest(sess: so.Session, form_id: int) -> FormVersion | None:
-    return sess.scalar(sa.select(FormVersion).where(FormVersion.form_id == form_id)
-                       .order_by(FormVersion.version.desc()).limit(1))
 
 
 def clone(sess: so.Session, source: LowcodeForm, *, school_id: int | None, account_id: int | None,

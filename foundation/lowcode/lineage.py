@@ -1,11 +1,11 @@
 """Where a form comes from: the template it descends from through any chain of clones (events carry it, so
-a plugin knows its own form's copies, and its own flows: ``flow:<key>``)."""
+a plugin knows its own form's copies, and its own flows: ``flow:<key>``); and its latest version."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.models import LowcodeForm
+from foundation.models import FormVersion, LowcodeForm
 from foundation.tenancy import unscoped
 
 # a form's lineage may pass through a form of another school (cloned while it was visible, then promoted)
@@ -24,3 +24,9 @@ def root_template(sess: so.Session, form: LowcodeForm) -> str | None:
                            execution_options=LINEAGE)
         seen += 1
     return None
+
+
+def latest(sess: so.Session, form_id: int) -> FormVersion | None:
+    """The form's newest version (draft or published)."""
+    return sess.scalar(sa.select(FormVersion).where(FormVersion.form_id == form_id)
+                       .order_by(FormVersion.version.desc()).limit(1))
