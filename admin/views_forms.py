@@ -15,7 +15,7 @@ from admin.views import _one
 from foundation import db
 from foundation.audit import record
 from foundation.i18n import LANGS, current_lang, t
-from foundation.lowcode import editor
+from foundation.lowcode import editor, followups
 from foundation.lowcode import forms as svc
 from foundation.lowcode.editor import CHINA
 from foundation.models import FormVersion, LowcodeForm, OrgUnit, Staff, Student, Submission
@@ -59,6 +59,8 @@ def forms_list():
     titles = {f.id: f.title for f in rows}  # staff read where a copy came from, in words
     if not builder:  # parents and students: only what was published to them, not the templates to clone
         rows = [f for f in rows if f.id in fillable and f.school_id is not None]
+    # a plugin flow's form (template "flow:…") is the plugin's to run, not a teacher's to edit or clone
+    rows = [f for f in rows if not (f.template_key or "").startswith("flow:")]
     return render_template("admin/forms.html", rows=rows, latest=latest, fillable=fillable, builder=builder,
                            titles=titles, mine=_my_submissions(), today=_today(), words=editor.words,
                            deadline_of=editor.deadline_of,
@@ -111,6 +113,7 @@ def forms_fill(form_id: int):
     if not _may_fill(form, version):
         abort(403)  # not published to this person (another class, another role)
     data, errors, done = None, {}, None
+    parent = request.args.get("parent", type=int)  # a follow-up form is filled for a case: ?parent=<submission>
     if request.method == "POST":
         data = parse_form(version.schema, request.form, version.ui_schema)
         school = form.school_id if form.school_id is not None else min(g.principal.school_ids(), default=None)
@@ -119,18 +122,54 @@ def forms_fill(form_id: int):
         problems = _binding_problems(version.schema, data, _pickers())
         row = None
         if not problems:
-            row, problems = svc.submit(db.session(), form, data, school_id=school, principal=g.principal)
+            row, problems = svc.submit(db.session(), form, data, school_id=school, principal=g.principal,
+                                       parent_id=parent if form.main_form_id is not None else None)
+        if row is not None and row.parent_id is not None:
+            flash(t("forms.thanks"), "ok")  # back to the case, where the follow-up's answers now show
+            return redirect(url_for("admin.flow_submission", submission_id=row.parent_id))
         if row is not None:
             done = row
         errors = problems
+    elif form.main_form_id is not None:
+        _, errors = followups.parent_for(db.session(), g.principal, form, parent)
     return _fill_page(form, version.schema, version.ui_schema, version.app or {}, data=data, errors=errors, done=done,
-                      version=version, status=422 if errors else 200)
+                      version=version, status=422 if errors and request.method == "POST" else 200)
+
+
+@bp.route("/flow/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
+def flow_submission_edit(submission_id: int):
+    """退回修改: the submitter changes a returned submission on its fill page, prefilled with their answers,
+    and submits it again (the same submission; the flow starts again; the timeline keeps the earlier answers)."""
+    from admin.lowcode import parse_form
+
+    sub = _one(Submission, submission_id)
+    if sub.submitted_by != g.principal.account_id:
+        abort(404)
+    if sub.status != "returned":
+        return redirect(url_for("admin.flow_submission", submission_id=sub.id))
+    form, sess = _form(sub.form_id), db.session()
+    version = svc.latest(sess, form.id)
+    data, errors = sub.data, {}
+    if request.method == "POST":
+        data = parse_form(version.schema, request.form, version.ui_schema)
+        errors = _binding_problems(version.schema, data, _pickers()) or svc.resubmit(sess, sub, data,
+                                                                                     principal=g.principal)
+        if not errors:
+            record("lowcode.flow.resubmit", "submission", sub.id, school_id=sub.school_id)
+            return redirect(url_for("admin.flow_submission", submission_id=sub.id))
+    from foundation.lowcode import flow
+
+    note = next((x for x in reversed(flow.timeline(sess, sub.id, current_lang())) if x["kind"] == "returned"), None)
+    return _fill_page(form, version.schema, version.ui_schema, version.app or {}, data=data, errors=errors,
+                      version=version, returned=note or {}, status=422 if errors else 200)
 
 
 def _fill_page(form: LowcodeForm, schema: dict, ui: dict, app: dict, *, data=None, errors=None, done=None,
-               version: FormVersion | None = None, preview: str | None = None, problems=None, status: int = 200):
+               version: FormVersion | None = None, preview: str | None = None, problems=None, returned=None,
+               status: int = 200):
     """The fill page as a family sees it; ``preview`` (a language) renders it for the form's author, with
-    sample pickers and a disabled submit button, from the draft being edited."""
+    sample pickers and a disabled submit button, from the draft being edited; ``returned`` (the timeline's
+    return line) makes it the page that changes a returned submission."""
     from admin.lowcode import render_form
 
     lang = preview or current_lang()
@@ -143,7 +182,8 @@ def _fill_page(form: LowcodeForm, schema: dict, ui: dict, app: dict, *, data=Non
     context = {"form": form, "version": version, "html": result.html, "unsupported": result.unsupported,
                "done": done, "summary": summary, "approval": bool(app.get("approval")), "family": family,
                "preview": preview, "problems": problems or {}, "deadline": editor.deadline_of(schema),
-               "closed": editor.past_deadline(schema), "mine": {} if preview else _my_submissions(form.id)}
+               "closed": editor.past_deadline(schema) and returned is None, "returned": returned,
+               "mine": {} if preview or returned is not None else _my_submissions(form.id)}
     if preview:
         context |= {"t": say, "lang": lang}
     return render_template("admin/form_fill.html", **context), status

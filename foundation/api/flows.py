@@ -1,5 +1,6 @@
 """Approval flows through the API (foundation/lowcode/flow.py): what awaits me (待我审批) and deciding it, one
-or many at once; my submissions with the step each waits at; a submission's timeline; withdrawing; and
+or many at once, or returning one for changes with a note (and resubmitting it); my submissions with the step
+each waits at; a submission's timeline; withdrawing; and
 naming a deputy while I am away."""
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ STATE = {"type": "object", "properties": {"status": {"type": "string"}, "step": 
 LINE = {"type": "object", "properties": {
     "at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"}, "step": {"type": ["string", "null"]},
     "by": {"type": ["string", "null"]}, "for": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
-    "text": {"type": "string"}, "outcome": {"type": ["string", "null"]}}}
+    "text": {"type": "string"}, "outcome": {"type": ["string", "null"]},
+    "previous": {"type": "object"},  # a resubmission's line: the earlier answers, and what changed
+    "changes": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}}}}}}
 MINE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "form_id": {"type": "integer"}, "app": _TEXT,
     "created_at": {"type": "string", "format": "date-time"}, **STATE["properties"]}}
@@ -45,6 +48,10 @@ DELEGATION = {"type": "object", "properties": {
 DECIDE_IN = {"type": "object", "required": ["tasks", "decision"], "additionalProperties": False, "properties": {
     "tasks": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100},
     "decision": {"enum": list(flow.DECISIONS)}, "note": {"type": ["string", "null"], "maxLength": 300}}}
+RETURN_IN = {"type": "object", "required": ["note"], "additionalProperties": False, "properties": {
+    "note": {"type": "string", "minLength": 1, "maxLength": 300}}}
+RESUBMIT_IN = {"type": "object", "required": ["data"], "additionalProperties": False, "properties": {
+    "data": {"type": "object"}}}
 DELEGATE_IN = {"type": "object", "required": ["deputy", "starts", "ends"], "additionalProperties": False,
                "properties": {"deputy": {"type": "integer", "minimum": 1}, "starts": {"type": "string", "format": "date"},
                               "ends": {"type": "string", "format": "date"}}}
@@ -116,11 +123,51 @@ def flow_decide():
     return jsonify({"decided": decide_many(body.get("tasks"), body.get("decision"), body.get("note"))})
 
 
+def return_task(task_id: int, note) -> Submission:
+    """Return the submission of my task (or of the person I stand in for) to its submitter for changes."""
+    note = clean_text(note, "note", required=True, limit=300, missing="flow.return_note")
+    sub = flow.decide(db.session(), principal(), task_id, flow.RETURN, note)
+    record("lowcode.flow.return", "submission", sub.id, school_id=sub.school_id, detail={"task": task_id})
+    return sub
+
+
+@bp.post("/flow/tasks/<int:task_id>/return")
+@doc("Return the submission of one of my tasks to its submitter for changes (退回修改), with a note (required; "
+     "one task at a time): it waits for them, they are told, and their resubmission starts the flow again",
+     tags=["lowcode"], body=RETURN_IN, errors=[404],
+     response={"type": "object", "properties": {"submission_id": {"type": "integer"}, **STATE["properties"]}})
+def flow_return(task_id: int):
+    sub = return_task(task_id, json_body().get("note"))
+    return jsonify({"submission_id": sub.id, **flow.state(db.session(), sub)})
+
+
+def resubmit(submission_id: int, data) -> Submission:
+    """My changed answers to my returned submission: the same submission, its flow from the first step."""
+    from foundation.lowcode import forms
+
+    sub = get_or_404(Submission, submission_id, "submission")
+    problems = forms.resubmit(db.session(), sub, data, principal=principal())
+    if problems:
+        raise ValidationFailed({k: [v] for k, v in problems.items()})
+    record("lowcode.flow.resubmit", "submission", sub.id, school_id=sub.school_id)
+    return sub
+
+
+@bp.post("/flow/submissions/<int:submission_id>/resubmit")
+@doc("Resubmit my submission returned for changes with changed answers (all of them, checked like a new "
+     "submission): it keeps its id, its earlier answers stay on the timeline, and its flow starts again from "
+     "the first step", tags=["lowcode"], body=RESUBMIT_IN, errors=[404],
+     response={"type": "object", "properties": {"id": {"type": "integer"}, **STATE["properties"]}})
+def flow_resubmit(submission_id: int):
+    sub = resubmit(submission_id, json_body().get("data"))
+    return jsonify({"id": sub.id, **flow.state(db.session(), sub)})
+
+
 def my_submissions(lang: str | None = None) -> list[dict]:
     p, sess = principal(), db.session()
     rows = sess.execute(sa.select(Submission, LowcodeForm.title).join(LowcodeForm, LowcodeForm.id == Submission.form_id)
                         .where(Submission.submitted_by == p.account_id,
-                               Submission.status.in_(("pending", "approved", "rejected", "withdrawn")))
+                               Submission.status.in_(("pending", "returned", "approved", "rejected", "withdrawn")))
                         .order_by(Submission.id.desc()).limit(200)).all()
     return [{"id": s.id, "form_id": s.form_id, "app": title, "created_at": s.created_at, **flow.state(sess, s)}
             for s, title in rows]
@@ -152,7 +199,7 @@ def flow_submission(submission_id: int):
 
 
 @bp.post("/flow/submissions/<int:submission_id>/withdraw")
-@doc("Withdraw my submission while it is pending (its approvers' tasks close)", tags=["lowcode"], errors=[404],
+@doc("Withdraw my submission while it is pending or returned for changes (its approvers' tasks close)", tags=["lowcode"], errors=[404],
      response=STATE)
 def flow_withdraw(submission_id: int):
     sub = flow.withdraw(db.session(), principal(), submission_id)

@@ -3,7 +3,9 @@
 A submission with a flow starts at the first step whose "when" holds ("pending"); each step gives its
 approvers a task (foundation/lowcode/flow_people.py says who: never the submitter); "any" (或签) ends the
 step at the first decision, "all" (会签) when everyone approved; one rejection rejects; after the last step
-(or with every step skipped) it is "approved"; the submitter may withdraw while pending. A deputy named for
+(or with every step skipped) it is "approved"; an approver may return it for changes with a note ("returned"), and the submitter's resubmission
+(foundation/lowcode/forms.py ``resubmit``) keeps its id, keeps the earlier answers on the timeline and starts
+the flow again from its first step; the submitter may withdraw while pending or returned. A deputy named for
 today decides for the approver, recorded as such. Every step goes on the submission's timeline, people are
 told through the message center (foundation/lowcode/notify.py), and ``lowcode.flow.step_decided`` /
 ``lowcode.flow.finished`` events let plugins watch outcomes. Deadlines: foundation/lowcode/flow_deadlines.py.
@@ -24,6 +26,7 @@ from foundation.models import FlowEvent, FlowTask, FormVersion, LowcodeForm, Org
 from foundation.permissions import Forbidden, Principal
 
 DECISIONS = ("approved", "rejected")
+RETURN = "returned"  # 退回修改: back to the submitter with a note; never in a batch (a note each)
 OPEN = "pending"
 SHORTHAND_TITLE = {"zh": "审批", "en": "Approval"}
 
@@ -146,11 +149,14 @@ def _acting_for(sess: so.Session, p: Principal, task: FlowTask, now: datetime) -
 
 def decide(sess: so.Session, principal: Principal, task_id: int, decision: str, note: str | None,
            now: datetime | None = None) -> Submission:
-    """``principal`` (the task's approver or their deputy for today) approves or rejects; moves the flow on.
-    Raises NotFound (no such open task), Forbidden (not theirs; their own submission), ValidationFailed."""
+    """``principal`` (the task's approver or their deputy for today) approves, rejects or returns (``RETURN``,
+    a note required); moves the flow on. Raises NotFound (no such open task), Forbidden (not theirs; their
+    own submission), ValidationFailed."""
     now = now or utcnow()
-    if decision not in DECISIONS:
+    if decision not in (*DECISIONS, RETURN):
         raise ValidationFailed({"decision": ["lowcode.decision"]})
+    if decision == RETURN and not (note or "").strip():
+        raise ValidationFailed({"note": ["flow.return_note"]})
     task = sess.scalar(sa.select(FlowTask).where(FlowTask.id == task_id)) if isinstance(task_id, int) and 0 < task_id < 2**31 else None
     if task is None:
         raise NotFound("task")
@@ -178,7 +184,12 @@ def decide(sess: so.Session, principal: Principal, task_id: int, decision: str, 
                                                         FlowTask.status == "open")):
         other.status, other.decided_at = "closed", now
     _step_decided(sess, sub, flow, step, decision, principal, note, now)
-    if decision == "rejected":
+    if decision == RETURN:
+        from foundation.lowcode import notify
+
+        sub.status, sub.flow_step = RETURN, None  # waits for its submitter; no approver holds it now
+        notify.flow_returned(sess, _form(sess, sub), sub, step, principal, note)
+    elif decision == "rejected":
         _finish(sess, sub, flow, "rejected", principal, now, note)
     else:
         last = all(not p["taken"] for p in path({"steps": flow["steps"][task.step + 1:]}, sub.data))
@@ -204,12 +215,27 @@ def _step_decided(sess: so.Session, sub: Submission, flow: dict, step: dict, dec
         "template_key": root_template(sess, _form(sess, sub))}])
 
 
+def restart(sess: so.Session, sub: Submission, previous: dict, previous_version: int | None, by: Principal,
+            now: datetime | None = None) -> None:
+    """A returned submission was changed and resubmitted (its data and version already the new ones): the
+    timeline keeps the earlier answers, and the flow starts again from its first step on the new answers."""
+    now = now or utcnow()
+    _event(sess, sub, "resubmitted", by=by.account_id, by_name=by.display_name, at=now,
+           detail={"previous": previous, "version": previous_version})
+    sub.status = OPEN
+    flow = _flow(sess, sub)
+    if flow is None:  # the new version has no flow any more: received as it is
+        sub.status, sub.flow_step = "submitted", None
+        return
+    _enter(sess, sub, flow, 0, now)
+
+
 def withdraw(sess: so.Session, principal: Principal, submission_id: int, now: datetime | None = None) -> Submission:
-    """The submitter takes back a pending submission; its open tasks close."""
+    """The submitter takes back a pending (or returned) submission; its open tasks close."""
     sub = sess.scalar(sa.select(Submission).where(Submission.id == submission_id)) if isinstance(submission_id, int) and 0 < submission_id < 2**31 else None
     if sub is None or sub.submitted_by != principal.account_id:
         raise NotFound("submission")
-    if sub.status != OPEN:
+    if sub.status not in (OPEN, RETURN):
         raise ValidationFailed({"submission": ["flow.not_pending"]})
     now = now or utcnow()
     _event(sess, sub, "withdrawn", by=principal.account_id, by_name=principal.display_name, at=now)
@@ -294,7 +320,8 @@ def may_see(sess: so.Session, p: Principal, sub: Submission) -> bool:
 
 def timeline(sess: so.Session, submission_id: int, lang: str = "zh") -> list[dict[str, Any]]:
     """The submission's flow, line by line: ``{"at", "kind", "step", "by", "for", "note", "text"}`` with
-    ``text`` the line in ``lang``'s words."""
+    ``text`` the line in ``lang``'s words; a resubmission's line also has the earlier answers (``previous``)
+    and what changed (``changes``: ``[{"field", "before", "after"}]``)."""
     from foundation.i18n import t
 
     sub = sess.scalar(sa.select(Submission).where(Submission.id == submission_id))
@@ -303,15 +330,26 @@ def timeline(sess: so.Session, submission_id: int, lang: str = "zh") -> list[dic
     flow = _flow(sess, sub) or {"steps": []}
     titles = {s["key"]: s["title"].get(lang) or s["title"].get("zh") or s["key"] for s in flow["steps"]}
     out = []
-    for e in sess.scalars(sa.select(FlowEvent).where(FlowEvent.submission_id == submission_id)
-                          .order_by(FlowEvent.id)):
+    events = list(sess.scalars(sa.select(FlowEvent).where(FlowEvent.submission_id == submission_id)
+                               .order_by(FlowEvent.id)))
+    # each resubmission's earlier answers, and what they became (the next revision's, or today's answers)
+    revisions = [(e.detail or {}).get("previous") or {} for e in events if e.kind == "resubmitted"] + [sub.data or {}]
+    n = 0
+    for e in events:
         step = titles.get(e.step_key, e.step_key or "")
         detail = e.detail or {}
+        changes = None
+        if e.kind == "resubmitted":
+            before, after = revisions[n], revisions[n + 1]
+            changes = [{"field": k, "before": before.get(k), "after": after.get(k)}
+                       for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+            n += 1
         who = ("、" if lang == "zh" else ", ").join(detail.get("approvers") or []) or "—"
         kind = e.kind if e.kind != "finished" else f"finished.{detail.get('outcome')}"
         text = t(f"flow.event.{kind}", lang, step=step, by=e.by_name or "—", who=who)
         if e.for_name:
             text += t("flow.event.for", lang, name=e.for_name)
         out.append({"at": e.at, "kind": e.kind, "step": step or None, "by": e.by_name, "for": e.for_name,
-                    "note": e.note, "text": text, "outcome": detail.get("outcome")})
+                    "note": e.note, "text": text, "outcome": detail.get("outcome"),
+                    **({"previous": detail.get("previous") or {}, "changes": changes} if changes is not None else {})})
     return out

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
+from foundation.errors import NotFound
 from foundation.lowcode import validation, writes  # writes: subscribes to flow outcomes
 from foundation.lowcode.editor import past_deadline
 from foundation.lowcode.lineage import latest, root_template  # noqa: F401  (forms.latest for callers)
@@ -183,12 +184,9 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
         return None, named.errors or {"_form": "lowcode.not_in_audience"}
     if past_deadline(version.schema):
         return None, {"_form": "lowcode.past_deadline"}
-    errors = field_errors(version.schema, data) or writes.field_errors(app, data)
+    subject, errors = _checked(sess, version, data, principal, school_id)
     if errors:
         return None, errors
-    subject = subjects.resolve(sess, version.schema, data, principal, app, school_id)
-    if subject.errors:
-        return None, subject.errors
     student_id, class_id = subject.student_id, subject.class_id
     from foundation.lowcode.followups import parent_for
 
@@ -217,6 +215,49 @@ def submit(sess: so.Session, form: LowcodeForm, data: Any, *, school_id: int, pr
         "student_id": student_id, "class_id": class_id, "student_no": subject.student_no, "data": data, "created_at": row.created_at.isoformat(),
         "template_key": root_template(sess, form)}])
     return row, {}
+
+
+def _checked(sess: so.Session, version: FormVersion, data: Any, principal, school_id: int):
+    """``(subject, problems)``: the data against the version's schema and the library it writes, and the
+    student and class it is about."""
+    from foundation.lowcode import subjects
+
+    app = version.app or {}
+    errors = field_errors(version.schema, data) or writes.field_errors(app, data)
+    if errors:
+        return None, errors
+    subject = subjects.resolve(sess, version.schema, data, principal, app, school_id)
+    return subject, subject.errors
+
+
+def resubmit(sess: so.Session, row: Submission, data: Any, *, principal) -> dict[str, str]:
+    """The submitter's changed answers to a submission returned for changes (退回修改): checked against the
+    form's latest version like a new one (not against its deadline: the approver asked for it), stored on
+    the same submission, the earlier answers kept on its timeline, the flow started again from its first
+    step. Returns the problems by field (nothing is changed then)."""
+    from foundation.lowcode import flow, notify
+
+    if row.submitted_by != principal.account_id:
+        raise NotFound("submission")
+    if row.status != flow.RETURN:
+        return {"submission": "flow.not_returned"}
+    form = sess.get(LowcodeForm, row.form_id)
+    version = latest(sess, form.id)
+    subject, errors = _checked(sess, version, data, principal, row.school_id)
+    if errors:
+        return errors
+    previous, previous_version = row.data, sess.scalar(sa.select(FormVersion.version).where(
+        FormVersion.id == row.version_id))
+    row.data, row.version_id = data, version.id
+    if row.parent_id is None:  # a follow-up stays about its case's student
+        row.student_id, row.class_id = subject.student_id, subject.class_id
+    notify.after_submit(sess, form, version, row)  # the rules the new answers meet for the first time
+    flow.restart(sess, row, previous, previous_version, principal)
+    app = version.app or {}
+    if writes.mode(app) == "submitted":
+        writes.write(sess, app, row)  # the same record (source id = the submission), updated
+    sess.flush()
+    return {}
 
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -1,12 +1,14 @@
 """What an app's submission sets off, in the submission's own transaction: its rules (a yellow or red
 alert through the alert engine, or a message to a role through the message center) and its approval
 flow (foundation/lowcode/flow.py); and the flow's messages: each approver at their step, reminders and
-escalations, the submitter at each decision and at the end, the CC roles at the end."""
+escalations, the submitter at each decision, when it is returned for changes and at the end, the CC roles
+at the end."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from foundation.db import utcnow
 from foundation.models import FormVersion, LowcodeForm, Student, Submission
 from foundation.permissions import ROLES
 
@@ -42,6 +44,15 @@ TYPES = [
      "variables": ["app", "app_en", "step", "step_en", "next_step", "next_step_en", "decision_zh", "decision_en",
                    "student_name", "approver", "note", "note_en"],
      "mandatory": False, "link_label": {"zh": "查看进度", "en": "See its progress"}},
+    {"key": "lowcode.flow.returned", "title": {"zh": "退回修改", "en": "Returned for changes"},
+     "template": {"zh": {"subject": "{app}：退回修改",
+                         "body": "您提交的「{app}」（{student_name}）在「{step}」一步被退回修改（{approver}）。{note}"
+                                 "请修改后重新提交。"},
+                  "en": {"subject": "{app_en}: returned for changes",
+                         "body": "Your \"{app_en}\" ({student_name}) was returned for changes at \"{step_en}\" by "
+                                 "{approver}. {note_en} Please change it and submit it again."}},
+     "variables": ["app", "app_en", "step", "step_en", "student_name", "approver", "note", "note_en"],
+     "mandatory": True, "link_label": {"zh": "去修改", "en": "Change it"}},
     {"key": "lowcode.flow.reminder", "title": {"zh": "审批到期提醒", "en": "Approval due"},
      "template": {"zh": {"subject": "{app}：审批已到期", "body": "{submitter} 提交的「{app}」（{student_name}）在「{step}」一步"
                                                               "等待您审批，已到期限，请尽快处理；再过一个上课日将升级。"},
@@ -142,13 +153,18 @@ def _send(sess: so.Session, type_key: str, recipients: list[dict], variables: di
 
 
 def after_submit(sess: so.Session, form: LowcodeForm, version: FormVersion, row: Submission) -> None:
+    """The app's rules that ``row``'s data meets, each once per submission (a resubmission after a return
+    fires only the rules its earlier answers did not)."""
     from foundation.lowcode.apps import fired
 
     app = version.app or {}
     titles = _titles(form)
-    effects = []
+    effects = list(row.effects or [])
+    done = {e.get("rule") for e in effects}
     name = _student_name(sess, row)
     for rule in fired(app, row.data):
+        if rule["key"] in done:
+            continue
         field = rule["when"]["field"]
         value = row.data.get(field)
         if "alert" in rule["then"] and row.student_id is not None:
@@ -239,6 +255,17 @@ def flow_step_decided(sess: so.Session, form: LowcodeForm, row: Submission, flow
               "step": _lang(step["title"], "zh"), "step_en": _lang(step["title"], "en"),
               "next_step": _lang(nxt["title"], "zh"), "next_step_en": _lang(nxt["title"], "en")},
           row, f"lowcode.flow.step_decided:{row.id}:{step['key']}", sender=p.account_id, link=_page(row))
+
+
+def flow_returned(sess: so.Session, form: LowcodeForm, row: Submission, step: dict, p, note: str | None) -> None:
+    """The submitter, whose submission came back for changes: the note, and a button to the edit page."""
+    if row.submitted_by is None:
+        return
+    _send(sess, "lowcode.flow.returned", [{"account": row.submitted_by}],
+          _titles(form) | _notes(note) | {"student_name": _student_name(sess, row), "approver": p.display_name,
+                                          "step": _lang(step["title"], "zh"), "step_en": _lang(step["title"], "en")},
+          row, f"lowcode.flow.returned:{row.id}:{utcnow():%Y%m%d%H%M%S%f}", sender=p.account_id,
+          link=f"{_page(row)}/edit")
 
 
 def flow_finished(sess: so.Session, form: LowcodeForm, row: Submission, flow: dict, outcome: str, p,

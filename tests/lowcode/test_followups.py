@@ -1,7 +1,12 @@
 """Several forms in one app: a leave, then its return-to-school report (返校报告) filled as a follow-up of
 the same case — it carries the leave's id and its student, only a leave the filler may see can be followed
-up, and the app's view shows the report's field beside the leave."""
+up, and the app's view shows the report's field beside the leave; from the pages, the leave's page offers
+「填写返校报告」, the report is filled for that leave and shows under it."""
 from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
 
 from tests.lowcode.test_apps import _child, _ids
 
@@ -51,3 +56,43 @@ def test_a_return_report_follows_up_a_leave_and_shows_in_the_apps_view(users, de
     assert row["data"]["return_report.back_on"] == "2026-11-30" and row["data"]["days"] == 2
     filtered = teacher.get(f"/api/v1/forms/{leave['id']}/view?f_return_report.back_on=2026-11-30").get_json()
     assert [r["id"] for r in filtered["rows"]] == [sid]
+
+
+def test_the_leave_page_offers_the_report_and_shows_it_once_filled(users, demo, db_session):
+    teacher, parent = users("homeroom_teacher", 0), users("parent", 0)
+    app = {"audience": {"fill": ["parent"], "see": ["homeroom_teacher"]}}
+    leave = teacher.post("/api/v1/forms", json={"title": "请假", "schema": LEAVE, "app": app}).get_json()["id"]
+    assert teacher.post(f"/api/v1/forms/{leave}/publish").status_code == 201
+    report = teacher.post("/api/v1/forms", json={
+        "title": {"zh": "返校报告", "en": "Return to school"}, "schema": REPORT, "app": {"audience": {"fill": ["parent"]}},
+        "main_form_id": leave, "followup_key": "return_report"}).get_json()["id"]
+    assert teacher.post(f"/api/v1/forms/{report}/publish").status_code == 201
+    child = _child(db_session, _ids(demo, db_session, "parent", 0)[1])
+    sid = parent.post(f"/api/v1/forms/{leave}/submissions", json={"data": {
+        "student": child.student_no, "days": 2}}).get_json()["id"]
+
+    page = parent.client.get(f"/flow/submissions/{sid}").get_data(as_text=True)
+    assert "填写返校报告" in page and f"/forms/{report}/fill?parent={sid}" in page
+    assert "填写返校报告" not in teacher.client.get(f"/flow/submissions/{sid}").get_data(as_text=True)  # parents fill it
+    alone = parent.client.get(f"/forms/{report}/fill").get_data(as_text=True)
+    assert "后续表单要从原申请的页面填写" in alone  # opened without its leave: said before anything is typed
+    fill = parent.client.get(f"/forms/{report}/fill?parent={sid}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', fill).group(1)
+    done = parent.client.post(f"/forms/{report}/fill?parent={sid}", data={"csrf_token": token, "f.back_on": "2026-11-30"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/flow/submissions/{sid}")
+    for viewer in (parent, teacher):  # the submitter and the staff who see the leave read the report under it
+        shown = viewer.client.get(f"/flow/submissions/{sid}").get_data(as_text=True)
+        assert "返校报告" in shown and "2026-11-30" in shown
+
+
+def test_a_plugin_flows_form_is_not_in_the_staff_forms_list(users, db_session):
+    from foundation.models import LowcodeForm
+
+    admin = users("school_admin", 0)
+    made = admin.post("/api/v1/forms", json={"title": "助学金评审单", "schema": REPORT}).get_json()["id"]
+    kept = admin.post("/api/v1/forms", json={"title": "教师自己的表单", "schema": REPORT}).get_json()["id"]
+    db_session.execute(sa.update(LowcodeForm).where(LowcodeForm.id == made).values(template_key="flow:aid.grant"))
+    db_session.commit()
+    page = admin.client.get("/forms").get_data(as_text=True)
+    assert "教师自己的表单" in page and f"/forms/{kept}/" in page
+    assert "助学金评审单" not in page
