@@ -51,3 +51,11 @@ def test_audit_times_carry_their_zone(users):
     admin.get("/api/v1/students?per_page=1")  # something to be audited
     items = admin.get("/api/v1/audit").get_json()["items"]
     assert items and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", e["at"]) for e in items), items[:2]
+
+
+def test_the_fuzzers_time_check_tells_a_time_without_its_zone():
+    from tests.contract.hooks import naive_times
+
+    body = {"items": [{"at": "2026-03-01T08:00:00.5", "ok": "2026-03-01T08:00:00Z"}],
+            "sent": "Sun, 01 Mar 2026 08:00:00 GMT", "day": "2026-03-01", "offset": "2026-03-01T16:00:00+08:00"}
+    assert naive_times(body) == ["/items/0/at = '2026-03-01T08:00:00.5'", "/sent = 'Sun, 01 Mar 2026 08:00:00 GMT'"]
