@@ -58,11 +58,16 @@ DELEGATE_IN = {"type": "object", "required": ["deputy", "starts", "ends"], "addi
 
 
 def _iso(value):
-    return value.isoformat() if isinstance(value, date | datetime) else value
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"  # naive UTC, given out with its zone
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _out(row: dict) -> dict:
     return {k: _iso(v) for k, v in row.items()}
+
+
+MAX_WAITING_DAYS = 3650
 
 
 def filtered_tasks(args) -> list[dict]:
@@ -72,8 +77,8 @@ def filtered_tasks(args) -> list[dict]:
         want = args.get(key, type=int)
         if want is not None:
             tasks = [t for t in tasks if t[key] == want]
-    days = args.get("waiting_days", type=int)
-    if days is not None and days > 0:
+    days = min(args.get("waiting_days", type=int) or 0, MAX_WAITING_DAYS)  # beyond ten years: none waits so long
+    if days > 0:
         before = datetime.utcnow() - timedelta(days=days)  # noqa: DTZ003 - naive UTC like the columns
         tasks = [t for t in tasks if t["waiting_since"] and t["waiting_since"] <= before]
     return tasks

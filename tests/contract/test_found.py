@@ -30,3 +30,10 @@ def test_a_link_added_to_a_guardian_takes_its_defaults(users):
     assert added and added[0]["is_primary"] is False
     resp = admin.patch(f"/api/v1/guardians/{guardian['id']}", json={"links": [{"student_id": students[1]["id"]}]})
     assert resp.status_code == 422 and "links" in str(resp.get_json()["error"]["fields"])
+
+
+def test_waiting_days_beyond_any_wait_is_no_error(users):
+    """`GET /flow/tasks?waiting_days=5338044171` overflowed the date arithmetic (a 500): now simply no task."""
+    teacher = users("homeroom_teacher", 0)
+    resp = teacher.get("/api/v1/flow/tasks?waiting_days=5338044171")
+    assert resp.status_code == 200 and resp.get_json()["tasks"] == []

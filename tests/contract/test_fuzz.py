@@ -5,7 +5,8 @@ student, then read it, change it…) — once as a school admin and once as a ho
 cookie and the CSRF header a browser sends. Every response must be no server error, carry a documented
 status and content type, match its declared schema, and every time in it must carry its zone.
 
-Bounded: ``MAX_EXAMPLES`` cases per operation and phase, a fixed seed, and a time limit per role."""
+Bounded: ``MAX_EXAMPLES`` random cases per operation (five times as many stateful scenarios), a fixed seed,
+and a time budget per role that schemathesis shares out among its phases (about 3½ minutes in all)."""
 from __future__ import annotations
 
 import os
