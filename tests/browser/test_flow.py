@@ -1,6 +1,7 @@
 """The leave walk in a real browser: a parent submits a 5-day leave on a phone-sized page; the homeroom
 teacher approves it from 待我审批 (ticked, then one confirmation); the grade head approves; the dean is away
-and her deputy approves for her from the submission's page; the parent sees every step on the timeline."""
+and her deputy approves for her from the submission's page; the parent sees every step on the timeline, then
+fills the return-to-school report from the leave's page and reads it under the leave."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -69,4 +70,19 @@ def test_a_long_leave_walks_its_flow_and_the_parent_sees_each_step(live_server, 
     width = parent.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the timeline fits a phone"
     shot(parent, "flow-timeline-phone")
+
+    # back at school: the leave's page offers its return-to-school report, which then shows under the leave
+    admin = users("school_admin", 0)
+    report = admin.post("/api/v1/forms", json={
+        "title": {"zh": "返校报告", "en": "Return to school"}, "main_form_id": form_id, "followup_key": "back",
+        "schema": {"type": "object", "required": ["back_on"], "properties": {
+            "back_on": {"type": "string", "format": "date", "title": "返校日期"}}},
+        "app": {"audience": {"fill": ["parent"]}}}).get_json()["id"]
+    assert admin.post(f"/api/v1/forms/{report}/publish").status_code == 201
+    parent.reload()
+    parent.click("#followups a:has-text('填写返校报告')")
+    parent.fill("[name='f.back_on']", "2026-11-30")
+    parent.click("form.lowcode button[type=submit]")
+    parent.wait_for_selector("section[data-followup] >> text=2026-11-30")
+    assert parent.url.endswith(f"/flow/submissions/{sid}")
     parent_ctx.close()
