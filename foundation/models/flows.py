@@ -26,7 +26,7 @@ class FlowTask(SchoolScoped, Base):
     step_key: so.Mapped[str] = so.mapped_column(sa.String(40))
     account_id: so.Mapped[int] = so.mapped_column(index=True)  # the approver
     origin: so.Mapped[str] = so.mapped_column(sa.String(12), default="approver")  # approver|escalation|fallback
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)  # open|approved|rejected|closed
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)  # open|approved|rejected|returned|closed
     decided_by: so.Mapped[int | None] = so.mapped_column()  # the approver, or their deputy
     note: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

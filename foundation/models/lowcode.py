@@ -67,7 +67,7 @@ class Submission(SchoolScoped, Base):
     # the student the submission is about (a bound student field, the submitting student, a parent's child)
     student_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("students.id"), index=True)
     class_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|approved|rejected|withdrawn
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="submitted", server_default="submitted")  # submitted|pending|returned|approved|rejected|withdrawn
     effects: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON, default=list)  # rules that fired: alerts, messages
     # a follow-up form's submission: the main submission it follows up (the same case)
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("lowcode_submissions.id", ondelete="CASCADE"),

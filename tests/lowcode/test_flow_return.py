@@ -77,6 +77,7 @@ def test_return_and_resubmit_from_the_pages_and_withdraw_while_returned(users, d
 
     mine = parent.client.get(f"/flow/submissions/{sid}").get_data(as_text=True)
     assert "事由写具体些" in mine and f"/flow/submissions/{sid}/edit" in mine
+    assert f"/flow/submissions/{sid}/edit" in parent.client.get("/my/submissions").get_data(as_text=True)
     edit = parent.client.get(f"/flow/submissions/{sid}/edit").get_data(as_text=True)
     assert "事由写具体些" in edit and 'value="2"' in edit and "重新提交" in edit  # prefilled with the answers
     assert homeroom.client.get(f"/flow/submissions/{sid}/edit").status_code == 404  # the submitter's only
