@@ -388,9 +388,14 @@ def _through_the_api(world: World, p: dict[str, int]) -> None:
     _ok(parent.post(f"/api/v1/messages/inbox/{item}/reply", json={"body": MARK_B["reply"]}))
     client = _ok(admin.post("/api/v1/clients", json={"name": MARK_B["client"], "grant_types": ["authorization_code"],
                                                      "redirect_uris": ["https://probe.example/cb"]}))
+    from datetime import date, timedelta
+
+    soon = [(date.today() + timedelta(days=n)).isoformat() for n in (1, 2)]  # future in UTC and in Shanghai
+    deputy = _ok(teacher.post("/api/v1/flow/delegations", json={  # B's teacher names B's admin as deputy
+        "deputy": _person(world, "school_admin", 1)[0], "starts": soon[0], "ends": soon[1]}))
     world.rows_b |= {"lowcode_forms": form["id"], "lowcode_submissions": sub["id"], "square_listings": listing["id"],
                      "alert_cases": case["id"], "messages": notice["message_id"], "message_inbox": item,
-                     "oidc_clients": client["client_id"]}
+                     "oidc_clients": client["client_id"], "lowcode_delegations": deputy["id"]}
     admin_a = world.user("school_admin", 0)
     world.rows_a["alert_cases"] = _ok(admin_a.post("/api/v1/alerts/cases", json={
         "student_id": p["stranger"], "note": MARK_A["case"]}))["id"]

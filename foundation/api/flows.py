@@ -18,7 +18,7 @@ from foundation.i18n import current_lang
 from foundation.inputs import clean_text, json_body
 from foundation.lowcode import flow
 from foundation.lowcode import flow_people as people
-from foundation.models import Delegation, LowcodeForm, Submission
+from foundation.models import Delegation, LowcodeForm, OrgUnit, Submission
 from foundation.permissions import Forbidden, require
 
 _TEXT = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
@@ -75,6 +75,8 @@ def filtered_tasks(args) -> list[dict]:
     tasks = flow.tasks_for(db.session(), principal())
     for key in ("form_id", "class_id"):
         want = args.get(key, type=int)
+        if key == "class_id" and want is not None:  # a class out of reach is not found, not an empty list
+            get_or_404(OrgUnit, want, "class")
         if want is not None:
             tasks = [t for t in tasks if t[key] == want]
     days = min(args.get("waiting_days", type=int) or 0, MAX_WAITING_DAYS)  # beyond ten years: none waits so long
