@@ -187,5 +187,5 @@ def test_nul_characters_are_refused_everywhere(app, demo, db_session):
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     r = parent.client.post("/messages/preferences", data={"csrf_token": token, "email": "a\x00b@example.cn"})
-    assert r.status_code == 200 and "邮箱地址格式不对" in r.get_data(as_text=True)
+    assert r.status_code == 400  # a control character in a form field: refused before the page's own checks
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
