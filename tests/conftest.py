@@ -295,6 +295,18 @@ def shot():
     return _shot
 
 
+def wait_for_js(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's ``wait_for_function`` builds its predicate
+    with eval inside the page, which the pages' Content-Security-Policy forbids; ``page.evaluate`` does not."""
+    import time as _time
+
+    deadline = _time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if _time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
+
+
 def browser_login(page, base: str, username: str, password: str = PASSWORD) -> None:
     """Sign in through the login page, as a person would, and wait until the login page is left."""
     page.goto(f"{base}/login")

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from foundation.models import Account, GuardianLink, Message, Student
-from tests.conftest import browser_login, login_of
+from tests.conftest import browser_login, login_of, wait_for_js
 from tests.messaging.support import parent_accounts
 from tests.messaging.test_attachments import png
 from tests.messaging.test_inbox import sample_class
@@ -51,7 +51,7 @@ def test_parent_confirms_on_a_phone_and_the_teacher_sees_it(app, demo, db_sessio
         notice = parent.locator("#" + parent.locator("li.msg.needs-ack").get_attribute("id"))
         button = notice.locator("button.msg-ack-button")
         assert button.bounding_box()["height"] >= 44 and button.bounding_box()["width"] >= 300  # one big tap
-        parent.wait_for_function("document.querySelector('.msg-thumb img').naturalWidth > 0")
+        wait_for_js(parent, "document.querySelector('.msg-thumb img').naturalWidth > 0")
         shot(parent, "notice-ack-parent-390")
         button.tap()
         notice.locator(".msg-acked").wait_for()

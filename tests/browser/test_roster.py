@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, login_of
+from tests.conftest import PASSWORD, login_of, wait_for_js
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,7 @@ def test_school_admin_reveals_an_id_number_through_the_api_from_the_page(live_se
     assert "*" in masked
     page.fill("#reveal input[name=reason]", "学籍信息核对")
     page.click("#reveal button")
-    page.wait_for_function("!document.getElementById('id-number').textContent.includes('*')")
+    wait_for_js(page, "!document.getElementById('id-number').textContent.includes('*')")
     full = page.inner_text("#id-number")
     assert re.fullmatch(r"\d{17}[\dX]", full) and full[:4] == masked[:4] and full[-4:] == masked[-4:]
     shot(page, "reveal")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import browser_login, login_of
+from tests.conftest import browser_login, login_of, wait_for_js
 from tests.points.conftest import ago, sample_student
 from tests.points.test_standing import HAND_SQL, fill
 
@@ -35,14 +35,14 @@ def test_late_check_in_shows_on_the_class_board_without_a_reload(app, installed,
         {"source_id": "browser-late-1", "student": kid.student_no, "occurred_at": ago(minutes=3), "status": "late",
          "minutes_late": 12}])
     assert resp.status_code == 200 and resp.get_json()["created"] == 1
-    page.wait_for_function(f"""() => {{ const c = document.querySelector('#board tr[data-student="{kid.id}"] td.score');
-                               return c && Number(c.textContent) === {before - 2}; }}""", timeout=10000)
+    wait_for_js(page, f"""(() => {{ const c = document.querySelector('#board tr[data-student="{kid.id}"] td.score');
+                          return c && Number(c.textContent) === {before - 2}; }})()""", timeout=10)
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     term = users("school_admin", 0).get("/points/api/rulebook").get_json()["rulebook"]["term"]["start"]
     want = {r.student_id: r.rank for r in db_session.execute(sa.text(HAND_SQL.format(part="s.class_id")),
                                                               {"term": term, "school": kid.school_id})}
-    page.wait_for_function(f"""() => Number(document.querySelector('#board tr[data-student="{kid.id}"] td.rank')
-                               .textContent) === {want[kid.id]}""", timeout=10000)
+    wait_for_js(page, f"""Number(document.querySelector('#board tr[data-student="{kid.id}"] td.rank')
+                          .textContent) === {want[kid.id]}""", timeout=10)
     ranks = {int(tr.get_attribute("data-student")): int(tr.query_selector("td.rank").inner_text())
              for tr in page.query_selector_all("#board tbody tr")}
     assert ranks == {s: r for s, r in want.items() if s in ranks} and len(ranks) > 5
