@@ -48,7 +48,7 @@ def test_demo_json_counts_logins_and_same_seed_same_district(tmp_path):
                      "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent"}
     assert outs[0]["logins"] == outs[1]["logins"]
     # the first-party plugins come installed, with a term of their demo data (conduct history)
-    assert out["plugins"] == ["points"]
+    assert out["plugins"] == ["afterschool", "aid", "learning", "points", "wellbeing"]
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
     with engine.connect() as conn:
         installs = conn.execute(sa.text("SELECT count(*) FROM plugin_installs WHERE plugin = 'points'")).scalar()
