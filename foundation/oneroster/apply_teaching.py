@@ -19,6 +19,21 @@ def _target_school(ctx: Context, plan: Plan) -> int | None:
     return next((ctx.school_id(k) for k in plan.alias.values() if ctx.school_id(k) is not None), None)
 
 
+def _upsert(ctx: Context, kind: str, row, model, school: int | None, values: dict):
+    """Create the row, or change what differs on it; counted as created, updated or unchanged."""
+    if row is None:
+        row = model(school_id=school, **values)
+        ctx.sess.add(row)
+        ctx.sess.flush()
+        ctx.report.count(kind, "created")
+        return row
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for k, v in changed.items():
+        setattr(row, k, v)
+    ctx.report.count(kind, "updated" if changed else "unchanged")
+    return row
+
+
 def apply_sessions(ctx: Context, plan: Plan) -> None:
     school = _target_school(ctx, plan)
     rows: dict[str, AcademicSession] = {}
@@ -31,16 +46,7 @@ def apply_sessions(ctx: Context, plan: Plan) -> None:
         values = {"active": False} if s.deleted else {
             "title": truncate(s.title, 120), "kind": s.kind, "start_date": s.start, "end_date": s.end,
             "school_year": s.year, "active": True}
-        if row is None:
-            row = AcademicSession(school_id=school, **values)
-            ctx.sess.add(row)
-            ctx.sess.flush()
-            ctx.report.count("academicSession", "created")
-        else:
-            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-            for k, v in changed.items():
-                setattr(row, k, v)
-            ctx.report.count("academicSession", "updated" if changed else "unchanged")
+        row = _upsert(ctx, "academicSession", row, AcademicSession, school, values)
         ctx.link("academicSession", sid, row.id, row.school_id)
         rows[sid] = row
     for sid, s in plan.sessions.items():  # parents, once every session has its row
@@ -63,16 +69,7 @@ def apply_courses(ctx: Context, plan: Plan) -> None:
             "grades": truncate(c.grades, 60) or None, "subjects": truncate(c.subjects, 200) or None,
             "subject_codes": truncate(c.subject_codes, 200) or None,
             "school_year_id": year.local_id if year else None, "active": True}
-        if row is None:
-            row = Course(school_id=school, **values)
-            ctx.sess.add(row)
-            ctx.sess.flush()
-            ctx.report.count("course", "created")
-        else:
-            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-            for k, v in changed.items():
-                setattr(row, k, v)
-            ctx.report.count("course", "updated" if changed else "unchanged")
+        row = _upsert(ctx, "course", row, Course, school, values)
         ctx.link("course", sid, row.id, school)
 
 
