@@ -8,6 +8,7 @@ sees that school only; a plugin has no bypass of either.
 from __future__ import annotations
 
 from foundation.alerts import trigger as raise_alert
+from foundation.alerts import trigger_many as raise_alerts
 from foundation.api.openapi import doc as api_doc
 from foundation.api.search import student_picker
 from foundation.audit import record as audit
@@ -67,7 +68,7 @@ __all__ = [
     # sensitive columns of the plugin's own
     "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
     # the loops: events, alerts, messages, audit
-    "publish", "subscribe", "raise_alert", "send_message", "register_message_type", "audit",
+    "publish", "subscribe", "raise_alert", "raise_alerts", "send_message", "register_message_type", "audit",
     # approval flows on the platform's engine: start one, see where it waits; watch lowcode.flow.finished
     "start_flow", "flow_state", "flow_timeline", "FlowError",
     # installation
