@@ -4,7 +4,8 @@
 Selectors (a list; the union is taken and each account counted once):
 ``{"account": id}``, ``{"accounts": [ids]}``, ``{"role": r, "school": s}``, ``{"role": r, "class": c}``,
 ``{"parents_of_student": id}``, ``{"parents_of_class": c}``, ``{"students_of_class": c}``,
-``{"homeroom_of_student": id}``, ``{"role": r, "school_of_student": id}``, ``{"district": True}``,
+``{"students": [ids]}`` (those students' own accounts), ``{"homeroom_of_student": id}``,
+``{"role": r, "school_of_student": id}``, ``{"district": True}``,
 ``{"school": s}``. Only active accounts are reached. Resolution does not apply the caller's school scope:
 who may address whom is decided by the caller (the API checks the sender's reach before calling send).
 
@@ -73,6 +74,13 @@ def _one(sel: dict) -> sa.Select:
     if "students_of_class" in sel:
         cid = _int(sel, "students_of_class")
         kids = sa.select(S.id, S.school_id).where(S.class_id == cid).subquery()
+        return (sa.select(A.id.label("account_id"), kids.c.school_id.label("school_id"))
+                .join(kids, sa.and_(A.person_kind == "student", A.person_id == kids.c.id)))
+    if "students" in sel:  # the students' own accounts (a reminder to those who have not yet answered)
+        ids = sel["students"]
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise RecipientError(f"selector {sel!r}: students must be a list of integer ids")
+        kids = sa.select(S.id, S.school_id).where(S.id.in_(ids)).subquery()
         return (sa.select(A.id.label("account_id"), kids.c.school_id.label("school_id"))
                 .join(kids, sa.and_(A.person_kind == "student", A.person_id == kids.c.id)))
     if "homeroom_of_student" in sel:
