@@ -1,0 +1,55 @@
+"""Demo data (``jizuo_demo_data``): one PHQ-9 screening per school, open this week for every class, answered
+by most students with a realistic spread (most minimal or mild, about one in ten moderate or worse, a few
+item-9 answers), the under-14s' guardians asked and most consenting first, so the demo psychology teacher
+opens with red and yellow cases on the alert engine. Deterministic per seed; one batch per school."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.plugin_api import OrgUnit, utcnow
+from plugins.wellbeing import consent, screening
+from plugins.wellbeing.models import Screening
+
+# (share of students, answer weights for items 1–8): minimal, mild, moderate, moderately severe, severe
+PROFILES = ((0.58, (70, 25, 4, 1)), (0.24, (35, 45, 15, 5)), (0.10, (15, 40, 35, 10)), (0.05, (8, 30, 40, 22)),
+            (0.03, (3, 17, 40, 40)))
+ITEM9 = {0: (99, 1, 0, 0), 1: (97, 3, 0, 0), 2: (85, 12, 3, 0), 3: (70, 22, 6, 2), 4: (55, 30, 10, 5)}
+ANSWERED = 0.88
+
+
+def _answers(rng: random.Random) -> list[int]:
+    draw = rng.random()
+    for i, (share, weights) in enumerate(PROFILES):
+        draw -= share
+        if draw <= 0 or i == len(PROFILES) - 1:
+            items = [rng.choices(range(4), weights)[0] for _ in range(8)]
+            return items + [rng.choices(range(4), ITEM9[i])[0]]
+    raise AssertionError
+
+
+def fill(sess: so.Session, school_id: int, seed: int) -> None:
+    rng = random.Random(f"wellbeing-{seed}-{school_id}")
+    today = screening.today(sess, school_id)
+    classes = sorted(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "class")))
+    if not classes:
+        return
+    row = Screening(school_id=school_id, instrument="phq9", title="2026 年秋季心理健康筛查（PHQ-9）",
+                    class_ids=classes, opens_on=today - timedelta(days=2), closes_on=today + timedelta(days=5),
+                    extra_questions=[], created_by=None, created_by_name="心理教师", created_at=utcnow())
+    sess.add(row)
+    sess.flush()
+    kids = screening.targets(sess, row)
+    young = [k for k in kids if consent.under_age(k["birth_date"], row.opens_on)]
+    consent.ask(sess, school_id, young, row.title)
+    for k in young:
+        if rng.random() < 0.8:
+            consent.answer(sess, k["id"], school_id, True, None, "家长")
+    states = consent.states(sess, [k["id"] for k in young])
+    items = [{"student_id": k["id"], "answers": _answers(rng)} for k in kids
+             if rng.random() < ANSWERED and (k["id"] not in states or states[k["id"]] == "granted")]
+    if items:
+        screening.submit(sess, row, items, None)

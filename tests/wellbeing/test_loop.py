@@ -1,0 +1,51 @@
+"""A student's PHQ-9 through the API: item 9 = 1 with a low total raises a red case on the alert engine with
+both deadlines, assigned to the homeroom teacher and the psychology teacher; the student reads a supportive
+answer, never a score; a second submission, a bad answer and a closed window are 422s naming the field."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+ITEM9 = [0, 1, 0, 0, 1, 0, 0, 0, 1]  # total 3: minimal, but item 9 above 0
+
+
+def test_item9_raises_a_red_case_with_both_deadlines(screening, users, db_session, demo):
+    from foundation.models import AlertAssignee, AlertCase
+
+    student = users("student")
+    url = f"/wellbeing/api/screenings/{screening['id']}/responses"
+    resp = student.post(url, json={"answers": ITEM9})
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert set(body) == {"ok", "support"} and "12355" in body["support"]["help_line"]  # no score, no level
+    case = db_session.scalar(sa.select(AlertCase).where(AlertCase.student_id == screening["student_id"]))
+    assert case.level == "red" and case.rule_key == "wellbeing.screening" and case.sensitive
+    assert (case.contact_due_at - case.opened_at).total_seconds() == 3600
+    assert (case.plan_due_at - case.opened_at).total_seconds() == 24 * 3600
+    assert set(case.detail) == {"screening", "scale"} and case.value is None  # the case carries no score
+    roles = set(db_session.scalars(sa.select(AlertAssignee.role).where(AlertAssignee.case_id == case.id)))
+    assert roles == {"homeroom_teacher", "psychology_teacher"}
+
+    psych = users("psychology_teacher").get("/wellbeing/api/cases").get_json()
+    mine = [c for c in psych["items"] if c["student_id"] == screening["student_id"]]
+    assert mine and mine[0]["level"] == "red" and mine[0]["case_id"] == case.id and mine[0]["item9"] == 1
+    assert mine[0]["contact_due_at"].endswith("Z") and mine[0]["plan_due_at"]
+    homeroom = users("homeroom_teacher").get("/wellbeing/api/cases").get_json()
+    row = next(c for c in homeroom["items"] if c["student_id"] == screening["student_id"])
+    assert row["level"] == "red" and row["contact_due_at"] == mine[0]["contact_due_at"]
+    assert "answers" not in row and "total" not in row and row["reasons"] is None  # levels, not answers
+
+    again = student.post(url, json={"answers": [0] * 9})
+    assert again.status_code == 422 and "student_id" in again.get_json()["error"]["fields"]
+
+
+def test_bad_answers_are_422_naming_the_field(screening, users, db_session):
+    from foundation.models import AlertCase
+
+    url = f"/wellbeing/api/screenings/{screening['id']}/responses"
+    for answers, why in (([0] * 8, "题目数量"), ([0] * 8 + [4], "0 到 3"), ("000000000", "题目数量")):
+        resp = users("student").post(url, json={"answers": answers})
+        assert resp.status_code == 422 and why in resp.get_json()["error"]["fields"]["answers"], resp.get_json()
+    en = users("student").post(url, json={"answers": [True] * 9}, lang="en")
+    assert "0 to 3" in en.get_json()["error"]["fields"]["answers"]
+    assert users("student").post(url, json=[1]).status_code == 422
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(AlertCase)) == 0  # nothing half-written
