@@ -48,6 +48,7 @@ from foundation.reach import (
     whole_school,
 )
 from foundation.records_access import RecordAccessError, records
+from foundation.records_demo import demo_records
 from foundation.security.fields import mask_id_number, mask_phone
 from foundation.security.sensitive import blind_index, decrypt, encrypt
 
@@ -62,7 +63,7 @@ __all__ = [
     "class_in_reach", "family_students", "is_family", "is_staff_for", "require_family", "require_staff", "whole_school",
     # the school's data, read-only: roster, people, calendar, standard records
     "Student", "OrgUnit", "guardians_of", "staff_of", "school_calendar", "school_days", "records",
-    "RecordAccessError",
+    "RecordAccessError", "demo_records",
     # pages: the searchable student picker the web front end offers
     "student_picker",
     # sensitive columns of the plugin's own

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,11 +43,15 @@ def _library(library: str) -> dict:
     return lib
 
 
-def _bucket(sess: so.Session, name: str) -> sa.ColumnElement:
+def _bucket(sess: so.Session, name: str, offset_hours: int = 0) -> sa.ColumnElement:
+    """The record's day or month as text, in UTC shifted by ``offset_hours`` (the school's local day)."""
     col = Record.occurred_at
     if sess.get_bind().dialect.name == "postgresql":
+        if offset_hours:
+            col = col + sa.text(f"interval '{int(offset_hours)} hours'")
         return sa.func.to_char(col, "YYYY-MM-DD" if name == "day" else "YYYY-MM")
-    return sa.func.strftime("%Y-%m-%d" if name == "day" else "%Y-%m", col)
+    fmt = "%Y-%m-%d" if name == "day" else "%Y-%m"
+    return sa.func.strftime(fmt, col, f"{int(offset_hours):+d} hours") if offset_hours else sa.func.strftime(fmt, col)
 
 
 def _element(name: str, lib: dict, numeric: bool = False) -> sa.ColumnElement:
@@ -102,24 +106,30 @@ class RecordReader:
     def aggregate(self, sess: so.Session, library: str, *, by: tuple[str, ...] = ("student",),
                   measures: dict[str, str | tuple] | None = None, students: Iterable[int] | None = None,
                   since: datetime | None = None, until: datetime | None = None,
-                  where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                  where: dict[str, Any] | None = None, days: Iterable[date] | None = None,
+                  utc_offset_hours: int = 0) -> list[dict[str, Any]]:
         """One row per group. ``by``: ``"student"``, ``"day"``, ``"month"`` or elements of the library;
         ``measures``: name → ``"count"`` | ``("sum"|"avg"|"min"|"max", element)`` | ``("days",)`` (distinct
-        days with a record) | ``("count_if", element, value)``. ``where``: element → value equality."""
+        days with a record) | ``("count_if", element, value)`` | ``("distinct", element)`` (distinct values)
+        | ``("first",)`` / ``("last",)`` (earliest, latest ``occurred_at``). ``where``: element → value
+        equality. ``days``: only records on these days (e.g. the school days of a month). Days and months
+        (in ``by``, ``days`` and the ``days`` measure) are local at ``utc_offset_hours`` (8 for China)."""
         lib = _library(library)
         self._check(sess, lib)
         measures = measures or {"n": "count"}
         groups: list[tuple[str, sa.ColumnElement]] = []
         for key in by:
-            col = Record.subject_id if key == "student" else _bucket(sess, key) if key in BUCKETS \
-                else _element(key, lib)
+            col = Record.subject_id if key == "student" else _bucket(sess, key, utc_offset_hours) \
+                if key in BUCKETS else _element(key, lib)
             groups.append((key, col.label(f"g_{key}")))
         cols = [c for _, c in groups]
         for name, spec in measures.items():
-            cols.append(_measure(sess, spec, lib).label(f"m_{name}"))
+            cols.append(_measure(sess, spec, lib, utc_offset_hours).label(f"m_{name}"))
         conditions = self._base(lib, None, since, until)
         for element, value in (where or {}).items():
             conditions.append(_element(element, lib) == value)
+        if days is not None:
+            conditions.append(_bucket(sess, "day", utc_offset_hours).in_(sorted({d.isoformat() for d in days})))
         ids = sorted(set(students)) if students is not None else None
         self._audit(lib, "aggregate", by=list(by), students=len(ids) if ids is not None else "all",
                     since=since.isoformat() if since else None, until=until.isoformat() if until else None)
@@ -168,14 +178,18 @@ class RecordReader:
                 after = rows[-1].id
 
 
-def _measure(sess: so.Session, spec: str | tuple, lib: dict) -> sa.ColumnElement:
+def _measure(sess: so.Session, spec: str | tuple, lib: dict, offset_hours: int = 0) -> sa.ColumnElement:
     if spec == "count" or spec == ("count",):
         return sa.func.count()
     if not isinstance(spec, tuple) or not spec:
         raise RecordAccessError(f"measure {spec!r}")
     op = spec[0]
     if op == "days":
-        return sa.func.count(sa.distinct(_bucket(sess, "day")))
+        return sa.func.count(sa.distinct(_bucket(sess, "day", offset_hours)))
+    if op in ("first", "last") and len(spec) == 1:
+        return (sa.func.min if op == "first" else sa.func.max)(Record.occurred_at)
+    if op == "distinct" and len(spec) == 2:
+        return sa.func.count(sa.distinct(_element(spec[1], lib)))
     if op in ("sum", "avg", "min", "max") and len(spec) == 2:
         return getattr(sa.func, op)(_element(spec[1], lib, numeric=True))
     if op == "count_if" and len(spec) == 3:
