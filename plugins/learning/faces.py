@@ -1,0 +1,67 @@
+"""What the plugin shows outside its own pages: the learning map as a section of the student profile (staff
+who reach the student, and the family), the district's figures (desensitised by the platform: mastery by
+knowledge-point group, how many pushes were opened and whether mastery rose after them, value added by
+school), the nightly refit job and the home-page widget."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.plugin_api import Principal, StudentRef, current_lang, is_family, is_staff_for
+from plugins.learning import caps as A
+from plugins.learning import catalogue, present, push
+from plugins.learning.models import Mastery
+
+
+def profile_data(sess: so.Session, student: StudentRef, p: Principal) -> dict | None:
+    if not (is_staff_for(p, student, A.MAP) or (is_family(p, student) and p.can(A.OWN, student.school_id))):
+        return None
+    m = present.student_map(sess, student.id, student.school_id, current_lang())
+    if not m["subjects"]:
+        return None
+    return {"subjects": m["subjects"], "weak": m["weak"][:5], "link": f"/learning/students/{student.id}"}
+
+
+def profile_sections() -> list[dict[str, Any]]:
+    title = {"zh": "学习图谱", "en": "Learning map"}
+    return [{"key": "learning.map", "title": title, "capability": A.MAP, "order": 30, "data": profile_data,
+             "template": "learning/_profile.html"},
+            {"key": "learning.map_own", "title": title, "capability": A.OWN, "order": 30, "data": profile_data,
+             "template": "learning/_profile.html"}]
+
+
+def mastery_by_group(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    top = catalogue.groups(sess)
+    sums: dict[str, list] = {}
+    for sid, code, p in sess.execute(sa.select(Mastery.student_id, Mastery.code, Mastery.p)):
+        g = top.get(code)
+        if g is not None:
+            s = sums.setdefault(g.code, [set(), 0.0, 0, g])
+            s[0].add(sid)
+            s[1] += p
+            s[2] += 1
+    return [{"group": {"subject": g.subject, "knowledge_group": g.code}, "count": len(who),
+             "value": round(total / n, 3)} for who, total, n, g in sums.values()]
+
+
+def push_effect(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    h = push.helped(sess)
+    return [{"group": {"push": "opened"}, "count": h["n_opened"], "value": h["gain_opened"]},
+            {"group": {"push": "not_opened"}, "count": h["n_unopened"], "value": h["gain_unopened"]}]
+
+
+def district_figures() -> list[dict[str, Any]]:
+    return [{"key": "learning.mastery_by_group", "title": {"zh": "知识点掌握度（按知识板块）",
+                                                           "en": "Mastery by knowledge-point group"},
+             "unit": "students", "sensitive": False, "compute": mastery_by_group},
+            {"key": "learning.push_effect", "title": {"zh": "资源推送后的掌握度提升", "en": "Mastery gain after a push"},
+             "unit": "pushes", "sensitive": False, "compute": push_effect}]
+
+
+def jobs() -> list[dict[str, Any]]:
+    from plugins.learning.refit import refit
+
+    return [{"key": "learning.refit", "title": {"zh": "重新拟合知识追踪参数", "en": "Refit the knowledge-tracing parameters"},
+             "every": 86400, "at": "02:10", "run": refit}]

@@ -1,0 +1,168 @@
+"""Live mastery: every response arriving through the standards layer updates the student's mastery of each
+knowledge point it tests, in the publisher's transaction, one school per call (the platform's scoping).
+
+- ``item.responded`` (library ``item_response``): the item's knowledge points (the record's, plus the
+  school's Q-matrix tags for the item), right or wrong;
+- ``homework.submitted`` (library ``homework``): each knowledge point covered is one response, wrong when it
+  is among the homework's ``weak_knowledge_points``;
+- ``test.scored`` (library ``test_score``): the score, kept for value added.
+
+Only codes in the school's knowledge map are traced. After the update, a weak point (mastery under the
+school's threshold after at least N attempts) may trigger a push (push.py)."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation import plugin_api
+from foundation.plugin_api import Student, bulk_insert, utcnow
+from plugins.learning import bkt
+from plugins.learning.models import History, Item, Mastery, Param, Point, Response, Score
+
+log = logging.getLogger("jizuo.plugins.learning")
+DEFAULTS = {"weak_threshold": 0.6, "min_attempts": 4, "pushes_per_week": 3, "alert_days": 14,
+            "alert_min_gain": 0.1}
+
+
+def settings(school_id: int) -> dict[str, Any]:
+    return {**DEFAULTS, **(plugin_api.plugin_config("learning", school_id) or {})}
+
+
+def when(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return utcnow()
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return utcnow()
+
+
+def monday(d: datetime | date) -> date:
+    d = d.date() if isinstance(d, datetime) else d
+    return d - timedelta(days=d.weekday())
+
+
+def params(sess: so.Session, codes: set[str] | None = None) -> dict[str, bkt.Params]:
+    q = sa.select(Param)
+    if codes is not None:
+        q = q.where(Param.code.in_(codes))
+    return {p.code: bkt.Params(p.prior, p.learn, p.guess, p.slip) for p in sess.scalars(q)}
+
+
+def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool, datetime, int | None]]) -> list:
+    """``responses``: (student, code, right, when, record id), any order. Updates mastery and the week's
+    history, stores the responses; returns the (student, code, mastery, attempts) rows touched."""
+    if not responses:
+        return []
+    responses.sort(key=lambda r: r[3])
+    codes = {r[1] for r in responses}
+    students = {r[0] for r in responses}
+    prm = params(sess, codes)
+    rows = {(m.student_id, m.code): m for m in sess.scalars(sa.select(Mastery).where(
+        Mastery.student_id.in_(students), Mastery.code.in_(codes)))}
+    now = utcnow()
+    for sid, code, right, _at, _rid in responses:
+        p = prm.get(code, bkt.DEFAULT)
+        m = rows.get((sid, code))
+        if m is None:
+            m = rows[(sid, code)] = Mastery(school_id=school_id, student_id=sid, code=code, p=p.prior, attempts=0,
+                                            correct=0, updated_at=now)
+            sess.add(m)
+        m.p = bkt.update(m.p, right, p)
+        m.attempts += 1
+        m.correct += int(right)
+        m.updated_at = now
+    bulk_insert(sess, Response, [{"school_id": school_id, "student_id": s, "code": c, "correct": r, "occurred_at": a,
+                                  "record_id": rid} for s, c, r, a, rid in responses])
+    sess.flush()
+    week = monday(now)
+    touched = [rows[k] for k in {(r[0], r[1]) for r in responses}]
+    hist = {(h.student_id, h.code): h for h in sess.scalars(sa.select(History).where(
+        History.student_id.in_(students), History.code.in_(codes), History.week == week))}
+    for m in touched:
+        h = hist.get((m.student_id, m.code))
+        if h is None:
+            sess.add(History(school_id=school_id, student_id=m.student_id, code=m.code, week=week, p=m.p))
+        else:
+            h.p = m.p
+    sess.flush()
+    return [(m.student_id, m.code, m.p, m.attempts) for m in touched]
+
+
+def _known(sess: so.Session) -> set[str]:
+    return set(sess.scalars(sa.select(Point.code)))
+
+
+def _after(sess: so.Session, school_id: int, touched: list) -> None:
+    from plugins.learning import push
+
+    try:
+        with sess.begin_nested():
+            push.on_mastery(sess, school_id, touched)
+    except Exception:  # noqa: BLE001 - the mastery stands; a failed push is logged and tried on the next response
+        log.exception("learning push failed for school %s", school_id)
+
+
+def _by_school(payloads: list[dict]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = defaultdict(list)
+    for p in payloads:
+        if p.get("school_id") is not None and p.get("subject_id") is not None:
+            out[p["school_id"]].append(p)
+    return out
+
+
+def on_item(event: str, payloads: list[dict]) -> None:
+    sess = plugin_api.session()
+    for school_id, batch in _by_school(payloads).items():
+        known = _known(sess)
+        ids = {str(p["data"].get("item_id")) for p in batch}
+        tags = {i.item_id: i.points for i in sess.scalars(sa.select(Item).where(Item.item_id.in_(ids)))}
+        out = []
+        for p in batch:
+            d = p["data"]
+            codes = set(d.get("knowledge_points") or []) | set(tags.get(str(d.get("item_id")), []))
+            out += [(p["subject_id"], c, bool(d.get("correct")), when(p.get("occurred_at")), p.get("id"))
+                    for c in sorted(codes & known)]
+        _after(sess, school_id, apply(sess, school_id, out))
+
+
+def on_homework(event: str, payloads: list[dict]) -> None:
+    sess = plugin_api.session()
+    for school_id, batch in _by_school(payloads).items():
+        known, out = _known(sess), []
+        for p in batch:
+            weak = set(p["data"].get("weak_knowledge_points") or [])
+            out += [(p["subject_id"], c, c not in weak, when(p.get("occurred_at")), p.get("id"))
+                    for c in sorted(set(p["data"].get("knowledge_points") or []) & known)]
+        _after(sess, school_id, apply(sess, school_id, out))
+
+
+def on_test(event: str, payloads: list[dict]) -> None:
+    sess = plugin_api.session()
+    for school_id, batch in _by_school(payloads).items():
+        classes = dict(sess.execute(sa.select(Student.id, Student.class_id).where(
+            Student.id.in_({p["subject_id"] for p in batch}))).all())
+        for p in batch:
+            d = p["data"]
+            if d.get("absent") or d.get("score") is None:
+                continue
+            pct = float(d["score"]) * 100 / max(float(d.get("full_score") or 100), 1)
+            key = (Score.student_id == p["subject_id"], Score.subject == d["subject"], Score.test_id == d["test_id"])
+            row = sess.scalar(sa.select(Score).where(*key))
+            if row is None:
+                sess.add(Score(school_id=school_id, student_id=p["subject_id"], class_id=classes.get(p["subject_id"]),
+                               subject=d["subject"], test_id=d["test_id"], test_kind=d["test_kind"], score=pct,
+                               occurred_at=when(p.get("occurred_at"))))
+            else:
+                row.score = pct
+        sess.flush()
+
+
+SUBSCRIPTIONS = {"item.responded": on_item, "homework.submitted": on_homework, "test.scored": on_test}
