@@ -154,6 +154,9 @@ def load_principal(account_id: int, district_school_id: int | None = None) -> Pr
     for gr in grants:
         if gr.school_id is not None:
             roles_by_school.setdefault(gr.school_id, set()).add(gr.role)
+        elif district_school_id is not None and ROLES[gr.role].reach == "district":
+            # a district person inside the school they entered (audited) holds there what plugins grant the role
+            roles_by_school.setdefault(district_school_id, set()).add(gr.role)
     if roles_by_school:
         from foundation.plugin_runtime import plugin_caps
 

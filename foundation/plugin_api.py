@@ -13,6 +13,7 @@ from foundation.api.openapi import doc as api_doc
 from foundation.api.search import student_picker
 from foundation.audit import record as audit
 from foundation.db import session, utcnow
+from foundation.district_views import district_view
 from foundation.errors import APIError, NotFound, ValidationFailed
 from foundation.events import publish, subscribe
 from foundation.hookspecs import hookimpl
@@ -64,8 +65,8 @@ __all__ = [
     # the school's data, read-only: roster, people, calendar, standard records
     "Student", "OrgUnit", "guardians_of", "staff_of", "school_calendar", "school_days", "records",
     "RecordAccessError", "demo_records",
-    # pages: the searchable student picker the web front end offers
-    "student_picker",
+    # pages: the searchable student picker the web front end offers; a district-level page of a plugin
+    "student_picker", "district_view",
     # sensitive columns of the plugin's own
     "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
     # the loops: events, alerts, messages, audit

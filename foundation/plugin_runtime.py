@@ -71,6 +71,11 @@ def _gate(name: str):
                 return None
             return redirect("/login?next=" + quote(request.full_path.rstrip("?")))
         if not (p.school_ids() & enabled_schools(name)):
+            from foundation.district_views import is_district_view
+
+            if p.is_district and enabled_schools(name) and is_district_view(current_app.view_functions.get(
+                    request.endpoint)):
+                return None  # a district page (``plugin_api.district_view``): it checks its own capability
             abort(404)  # not installed (or disabled) for this school: as if it did not exist
         return None
 

@@ -1,0 +1,139 @@
+"""What the district sees (课后服务数字化监管), computed per school by the platform acting for that school and
+desensitised by it (no names; cells under 5 students suppressed): courses and weekly hours by category, the
+share of students enrolled, venue use, attendance and ratings — each per term, so the page shows a term at a
+time. Plus the leave template's subscriber and the job that draws lotteries at their deadline."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from foundation.plugin_api import Student
+from plugins.afterschool import catalog
+from plugins.afterschool.models import Attendance, Choice, Course, Rating, Session, Venue
+
+
+def _courses(sess: so.Session) -> list[Course]:
+    return list(sess.scalars(sa.select(Course).where(Course.active.is_(True))))
+
+
+def _enrolled(sess: so.Session) -> list[tuple[int, int]]:
+    return list(sess.execute(sa.select(Choice.student_id, Choice.course_id).where(Choice.status == "enrolled")).all())
+
+
+def categories(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per term and category: students enrolled (count) and hours offered a week (value)."""
+    grid = catalog.periods(school_id)
+    rows = _courses(sess)
+    term = {c.id: (c.term, c.category) for c in rows}
+    kids: dict[tuple, set[int]] = {}
+    for kid, course in _enrolled(sess):
+        if course in term:
+            kids.setdefault(term[course], set()).add(kid)
+    hours: dict[tuple, float] = {}
+    for c in rows:
+        hours[(c.term, c.category)] = hours.get((c.term, c.category), 0) + catalog.slot_hours(grid, c.slots)
+    return [{"group": {"term": t, "category": cat}, "count": len(kids.get((t, cat), ())),
+             "value": round(h, 2)} for (t, cat), h in sorted(hours.items())]
+
+
+def participation(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per term: students in at least one course and the others; value: the share (%)."""
+    total = sess.scalar(sa.select(sa.func.count()).select_from(Student).where(Student.status_code == "01")) or 0
+    terms = {c.id: c.term for c in _courses(sess)}
+    per: dict[str, set[int]] = {}
+    for kid, course in _enrolled(sess):
+        if course in terms:
+            per.setdefault(terms[course], set()).add(kid)
+    out = []
+    for t in sorted(set(terms.values())):
+        n = len(per.get(t, ()))
+        share = round(100 * n / total, 1) if total else None
+        out += [{"group": {"term": t, "enrolled": True}, "count": n, "value": share},
+                {"group": {"term": t, "enrolled": False}, "count": max(total - n, 0),
+                 "value": round(100 - share, 1) if share is not None else None}]
+    return out
+
+
+def venues(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per term and venue: students seated there (count) and the share of the week's periods in use (value)."""
+    grid = catalog.periods(school_id)
+    week = len(catalog.WEEKDAYS) * len(grid)
+    names = dict(sess.execute(sa.select(Venue.id, Venue.name)).all())
+    rows = _courses(sess)
+    used: dict[tuple, set] = {}
+    seated: dict[tuple, int] = {}
+    for c in rows:
+        key = (c.term, names.get(c.venue_id, "?"))
+        used.setdefault(key, set()).update(tuple(s) for s in c.slots)
+        seated[key] = seated.get(key, 0) + c.enrolled
+    return [{"group": {"term": t, "venue": v}, "count": seated[(t, v)],
+             "value": round(100 * len(used[(t, v)]) / week, 1)} for t, v in sorted(used)]
+
+
+def attendance(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per term and mark: how many marks (count) and their share (%)."""
+    rows = sess.execute(sa.select(Course.term, Attendance.status, sa.func.count())
+                        .join(Session, Session.id == Attendance.session_id).join(Course, Course.id == Session.course_id)
+                        .group_by(Course.term, Attendance.status)).all()
+    totals: dict[str, int] = {}
+    for t, _s, n in rows:
+        totals[t] = totals.get(t, 0) + n
+    return [{"group": {"term": t, "status": s}, "count": n, "value": round(100 * n / totals[t], 1)}
+            for t, s, n in sorted(rows)]
+
+
+def ratings(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per term and category: ratings given (count) and their average stars (value)."""
+    rows = sess.execute(sa.select(Course.term, Course.category, sa.func.count(), sa.func.avg(Rating.stars))
+                        .join(Course, Course.id == Rating.course_id).group_by(Course.term, Course.category)).all()
+    return [{"group": {"term": t, "category": c}, "count": n, "value": round(float(avg), 2)} for t, c, n, avg in rows]
+
+
+FIGURES = [
+    ("afterschool.categories", {"zh": "课程类别：参加学生与每周课时", "en": "Categories: students and weekly hours"}, categories),
+    ("afterschool.participation", {"zh": "参加课后服务的学生占比", "en": "Share of students enrolled"}, participation),
+    ("afterschool.venues", {"zh": "场地使用", "en": "Venue use"}, venues),
+    ("afterschool.attendance", {"zh": "课后服务考勤", "en": "After-school attendance"}, attendance),
+    ("afterschool.ratings", {"zh": "课程评价", "en": "Course ratings"}, ratings),
+]
+
+
+def district_figures() -> list[dict[str, Any]]:
+    return [{"key": key, "title": title, "unit": "students", "sensitive": False, "compute": fn}
+            for key, title, fn in FIGURES]
+
+
+def on_submission(_event: str, payloads: list[dict]) -> None:
+    """A leave asked through the plugin's leave template (or a school's clone of it): the day's absence is
+    leave, and the roll shows it before the teacher calls it."""
+    from foundation.plugin_api import session
+    from plugins.afterschool.sessions import record_leave
+
+    for p in payloads:
+        if p.get("template_key") != "afterschool:leave" or p.get("student_id") is None:
+            continue
+        data = p.get("data") or {}
+        try:
+            day = date.fromisoformat(str(data.get("date")))
+        except ValueError:
+            continue
+        reason = "；".join(str(x) for x in (data.get("kind"), data.get("note")) if x) or None
+        record_leave(session(), p["school_id"], p["student_id"], day, None, reason, p.get("id"))
+
+
+def draw_due(sess: so.Session, school_id: int) -> dict[str, int]:
+    from plugins.afterschool import lottery
+
+    drawn = 0
+    for w in lottery.due(sess):
+        lottery.run(sess, w, "定时抽签")
+        drawn += 1
+    return {"drawn": drawn}
+
+
+def jobs() -> list[dict[str, Any]]:
+    return [{"key": "afterschool.lottery", "title": {"zh": "截止后课后服务抽签", "en": "Draw lotteries at the deadline"},
+             "every": 60, "run": draw_due}]
