@@ -97,6 +97,8 @@ def alerts_inbox():
 
 
 def _case(case_id: int) -> AlertCase:
+    if g.principal is not None and not g.principal.can("alerts.case.read"):
+        abort(404)  # like the API: a case is not there for whoever may see no case at all
     require(g.principal, "alerts.case.read")
     case = access.load_case(db.session(), g.principal, case_id)
     if case is None:

@@ -106,6 +106,10 @@ def raise_alert_case():
 
 def _case(case_id: int) -> AlertCase:
     p = principal()
+    if p is not None and not p.can("alerts.case.read"):
+        # a case is a row about a student: to whoever may see none (a subject teacher, a parent, a student)
+        # it is not there, like another school's row, rather than a 403 saying there is something to forbid
+        raise NotFound("alert_case")
     require(p, "alerts.case.read")
     case = access.load_case(db.session(), p, case_id)
     if case is None:
