@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundation.plugin_api import NotFound, Principal, StudentRef, me, student_or_404
+from foundation.plugin_api import Forbidden, NotFound, Principal, StudentRef, me, school_for, student_or_404
 
 NAME = "wellbeing"
 ANSWERS = "wellbeing.answers.read"
@@ -71,6 +71,20 @@ def staff_kind(p: Principal, school_id: int) -> str | None:
     if p.can(LEVELS, school_id) and _holds(p, ("homeroom_teacher",), school_id):
         return "levels"
     return None
+
+
+def staff_school(kind: str | None = None) -> tuple[int, str]:
+    """The school the caller works in here and what they may know there (``full`` or ``levels``), or 404:
+    to anyone else these pages do not exist (no 403 that would say there is something to forbid)."""
+    p = me()
+    try:
+        school = school_for(ANSWERS if p.can(ANSWERS) else LEVELS, NAME)
+    except Forbidden:
+        raise NotFound("page") from None
+    have = staff_kind(p, school)
+    if have is None or (kind is not None and have != kind):
+        raise NotFound("page")
+    return school, have
 
 
 def homeroom_classes(p: Principal, school_id: int) -> set[int]:

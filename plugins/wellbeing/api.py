@@ -17,7 +17,6 @@ from foundation.plugin_api import (
     family_students,
     json_body,
     me,
-    school_for,
     session,
     student_or_404,
 )
@@ -36,9 +35,9 @@ SCHEDULE = {"type": "object", "required": ["instrument", "opens_on", "closes_on"
 
 
 def manage_school() -> int:
-    school = school_for(A.MANAGE, A.NAME)
-    if A.staff_kind(me(), school) != "full":
-        raise NotFound("school")
+    school, _ = A.staff_school("full")
+    if not me().can(A.MANAGE, school):
+        raise NotFound("page")
     return school
 
 
@@ -155,12 +154,8 @@ def cases_for(sess: Any, school: int, kind: str, p: Any) -> list[dict[str, Any]]
 @api_doc("Students at a level (red, yellow) the caller needs to know of, with the case and its deadlines",
          tags=["wellbeing"])
 def cases():
-    p = me()
-    school = school_for(A.LEVELS, A.NAME) if not p.can(A.ANSWERS) else school_for(A.ANSWERS, A.NAME)
-    kind = A.staff_kind(p, school)
-    if kind is None:
-        raise NotFound("school")
-    items = cases_for(session(), school, kind, p)
+    school, kind = A.staff_school()
+    items = cases_for(session(), school, kind, me())
     audit("wellbeing.cases.read", "school", school, school_id=school, detail={"shown": len(items), "kind": kind})
     return jsonify({"school_id": school, "kind": kind, "items": items})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
-from foundation.plugin_api import NotFound, OrgUnit, audit, family_students, me, school_for, session
+from foundation.plugin_api import NotFound, OrgUnit, audit, family_students, me, session
 from plugins.wellbeing import access as A
 from plugins.wellbeing import api, screening
 from plugins.wellbeing.models import Response
@@ -35,17 +35,8 @@ def blueprint() -> Blueprint:
     return bp
 
 
-def _staff() -> tuple[int, str]:
-    p = me()
-    school = school_for(A.ANSWERS if p.can(A.ANSWERS) else A.LEVELS, A.NAME)
-    kind = A.staff_kind(p, school)
-    if kind is None:
-        raise NotFound("page")
-    return school, kind
-
-
 def home():
-    school, kind = _staff()
+    school, kind = A.staff_school()
     sess, p = session(), me()
     items = api.cases_for(sess, school, kind, p)
     audit("wellbeing.cases.read", "school", school, school_id=school, detail={"shown": len(items), "kind": kind})
