@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import OrgUnit, utcnow
+from foundation.plugin_api import utcnow
 from plugins.wellbeing import consent, screening
 from plugins.wellbeing.models import Screening
 
@@ -31,10 +31,26 @@ def _answers(rng: random.Random) -> list[int]:
     raise AssertionError
 
 
+def _old_enough(sess: so.Session, today) -> list[int]:
+    """Classes whose students are mostly 11 or older: PHQ-9 is a scale for adolescents, so a primary school
+    screens its top grades (with their guardians' consent; its oldest classes if none is 11 yet), a secondary
+    school every class."""
+    from foundation.plugin_api import Student
+
+    st = Student.__table__.c
+    ages: dict[int, list[int]] = {}
+    for cid, born in sess.execute(sa.select(st.class_id, st.birth_date).where(st.class_id.is_not(None))):
+        if born is not None:
+            ages.setdefault(cid, []).append(today.year - born.year)
+    median = {c: sorted(a)[len(a) // 2] for c, a in ages.items()}
+    oldest = max(median.values(), default=None)
+    return sorted(c for c, m in median.items() if m >= min(11, oldest or 0)) if median else []
+
+
 def fill(sess: so.Session, school_id: int, seed: int) -> None:
     rng = random.Random(f"wellbeing-{seed}-{school_id}")
     today = screening.today(sess, school_id)
-    classes = sorted(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "class")))
+    classes = _old_enough(sess, today)
     if not classes:
         return
     row = Screening(school_id=school_id, instrument="phq9", title="2026 年秋季心理健康筛查（PHQ-9）",

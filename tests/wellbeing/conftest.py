@@ -47,18 +47,22 @@ def sample_student(db_session, demo, school: int = 0):
     return db_session.get(Student, account_of(db_session, demo, "student", school).person_id)
 
 
-def set_birth(db_session, student_id: int, years: int) -> None:
+def set_birth(db_session, student_id: int, years: int, whole_class: bool = False) -> None:
+    """The student (or their whole class) ``years`` old: the demo's first school is a primary school."""
     from foundation.models import Student
 
     born = date.today() - timedelta(days=int(365.25 * years) + 30)
-    db_session.execute(sa.update(Student).where(Student.id == student_id).values(birth_date=born))
+    who = Student.id == student_id
+    if whole_class:
+        who = Student.class_id == sa.select(Student.class_id).where(Student.id == student_id).scalar_subquery()
+    db_session.execute(sa.update(Student).where(who).values(birth_date=born))
     db_session.commit()
 
 
 @pytest.fixture
 def screening(installed, users, db_session, demo) -> dict:
     kid = sample_student(db_session, demo)
-    set_birth(db_session, kid.id, 16)
+    set_birth(db_session, kid.id, 16, whole_class=True)
     today = date.today()
     resp = users("psychology_teacher").post("/wellbeing/api/screenings", json={
         "instrument": "phq9", "class_ids": [kid.class_id], "opens_on": (today - timedelta(days=1)).isoformat(),
