@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,15 @@ def district_figures() -> list[dict[str, Any]]:
 
 
 def run_identification(sess: so.Session, school_id: int) -> dict:
-    return identify(sess, school_id)
+    """This month so far, and in the first ten days of a month last month again (late records)."""
+    from plugins.aid.identify import month_days
+
+    now = utcnow()
+    out = {"current": identify(sess, school_id, now=now)}
+    if now.day <= 10:
+        first, _ = month_days(out["current"]["month"])
+        out["previous"] = identify(sess, school_id, f"{first.replace(day=1) - timedelta(days=1):%Y-%m}", now=now)
+    return out
 
 
 def jobs() -> list[dict[str, Any]]:

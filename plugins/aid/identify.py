@@ -149,7 +149,9 @@ def exclusion(f: dict, s: dict, win: Window, cfg: dict, typical: date | None = N
         return "no_records"
     first = _local(f["first"], win.offset)
     if first is not None and typical is not None and first > typical:
-        return "joined_mid_month"
+        since = sum(1 for d in win.days if d >= first)  # a regular since then: joined; else eats elsewhere
+        if f["canteen_days"] * 100 >= cfg["min_canteen_day_pct"] * max(1, since):
+            return "joined_mid_month"
     effective = max(1, total - f["away_days"])
     if f["canteen_days"] * 100 < cfg["min_canteen_day_pct"] * effective:
         return "eats_at_home" if not s["boarding"] else "eats_off_campus"
