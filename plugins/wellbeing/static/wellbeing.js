@@ -22,6 +22,8 @@
     return (e.message || W.failed) + (fields ? ": " + fields : "");
   }
 
+  function say(id, text) { var p = document.getElementById(id); p.textContent = text; p.hidden = !text; }
+
   function el(tag, attrs, text) {
     var n = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
@@ -93,7 +95,7 @@
                 grade_ids: ints(grades), class_ids: ints(classes), extra_questions: extra};
     if (f.title.value.trim()) body.title = f.title.value.trim();
     api("POST", "/wellbeing/api/screenings", body).then(function (d) { location.href = "/wellbeing/screenings/" + d.id; })
-      .catch(function (err) { document.getElementById("wb-schedule-error").textContent = problem(err); });
+      .catch(function (err) { say("wb-schedule-error", problem(err)); });
   });
 
   // ---- a student's answers ---------------------------------------------------------------------------------
@@ -109,7 +111,7 @@
     var button = fill.querySelector("button"); button.disabled = true;
     api("POST", "/wellbeing/api/screenings/" + fill.dataset.screening + "/responses", {answers: answers, extra: extra})
       .then(function () { location.href = fill.dataset.next; })
-      .catch(function (err) { button.disabled = false; document.getElementById("wb-fill-error").textContent = problem(err); });
+      .catch(function (err) { button.disabled = false; say("wb-fill-error", problem(err)); });
   });
 
   // ---- a guardian's consent; the reminder --------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""The wellbeing loop in a real browser: a student fills a PHQ-9 on a phone with item 9 = 1 and reads a
+supportive page (no score); the psychology teacher and the homeroom teacher, each on their open 心理关注 page,
+see the red case arrive live (no reload) with both deadlines; the psychology teacher reads the answers, the
+homeroom teacher only the level and deadlines, and the case page shows the deadlines. Screenshots go to
+/tmp/shots/wellbeing/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import browser_login, login_of, wait_for_js
+from tests.wellbeing.conftest import installed, screening  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots/wellbeing")
+
+
+def _snap(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _staff(browser, live_server, username: str):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    browser_login(page, live_server, username)
+    page.goto(f"{live_server}/wellbeing/")
+    wait_for_js(page, "document.getElementById('live-status').textContent === '实时更新中'", timeout=10)
+    page.evaluate("window.__sameDocument = true")
+    return ctx, page
+
+
+def _red_row(sid: int) -> str:
+    return f"""(() => {{ const r = document.querySelector('#wb-cases tr[data-student="{sid}"][data-level="red"]');
+               return !!(r && r.querySelector('[data-due=contact]') && r.querySelector('[data-due=plan]')); }})()"""
+
+
+def test_item9_reaches_both_teachers_live_with_both_deadlines(screening, browser, live_server, demo):  # noqa: F811
+    sid = screening["student_id"]
+    psych_ctx, psych = _staff(browser, live_server, login_of(demo, "psychology_teacher"))
+    home_ctx, homeroom = _staff(browser, live_server, login_of(demo, "homeroom_teacher"))
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    kid = phone.new_page()
+    try:
+        browser_login(kid, live_server, login_of(demo, "student"))
+        kid.goto(f"{live_server}/wellbeing/me")
+        assert "只有学校心理老师能看到" in kid.inner_text("main")
+        kid.click("a.button")
+        kid.wait_for_selector("#wb-fill")
+        for item, value in enumerate([1, 0, 1, 0, 0, 1, 0, 0, 1], start=1):
+            kid.check(f"input[name=q{item}][value='{value}']")
+        _snap(kid, "student-fill-phone")
+        assert kid.evaluate("document.documentElement.scrollWidth") <= 390
+        kid.click("#wb-fill button")
+        kid.wait_for_url(f"{live_server}/wellbeing/thanks")
+        text = kid.inner_text("main")
+        assert "12355" in text and "心理辅导" in text and "分" not in kid.inner_text("#wb-help-line")
+        _snap(kid, "student-thanks-phone")
+
+        for page, name in ((psych, "psychology"), (homeroom, "homeroom")):
+            wait_for_js(page, _red_row(sid), timeout=15)
+            assert page.evaluate("window.__sameDocument") is True  # arrived live, no reload
+            row = page.locator(f'#wb-cases tr[data-student="{sid}"]')
+            assert "联系期限" in row.inner_text() and "方案期限" in row.inner_text()
+            _snap(page, f"{name}-live-red-case")
+
+        psych.click(f'#wb-cases tr[data-student="{sid}"] a[href^="/wellbeing/students/"]')
+        psych.wait_for_selector(".wb-answers")
+        assert "伤害自己" in psych.inner_text(".wb-answers tr.wb-flag")
+        _snap(psych, "psychology-student")
+        homeroom.goto(f"{live_server}/wellbeing/students/{sid}")
+        assert "伤害自己" not in homeroom.inner_text("main") and homeroom.locator(".wb-answers").count() == 0
+        homeroom.click("a[href^='/alerts/']")
+        homeroom.wait_for_selector(".deadline[data-deadline=contact]")
+        assert "待完成" in homeroom.inner_text(".deadline[data-deadline=plan]")
+        _snap(homeroom, "homeroom-case")
+    finally:
+        for ctx in (psych_ctx, home_ctx, phone):
+            ctx.close()
