@@ -1,5 +1,5 @@
-"""The escalation sweep: a case whose deadline passed unmet climbs the school's chain (default 班主任 →
-年级组长 → 心理教师 → 校长/学校管理员), one step per interval (red: hours, yellow: school days). Each step
+"""The escalation sweep: a case whose deadline passed unmet climbs its rule's own chain if the rule declares
+one, else the school's (default 班主任 → 年级组长 → 心理教师 → 校长/学校管理员), one step per interval (red: hours, yellow: school days). Each step
 adds that role's people to the case, is recorded on the timeline, tells them and the school admin, and
 fires once per case and epoch — a unique row guards it even when two sweeps run together. A re-triggered
 case starts a new epoch, so its chain starts again."""
@@ -28,18 +28,31 @@ def _overdue(case: AlertCase, at: datetime) -> tuple[str, datetime] | None:
     return name, due
 
 
-def _chain_left() -> sa.ColumnElement[bool]:
-    """Cases with steps left in their school's chain (an exhausted case is not reloaded every sweep)."""
+def _own_chains() -> dict[str, tuple[str, ...]]:
+    """Rules that declare their own escalation chain (a psychology rule: the wellbeing lead, the principal)."""
+    from foundation.alerts.rules import all_rules
+
+    return {k: r.chain for k, r in all_rules().items() if r.chain}
+
+
+def _chain_left(own: dict[str, tuple[str, ...]]) -> sa.ColumnElement[bool]:
+    """Cases with steps left in their rule's or their school's chain (an exhausted case is not reloaded every
+    sweep)."""
     steps = (sa.select(sa.func.json_array_length(AlertSettings.chain) - 1)
              .where(AlertSettings.school_id == AlertCase.school_id).scalar_subquery())
-    return AlertCase.escalation_step < sa.func.coalesce(steps, len(DEFAULT_CHAIN) - 1)
+    school = AlertCase.escalation_step < sa.func.coalesce(steps, len(DEFAULT_CHAIN) - 1)
+    if not own:
+        return school
+    return sa.or_(sa.and_(AlertCase.rule_key.not_in(list(own)), school),
+                  *[sa.and_(AlertCase.rule_key == k, AlertCase.escalation_step < len(c) - 1) for k, c in own.items()])
 
 
 def sweep(sess: so.Session, now: datetime | None = None, school_id: int | None = None) -> int:
     """Fire every escalation step that is due; returns how many fired. The caller commits."""
     at = now or clock.now()
+    own = _own_chains()
     stmt = sa.select(AlertCase).where(AlertCase.next_due_at <= at, AlertCase.closed_at.is_(None),
-                                      AlertCase.parent_case_id.is_(None), _chain_left()).order_by(AlertCase.id)
+                                      AlertCase.parent_case_id.is_(None), _chain_left(own)).order_by(AlertCase.id)
     if school_id is not None:
         stmt = stmt.where(AlertCase.school_id == school_id)
     clocks: dict[int, SchoolClock] = {}
@@ -47,17 +60,18 @@ def sweep(sess: so.Session, now: datetime | None = None, school_id: int | None =
     for case in sess.scalars(stmt).all():
         if case.school_id not in clocks:
             clocks[case.school_id] = load_clock(sess, case.school_id)
-        fired += _escalate(sess, case, clocks[case.school_id], at)
+        fired += _escalate(sess, case, clocks[case.school_id], at, own.get(case.rule_key))
     return fired
 
 
-def _escalate(sess: so.Session, case: AlertCase, sclock: SchoolClock, at: datetime) -> int:
+def _escalate(sess: so.Session, case: AlertCase, sclock: SchoolClock, at: datetime,
+              chain: tuple[str, ...] | None = None) -> int:
     late = _overdue(case, at)
     if late is None:
         return 0
     which, due = late
     case.missed = True
-    steps = sclock.chain[1:]  # the chain's first role is the one already assigned
+    steps = list(chain or sclock.chain)[1:]  # the chain's first role is the one already assigned
     if case.last_escalated_at is None:  # the chain's start: the miss, or the re-trigger that restarted it
         next_at = due if case.escalation_epoch == 0 else max(due, case.last_triggered_at)
     else:

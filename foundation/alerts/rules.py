@@ -35,6 +35,7 @@ class Rule:
     assign: tuple[str, ...] = ("homeroom_teacher",)
     sensitive: bool = False
     evaluation_days: int = 30
+    chain: tuple[str, ...] | None = None  # the rule's own escalation chain (else the school's)
     evaluate: Callable[[Any, Any], bool | None] | None = None
     scan: Callable[[Any, int], Any] | None = None
     plugin: str | None = None  # declared by this plugin: known only where it is enabled
@@ -89,11 +90,16 @@ def parse(spec: dict[str, Any], plugin: str | None = None, school_id: int | None
     for name in ("evaluate", "scan"):
         if spec.get(name) is not None and not callable(spec[name]):
             raise RuleError(f"rule {key}: {name} must be callable")
+    chain = spec.get("chain")
+    if chain is not None and (not isinstance(chain, list | tuple) or not 1 <= len(chain) <= 8
+                              or len(set(chain)) != len(chain) or not all(r in assignable() for r in chain)):
+        raise RuleError(f"rule {key}: chain lists 1-8 distinct roles among {', '.join(assignable())}")
     sensitive = spec.get("sensitive", category == "psychology")
-    known = {"key", "title", "level", "category", "assign", "sensitive", "evaluation_days", "evaluate", "scan"}
+    known = {"key", "title", "level", "category", "assign", "sensitive", "evaluation_days", "evaluate", "scan",
+             "chain"}
     return Rule(key=key, title={"zh": title["zh"], "en": title["en"]}, level=level, category=category,
                 assign=tuple(dict.fromkeys(["homeroom_teacher", *assign])), sensitive=bool(sensitive),
-                evaluation_days=days, evaluate=spec.get("evaluate"), scan=spec.get("scan"), plugin=plugin,
+                evaluation_days=days, chain=tuple(chain) if chain else None, evaluate=spec.get("evaluate"), scan=spec.get("scan"), plugin=plugin,
                 school_id=school_id, lowcode=lowcode, extra={k: v for k, v in spec.items() if k not in known})
 
 

@@ -123,3 +123,23 @@ def test_a_batch_tells_each_teacher_once(sys_sess, k0):
     trigger_many(sys_sess, CONDUCT, k0.school_id, [{"student_id": s} for s in k0.students[10:13]], source="scan",
                  now=MONDAY + timedelta(days=1))  # found again the next day: one more digest
     assert len(_inbox(sys_sess, k0.homeroom, "alert.case.digest")) == 2
+
+
+def test_a_rule_may_declare_its_own_chain(sys_sess, k0):
+    """A psychology rule escalates to its own people (the principal here) instead of the school's chain; a
+    chain naming a role nobody may be assigned is refused when the rule is checked."""
+    from foundation.alerts import RuleError, register_rule, sweep, trigger, unregister_rule
+    from foundation.models import AlertEscalation
+
+    rule = register_rule({**PSY, "key": "test.own_chain", "chain": ["homeroom_teacher", "principal"]})
+    try:
+        assert rule.chain == ("homeroom_teacher", "principal")
+        case = trigger(sys_sess, "test.own_chain", student_id=k0.students[2], school_id=k0.school_id, now=MONDAY)
+        assert sweep(sys_sess, MONDAY + timedelta(minutes=61)) == 1
+        assert sweep(sys_sess, MONDAY + timedelta(hours=5)) == 0  # its chain ends at the principal
+        assert list(sys_sess.scalars(sa.select(AlertEscalation.role).where(AlertEscalation.case_id == case.id))) \
+            == ["principal"]
+        with pytest.raises(RuleError):
+            register_rule({**PSY, "key": "test.bad_chain", "chain": ["parent"]})
+    finally:
+        unregister_rule("test.own_chain")
