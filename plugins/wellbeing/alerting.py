@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 
 from plugins.wellbeing.models import Response
 
-CHAIN = ["homeroom_teacher", "psychology_teacher", "wellbeing_lead", "principal"]
+CHAIN = ["homeroom_teacher", "wellbeing_lead", "principal"]  # the first is already assigned
 
 
 def recovered_at_rescreening(sess: so.Session, case: Any) -> bool | None:

@@ -49,3 +49,25 @@ def test_bad_answers_are_422_naming_the_field(screening, users, db_session):
     assert "0 to 3" in en.get_json()["error"]["fields"]["answers"]
     assert users("student").post(url, json=[1]).status_code == 422
     assert db_session.scalar(sa.select(sa.func.count()).select_from(AlertCase)) == 0  # nothing half-written
+
+
+def test_a_missed_contact_escalates_to_the_wellbeing_lead_then_the_principal(screening, users, app, db_session):
+    from datetime import timedelta
+
+    from foundation import db
+    from foundation.alerts import sweep
+    from foundation.models import AlertCase, AlertEscalation
+    from foundation.tenancy import unscoped
+
+    url = f"/wellbeing/api/screenings/{screening['id']}/responses"
+    assert users("student").post(url, json={"answers": ITEM9}).status_code == 201
+    case = db_session.scalar(sa.select(AlertCase).where(AlertCase.student_id == screening["student_id"]))
+    with app.app_context():
+        sess = unscoped("test: the scheduled pass").mark(db.session())
+        assert sweep(sess, case.opened_at + timedelta(minutes=59)) == 0
+        assert sweep(sess, case.opened_at + timedelta(hours=2, minutes=1)) == 2
+        assert sweep(sess, case.opened_at + timedelta(hours=9)) == 0  # the chain ends at the principal
+        sess.commit()
+    steps = db_session.scalars(sa.select(AlertEscalation.role).where(AlertEscalation.case_id == case.id)
+                               .order_by(AlertEscalation.step)).all()
+    assert steps == ["wellbeing_lead", "principal"]
