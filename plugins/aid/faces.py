@@ -74,15 +74,14 @@ def district_figures() -> list[dict[str, Any]]:
 
 
 def run_identification(sess: so.Session, school_id: int) -> dict:
-    """This month so far, and in the first ten days of a month last month again (late records)."""
+    """This month so far, and last month again (records that arrived late)."""
     from plugins.aid.identify import month_days
 
     now = utcnow()
-    out = {"current": identify(sess, school_id, now=now)}
-    if now.day <= 10:
-        first, _ = month_days(out["current"]["month"])
-        out["previous"] = identify(sess, school_id, f"{first.replace(day=1) - timedelta(days=1):%Y-%m}", now=now)
-    return out
+    current = identify(sess, school_id, now=now)
+    first, _ = month_days(current["month"])
+    return {"current": current,
+            "previous": identify(sess, school_id, f"{first - timedelta(days=1):%Y-%m}", now=now)}
 
 
 def jobs() -> list[dict[str, Any]]:

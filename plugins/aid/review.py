@@ -29,7 +29,9 @@ def reason_line(reasons: list[dict], lang: str | None = None) -> str:
 
 
 def latest_month(sess: so.Session) -> str | None:
-    return sess.scalar(sa.select(sa.func.max(indicators.c.month)))
+    """The latest month with candidates (early in a month, last month's), else the latest computed."""
+    return sess.scalar(sa.select(sa.func.max(indicators.c.month)).where(indicators.c.status == "candidate")) or \
+        sess.scalar(sa.select(sa.func.max(indicators.c.month)))
 
 
 def _decisions(sess: so.Session, ids: list[int]) -> dict[int, dict]:

@@ -40,6 +40,10 @@ def schools(db_session) -> list[int]:
 
 @pytest.fixture
 def installed(app, users, schools, db_session, demo) -> list[int]:
+    return install(app, users, schools, db_session, demo)
+
+
+def install(app, users, schools, db_session, demo) -> list[int]:
     """Installed in both schools; each school's dean also holds the aid officer role (the session's demo
     district was built before the plugin declared it): ``users("dean", i)`` is the school's aid officer."""
     from foundation.models import Membership

@@ -42,7 +42,7 @@
       const chart = echarts.init(el);
       const series = ["candidate", "insufficient", "normal"].map((k) => ({name: words[k], type: "bar", stack: "all",
         data: months.map((m) => m[k])}));
-      chart.setOption({tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, bottom: 30},
+      chart.setOption({animation: false, tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, bottom: 30},
         xAxis: {type: "category", data: months.map((m) => m.month)}, yAxis: {type: "value"}, series: series,
         color: ["#c0392b", "#9aa5b1", "#5b8def"]});
       el.dataset.drawn = "1";
