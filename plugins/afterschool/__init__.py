@@ -79,8 +79,10 @@ class Afterschool:
     @hookimpl
     def jizuo_event_subscriptions(self) -> dict[str, Any]:
         from plugins.afterschool.figures import on_submission
+        from plugins.afterschool.selection import FREED, on_seat_freed
+        from plugins.afterschool.sessions import READ, SAVED, on_roll
 
-        return {"lowcode.submission.created": on_submission}
+        return {"lowcode.submission.created": on_submission, FREED: on_seat_freed, READ: on_roll, SAVED: on_roll}
 
     @hookimpl
     def jizuo_form_templates(self) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 
 from foundation.plugin_api import (
+    APIError,
     Forbidden,
     NotFound,
     ValidationFailed,
@@ -18,6 +19,7 @@ from foundation.plugin_api import (
     json_body,
     me,
     narrow_to,
+    publish,
     require_family,
     school_for,
     session,
@@ -232,8 +234,8 @@ def drop(choice_id: int):
         raise Forbidden(A.CHOOSE)
     moved = selection.drop(session(), row)
     audit("afterschool.choice.drop", "student", kid.id, school_id=kid.school_id,
-          detail={"course": row.course_id, "moved_up": len(moved)})
-    return jsonify({"dropped": choice_id, "moved_up": len(moved)})
+          detail={"course": row.course_id, "moved_up": moved})
+    return jsonify({"dropped": choice_id, "moved_up": moved})
 
 
 @api_doc("Rate a course after sessions: 1–5 stars and a comment", tags=TAG, status=201, body={
@@ -280,10 +282,22 @@ def _day(value) -> date:
         raise ValidationFailed({"day": ["afterschool.err.day"]}) from None
 
 
+def roll_of(course: Course, day: date) -> dict:
+    """The whole roll, read by the plugin's subscriber for the course's school (sessions.py says why)."""
+    payload = {"school_id": course.school_id, "course_id": course.id, "day": day.isoformat()}
+    publish(sessions.READ, [payload])
+    if "sheet" not in payload:
+        raise NotFound("course")
+    return payload["sheet"]
+
+
 @api_doc("A course's roll for a day (?day=YYYY-MM-DD): enrolled children, leave, marks", tags=TAG)
 def get_roll(course_id: int):
     course = _teacher_course(course_id)
-    return jsonify(sessions.sheet(session(), course, _day(request.args.get("day"))))
+    sheet = roll_of(course, _day(request.args.get("day")))
+    audit("afterschool.roll.read", "afterschool_course", course.id, school_id=course.school_id,
+          detail={"day": sheet["day"], "children": len(sheet["items"])})
+    return jsonify(sheet)
 
 
 @api_doc("Save the roll; parents of a child absent without leave are told at once", tags=TAG, body={
@@ -292,9 +306,16 @@ def get_roll(course_id: int):
 def save_roll(course_id: int):
     course = _teacher_course(course_id)
     data = json_body()
-    out = sessions.take(session(), course, _day(data.get("day")), data.get("marks"), me().account_id)
+    day = _day(data.get("day"))
+    clean = sessions.check_marks(data.get("marks"), {k["id"] for k in roll_of(course, day)["items"]})
+    payload = {"school_id": course.school_id, "course_id": course.id, "day": day.isoformat(), "marks": clean,
+               "by": me().account_id}
+    publish(sessions.SAVED, [payload])
+    out = payload.get("result")
+    if out is None:
+        raise APIError("attendance_not_saved", 503)
     audit("afterschool.attendance.take", "afterschool_course", course.id, school_id=course.school_id,
-          detail={"saved": out["saved"], "told": out["told"]})
+          detail={"day": payload["day"], "saved": out["saved"], "told": out["told"]})
     return jsonify(out)
 
 

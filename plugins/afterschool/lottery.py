@@ -23,7 +23,7 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import bulk_insert, utcnow
 from plugins.afterschool import notify
-from plugins.afterschool.models import Busy, Choice, Course, Lottery, Window, busy, courses
+from plugins.afterschool.models import Busy, Choice, Course, Lottery, Window, busy, courses, queue
 
 
 def allocate(inputs: dict[str, Any], seed: str) -> tuple[dict[str, Any], list[list[Any]]]:
@@ -110,8 +110,8 @@ def apply(sess: so.Session, w: Window, inputs: dict[str, Any], outcome: dict[str
     held: list[dict[str, Any]] = []
     slots = {int(k): v["slots"] for k, v in inputs["courses"].items()}
     for c in rows:
-        status, queue = outcome.get(f"{c.student_id}:{c.course_id}", ["refused", None])
-        c.status, c.queue, c.decided_at = status, queue, now
+        status, ticket = outcome.get(f"{c.student_id}:{c.course_id}", ["refused", None])
+        c.status, c.queue, c.decided_at = status, ticket, now
         c.reason = "clash" if status == "refused" else None
         if status == "enrolled":
             taken[c.course_id] = taken.get(c.course_id, 0) + 1
@@ -121,6 +121,8 @@ def apply(sess: so.Session, w: Window, inputs: dict[str, Any], outcome: dict[str
     for course_id, n in taken.items():  # the check constraint keeps enrolled within capacity, whatever happens
         sess.execute(sa.update(courses).where(courses.c.id == course_id).values(enrolled=courses.c.enrolled + n))
     bulk_insert(sess, busy, held)
+    bulk_insert(sess, queue, [{"school_id": w.school_id, "course_id": c.course_id, "choice_id": c.id, "ticket": c.queue}
+                              for c in rows if c.status == "waiting"])
     notify.results(sess, w, sorted({c.student_id for c in rows}))
 
 

@@ -10,6 +10,8 @@ this plugin names a school to keep tenants apart (migrations/ creates exactly th
 - ``afterschool_choices``: a child's choice of a course in a window, with its preference rank (unique per child
   and window: at most N) and its state: ``applied`` (waiting for the lottery), ``enrolled``, ``waiting``,
   ``refused``.
+- ``afterschool_queue``: each course's waiting list as tickets, without names (so a family's position is
+  counted without reading other children's choices).
 - ``afterschool_busy``: one row per enrolled child × weekday × period, unique: a clash cannot be written.
 - ``afterschool_lotteries``: a lottery's record: seed, the inputs it ran on, its steps and outcome.
 - ``afterschool_sessions`` / ``afterschool_attendance`` / ``afterschool_leaves`` / ``afterschool_ratings``.
@@ -87,6 +89,17 @@ class Choice(StudentScoped, PluginBase):
     decided_at: so.Mapped[datetime | None] = so.mapped_column()
 
 
+class Queue(SchoolScoped, PluginBase):
+    """A course's waiting list without names: a family sees how many wait ahead of its child (its own choice's
+    ticket against the others'), never who they are."""
+    __tablename__ = "afterschool_queue"
+    __table_args__ = (sa.Index("ix_afterschool_queue_course_ticket", "course_id", "ticket"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("afterschool_courses.id"))
+    choice_id: so.Mapped[int] = so.mapped_column(unique=True)
+    ticket: so.Mapped[int] = so.mapped_column()
+
+
 class Busy(StudentScoped, PluginBase):
     __tablename__ = "afterschool_busy"
     __table_args__ = (sa.UniqueConstraint("student_id", "term", "weekday", "period", name="uq_afterschool_busy_slot"),)
@@ -151,6 +164,6 @@ class Rating(StudentScoped, PluginBase):
     created_at: so.Mapped[datetime] = so.mapped_column()
 
 
-venues, courses, windows, choices, busy, lotteries, sessions, attendance, leaves, ratings = (
-    m.__table__ for m in (Venue, Course, Window, Choice, Busy, Lottery, Session, Attendance, Leave, Rating))
-TABLES = (ratings, leaves, attendance, sessions, lotteries, busy, choices, windows, courses, venues)  # children first
+venues, courses, windows, choices, queue, busy, lotteries, sessions, attendance, leaves, ratings = (
+    m.__table__ for m in (Venue, Course, Window, Choice, Queue, Busy, Lottery, Session, Attendance, Leave, Rating))
+TABLES = (ratings, leaves, attendance, sessions, lotteries, busy, queue, choices, windows, courses, venues)  # children first

@@ -20,7 +20,7 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import OrgUnit, StudentRef, ValidationFailed, utcnow
 from plugins.afterschool import catalog, notify
-from plugins.afterschool.models import Busy, Choice, Course, Window, busy, choices
+from plugins.afterschool.models import Busy, Choice, Course, Queue, Window, busy, choices, queue
 
 
 def grade_of(sess: so.Session, kid: StudentRef) -> int | None:
@@ -140,6 +140,8 @@ def _place(sess: so.Session, w: Window, kid: StudentRef, c: Course, have: list[C
                 row.status, row.decided_at = "enrolled", now
             else:
                 row.queue = row.id
+                sess.execute(sa.insert(queue).values(school_id=w.school_id, course_id=c.id, choice_id=row.id,
+                                                     ticket=row.id))
             sess.flush()
     except sx.IntegrityError as err:
         reason = "clash" if "busy" in str(err.orig).lower() else "already"
@@ -155,31 +157,52 @@ def _hold_slots(sess: so.Session, kid_id: int, c: Course) -> None:
 
 
 def waiting_position(sess: so.Session, row: Choice) -> int:
-    return 1 + (sess.scalar(sa.select(sa.func.count()).select_from(Choice).where(
-        Choice.course_id == row.course_id, Choice.status == "waiting", Choice.queue < (row.queue or 0))) or 0)
+    """How many wait ahead, plus one: counted on the nameless tickets (a family reads no other child's choice)."""
+    return 1 + (sess.scalar(sa.select(sa.func.count()).select_from(Queue).where(
+        Queue.course_id == row.course_id, Queue.ticket < (row.queue or 0))) or 0)
 
 
-def drop(sess: so.Session, row: Choice) -> list[int]:
-    """Withdraw a choice; a freed seat goes to the waiting list at once. Returns the students moved up."""
+FREED = "afterschool.seat.freed"
+
+
+def drop(sess: so.Session, row: Choice) -> int:
+    """Withdraw a choice. A freed seat is published (``afterschool.seat.freed``); the plugin's subscriber,
+    which the platform runs for the whole school, moves the waiting list up. Returns how many moved up."""
+    from foundation.plugin_api import publish
+
     was = row.status
+    sess.execute(sa.delete(queue).where(queue.c.choice_id == row.id))
     sess.execute(sa.delete(choices).where(choices.c.id == row.id))
     if was != "enrolled":
-        return []
+        return 0
     sess.execute(sa.delete(busy).where(busy.c.student_id == row.student_id, busy.c.course_id == row.course_id))
     catalog.seat_freed(sess, row.course_id)
-    return promote(sess, row.course_id)
+    payload = {"school_id": row.school_id, "course_id": row.course_id, "moved_up": 0}
+    publish(FREED, [payload])
+    return payload["moved_up"]
+
+
+def on_seat_freed(_event: str, payloads: list[dict]) -> None:
+    from foundation.plugin_api import session
+
+    for p in payloads:
+        p["moved_up"] = len(promote(session(), p["course_id"]))
 
 
 def promote(sess: so.Session, course_id: int) -> list[int]:
     """Fill free seats from the waiting list, in its order; a waiting child now busy at that time is skipped
-    (refused: clash). Each family moved up is told."""
+    (refused: clash). Each family moved up is told. Runs where the whole school's lists are seen (a subscriber,
+    a school admin's request)."""
     c = sess.get(Course, course_id)
     moved: list[int] = []
     while True:
-        nxt = sess.scalar(sa.select(Choice).where(Choice.course_id == course_id, Choice.status == "waiting")
-                          .order_by(Choice.queue, Choice.id).limit(1))
-        if nxt is None:
+        ticket = sess.scalar(sa.select(Queue).where(Queue.course_id == course_id).order_by(Queue.ticket).limit(1))
+        if ticket is None:
             return moved
+        nxt = sess.get(Choice, ticket.choice_id)
+        sess.execute(sa.delete(queue).where(queue.c.id == ticket.id))
+        if nxt is None or nxt.status != "waiting":
+            continue
         try:
             with sess.begin_nested():
                 claimed = sess.execute(sa.update(choices).where(choices.c.id == nxt.id, choices.c.status == "waiting")
@@ -190,6 +213,8 @@ def promote(sess: so.Session, course_id: int) -> list[int]:
                     raise _Full
                 _hold_slots(sess, nxt.student_id, c)
         except _Full:
+            sess.execute(sa.insert(queue).values(school_id=ticket.school_id, course_id=course_id,
+                                                 choice_id=ticket.choice_id, ticket=ticket.ticket))
             return moved
         except sx.IntegrityError:
             sess.execute(sa.update(choices).where(choices.c.id == nxt.id).values(status="refused", reason="clash"))

@@ -1,8 +1,12 @@
 """Sessions of a course: the roll (the enrolled children), attendance taken by the course's teacher on a phone,
 leave asked through the plugin's low-code leave template, ratings after sessions.
 
-Saving the roll tells the parents of every child absent without leave at once (message center, pushed live);
-a child with leave for that day is marked ``leave`` and nobody is alarmed."""
+A course gathers children of many classes, and its teacher (often a homeroom or subject teacher, who reaches
+only their own classes) needs its whole roll. So the API checks that the caller teaches the course, then
+publishes ``afterschool.roll.read`` / ``afterschool.attendance.saved``; the plugin's subscriber, which the
+platform runs for the course's school, reads the roll and writes the marks — the same way a parent's form
+causes school-wide work. Saving tells the parents of every child absent without leave at once (message center,
+pushed live); a child with leave for that day is marked ``leave`` and nobody is alarmed."""
 from __future__ import annotations
 
 from datetime import date
@@ -54,19 +58,42 @@ def sheet(sess: so.Session, course: Course, day: date) -> dict[str, Any]:
             "items": [k | {"status": marks.get(k["id"]), "leave": k["id"] in on_leave} for k in kids]}
 
 
-def take(sess: so.Session, course: Course, day: date, marks: Any, account_id: int | None) -> dict[str, Any]:
-    """Save the roll: ``marks`` = {student_id: status}; only enrolled children; returns who was told."""
+def check_marks(marks: Any, kids: set[int]) -> dict[int, str]:
+    """``marks`` = {student_id: status} of enrolled children only, or 422."""
     if not isinstance(marks, dict) or not marks:
         raise ValidationFailed({"marks": ["afterschool.err.marks"]})
-    kids = {k["id"] for k in roll(sess, course.id)}
     clean: dict[int, str] = {}
     for key, status in marks.items():
-        kid = int(key) if str(key).isdigit() else None
+        kid = int(key) if str(key).isdigit() and len(str(key)) < 11 else None
         if kid not in kids:
             raise ValidationFailed({"marks": ["afterschool.err.not_enrolled"]})
         if status not in STATUSES:
             raise ValidationFailed({f"marks.{kid}": ["afterschool.err.status"]})
         clean[kid] = status
+    return clean
+
+
+READ, SAVED = "afterschool.roll.read", "afterschool.attendance.saved"
+
+
+def on_roll(event: str, payloads: list[dict]) -> None:
+    """The platform runs this for the course's school (the API checked the caller teaches the course)."""
+    from foundation.plugin_api import session
+
+    sess = session()
+    for p in payloads:
+        course = sess.get(Course, p["course_id"])
+        if course is None:
+            continue
+        day = date.fromisoformat(p["day"])
+        if event == READ:
+            p["sheet"] = sheet(sess, course, day)
+        else:
+            p["result"] = take(sess, course, day, {int(k): v for k, v in p["marks"].items()}, p.get("by"))
+
+
+def take(sess: so.Session, course: Course, day: date, clean: dict[int, str], account_id: int | None) -> dict[str, Any]:
+    """Save checked marks; returns how many were saved and how many families were told."""
     on_leave = leaves_on(sess, day, course.id, list(clean))
     row = session_for(sess, course, day)
     before = dict(sess.execute(sa.select(Attendance.student_id, Attendance.status).where(

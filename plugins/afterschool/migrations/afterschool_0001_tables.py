@@ -1,4 +1,4 @@
-"""afterschool: venues, courses, selection windows, choices, busy slots, lotteries, sessions, attendance,
+"""afterschool: venues, courses, selection windows, choices, waiting-list tickets, busy slots, lotteries, sessions, attendance,
 leaves, ratings
 
 Revision ID: afterschool_0001
@@ -55,6 +55,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("student_id", "course_id", name="uq_afterschool_choices_course"))
     op.create_index("ix_afterschool_choices_course_status", "afterschool_choices", ["course_id", "status"])
     op.create_table(
+        "afterschool_queue", *_id_school(),
+        sa.Column("course_id", sa.Integer(), sa.ForeignKey("afterschool_courses.id"), nullable=False),
+        sa.Column("choice_id", sa.Integer(), nullable=False, unique=True),
+        sa.Column("ticket", sa.Integer(), nullable=False))
+    op.create_index("ix_afterschool_queue_course_ticket", "afterschool_queue", ["course_id", "ticket"])
+    op.create_table(
         "afterschool_busy", *_id_school(), _student(),
         sa.Column("term", sa.String(16), nullable=False), sa.Column("weekday", sa.Integer(), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
@@ -93,6 +99,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in ("afterschool_ratings", "afterschool_leaves", "afterschool_attendance", "afterschool_sessions",
-                 "afterschool_lotteries", "afterschool_busy", "afterschool_choices", "afterschool_windows",
+                 "afterschool_lotteries", "afterschool_busy", "afterschool_queue", "afterschool_choices", "afterschool_windows",
                  "afterschool_courses", "afterschool_venues"):
         op.drop_table(name)
