@@ -73,9 +73,10 @@ def _gate(name: str):
         if not (p.school_ids() & enabled_schools(name)):
             from foundation.district_views import is_district_view
 
-            if p.is_district and enabled_schools(name) and is_district_view(current_app.view_functions.get(
-                    request.endpoint)):
-                return None  # a district page (``plugin_api.district_view``): it checks its own capability
+            if p.is_district and enabled_schools(name) and (
+                    (request.endpoint or "").endswith(".static")
+                    or is_district_view(current_app.view_functions.get(request.endpoint))):
+                return None  # a district page (``plugin_api.district_view``, and its files): it checks its capability
             abort(404)  # not installed (or disabled) for this school: as if it did not exist
         return None
 

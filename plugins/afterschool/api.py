@@ -128,6 +128,7 @@ def list_windows():
                                                     "grades": {"type": "array", "items": {"type": "integer"}},
                                                     "max_courses": {"type": "integer"},
                                                     "students_choose": {"type": "boolean"},
+                                                    "course_ids": {"type": "array", "items": {"type": "integer"}},
                                                     "priority": {"type": "array", "items": {"type": "object"}}}})
 def create_window():
     school = school_for(A.MANAGE, A.NAME)
@@ -151,7 +152,9 @@ def window_detail(window_id: int):
     for cid, status, n in counts:
         per.setdefault(cid, {})[status] = n
     lots = sess.scalars(sa.select(Lottery).where(Lottery.window_id == w.id).order_by(Lottery.id)).all()
-    rows = courses_view(sess, w.school_id, catalog.term_courses(sess, w.term))
+    offered = set(w.course_ids or [])
+    rows = courses_view(sess, w.school_id, [c for c in catalog.term_courses(sess, w.term)
+                                            if not offered or c.id in offered])
     return jsonify(window_view(w) | {"courses": [c | {"choices": per.get(c["id"], {})} for c in rows],
                                      "lotteries": [{"id": x.id, "seed": x.seed, "ran_at": iso(x.ran_at),
                                                     "outcome_hash": x.outcome_hash} for x in lots]})

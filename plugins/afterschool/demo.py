@@ -59,7 +59,7 @@ def _students(sess: so.Session) -> list[tuple[int, int | None]]:
 def fill(sess: so.Session, school_id: int, seed: int) -> None:
     if sess.scalar(sa.select(sa.func.count()).select_from(Course)):
         return  # filled already (a second jizuo demo)
-    rng = random.Random(seed * 7919 + 17)
+    rng = random.Random(seed * 7919 + school_id)
     now = utcnow()
     grades = [g["id"] for g in catalog.grades(sess)]
     venues = []
@@ -93,7 +93,7 @@ def fill(sess: so.Session, school_id: int, seed: int) -> None:
                   status="closed", created_at=start)
     open_w = Window(school_id=school_id, term=term, title="兴趣社团第二轮选课（抽签）", grades=grades,
                     opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=3), mode="lottery", max_courses=2,
-                    students_choose=True, priority=[], status="open", created_at=now)
+                    students_choose=True, priority=[], status="open", created_at=now, course_ids=[c.id for c in spring])
     sess.add_all([past, open_w])
     sess.flush()
     kids = _students(sess)

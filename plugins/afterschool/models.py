@@ -67,7 +67,8 @@ class Window(SchoolScoped, PluginBase):
     mode: so.Mapped[str] = so.mapped_column(sa.String(8))  # fcfs, lottery
     max_courses: so.Mapped[int] = so.mapped_column()
     students_choose: so.Mapped[bool] = so.mapped_column(default=False)
-    priority: so.Mapped[list[Any]] = so.mapped_column(sa.JSON)  # [{"key", "label", "sensitive", "students": [...]}]
+    priority: so.Mapped[list[Any]] = so.mapped_column(sa.JSON)  # [{"label", "sensitive", "students": [...]}]
+    course_ids: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON)  # the courses it offers (None: the term's)
     status: so.Mapped[str] = so.mapped_column(sa.String(12))  # open, allocated
     created_at: so.Mapped[datetime] = so.mapped_column()
 

@@ -29,7 +29,7 @@ def window_view(w: Window) -> dict[str, Any]:
     return {"id": w.id, "title": w.title, "term": w.term, "grades": w.grades, "opens_at": iso(w.opens_at),
             "closes_at": iso(w.closes_at), "mode": w.mode, "max_courses": w.max_courses,
             "students_choose": w.students_choose, "status": w.status, "open": selection.is_open(w),
-            "priority_groups": len(w.priority or [])}
+            "priority_groups": len(w.priority or []), "course_ids": w.course_ids}
 
 
 def kid_view(sess: so.Session, kid: StudentRef) -> dict[str, Any]:

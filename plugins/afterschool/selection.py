@@ -62,6 +62,11 @@ def check_window(sess: so.Session, data: dict) -> dict[str, Any]:
     mx = data.get("max_courses", 2)
     if isinstance(mx, bool) or not isinstance(mx, int) or not 1 <= mx <= 5:
         raise ValidationFailed({"max_courses": ["afterschool.err.range:1–5"]})
+    course_ids = data.get("course_ids")
+    if course_ids is not None:
+        known_courses = {c.id for c in catalog.term_courses(sess)}
+        if not isinstance(course_ids, list) or not course_ids or not set(course_ids) <= known_courses:
+            raise ValidationFailed({"course_ids": ["afterschool.err.not_offered"]})
     priority = data.get("priority") or []
     if not isinstance(priority, list) or not all(
             isinstance(g, dict) and isinstance(g.get("label"), str) and isinstance(g.get("students"), list)
@@ -71,11 +76,14 @@ def check_window(sess: so.Session, data: dict) -> dict[str, Any]:
             "grades": sorted(set(wanted)), "max_courses": mx, "students_choose": data.get("students_choose") is True,
             "priority": [{"label": g["label"][:60], "sensitive": g.get("sensitive") is not False,
                           "students": sorted(set(g["students"]))} for g in priority],
-            "term": data.get("term") or catalog.term_of(utcnow().date())}
+            "term": data.get("term") or catalog.term_of(utcnow().date()),
+            "course_ids": sorted(set(course_ids)) if course_ids else None}
 
 
 def open_courses(sess: so.Session, w: Window, grade: int | None) -> list[Course]:
-    return [c for c in catalog.term_courses(sess, w.term) if grade in (c.grades or [])]
+    offered = set(w.course_ids) if w.course_ids else None
+    return [c for c in catalog.term_courses(sess, w.term) if grade in (c.grades or [])
+            and (offered is None or c.id in offered)]
 
 
 def mine(sess: so.Session, w: Window, kid_id: int) -> list[Choice]:
@@ -229,9 +237,14 @@ class _Full(Exception):
 
 
 def choice_view(sess: so.Session, row: Choice) -> dict[str, Any]:
+    from plugins.afterschool.models import Session
+
     out = {"id": row.id, "course_id": row.course_id, "rank": row.rank, "status": row.status, "reason": row.reason}
     if row.status == "waiting":
         out["position"] = waiting_position(sess, row)
+    if row.status == "enrolled":  # a family rates a course once it has met
+        out["rateable"] = bool(sess.scalar(sa.select(Session.id).where(Session.course_id == row.course_id,
+                                                                      Session.taken_at.is_not(None)).limit(1)))
     return out
 
 

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("closes_at", sa.DateTime(), nullable=False), sa.Column("mode", sa.String(8), nullable=False),
         sa.Column("max_courses", sa.Integer(), nullable=False),
         sa.Column("students_choose", sa.Boolean(), nullable=False), sa.Column("priority", sa.JSON(), nullable=False),
+        sa.Column("course_ids", sa.JSON()),
         sa.Column("status", sa.String(12), nullable=False), sa.Column("created_at", sa.DateTime(), nullable=False))
     op.create_table(
         "afterschool_choices", *_id_school(), _student(),

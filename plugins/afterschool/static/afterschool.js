@@ -134,7 +134,7 @@
       : fig.endsWith("attendance") ? S.words.mark[g.status] || g.status
       : fig.endsWith("participation") ? (g.enrolled ? S.words.yes : S.words.no) : g.venue;
     const FIGS = [["afterschool.categories", "categories", "count", S.words.students],
-      ["afterschool.categories", "hours", "value", S.words.hours], ["afterschool.participation", "participation", "value", S.words.share],
+      ["afterschool.categories", "hours", "value", S.words.hours_unit], ["afterschool.participation", "participation", "value", S.words.share],
       ["afterschool.venues", "venues", "value", S.words.use], ["afterschool.attendance", "attendance", "value", S.words.share],
       ["afterschool.ratings", "ratings", "value", S.words.stars]];
     let data = null;
@@ -160,7 +160,7 @@
         const sec = document.createElement("section");
         sec.className = "card as-fig";
         sec.dataset.figure = key + ":" + field;
-        const title = (S.words[word] || word) + (word === "hours" ? "" : "") + ` <small>(${esc(unit)})</small>`;
+        const title = esc(S.words[word] || word) + ` <small>(${esc(unit)})</small>`;
         sec.innerHTML = `<h2>${title}</h2><div class="as-chart" id="as-chart-${n}"></div>` +
           `<table class="grid keep-table"><thead><tr><th>${esc(S.words.school)}</th>${groups.map((g) => `<th>${esc(g)}</th>`).join("")}</tr></thead><tbody>` +
           schools.map((s) => `<tr><td>${esc(names[s] || s)}</td>${groups.map((g) => { const v = cell(s, g); return `<td>${v == null ? "—" : v}</td>`; }).join("")}</tr>`).join("") +
