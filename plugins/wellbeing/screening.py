@@ -44,13 +44,16 @@ def today(sess: so.Session, school_id: int) -> date:
 
 
 def _date(data: dict[str, Any], key: str, errors: dict[str, list[str]]) -> date | None:
-    try:
-        return date.fromisoformat(data.get(key)) if isinstance(data.get(key), str) else None
-    except ValueError:
+    """``data[key]`` as a calendar day (YYYY-MM-DD), else the reason in ``errors``."""
+    value = data.get(key)
+    if not isinstance(value, str):
+        errors[key] = ["field.required"]
         return None
-    finally:
-        if not isinstance(data.get(key), str):
-            errors[key] = ["field.required"]
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[key] = ["field.invalid"]
+        return None
 
 
 def schedule(sess: so.Session, school_id: int, data: dict[str, Any], account_id: int | None,
@@ -62,10 +65,6 @@ def schedule(sess: so.Session, school_id: int, data: dict[str, Any], account_id:
         errors["instrument"] = ["wellbeing.error.instrument"]
     title = text_field(data, "title", required=False, limit=120)
     opens, closes = _date(data, "opens_on", errors), _date(data, "closes_on", errors)
-    if "opens_on" not in errors and opens is None:
-        errors["opens_on"] = ["field.invalid"]
-    if "closes_on" not in errors and closes is None:
-        errors["closes_on"] = ["field.invalid"]
     if opens and closes and not 0 <= (closes - opens).days <= MAX_WINDOW_DAYS:
         errors["closes_on"] = ["wellbeing.error.window"]
     classes = _classes(sess, school_id, data.get("class_ids"), data.get("grade_ids"), errors)
@@ -231,9 +230,9 @@ def submit(sess: so.Session, screening: Screening, items: list[dict[str, Any]], 
     if errors:
         raise ValidationFailed(errors)
     if hits:
+        by_student = {r["student_id"]: r for r in rows}
         for case in raise_alerts(sess, RULE, school, hits, source=NAME):
-            row = next(r for r in rows if r["student_id"] == case.student_id)
-            row.update(case_id=case.id, contact_due_at=case.contact_due_at, plan_due_at=case.plan_due_at,
+            by_student[case.student_id].update(case_id=case.id, contact_due_at=case.contact_due_at, plan_due_at=case.plan_due_at,
                        follow_due_at=case.follow_due_at)
     bulk_insert(sess, responses, rows)
     return len(rows)

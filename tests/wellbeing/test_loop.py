@@ -71,3 +71,18 @@ def test_a_missed_contact_escalates_to_the_wellbeing_lead_then_the_principal(scr
     steps = db_session.scalars(sa.select(AlertEscalation.role).where(AlertEscalation.case_id == case.id)
                                .order_by(AlertEscalation.step)).all()
     assert steps == ["wellbeing_lead", "principal"]
+
+
+def test_scheduling_checks_every_field(installed, users, db_session, demo):
+    from foundation.models import OrgUnit
+
+    other = db_session.scalar(sa.select(OrgUnit.id).where(OrgUnit.kind == "class").order_by(OrgUnit.id.desc()))
+    psych = users("psychology_teacher")
+    bad = psych.post("/wellbeing/api/screenings", json={"instrument": "bdi", "opens_on": "2026-13-01",
+                                                        "closes_on": 5, "class_ids": [other]})
+    assert bad.status_code == 422
+    assert set(bad.get_json()["error"]["fields"]) >= {"instrument", "opens_on", "closes_on", "class_ids"}
+    window = psych.post("/wellbeing/api/screenings", json={"instrument": "phq9", "opens_on": "2026-12-10",
+                                                           "closes_on": "2026-12-01", "grade_ids": []})
+    assert set(window.get_json()["error"]["fields"]) == {"closes_on", "class_ids"}
+    assert users("homeroom_teacher").post("/wellbeing/api/screenings", json={}).status_code == 404
