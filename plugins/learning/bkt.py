@@ -18,6 +18,10 @@ import numpy as np
 
 MAX_GUESS, MAX_SLIP = 0.3, 0.1
 FLOOR = 1e-4
+# Without forgetting, a long run of right answers drives mastery to 1 − 1e-10, from where a week of wrong
+# answers barely moves it. Teachers expect a run of mistakes to show: mastery is held at CAP at most (the
+# comparison with pyBKT runs without it, cap=1.0).
+CAP = 0.98
 
 
 @dataclass(frozen=True)
@@ -39,21 +43,21 @@ def predict(p: float, prm: Params) -> float:
     return p * (1 - prm.slip) + (1 - p) * prm.guess
 
 
-def update(p: float, correct: bool, prm: Params) -> float:
+def update(p: float, correct: bool, prm: Params, cap: float = CAP) -> float:
     """Mastery after one response: Bayes on the answer, then the chance of learning from the practice."""
     if correct:
         post = p * (1 - prm.slip) / max(p * (1 - prm.slip) + (1 - p) * prm.guess, 1e-12)
     else:
         post = p * prm.slip / max(p * prm.slip + (1 - p) * (1 - prm.guess), 1e-12)
-    return post + (1 - post) * prm.learn
+    return min(cap, post + (1 - post) * prm.learn)
 
 
-def trace(seq: list[int] | np.ndarray, prm: Params) -> tuple[np.ndarray, np.ndarray]:
+def trace(seq: list[int] | np.ndarray, prm: Params, cap: float = CAP) -> tuple[np.ndarray, np.ndarray]:
     """For one student's sequence: (P(right) predicted before each response, mastery after each)."""
     p, preds, after = prm.prior, [], []
     for c in seq:
         preds.append(predict(p, prm))
-        p = update(p, bool(c), prm)
+        p = update(p, bool(c), prm, cap)
         after.append(p)
     return np.array(preds), np.array(after)
 
@@ -139,7 +143,7 @@ def fit_restarts(seqs: list, starts: tuple[Params, ...] | None = None, **kw) -> 
     return best
 
 
-def mastery_after(seqs: list[np.ndarray], prm: Params) -> np.ndarray:
+def mastery_after(seqs: list[np.ndarray], prm: Params, cap: float = CAP) -> np.ndarray:
     """Mastery after the last response of each sequence, all at once (the nightly re-trace)."""
     obs, mask = _pad([np.asarray(s, dtype=np.int8) for s in seqs])
     p = np.full(len(seqs), prm.prior)
@@ -148,5 +152,5 @@ def mastery_after(seqs: list[np.ndarray], prm: Params) -> np.ndarray:
         num = np.where(right, p * (1 - prm.slip), p * prm.slip)
         den = np.where(right, p * (1 - prm.slip) + (1 - p) * prm.guess, p * prm.slip + (1 - p) * (1 - prm.guess))
         post = num / np.maximum(den, 1e-12)
-        p = np.where(mask[:, k], post + (1 - post) * prm.learn, p)
+        p = np.where(mask[:, k], np.minimum(cap, post + (1 - post) * prm.learn), p)
     return p

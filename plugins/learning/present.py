@@ -45,12 +45,20 @@ def student_map(sess: so.Session, student_id: int, school_id: int, lang: str) ->
     for s in subjects.values():
         s["axes"] = [{"code": a["code"], "name": a["name"], "mastery": round(sum(a["values"]) / len(a["values"]), 3),
                       "points": len(a["values"])} for a in sorted(s["axes"].values(), key=lambda a: a["code"])]
-    trend: dict[str, dict[str, list]] = {}
+    # the term's trend per subject: each week, the mean over the subject's points of the latest mastery known
+    # by then (a point not practised that week keeps its last value)
+    series: dict[str, dict[str, dict]] = {}
     for week, code, p in sess.execute(sa.select(History.week, History.code, History.p).where(
             History.student_id == student_id).order_by(History.week)):
         g = top.get(code)
         if g is not None:
-            trend.setdefault(g.subject, {}).setdefault(week.isoformat(), []).append(p)
+            series.setdefault(g.subject, {}).setdefault(week.isoformat(), {})[code] = p
+    trend: dict[str, dict[str, list]] = {}
+    for subject, weeks in series.items():
+        last: dict[str, float] = {}
+        for week in sorted(weeks):
+            last.update(weeks[week])
+            trend.setdefault(subject, {})[week] = list(last.values())
     pushes = sess.execute(sa.select(Push, Resource.title, Resource.url).join(Resource, Resource.id == Push.resource_id)
                           .where(Push.student_id == student_id).order_by(Push.pushed_at.desc()).limit(20)).all()
     now = {m.code: m.p for m in rows}

@@ -28,7 +28,7 @@ def sequences(sess: so.Session, code: str) -> tuple[np.ndarray, list[np.ndarray]
     return arr[np.r_[0, cuts], 0], np.split(arr[:, 1].astype(np.int8), cuts)
 
 
-def refit(sess: so.Session, school_id: int, retrace: bool = True) -> dict[str, Any]:
+def refit(sess: so.Session, school_id: int, retrace: bool = True, restarts: bool = True) -> dict[str, Any]:
     codes = list(sess.scalars(sa.select(Response.code).distinct()))
     have = {p.code: p for p in sess.scalars(sa.select(Param))}
     fitted = traced = 0
@@ -37,11 +37,8 @@ def refit(sess: so.Session, school_id: int, retrace: bool = True) -> dict[str, A
         total = int(sum(len(s) for s in seqs))
         if total < MIN_RESPONSES:
             continue
-        prm = bkt.fit_restarts(seqs)
-        row = have.get(code) or Param(school_id=school_id, code=code)
-        row.prior, row.learn, row.guess, row.slip = prm.prior, prm.learn, prm.guess, prm.slip
-        row.responses, row.fitted_at = total, utcnow()
-        sess.add(row)
+        prm = bkt.fit_restarts(seqs) if restarts else bkt.fit(seqs)[0]
+        save(sess, school_id, code, prm, total, have.get(code))
         fitted += 1
         if retrace:
             after = bkt.mastery_after(seqs, prm)
@@ -52,3 +49,10 @@ def refit(sess: so.Session, school_id: int, retrace: bool = True) -> dict[str, A
             traced += result.rowcount or 0
     sess.flush()
     return {"points": fitted, "retraced": traced}
+
+
+def save(sess: so.Session, school_id: int, code: str, prm: bkt.Params, total: int, row: Param | None = None) -> None:
+    row = row or Param(school_id=school_id, code=code)
+    row.prior, row.learn, row.guess, row.slip = prm.prior, prm.learn, prm.guess, prm.slip
+    row.responses, row.fitted_at = total, utcnow()
+    sess.add(row)

@@ -90,7 +90,12 @@ def multilevel(df: pd.DataFrame) -> tuple[dict[Any, dict[str, Any]], dict[str, f
         model = smf.mixedlm("post ~ pre", data, groups=data["klass"])
     with warnings.catch_warnings():  # a variance on the boundary (zero) is an answer here, not a failure
         warnings.simplefilter("ignore")
-        res = model.fit(reml=True, method=["lbfgs", "powell"])
+        res = model.fit(reml=True, method=["lbfgs"])
+        if float(np.min(np.diag(np.atleast_2d(res.cov_re)))) < 1e-6 or (several and min(res.vcomp, default=1) < 1e-6):
+            # L-BFGS can stop on the boundary (a variance of 0) from statsmodels' start; Powell's search does
+            # not: keep whichever fit has the higher restricted likelihood
+            other = model.fit(reml=True, method=["powell"])
+            res = other if not np.isfinite(res.llf) or other.llf > res.llf else res
     out: dict[Any, dict[str, Any]] = {}
     counts = data.groupby("klass").size()
     try:

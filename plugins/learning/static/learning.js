@@ -28,7 +28,10 @@
     const draw = (d) => {
       document.getElementById("map-at").textContent = new Date(d.at).toLocaleTimeString();
       document.getElementById("map-responses").textContent = d.responses;
-      const radar = chart(document.getElementById("radar"));
+      const radarEl = document.getElementById("radar"), narrow = radarEl.clientWidth < 560;
+      if (narrow && d.subjects.length > 1 && !radarEl.dataset.tall) { radarEl.style.height = "560px"; radarEl.dataset.tall = "1"; }
+      const radar = chart(radarEl);
+      if (radar) radar.resize();
       const rows = [];
       d.subjects.forEach((s) => s.axes.forEach((a) => rows.push(`<tr data-group="${esc(a.code)}"><td>${esc(subj(s.subject))}</td><td>${esc(a.name)}</td><td class="num mastery">${pct(a.mastery)}</td></tr>`)));
       document.querySelector("#radar-table tbody").innerHTML = rows.join("") || `<tr><td colspan="3">${esc(W.none)}</td></tr>`;
@@ -36,8 +39,9 @@
       if (radar) {
         radar.setOption({
           tooltip: {}, legend: {bottom: 0, data: d.subjects.map((s) => subj(s.subject))},
-          radar: d.subjects.map((s, i) => ({indicator: s.axes.map((a) => ({name: a.name, max: 1})), radius: "55%",
-            center: [d.subjects.length > 1 ? (i ? "74%" : "26%") : "50%", "48%"], axisName: {color: css("--muted"), fontSize: 11}})),
+          radar: d.subjects.map((s, i) => ({indicator: s.axes.map((a) => ({name: a.name, max: 1})), radius: narrow && d.subjects.length > 1 ? "30%" : "55%",
+            center: d.subjects.length < 2 ? ["50%", "48%"] : narrow ? ["50%", i ? "72%" : "27%"] : [i ? "74%" : "26%", "48%"],
+            axisName: {color: css("--muted"), fontSize: 11}})),
           series: d.subjects.map((s, i) => ({type: "radar", radarIndex: i, name: subj(s.subject), areaStyle: {opacity: 0.25},
             data: [{name: subj(s.subject), value: s.axes.map((a) => a.mastery)}]}))}, true);
       }
@@ -71,14 +75,16 @@
   const cls = document.getElementById("class-map");
   if (cls) {
     api(cls.dataset.src).then((d) => {
-      const heat = chart(document.getElementById("heat"));
+      const heatEl = document.getElementById("heat");
+      heatEl.style.height = Math.max(420, 150 + 16 * d.students.length) + "px";
+      const heat = chart(heatEl);
       const data = [];
       d.cells.forEach((row, y) => row.forEach((v, x) => { if (v != null) data.push([x, y, v]); }));
       if (heat) heat.setOption({
         tooltip: {formatter: (p) => `${esc(d.students[p.value[1]].name)} · ${esc(d.points[p.value[0]].name)}: ${pct(p.value[2])}`},
         grid: {left: 70, right: 16, top: 8, bottom: 110},
         xAxis: {type: "category", data: d.points.map((p) => p.name), axisLabel: {rotate: 40, fontSize: 10}},
-        yAxis: {type: "category", data: d.students.map((s) => s.name), inverse: true, axisLabel: {fontSize: 10}},
+        yAxis: {type: "category", data: d.students.map((s) => s.name), inverse: true, axisLabel: {fontSize: 10, interval: 0}},
         visualMap: {min: 0, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
           inRange: {color: [css("--danger") || "#c0392b", css("--warn") || "#e0a100", css("--ok") || "#2e8b57"]}},
         series: [{type: "heatmap", data, label: {show: false}}]});
@@ -107,14 +113,19 @@
         const names = d.classes.map((x) => x.name);
         c.setOption({tooltip: {}, legend: {bottom: 0, data: methods.map((m) => W[m])}, grid: {left: 48, right: 16, top: 16, bottom: 64},
           xAxis: {type: "category", data: names, axisLabel: {fontSize: 10}}, yAxis: {type: "value"},
-          series: methods.flatMap((m, i) => [
-            {type: "scatter", name: W[m], data: d.classes.map((x, j) => [j, x[m].estimate]), symbolOffset: [(i - 1) * 10, 0]},
-            {type: "custom", name: W[m], data: d.classes.map((x, j) => [j, x[m].low, x[m].high]).filter((v) => v[1] != null),
-              renderItem: (params, api2) => {
-                const lo = api2.coord([api2.value(0), api2.value(1)]), hi = api2.coord([api2.value(0), api2.value(2)]);
-                const x = lo[0] + (i - 1) * 10;
-                return {type: "line", shape: {x1: x, y1: lo[1], x2: x, y2: hi[1]}, style: {stroke: api2.visual("color"), lineWidth: 2}};
-              }}])}, true);
+          series: methods.map((m, i) => ({type: "custom", name: W[m],
+            data: d.classes.map((x, j) => [j, x[m].estimate, x[m].low == null ? x[m].estimate : x[m].low,
+              x[m].high == null ? x[m].estimate : x[m].high]).filter((v) => v[1] != null),
+            encode: {x: 0, y: [1, 2, 3]},
+            renderItem: (params, api2) => {
+              const mid = api2.coord([api2.value(0), api2.value(1)]), lo = api2.coord([api2.value(0), api2.value(2)]);
+              const hi = api2.coord([api2.value(0), api2.value(3)]), x = mid[0] + (i - 1) * 14, color = api2.visual("color");
+              return {type: "group", children: [
+                {type: "line", shape: {x1: x, y1: lo[1], x2: x, y2: hi[1]}, style: {stroke: color, lineWidth: 2}},
+                {type: "line", shape: {x1: x - 4, y1: lo[1], x2: x + 4, y2: lo[1]}, style: {stroke: color, lineWidth: 2}},
+                {type: "line", shape: {x1: x - 4, y1: hi[1], x2: x + 4, y2: hi[1]}, style: {stroke: color, lineWidth: 2}},
+                {type: "circle", shape: {cx: x, cy: mid[1], r: 5}, style: {fill: color}}]};
+            }}))}, true);
       }
       va.dataset.loaded = "1";
     }).catch((err) => toast(errorText(err), "error"));
