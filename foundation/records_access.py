@@ -54,6 +54,16 @@ def _bucket(sess: so.Session, name: str, offset_hours: int = 0) -> sa.ColumnElem
     return sa.func.strftime(fmt, col, f"{int(offset_hours):+d} hours") if offset_hours else sa.func.strftime(fmt, col)
 
 
+def _local_day(sess: so.Session, offset_hours: int = 0) -> sa.ColumnElement:
+    """The record's local day as a date (cheaper than text for filtering and counting distinct days)."""
+    col = Record.occurred_at
+    if sess.get_bind().dialect.name == "postgresql":
+        if offset_hours:
+            col = col + sa.text(f"interval '{int(offset_hours)} hours'")
+        return sa.cast(col, sa.Date)
+    return sa.func.date(col, f"{int(offset_hours):+d} hours")
+
+
 def _element(name: str, lib: dict, numeric: bool = False) -> sa.ColumnElement:
     if name not in lib["elements"]:
         raise RecordAccessError(f"library {lib['id']} has no element {name!r}")
@@ -129,7 +139,9 @@ class RecordReader:
         for element, value in (where or {}).items():
             conditions.append(_element(element, lib) == value)
         if days is not None:
-            conditions.append(_bucket(sess, "day", utc_offset_hours).in_(sorted({d.isoformat() for d in days})))
+            wanted = sorted(set(days))
+            conditions.append(_local_day(sess, utc_offset_hours).in_(
+                wanted if sess.get_bind().dialect.name == "postgresql" else [d.isoformat() for d in wanted]))
         ids = sorted(set(students)) if students is not None else None
         self._audit(lib, "aggregate", by=list(by), students=len(ids) if ids is not None else "all",
                     since=since.isoformat() if since else None, until=until.isoformat() if until else None)
@@ -185,7 +197,7 @@ def _measure(sess: so.Session, spec: str | tuple, lib: dict, offset_hours: int =
         raise RecordAccessError(f"measure {spec!r}")
     op = spec[0]
     if op == "days":
-        return sa.func.count(sa.distinct(_bucket(sess, "day", offset_hours)))
+        return sa.func.count(sa.distinct(_local_day(sess, offset_hours)))
     if op in ("first", "last") and len(spec) == 1:
         return (sa.func.min if op == "first" else sa.func.max)(Record.occurred_at)
     if op == "distinct" and len(spec) == 2:

@@ -317,8 +317,15 @@ def _seed_hello(world: World) -> None:
     _ok(world.user("school_admin", 1).post("/hello/api/greetings", json={"text": MARK_B["greeting"]}))
 
 
+def _seed_aid(world: World) -> None:
+    """The homeroom teacher of B's sample student (a review role) recommends aid for them."""
+    teacher = world.user("homeroom_teacher", 1)
+    world.rows_b["aid_awards"] = _ok(teacher.post(f"/aid/api/students/{world.ids_b['student_id']}/awards", json={
+        "kind": "work_study", "note": MARK_B["entry"]}))["id"]
+
+
 # plugin → what it plants in school B through its own API (a plugin without one: its id routes cannot be filled)
-PLUGIN_SEEDS: dict[str, Callable[[World], None]] = {"points": _seed_points, "hello": _seed_hello}
+PLUGIN_SEEDS: dict[str, Callable[[World], None]] = {"points": _seed_points, "hello": _seed_hello, "aid": _seed_aid}
 
 
 def _person(world: World, role: str, school: int) -> tuple[int, int]:
