@@ -328,6 +328,25 @@ def _seed_aid(world: World) -> None:
 PLUGIN_SEEDS: dict[str, Callable[[World], None]] = {"points": _seed_points, "hello": _seed_hello, "aid": _seed_aid}
 
 
+def _seed_wellbeing(world: World) -> None:
+    """B's psychology teacher screens the sample student's class; B's guardian consents (if the child is under
+    14) and the student answers, with the school's own question holding the marker."""
+    from datetime import date, timedelta
+
+    scr = _ok(world.user("psychology_teacher", 1).post("/wellbeing/api/screenings", json={
+        "instrument": "phq9", "class_ids": [world.ids_b["class_id"]], "title": MARK_B["submission"],
+        "opens_on": (date.today() - timedelta(days=1)).isoformat(),
+        "closes_on": (date.today() + timedelta(days=2)).isoformat(),
+        "extra_questions": [{"zh": MARK_B["form"]}]}))
+    world.rows_b["wellbeing_screenings"] = scr["id"]
+    world.user("parent", 1).post(f"/wellbeing/api/consents/{world.ids_b['student_id']}", json={"granted": True})
+    _ok(world.user("student", 1).post(f"/wellbeing/api/screenings/{scr['id']}/responses", json={
+        "answers": [1, 1, 0, 0, 1, 0, 0, 0, 1], "extra": {"q1": MARK_B["submission"]}}))
+
+
+PLUGIN_SEEDS["wellbeing"] = _seed_wellbeing
+
+
 def _person(world: World, role: str, school: int) -> tuple[int, int]:
     from foundation.models import Account
 
