@@ -252,13 +252,18 @@ def forms_preview(form_id: int):
 
 @bp.get("/forms/<int:form_id>/submissions")
 def forms_submissions(form_id: int):
+    from foundation.lowcode.apps import is_private, visible
+
     form = _form(form_id)
-    if form.owner_account_id != g.principal.account_id:
-        require(g.principal, "lowcode.submission.read", form.school_id)
-    rows = db.session().execute(sa.select(Submission, FormVersion.version).join(
-        FormVersion, FormVersion.id == Submission.version_id).where(Submission.form_id == form.id)
-        .order_by(Submission.id)).all()
     version = svc.latest(db.session(), form.id)
+    app = (version.app if version else form.draft_app) or {}
+    stmt = sa.select(Submission, FormVersion.version).join(
+        FormVersion, FormVersion.id == Submission.version_id).where(Submission.form_id == form.id)
+    if is_private(app):  # the submitter and the app's see roles only, whoever owns the form
+        stmt = visible(stmt, g.principal, form, app)
+    elif form.owner_account_id != g.principal.account_id:
+        require(g.principal, "lowcode.submission.read", form.school_id)
+    rows = db.session().execute(stmt.order_by(Submission.id)).all()
     props = (version.schema if version else form.draft_schema).get("properties", {})
     columns = list(props)[:8]
     chart_field = next((k for k, v in props.items() if "enum" in v or "oneOf" in v), None)

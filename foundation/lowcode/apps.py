@@ -143,9 +143,17 @@ def sees_all(p: Principal, app: dict, school_id: int | None) -> tuple[bool, set[
     return bool(classes), classes
 
 
+def is_private(app: dict) -> bool:
+    """A private app (``audience.private``, e.g. the aid plugin's declaration of a family's situation): its
+    submissions are seen by the submitter and the ``see`` roles only — not by the form's owner, nor by those
+    who read every form of the school."""
+    return bool((app.get("audience") or {}).get("private"))
+
+
 def visible(stmt: sa.Select, p: Principal, form, app: dict) -> sa.Select:
     """Narrow a select of submissions to what ``p`` may see of ``form``."""
-    if form.owner_account_id == p.account_id or p.can("lowcode.submission.read", form.school_id):
+    if not is_private(app) and (form.owner_account_id == p.account_id or
+                                p.can("lowcode.submission.read", form.school_id)):
         return stmt
     ok, classes = sees_all(p, app, form.school_id)
     if ok and classes is None:
