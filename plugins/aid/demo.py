@@ -5,8 +5,8 @@ truth, so a demo aid officer opens with candidates and one red case:
   of the time, a drink or a snack now and then);
 - about one in sixteen is in difficulty: fewer meals, mostly the cheapest dish, hardly any extras;
 - some day students eat at home, some boarders eat off campus (canteen on few days);
-- one class was on internship for two weeks last month (entered as time away), one student joined this
-  month, one replaced their card this month, a few declared their situation;
+- one class was away last month (entered as time away): two weeks of work placement in a vocational school,
+  a week of social practice elsewhere; one student joined last month, one replaced their card last month, a few declared their situation;
 - one student's spending halved over the last two weeks, with no declaration: the red alert;
 - the National Day week (1–7 October) has no records.
 
@@ -17,9 +17,10 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import bulk_insert, demo_records, encrypt, school_calendar, utcnow
+from foundation.plugin_api import OrgUnit, bulk_insert, demo_records, encrypt, school_calendar, utcnow
 from plugins.aid.identify import identify, month_of, roster
 from plugins.aid.models import away, declarations
 
@@ -89,34 +90,37 @@ def fill(sess: so.Session, school_id: int, seed: int, now: datetime | None = Non
     start = date(today.year - (today.month <= back), (today.month - back - 1) % 12 + 1, 1)
     days = [d for d in (start + timedelta(days=i) for i in range((today - start).days))
             if clock.is_school_day(d) and (d.month, d.day) not in DAYS_OFF]
-    this_month = [d for d in days if d.month == today.month and d.year == today.year]
-    last_month = [d for d in days if d not in this_month]
-    normal = [s for s in sorted(students) if truth[s] == "normal" and students[s]["boarding"]]
+    previous = month_of(today.replace(day=1) - timedelta(days=1))
+    last_month = [d for d in days if month_of(d) == previous]  # the last whole month: where the cases show
+    normal = [s for s in sorted(students) if truth[s] == "normal"]
     rng.shuffle(normal)
     falling, joined, replaced = (normal[:1], normal[1:2], normal[2:3]) if len(normal) >= 3 else ([], [], [])
     classes = sorted({s["class_id"] for s in students.values() if s["class_id"]})
+    stage = sess.scalar(sa.select(OrgUnit.stage).where(OrgUnit.id == school_id))
+    # one class away last month: a vocational school's work placement (顶岗实习, two weeks), elsewhere a week of
+    # social practice (社会实践) — entered as time away, so those days are not the class's school days
+    vocational = stage == "vocational"
     intern_class = classes[len(classes) // 2] if classes else None
-    intern_days = set(last_month[3:13]) if intern_class else set()
+    intern_days = set(last_month[3:13] if vocational else last_month[3:8]) if intern_class else set()
+    joined_on = last_month[min(7, len(last_month) - 1)] if last_month else today
+    new_card_on = last_month[len(last_month) // 2] if last_month else today
     meals, pays = [], []
     for sid in sorted(students):
         s = students[sid]
-        card = f"{school_id:03d}{sid:07d}"
         for d in days:
-            if sid in joined and this_month and d < this_month[min(6, len(this_month) - 1)]:
+            if sid in joined and d < joined_on or s["class_id"] == intern_class and d in intern_days:
                 continue
-            if s["class_id"] == intern_class and d in intern_days:
-                continue
+            card = f"{school_id:03d}{sid:07d}" + ("R" if sid in replaced and d >= new_card_on else "")
             scale = 0.3 if sid in falling and (today - d).days <= 13 else 1.0
-            m, p = day_rows(sid, truth[sid], s["boarding"], d, rng, clock.tz, card + ("R" if sid in replaced and
-                                                                                  d in this_month[len(this_month) // 2:] else ""),
-                            price_k, scale)
+            m, p = day_rows(sid, truth[sid], s["boarding"], d, rng, clock.tz, card, price_k, scale)
             meals += m
             pays += p
     demo_records(sess, "canteen_meal", meals)
     demo_records(sess, "card_transaction", pays)
     if intern_class and intern_days:
         bulk_insert(sess, away, [{"school_id": school_id, "class_id": intern_class, "kind": "internship",
-                                  "first_day": min(intern_days), "last_day": max(intern_days), "note": "顶岗实习"}])
+                                  "first_day": min(intern_days), "last_day": max(intern_days),
+                                  "note": "顶岗实习" if vocational else "社会实践周"}])
     declared = [s for s in sorted(students) if truth[s] == "difficulty"][:2]
     bulk_insert(sess, declarations, [{"school_id": school_id, "student_id": s, "wants_consideration": True,
                                       "situation_enc": encrypt("父母务工收入不稳定"), "declared_at": now - timedelta(days=20)}
