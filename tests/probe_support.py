@@ -347,6 +347,28 @@ def _seed_wellbeing(world: World) -> None:
 PLUGIN_SEEDS["wellbeing"] = _seed_wellbeing
 
 
+def _seed_learning(world: World) -> None:
+    """B's school admin sends five wrong answers of B's sample student through the ingest API (a weak point: a
+    resource is pushed to the student); B's homeroom teacher writes a plan holding the marker."""
+    from datetime import UTC, datetime, timedelta
+
+    from foundation.models import DataSource, Student
+
+    if world.one(sa.select(DataSource.id).where(DataSource.code == "homework_app")) is None:
+        world.write(sa.insert(DataSource).values(code="homework_app", name="作业平台"))
+    kid = world.ids_b["student_id"]
+    number = world.one(sa.select(Student.student_no).where(Student.id == kid))
+    at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    _ok(world.user("school_admin", 1).post("/api/v1/ingest/item_response?source=homework_app", json=[
+        {"source_id": f"probe-b-{i}", "student": number, "occurred_at": at, "item_id": f"P-{i}", "subject": "math",
+         "knowledge_points": ["MA7.NA.03"], "correct": False} for i in range(5)]), 200)
+    world.rows_b["learning_plans"] = _ok(world.user("homeroom_teacher", 1).post(
+        f"/learning/api/students/{kid}/plans", json={"text": MARK_B["entry"]}))["id"]
+
+
+PLUGIN_SEEDS["learning"] = _seed_learning
+
+
 def _person(world: World, role: str, school: int) -> tuple[int, int]:
     from foundation.models import Account
 
