@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from foundation import plugin_api
 from foundation.plugin_api import Student, bulk_insert, utcnow
@@ -56,7 +58,8 @@ def params(sess: so.Session, codes: set[str] | None = None) -> dict[str, bkt.Par
     return {p.code: bkt.Params(p.prior, p.learn, p.guess, p.slip) for p in sess.scalars(q)}
 
 
-def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool, datetime, int | None]]) -> list:
+def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool, datetime, int | None]],
+          prm: dict[str, bkt.Params] | None = None) -> list:
     """``responses``: (student, code, right, when, record id), any order. Updates mastery and the week's
     history, stores the responses; returns the (student, code, mastery, attempts) rows touched."""
     if not responses:
@@ -64,7 +67,7 @@ def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool
     responses.sort(key=lambda r: r[3])
     codes = {r[1] for r in responses}
     students = {r[0] for r in responses}
-    prm = params(sess, codes)
+    prm = params(sess, codes) if prm is None else prm
     rows = {(m.student_id, m.code): m for m in sess.scalars(sa.select(Mastery).where(
         Mastery.student_id.in_(students), Mastery.code.in_(codes)))}
     now = utcnow()
@@ -82,30 +85,51 @@ def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool
     bulk_insert(sess, Response, [{"school_id": school_id, "student_id": s, "code": c, "correct": r, "occurred_at": a,
                                   "record_id": rid} for s, c, r, a, rid in responses])
     sess.flush()
-    week = monday(now)
     touched = [rows[k] for k in {(r[0], r[1]) for r in responses}]
-    hist = {(h.student_id, h.code): h for h in sess.scalars(sa.select(History).where(
-        History.student_id.in_(students), History.code.in_(codes), History.week == week))}
-    for m in touched:
-        h = hist.get((m.student_id, m.code))
-        if h is None:
-            sess.add(History(school_id=school_id, student_id=m.student_id, code=m.code, week=week, p=m.p))
-        else:
-            h.p = m.p
-    sess.flush()
+    _week(sess, school_id, touched, monday(now))
     return [(m.student_id, m.code, m.p, m.attempts) for m in touched]
 
 
-def _known(sess: so.Session) -> set[str]:
-    return set(sess.scalars(sa.select(Point.code)))
+def _week(sess: so.Session, school_id: int, touched: list[Mastery], week: date) -> None:
+    """This week's mastery per touched point, one upsert (the history's unique key: student, point, week)."""
+    dialect = sess.get_bind().dialect.name
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    values = [{"school_id": school_id, "student_id": m.student_id, "code": m.code, "week": week, "p": m.p}
+              for m in touched]
+    if insert is None:  # another database: read, then write
+        for v in values:
+            row = sess.scalar(sa.select(History).where(History.student_id == v["student_id"],
+                                                       History.code == v["code"], History.week == week))
+            if row is None:
+                sess.add(History(**v))
+            else:
+                row.p = v["p"]
+        sess.flush()
+        return
+    stmt = insert(History.__table__)
+    sess.execute(stmt.on_conflict_do_update(index_elements=["student_id", "code", "week"],
+                                            set_={"p": stmt.excluded.p}), values)
+
+
+def _known(sess: so.Session, codes: set[str]) -> dict[str, bkt.Params]:
+    """Of ``codes``, those in the school's knowledge map, with their parameters (the defaults when not fitted
+    yet): one query."""
+    rows = sess.execute(sa.select(Point.code, Param.prior, Param.learn, Param.guess, Param.slip)
+                        .outerjoin(Param, Param.code == Point.code).where(Point.code.in_(codes))).all()
+    return {r.code: bkt.Params(r.prior, r.learn, r.guess, r.slip) if r.prior is not None else bkt.DEFAULT
+            for r in rows}
 
 
 def _after(sess: so.Session, school_id: int, touched: list) -> None:
+    """Pushes for the points now weak (a savepoint only when there is one: most responses make none)."""
     from plugins.learning import push
 
+    cfg = settings(school_id)
+    if not any(push.weak(p, n, cfg) for _s, _c, p, n in touched):
+        return
     try:
         with sess.begin_nested():
-            push.on_mastery(sess, school_id, touched)
+            push.on_mastery(sess, school_id, touched, cfg)
     except Exception:  # noqa: BLE001 - the mastery stands; a failed push is logged and tried on the next response
         log.exception("learning push failed for school %s", school_id)
 
@@ -121,27 +145,26 @@ def _by_school(payloads: list[dict]) -> dict[int, list[dict]]:
 def on_item(event: str, payloads: list[dict]) -> None:
     sess = plugin_api.session()
     for school_id, batch in _by_school(payloads).items():
-        known = _known(sess)
         ids = {str(p["data"].get("item_id")) for p in batch}
         tags = {i.item_id: i.points for i in sess.scalars(sa.select(Item).where(Item.item_id.in_(ids)))}
-        out = []
-        for p in batch:
-            d = p["data"]
-            codes = set(d.get("knowledge_points") or []) | set(tags.get(str(d.get("item_id")), []))
-            out += [(p["subject_id"], c, bool(d.get("correct")), when(p.get("occurred_at")), p.get("id"))
-                    for c in sorted(codes & known)]
-        _after(sess, school_id, apply(sess, school_id, out))
+        wanted = [(p, set(p["data"].get("knowledge_points") or []) | set(tags.get(str(p["data"].get("item_id")), [])))
+                  for p in batch]
+        prm = _known(sess, set().union(*(codes for _p, codes in wanted)))
+        out = [(p["subject_id"], c, bool(p["data"].get("correct")), when(p.get("occurred_at")), p.get("id"))
+               for p, codes in wanted for c in sorted(codes & set(prm))]
+        _after(sess, school_id, apply(sess, school_id, out, prm))
 
 
 def on_homework(event: str, payloads: list[dict]) -> None:
     sess = plugin_api.session()
     for school_id, batch in _by_school(payloads).items():
-        known, out = _known(sess), []
+        prm = _known(sess, {c for p in batch for c in p["data"].get("knowledge_points") or []})
+        out = []
         for p in batch:
             weak = set(p["data"].get("weak_knowledge_points") or [])
             out += [(p["subject_id"], c, c not in weak, when(p.get("occurred_at")), p.get("id"))
-                    for c in sorted(set(p["data"].get("knowledge_points") or []) & known)]
-        _after(sess, school_id, apply(sess, school_id, out))
+                    for c in sorted(set(p["data"].get("knowledge_points") or []) & set(prm))]
+        _after(sess, school_id, apply(sess, school_id, out, prm))
 
 
 def on_test(event: str, payloads: list[dict]) -> None:

@@ -34,10 +34,8 @@ def weak(p: float, attempts: int, cfg: dict[str, Any]) -> bool:
     return attempts >= cfg["min_attempts"] and p < cfg["weak_threshold"]
 
 
-def on_mastery(sess: so.Session, school_id: int, touched: list[tuple[int, str, float, int]]) -> int:
-    from plugins.learning.mastery import settings
-
-    cfg = settings(school_id)
+def on_mastery(sess: so.Session, school_id: int, touched: list[tuple[int, str, float, int]],
+               cfg: dict[str, Any]) -> int:
     hits = [(s, c, p) for s, c, p, n in touched if weak(p, n, cfg)]
     if not hits or cfg["pushes_per_week"] <= 0:
         return 0
@@ -45,6 +43,9 @@ def on_mastery(sess: so.Session, school_id: int, touched: list[tuple[int, str, f
     since = utcnow() - timedelta(days=7)
     recent = dict(sess.execute(sa.select(Push.student_id, sa.func.count()).where(
         Push.student_id.in_(students), Push.pushed_at >= since).group_by(Push.student_id)).all())
+    hits = [h for h in hits if recent.get(h[0], 0) < cfg["pushes_per_week"]]
+    if not hits:  # this week's pushes are all sent
+        return 0
     sent = {(s, r) for s, r in sess.execute(sa.select(Push.student_id, Push.resource_id).where(
         Push.student_id.in_(students)))}
     names = {p.code: p for p in sess.scalars(sa.select(Point).where(Point.code.in_({c for _, c, _ in hits})))}
