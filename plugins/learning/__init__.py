@@ -17,7 +17,7 @@ for _lang in ("zh", "en"):
 CONFIG_SCHEMA = {
     "type": "object", "additionalProperties": False,
     "properties": {
-        "weak_threshold": {"type": "number", "minimum": 0.1, "maximum": 0.95},
+        "weak_threshold": {"type": "number", "minimum": 0.1, "maximum": 0.95},  # mastery.MAX_THRESHOLD
         "min_attempts": {"type": "integer", "minimum": 1, "maximum": 50},
         "pushes_per_week": {"type": "integer", "minimum": 0, "maximum": 20},
         "alert_days": {"type": "integer", "minimum": 1, "maximum": 120},

@@ -29,6 +29,7 @@ from plugins.learning.models import History, Item, Mastery, Param, Point, Respon
 log = logging.getLogger("jizuo.plugins.learning")
 DEFAULTS = {"weak_threshold": 0.6, "min_attempts": 4, "pushes_per_week": 3, "alert_days": 14,
             "alert_min_gain": 0.1}
+MAX_THRESHOLD = 0.95  # the highest weak_threshold the configuration allows
 
 
 def settings(school_id: int) -> dict[str, Any]:
@@ -124,6 +125,8 @@ def _after(sess: so.Session, school_id: int, touched: list) -> None:
     """Pushes for the points now weak (a savepoint only when there is one: most responses make none)."""
     from plugins.learning import push
 
+    if not any(p < MAX_THRESHOLD for _s, _c, p, _n in touched):  # no school's threshold makes these weak
+        return
     cfg = settings(school_id)
     if not any(push.weak(p, n, cfg) for _s, _c, p, n in touched):
         return
