@@ -1,16 +1,18 @@
 """Demo data (``jizuo_demo_data``): one PHQ-9 screening per school, open this week for every class, answered
 by most students with a realistic spread (most minimal or mild, about one in ten moderate or worse, a few
 item-9 answers), the under-14s' guardians asked and most consenting first, so the demo psychology teacher
-opens with red and yellow cases on the alert engine. Deterministic per seed; one batch per school."""
+opens with red and yellow cases on the alert engine. A few students also show behaviour signals in the
+standard records (missed activities, unexcused absences, late dorm returns for boarders), which the signal
+scan turns into yellow cases. Deterministic per seed; one batch per school."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import utcnow
+from foundation.plugin_api import Student, demo_records, raise_alerts, school_calendar, utcnow
 from plugins.wellbeing import consent, screening
 from plugins.wellbeing.models import Screening
 
@@ -69,3 +71,43 @@ def fill(sess: so.Session, school_id: int, seed: int) -> None:
              if rng.random() < ANSWERED and (k["id"] not in states or states[k["id"]] == "granted")]
     if items:
         screening.submit(sess, row, items, None)
+    signal_patterns(sess, school_id, rng)
+
+
+def signal_patterns(sess: so.Session, school_id: int, rng: random.Random, n: int = 3) -> list[int]:
+    """``n`` students who withdraw: their last three collective activities missed, three unexcused absences
+    in the last two weeks, and (boarders) four returns to the dorm after curfew this week. Returns their ids."""
+    st = Student.__table__.c
+    kids = sess.execute(sa.select(st.id, st.boarding).where(st.status_code == "01").order_by(st.id)).all()
+    if not kids:
+        return []
+    picked = rng.sample(kids, min(n, len(kids)))
+    tz, now = school_calendar(sess, school_id).tz, utcnow()
+    local = now.replace(tzinfo=UTC).astimezone(tz)
+    rows: dict[str, list[dict]] = {"activity": [], "attendance": [], "dorm_access": []}
+
+    def at(days: int, hour: int, minute: int = 0):
+        day = (local - timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return day.astimezone(UTC).replace(tzinfo=None)
+
+    for kid in picked:
+        for i, days in enumerate((9, 5, 2)):
+            rows["activity"].append({"student_id": kid.id, "occurred_at": at(days, 16, 30), "source_id":
+                                     f"wb-demo-act-{kid.id}-{i}", "data": {"activity_type": "collective",
+                                                                           "activity_name": "班会", "attended": False}})
+        for i, days in enumerate((8, 4, 1)):
+            rows["attendance"].append({"student_id": kid.id, "occurred_at": at(days, 8), "source_id":
+                                       f"wb-demo-att-{kid.id}-{i}", "data": {"status": "absent"}})
+        if kid.boarding:
+            for i, days in enumerate((6, 4, 3, 1)):
+                rows["dorm_access"].append({"student_id": kid.id, "occurred_at": at(days, 23, 20 + i), "source_id":
+                                            f"wb-demo-dorm-{kid.id}-{i}", "data": {"direction": "in", "gate": "宿舍楼门禁"}})
+    for library, batch in rows.items():
+        if batch:
+            demo_records(sess, library, batch)
+    from plugins.wellbeing.signals import evaluate
+
+    hits = evaluate(sess, school_id, {})  # one pass of the scheduled scan, so the demo opens with them
+    if hits:
+        raise_alerts(sess, "wellbeing.signals", school_id, hits, source="wellbeing")
+    return [k.id for k in picked]

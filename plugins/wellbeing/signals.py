@@ -6,7 +6,8 @@ per-school threshold (the plugin's configuration):
 - ``spending_fall``: spending (``card_transaction``) in the last 7 days at least ``spending_drop_pct`` % below
   the student's own weekly average over the ``baseline_weeks`` before it (a baseline of at least
   ``spending_min_baseline`` yuan a week, so a day student who rarely uses the card is never flagged);
-- ``withdrawal``: the last ``missed_activities`` collective activities (``activity``) all missed;
+- ``withdrawal``: the last ``missed_activities`` collective activities (``activity`` of type ``collective``)
+  all missed;
 - ``attendance``: unexcused absences in the last 14 days at least ``absences`` and more than the 14 before.
 
 When ``signals_needed`` of them meet for a student, the scan returns one hit: a yellow case whose detail
@@ -67,8 +68,10 @@ def spending_fall(sess: so.Session, cfg: dict[str, Any], now: datetime) -> dict[
 def withdrawal(sess: so.Session, cfg: dict[str, Any], now: datetime) -> dict[int, dict[str, Any]]:
     n = cfg["missed_activities"]
     last: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
-    for r in records(NAME).stream(sess, "activity", since=now - timedelta(days=60), elements=["attended"]):
-        last[r["student_id"]].append((r["occurred_at"], r["attended"] is not False))
+    for r in records(NAME).stream(sess, "activity", since=now - timedelta(days=60),
+                                  elements=["attended", "activity_type"]):
+        if r["activity_type"] == "collective":  # class meetings, flag ceremonies, sports days
+            last[r["student_id"]].append((r["occurred_at"], r["attended"] is not False))
     out = {}
     for s, rows in last.items():
         tail = [ok for _, ok in sorted(rows)[-n:]]

@@ -91,6 +91,9 @@ def test_demo_and_district_figures(installed, users, app, db_session, demo):
     levels = dict(db_session.execute(sa.select(AlertCase.level, sa.func.count()).where(
         AlertCase.rule_key == "wellbeing.screening", AlertCase.school_id == schools[1]).group_by(AlertCase.level)).all())
     assert levels.get("red", 0) >= 1 and levels.get("yellow", 0) >= 1, levels
+    signalled = db_session.scalar(sa.select(sa.func.count()).select_from(AlertCase).where(
+        AlertCase.rule_key == "wellbeing.signals"))
+    assert signalled >= 2  # the demo's withdrawing students, found by one pass of the signal scan
     home = users("psychology_teacher", 1).get("/wellbeing/").get_data(as_text=True)  # the junior high school
     assert 'data-level="red"' in home and 'data-level="yellow"' in home
 
