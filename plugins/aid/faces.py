@@ -59,10 +59,9 @@ def candidates_figure(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
 
 
 def coverage_figure(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
-    """Confirmed students, and how many of them receive aid (value: the share covered)."""
+    """Confirmed students: how many receive aid, how many not yet."""
     c = coverage(sess, school_id)
-    share = c["covered"] / c["confirmed"] if c["confirmed"] else None
-    return [{"group": {"confirmed": "covered"}, "count": c["covered"], "value": share},
+    return [{"group": {"confirmed": "covered"}, "count": c["covered"]},
             {"group": {"confirmed": "not_yet"}, "count": c["confirmed"] - c["covered"]}]
 
 

@@ -140,10 +140,11 @@ def test_only_the_homeroom_teacher_and_the_aid_officer_see_it(app, installed, us
         assert u.post(f"{A}/students/{poor}/steps", json={"kind": "note", "note": "x"}).status_code in (403, 404)
     # the homeroom teacher may not open a student of another class
     assert users("homeroom_teacher", 0).get(f"{A}/students/{other_class}").status_code == 404
-    # the family's own pages say nothing of it
+    # the reviewers' home page counts their open candidates; the family's own pages say nothing of it
+    assert "待复核的潜在困难学生" in users("homeroom_teacher", 0).client.get("/").get_data(as_text=True)
     for role in ("student", "parent"):
         page = users(role, 0).client.get("/").get_data(as_text=True)
-        assert "资助复核" not in page and "潜在困难" not in page
+        assert "资助复核" not in page and "潜在困难" not in page and "待复核" not in page
 
 
 def test_review_loop_is_audited_remembered_and_counted(app, installed, users, db_session, demo, students0):
@@ -178,6 +179,16 @@ def test_review_loop_is_audited_remembered_and_counted(app, installed, users, db
     actions = set(db_session.scalars(sa.select(AuditEntry.action).where(AuditEntry.action.like("aid.%"))))
     assert {"aid.step.confirm", "aid.step.talk", "aid.step.dismiss", "aid.award.create", "aid.award.decide",
             "aid.identify.run"} <= actions
+    # the district sees counts per school, desensitised: the 3 candidates and the 1 covered are suppressed
+    figs = users("district_admin", 0).get("/api/v1/district/figures").get_json()
+    by_key = {f["key"]: f for f in figs["items"]}
+    school = next(x for x in by_key["aid.outcomes"]["schools"] if x["school_id"] == installed[0])
+    cells = {c["group"]["status"]: c for c in school["cells"]}
+    assert cells["candidate"]["count"] is None and cells["normal"]["count"] > 5
+    ours = json.dumps([by_key["aid.outcomes"], by_key["aid.coverage"]], ensure_ascii=False)
+    assert "student_id" not in ours and "name" not in ours.replace('"key"', "")
+    covered = next(x for x in by_key["aid.coverage"]["schools"] if x["school_id"] == installed[0])
+    assert all(c["count"] is None for c in covered["cells"])
     # no message to the family names the label
     for role in ("parent", "student"):
         inbox = users(role, 0).get("/messages/inbox?box=all")
