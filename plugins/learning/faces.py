@@ -52,10 +52,26 @@ def push_effect(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
             {"group": {"push": "not_opened"}, "count": h["n_unopened"], "value": h["gain_unopened"]}]
 
 
+def gain_by_subject(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per subject: students with a pre and a post test, and their mean gain (the district compares schools'
+    gains; a class's or teacher's figure stays in the school)."""
+    from plugins.learning.valueadded import frame
+
+    out = []
+    for subject in ("math", "chinese"):
+        df = frame(sess, subject)
+        out.append({"group": {"subject": subject}, "count": int(len(df)),
+                    "value": round(float((df["post"] - df["pre"]).mean()), 2) if len(df) else None})
+    return out
+
+
 def district_figures() -> list[dict[str, Any]]:
     return [{"key": "learning.mastery_by_group", "title": {"zh": "知识点掌握度（按知识板块）",
                                                            "en": "Mastery by knowledge-point group"},
              "unit": "students", "sensitive": False, "compute": mastery_by_group},
+            {"key": "learning.gain_by_subject", "title": {"zh": "各学科增量分数（后测−前测）",
+                                                          "en": "Gain score by subject (post − pre)"},
+             "unit": "students", "sensitive": False, "compute": gain_by_subject},
             {"key": "learning.push_effect", "title": {"zh": "资源推送后的掌握度提升", "en": "Mastery gain after a push"},
              "unit": "pushes", "sensitive": False, "compute": push_effect}]
 

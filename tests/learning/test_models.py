@@ -95,6 +95,24 @@ def test_value_added_is_statsmodels_on_the_same_scores_and_a_teacher_sees_only_t
     assert mine["scope"] == "own" and len(mine["teachers"]) <= 1 and len(mine["classes"]) <= 1
     assert len(mine["classes"]) < len(got["classes"])
     assert users("parent", 0).get("/learning/value-added").status_code in (403, 404)
+    # the district sees each school's gain per subject and mastery per group — no class, teacher or student
+    figs = {f["key"]: f for f in users("district_admin").get("/api/v1/district/figures").get_json()["items"]}
+    gains = {s_["school_id"]: s_["cells"] for s_ in figs["learning.gain_by_subject"]["schools"]}
+    cell = next(c for c in gains[school] if c["group"] == {"subject": "chinese"})
+    assert cell["count"] == sum(c["gain"]["n"] for c in got["classes"])
+    pooled = sum(c["gain"]["n"] * gain[c["class_id"]] for c in got["classes"]) / cell["count"]
+    assert abs(cell["value"] - pooled) < 0.01
+    assert {k for c in figs["learning.mastery_by_group"]["schools"][0]["cells"] for k in c["group"]} == {
+        "subject", "knowledge_group"}
+    # every page reads in both languages, with no catalogue key left showing
+    admin = users("school_admin", 0)
+    kid_class = db_session.scalar(sa.text("SELECT class_id FROM learning_scores WHERE school_id = :s LIMIT 1"),
+                                  {"s": school})
+    for path in ("/learning/map", "/learning/resources", "/learning/value-added", f"/learning/classes/{kid_class}"):
+        for lang in ("zh", "en"):
+            resp = admin.get(f"{path}?lang={lang}")
+            assert resp.status_code == 200 and "learning." not in resp.get_data(as_text=True).replace(
+                "/learning.", "").replace("learning.js", "").replace("learning.css", ""), (path, lang)
     # the map is a section of the student's profile too
     from foundation.models import Account
 
