@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from tests.aid.conftest import meals_of, write_records
 
 
-def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, installed, db_session, students0):
+def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, installed, db_session, students0,
+                                                                          users):
     from foundation import db
     from foundation.alerts.schedule import PASS, tick
     from foundation.models import AlertCase
@@ -50,3 +51,19 @@ def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, in
 
     roles = set(db_session.scalars(sa.select(AlertAssignee.role).where(AlertAssignee.case_id == case.id)))
     assert {"homeroom_teacher", "aid_officer"} <= roles, roles
+    # evaluation: spending has not recovered, so not yet; once aid is granted, it has
+    from foundation.tenancy import unscoped
+    from plugins.aid.alerting import evaluate
+
+    def judged():
+        with app.app_context():
+            sess = db.session()
+            with unscoped("test: the rule's evaluation").for_school(sess, school):
+                got = sess.get(AlertCase, case.id)
+                return evaluate(sess, got)
+
+    assert judged() is False
+    officer = users("dean", 0)
+    award = officer.post(f"/aid/api/students/{fall}/awards", json={"kind": "emergency", "amount": 500}).get_json()
+    assert officer.post(f"/aid/api/awards/{award['id']}", json={"status": "granted"}).status_code == 200
+    assert judged() is True
