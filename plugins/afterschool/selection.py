@@ -138,25 +138,23 @@ def _place(sess: so.Session, w: Window, kid: StudentRef, c: Course, have: list[C
         return out | {"outcome": "refused", "reason": "too_many"}
     now = utcnow()
     try:
-        with sess.begin_nested():
-            row = Choice(school_id=w.school_id, student_id=kid.id, window_id=w.id, course_id=c.id, rank=free[0],
-                         status="waiting", chosen_by=account_id, created_at=now)
-            sess.add(row)
-            sess.flush()  # a second request for the same child and course (or rank) stops here: unique keys
-            if catalog.seat_taken(sess, c.id):
-                _hold_slots(sess, kid.id, c)
-                row.status, row.decided_at = "enrolled", now
+        with sess.begin_nested():  # the seat, the choice and its slots (or ticket) stand or fall together
+            seated = catalog.seat_taken(sess, c.id)
+            cid = sess.execute(sa.insert(choices).values(
+                school_id=w.school_id, student_id=kid.id, window_id=w.id, course_id=c.id, rank=free[0],
+                status="enrolled" if seated else "waiting", chosen_by=account_id, created_at=now,
+                decided_at=now if seated else None).returning(choices.c.id)).scalar_one()
+            if seated:
+                _hold_slots(sess, kid.id, c)  # a clash with what the child holds stops here: a unique key
             else:
-                row.queue = row.id
-                sess.execute(sa.insert(queue).values(school_id=w.school_id, course_id=c.id, choice_id=row.id,
-                                                     ticket=row.id))
-            sess.flush()
-    except sx.IntegrityError as err:
+                sess.execute(sa.insert(queue).values(school_id=w.school_id, course_id=c.id, choice_id=cid, ticket=cid))
+    except sx.IntegrityError as err:  # the same child and course (or rank) twice, or a clash
         reason = "clash" if "busy" in str(err.orig).lower() else "already"
         return out | {"outcome": "refused", "reason": reason}
-    have.append(row)
-    return out | {"outcome": row.status, "choice_id": row.id} | (
-        {"position": waiting_position(sess, row)} if row.status == "waiting" else {})
+    have.append(Choice(id=cid, course_id=c.id, rank=free[0]))
+    if seated:
+        return out | {"outcome": "enrolled", "choice_id": cid}
+    return out | {"outcome": "waiting", "choice_id": cid, "position": position_of(sess, c.id, cid)}
 
 
 def _hold_slots(sess: so.Session, kid_id: int, c: Course) -> None:
@@ -164,10 +162,15 @@ def _hold_slots(sess: so.Session, kid_id: int, c: Course) -> None:
                                     "period": p, "course_id": c.id} for d, p in c.slots])
 
 
-def waiting_position(sess: so.Session, row: Choice) -> int:
+def position_of(sess: so.Session, course_id: int, choice_id: int) -> int:
     """How many wait ahead, plus one: counted on the nameless tickets (a family reads no other child's choice)."""
+    mine = sa.select(Queue.ticket).where(Queue.choice_id == choice_id).scalar_subquery()
     return 1 + (sess.scalar(sa.select(sa.func.count()).select_from(Queue).where(
-        Queue.course_id == row.course_id, Queue.ticket < (row.queue or 0))) or 0)
+        Queue.course_id == course_id, Queue.ticket < mine)) or 0)
+
+
+def waiting_position(sess: so.Session, row: Choice) -> int:
+    return position_of(sess, row.course_id, row.id)
 
 
 FREED = "afterschool.seat.freed"
