@@ -78,3 +78,32 @@ def test_item9_reaches_both_teachers_live_with_both_deadlines(screening, browser
     finally:
         for ctx in (psych_ctx, home_ctx, phone):
             ctx.close()
+
+
+def test_a_guardian_consents_on_a_phone_and_the_child_can_answer(installed, users, db_session, demo,  # noqa: F811
+                                                                  browser, live_server):
+    from datetime import date, timedelta
+
+    from tests.wellbeing.conftest import sample_student, set_birth
+
+    kid = sample_student(db_session, demo)
+    set_birth(db_session, kid.id, 12)
+    scr = users("psychology_teacher").post("/wellbeing/api/screenings", json={
+        "instrument": "gad7", "class_ids": [kid.class_id], "opens_on": date.today().isoformat(),
+        "closes_on": (date.today() + timedelta(days=1)).isoformat()}).get_json()["id"]
+    assert "监护人" in users("student").get(f"/wellbeing/screenings/{scr}/fill").get_data(as_text=True)
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        browser_login(page, live_server, login_of(demo, "parent"))
+        page.goto(f"{live_server}/wellbeing/consent")
+        card = page.locator(f'.wb-consent[data-student="{kid.id}"]')
+        assert "等待您的回复" in card.inner_text()
+        card.locator("button[data-granted='1']").click()
+        wait_for_js(page, f"""document.querySelector('.wb-consent[data-student="{kid.id}"] .wb-consent-state')
+                             .textContent === '已同意'""", timeout=10)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _snap(page, "parent-consent-phone")
+    finally:
+        phone.close()
+    assert "wb-fill" in users("student").get(f"/wellbeing/screenings/{scr}/fill").get_data(as_text=True)
