@@ -83,8 +83,12 @@ def apply(sess: so.Session, school_id: int, responses: list[tuple[int, str, bool
         m.attempts += 1
         m.correct += int(right)
         m.updated_at = now
-    bulk_insert(sess, Response, [{"school_id": school_id, "student_id": s, "code": c, "correct": r, "occurred_at": a,
-                                  "record_id": rid} for s, c, r, a, rid in responses])
+    stored = [{"school_id": school_id, "student_id": s, "code": c, "correct": r, "occurred_at": a, "record_id": rid}
+              for s, c, r, a, rid in responses]
+    if len(stored) > 200:  # COPY pays off for many rows; one INSERT is one round trip for a few
+        bulk_insert(sess, Response, stored)
+    else:
+        sess.execute(sa.insert(Response.__table__), stored)
     sess.flush()
     touched = [rows[k] for k in {(r[0], r[1]) for r in responses}]
     _week(sess, school_id, touched, monday(now))
@@ -128,11 +132,12 @@ def _after(sess: so.Session, school_id: int, touched: list) -> None:
     if not any(p < MAX_THRESHOLD for _s, _c, p, _n in touched):  # no school's threshold makes these weak
         return
     cfg = settings(school_id)
-    if not any(push.weak(p, n, cfg) for _s, _c, p, n in touched):
+    hits = push.due(sess, touched, cfg)
+    if not hits:
         return
     try:
         with sess.begin_nested():
-            push.on_mastery(sess, school_id, touched, cfg)
+            push.send(sess, school_id, hits)
     except Exception:  # noqa: BLE001 - the mastery stands; a failed push is logged and tried on the next response
         log.exception("learning push failed for school %s", school_id)
 

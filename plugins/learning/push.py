@@ -34,25 +34,29 @@ def weak(p: float, attempts: int, cfg: dict[str, Any]) -> bool:
     return attempts >= cfg["min_attempts"] and p < cfg["weak_threshold"]
 
 
-def on_mastery(sess: so.Session, school_id: int, touched: list[tuple[int, str, float, int]],
-               cfg: dict[str, Any]) -> int:
+def due(sess: so.Session, touched: list[tuple[int, str, float, int]], cfg: dict[str, Any]) -> list[tuple]:
+    """The weak points of students with pushes left this week: (student, point, mastery, pushes left)."""
     hits = [(s, c, p) for s, c, p, n in touched if weak(p, n, cfg)]
     if not hits or cfg["pushes_per_week"] <= 0:
-        return 0
-    students = {s for s, _, _ in hits}
+        return []
     since = utcnow() - timedelta(days=7)
     recent = dict(sess.execute(sa.select(Push.student_id, sa.func.count()).where(
-        Push.student_id.in_(students), Push.pushed_at >= since).group_by(Push.student_id)).all())
-    hits = [h for h in hits if recent.get(h[0], 0) < cfg["pushes_per_week"]]
-    if not hits:  # this week's pushes are all sent
-        return 0
+        Push.student_id.in_({s for s, _, _ in hits}), Push.pushed_at >= since).group_by(Push.student_id)).all())
+    return [(s, c, p, cfg["pushes_per_week"] - recent.get(s, 0)) for s, c, p in hits
+            if recent.get(s, 0) < cfg["pushes_per_week"]]
+
+
+def send(sess: so.Session, school_id: int, hits: list[tuple]) -> int:
+    """A resource per weak point (the weakest first), one not yet sent to the student, within the week's cap."""
+    students = {h[0] for h in hits}
+    left = {s: n for s, _c, _p, n in hits}
     sent = {(s, r) for s, r in sess.execute(sa.select(Push.student_id, Push.resource_id).where(
         Push.student_id.in_(students)))}
-    names = {p.code: p for p in sess.scalars(sa.select(Point).where(Point.code.in_({c for _, c, _ in hits})))}
+    names = {p.code: p for p in sess.scalars(sa.select(Point).where(Point.code.in_({h[1] for h in hits})))}
     resources = list(sess.scalars(sa.select(Resource).order_by(Resource.kind, Resource.id)))
     made = 0
-    for sid, code, p in sorted(hits, key=lambda h: h[2]):  # the weakest first
-        if recent.get(sid, 0) >= cfg["pushes_per_week"]:
+    for sid, code, p, _n in sorted(hits, key=lambda h: h[2]):  # the weakest first
+        if left[sid] <= 0:
             continue
         res = next((r for r in resources if code in (r.points or []) and (sid, r.id) not in sent), None)
         if res is None:
@@ -62,7 +66,7 @@ def on_mastery(sess: so.Session, school_id: int, touched: list[tuple[int, str, f
         sess.add(row)
         sess.flush()
         sent.add((sid, res.id))
-        recent[sid] = recent.get(sid, 0) + 1
+        left[sid] -= 1
         point = names.get(code)
         plugin_api.send_message(
             sess, "learning.push", recipients=[{"students": [sid]}, {"parents_of_student": sid}],
