@@ -104,6 +104,12 @@ class Wellbeing:
         return TYPES
 
     @hookimpl
+    def jizuo_event_subscriptions(self) -> dict[str, Any]:
+        from plugins.wellbeing.alerting import SUBSCRIPTIONS
+
+        return dict(SUBSCRIPTIONS)
+
+    @hookimpl
     def jizuo_alert_rules(self) -> list[dict[str, Any]]:
         from plugins.wellbeing.alerting import rules
 

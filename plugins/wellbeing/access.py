@@ -107,7 +107,7 @@ def view_case(row: Any, have: str) -> dict[str, Any]:
 
     out = {"student_id": row.student_id, "screening_id": row.screening_id, "level": row.level,
            "case_id": row.case_id, "contact_due_at": iso(row.contact_due_at), "plan_due_at": iso(row.plan_due_at),
-           "follow_due_at": iso(row.follow_due_at),
+           "follow_due_at": iso(row.follow_due_at), "case_closed_at": iso(row.case_closed_at),
            "submitted_at": iso(row.submitted_at), "reasons": row.reasons if have == "full" else None}
     if have == "full":
         out.update(instrument=row.instrument, total=row.total, band=row.band, item9=row.item9,

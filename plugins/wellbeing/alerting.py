@@ -28,6 +28,20 @@ def recovered_at_rescreening(sess: so.Session, case: Any) -> bool | None:
     return None if later is None else later.level is None
 
 
+def on_case_closed(_event: str, payloads: list[dict[str, Any]]) -> None:
+    """The engine closed screening cases (or the red case that took them in): the workbench stops listing them."""
+    from foundation.plugin_api import session, utcnow
+    from plugins.wellbeing.models import responses
+
+    ids = [p["case_id"] for p in payloads if str(p.get("rule", "")).startswith("wellbeing.")]
+    if ids:
+        session().execute(sa.update(responses).where(responses.c.case_id.in_(ids), responses.c.case_closed_at.is_(None))
+                          .values(case_closed_at=utcnow()))
+
+
+SUBSCRIPTIONS = {"alert.case.closed": on_case_closed}
+
+
 def rules() -> list[dict[str, Any]]:
     from plugins.wellbeing.signals import scan
 

@@ -141,10 +141,10 @@ def support(school_id: int) -> dict[str, str]:
 
 
 def cases_for(sess: Any, school: int, kind: str, p: Any) -> list[dict[str, Any]]:
-    """Responses at a level, red first, then newest: the school's for ``full``, one's homeroom classes' for
-    ``levels``."""
+    """Responses at a level whose case is open, red first, then newest: the school's for ``full``, one's
+    homeroom classes' for ``levels``."""
     stmt = sa.select(Response, Student.name, Student.student_no).join(Student, Student.id == Response.student_id) \
-        .where(Response.level.is_not(None)).limit(300) \
+        .where(Response.level.is_not(None), Response.case_closed_at.is_(None)).limit(300) \
         .order_by(sa.case((Response.level == "red", 0), else_=1), Response.submitted_at.desc())  # red first
     if kind == "levels":
         stmt = stmt.where(Student.class_id.in_(sorted(A.homeroom_classes(p, school))))

@@ -62,6 +62,7 @@ class Response(StudentScoped, PluginBase):
     contact_due_at: so.Mapped[datetime | None] = so.mapped_column()
     plan_due_at: so.Mapped[datetime | None] = so.mapped_column()
     follow_due_at: so.Mapped[datetime | None] = so.mapped_column()  # a yellow case's
+    case_closed_at: so.Mapped[datetime | None] = so.mapped_column()  # told by the engine's alert.case.closed
 
 
 class Consent(StudentScoped, PluginBase):

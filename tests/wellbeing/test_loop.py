@@ -86,3 +86,19 @@ def test_scheduling_checks_every_field(installed, users, db_session, demo):
                                                            "closes_on": "2026-12-01", "grade_ids": []})
     assert set(window.get_json()["error"]["fields"]) == {"closes_on", "class_ids"}
     assert users("homeroom_teacher").post("/wellbeing/api/screenings", json={}).status_code == 404
+
+
+def test_a_closed_case_leaves_the_workbench(screening, users, db_session):
+    from foundation.models import AlertCase
+
+    url = f"/wellbeing/api/screenings/{screening['id']}/responses"
+    assert users("student").post(url, json={"answers": ITEM9}).status_code == 201
+    case = db_session.scalar(sa.select(AlertCase.id).where(AlertCase.student_id == screening["student_id"]))
+    psych = users("psychology_teacher")
+    assert screening["student_id"] in {c["student_id"] for c in psych.get("/wellbeing/api/cases").get_json()["items"]}
+    done = psych.post(f"/api/v1/alerts/cases/{case}/actions", json={"kind": "close", "outcome": "false_alarm",
+                                                                   "note": "面谈后确认：误选"})
+    assert done.status_code == 201, done.get_json()
+    assert screening["student_id"] not in {c["student_id"] for c in psych.get("/wellbeing/api/cases").get_json()["items"]}
+    history = psych.get(f"/wellbeing/api/students/{screening['student_id']}").get_json()["items"][0]
+    assert history["case_closed_at"].endswith("Z") and history["level"] == "red"  # the history keeps it
