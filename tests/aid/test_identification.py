@@ -116,6 +116,8 @@ def test_only_the_homeroom_teacher_and_the_aid_officer_see_it(app, installed, us
             assert {i["class_id"] for i in items} == {who["hc"]}
         profile = u.get(f"/api/v1/students/{poor}/profile").get_json()
         assert "aid.review" in json.dumps(profile)
+        page = u.client.get(f"/students/{poor}").get_data(as_text=True)
+        assert "资助复核" in page and "低于同年级平均" in page and f"/aid/students/{poor}" in page
     reads = db_session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "aid.candidate.read",
                                                            AuditEntry.resource_id == str(poor))).all()
     assert len(reads) >= 4  # API and page, for both
