@@ -18,7 +18,16 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import Student, bulk_insert, utcnow
 from plugins.learning import bkt, catalogue
-from plugins.learning.models import History, Mastery, Push, Resource, Response, Score
+from plugins.learning.models import (
+    Certificate,
+    History,
+    Interaction,
+    Mastery,
+    Push,
+    Resource,
+    Response,
+    Score,
+)
 from plugins.learning.refit import save
 
 WEEKS = 13
@@ -63,6 +72,7 @@ def fill(sess: so.Session, school_id: int, seed: int) -> None:
     _trace(sess, school_id, rows, start)
     _pushes(sess, school_id, stalls, rng)
     _tests(sess, school_id, kids, class_effect, start, rng)
+    _activity(sess, school_id, kids, start, rng)
 
 
 def _fit(sess: so.Session, school_id: int, rows: list[dict]) -> None:
@@ -131,3 +141,30 @@ def _tests(sess: so.Session, school_id: int, kids: list, class_effect: dict, sta
                             "test_id": f"{start.year}-{subject}-{kind}", "test_kind": kind,
                             "score": round(score, 1), "occurred_at": start + timedelta(weeks=week, days=2, hours=1)})
     bulk_insert(sess, Score, out)
+
+
+CERTIFICATES = (("计算机操作员", "中级"), ("汽车维修工", "初级"), ("数控车工", "中级"), ("Web 前端开发（1+X）", "初级"))
+
+
+def _activity(sess: so.Session, school_id: int, kids: list, start: datetime, rng: random.Random) -> None:
+    """Classroom interactions a week per subject; in a vocational school, each student's skill certificate."""
+    from foundation.plugin_api import OrgUnit
+
+    rows = []
+    for sid, _class in kids:
+        keen = rng.random()
+        for subject in ("math", "chinese"):
+            for week in range(WEEKS):
+                for kind, rate in (("answer", 3.0), ("question", 0.8), ("board", 0.4), ("group", 1.0)):
+                    n = sum(rng.random() < rate * keen / 4 for _ in range(4))
+                    if n:
+                        rows.append({"school_id": school_id, "student_id": sid, "subject": subject, "kind": kind,
+                                     "week": (start + timedelta(weeks=week)).date(), "count": n})
+    bulk_insert(sess, Interaction, rows)
+    if sess.scalar(sa.select(OrgUnit.stage).where(OrgUnit.id == school_id)) != "vocational":
+        return
+    steps = ("registered", "preparing", "preparing", "passed", "passed", "failed")
+    bulk_insert(sess, Certificate, [
+        {"school_id": school_id, "student_id": sid, "certificate": name, "level": level, "status": rng.choice(steps),
+         "updated_at": start + timedelta(days=rng.randrange(WEEKS * 7))}
+        for sid, _class in kids for name, level in [rng.choice(CERTIFICATES)]])

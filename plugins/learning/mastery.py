@@ -5,7 +5,8 @@ knowledge point it tests, in the publisher's transaction, one school per call (t
   school's Q-matrix tags for the item), right or wrong;
 - ``homework.submitted`` (library ``homework``): each knowledge point covered is one response, wrong when it
   is among the homework's ``weak_knowledge_points``;
-- ``test.scored`` (library ``test_score``): the score, kept for value added.
+- ``test.scored`` (library ``test_score``): the score, kept for value added;
+- ``classroom.interaction`` and ``certificate.progress``: interactions per week, certificate progress.
 
 Only codes in the school's knowledge map are traced. After the update, a weak point (mastery under the
 school's threshold after at least N attempts) may trigger a push (push.py)."""
@@ -24,7 +25,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from foundation import plugin_api
 from foundation.plugin_api import Student, bulk_insert, utcnow
 from plugins.learning import bkt
-from plugins.learning.models import History, Item, Mastery, Param, Point, Response, Score
+from plugins.learning.models import (
+    Certificate,
+    History,
+    Interaction,
+    Item,
+    Mastery,
+    Param,
+    Point,
+    Response,
+    Score,
+)
 
 log = logging.getLogger("jizuo.plugins.learning")
 DEFAULTS = {"weak_threshold": 0.6, "min_attempts": 4, "pushes_per_week": 3, "alert_days": 14,
@@ -196,4 +207,44 @@ def on_test(event: str, payloads: list[dict]) -> None:
         sess.flush()
 
 
-SUBSCRIPTIONS = {"item.responded": on_item, "homework.submitted": on_homework, "test.scored": on_test}
+def on_interaction(event: str, payloads: list[dict]) -> None:
+    """Classroom interactions, summed per student, subject, week and kind."""
+    sess = plugin_api.session()
+    for school_id, batch in _by_school(payloads).items():
+        sums: dict[tuple, int] = defaultdict(int)
+        for p in batch:
+            d = p["data"]
+            sums[(p["subject_id"], d["subject"], monday(when(p.get("occurred_at"))), d["kind"])] += int(d["count"])
+        have = {(r.student_id, r.subject, r.week, r.kind): r for r in sess.scalars(sa.select(Interaction).where(
+            Interaction.student_id.in_({k[0] for k in sums}), Interaction.week.in_({k[2] for k in sums})))}
+        for (sid, subject, week, kind), n in sums.items():
+            row = have.get((sid, subject, week, kind))
+            if row is None:
+                sess.add(Interaction(school_id=school_id, student_id=sid, subject=subject, week=week, kind=kind,
+                                     count=n))
+            else:
+                row.count += n
+        sess.flush()
+
+
+def on_certificate(event: str, payloads: list[dict]) -> None:
+    """Where a student stands on each certificate: the latest step by when it happened."""
+    sess = plugin_api.session()
+    for school_id, batch in _by_school(payloads).items():
+        have = {(r.student_id, r.certificate): r for r in sess.scalars(sa.select(Certificate).where(
+            Certificate.student_id.in_({p["subject_id"] for p in batch})))}
+        for p in sorted(batch, key=lambda p: when(p.get("occurred_at"))):
+            d, at = p["data"], when(p.get("occurred_at"))
+            row = have.get((p["subject_id"], d["certificate"]))
+            if row is None:
+                row = have[(p["subject_id"], d["certificate"])] = Certificate(
+                    school_id=school_id, student_id=p["subject_id"], certificate=d["certificate"],
+                    level=d.get("level"), status=d["status"], updated_at=at)
+                sess.add(row)
+            elif at >= row.updated_at:
+                row.status, row.level, row.updated_at = d["status"], d.get("level") or row.level, at
+        sess.flush()
+
+
+SUBSCRIPTIONS = {"item.responded": on_item, "homework.submitted": on_homework, "test.scored": on_test,
+                 "classroom.interaction": on_interaction, "certificate.progress": on_certificate}

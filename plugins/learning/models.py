@@ -10,7 +10,9 @@
 - ``learning_history``: mastery at the end of each week, for the term's trend;
 - ``learning_resources``, ``learning_pushes``, ``learning_plans``: the resource library, what was pushed to
   whom (opened when, mastery then and later), the teachers' plans for a student (一生一案);
-- ``learning_scores``: test scores per student and subject (from ``test_score`` records), for value added.
+- ``learning_scores``: test scores per student and subject (from ``test_score`` records), for value added;
+- ``learning_interactions``: classroom interactions per student, subject, week and kind (``classroom_interaction``);
+- ``learning_certificates``: where a vocational student stands on each skill certificate (``skill_certificate``).
 """
 from __future__ import annotations
 
@@ -163,5 +165,32 @@ class Score(StudentScoped, PluginBase):
     occurred_at: so.Mapped[datetime] = so.mapped_column()
 
 
-MODELS = (Plan, Push, Resource, History, Mastery, Response, Param, Item, Point, Score)  # children first
+class Interaction(StudentScoped, PluginBase):
+    __tablename__ = "learning_interactions"
+    __table_args__ = (sa.UniqueConstraint("student_id", "subject", "week", "kind", name="uq_learning_interactions"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column()
+    student_id: so.Mapped[int] = so.mapped_column()
+    subject: so.Mapped[str] = so.mapped_column(sa.String(24))
+    week: so.Mapped[date] = so.mapped_column()
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12))  # answer, question, board, group
+    count: so.Mapped[int] = so.mapped_column()
+
+
+class Certificate(StudentScoped, PluginBase):
+    __tablename__ = "learning_certificates"
+    __table_args__ = (sa.UniqueConstraint("student_id", "certificate", name="uq_learning_certificates"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    school_id: so.Mapped[int] = so.mapped_column()
+    student_id: so.Mapped[int] = so.mapped_column()
+    certificate: so.Mapped[str] = so.mapped_column(sa.String(120))
+    level: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))  # registered, preparing, passed, failed
+    updated_at: so.Mapped[datetime] = so.mapped_column()
+
+
+MODELS = (Certificate, Interaction, Plan, Push, Resource, History, Mastery, Response, Param, Item, Point,
+          Score)  # children first
 TABLES: tuple[Any, ...] = tuple(m.__table__ for m in MODELS)

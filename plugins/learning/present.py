@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 from foundation.plugin_api import Student
 from plugins.learning import catalogue
 from plugins.learning.mastery import settings
-from plugins.learning.models import History, Mastery, Plan, Push, Resource
+from plugins.learning.models import Certificate, History, Interaction, Mastery, Plan, Push, Resource
 from plugins.learning.push import weak
 
 
@@ -75,7 +75,28 @@ def student_map(sess: so.Session, student_id: int, school_id: int, lang: str) ->
         "plans": [{"id": p.id, "code": p.code, "text": p.text, "by": p.created_by_name, "at": iso(p.created_at)}
                   for p in plans],
         "responses": sum(m.attempts for m in rows),
+        **activity(sess, student_id),
     }
+
+
+def activity(sess: so.Session, student_id: int) -> dict[str, Any]:
+    """Classroom interactions this term per subject and kind (and the last eight weeks' totals), and where the
+    student stands on each skill certificate."""
+    per: dict[str, dict[str, Any]] = {}
+    for subject, week, kind, n in sess.execute(sa.select(Interaction.subject, Interaction.week, Interaction.kind,
+                                                         Interaction.count).where(
+            Interaction.student_id == student_id).order_by(Interaction.week)):
+        s = per.setdefault(subject, {"subject": subject, "total": 0, "kinds": {}, "weeks": {}})
+        s["total"] += n
+        s["kinds"][kind] = s["kinds"].get(kind, 0) + n
+        s["weeks"][week.isoformat()] = s["weeks"].get(week.isoformat(), 0) + n
+    for s in per.values():
+        s["weeks"] = [{"week": w, "count": n} for w, n in sorted(s["weeks"].items())[-8:]]
+    certs = sess.scalars(sa.select(Certificate).where(Certificate.student_id == student_id)
+                        .order_by(Certificate.certificate))
+    return {"interactions": sorted(per.values(), key=lambda s: s["subject"]),
+            "certificates": [{"certificate": c.certificate, "level": c.level, "status": c.status,
+                              "at": iso(c.updated_at)} for c in certs]}
 
 
 def class_heatmap(sess: so.Session, class_id: int, school_id: int, subject: str, lang: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.learning.conftest import responses, sample_student
+from tests.learning.conftest import ago, responses, sample_student
 
 INGEST = "/api/v1/ingest/item_response?source=homework_app"
 
@@ -92,3 +92,29 @@ def test_bad_input_is_a_422_naming_the_field_and_nothing_is_written(installed, u
     tags = "item_id,subject,knowledge_points\nQ-9,math,MA7.NA.09;MA7.NA.01\n"
     assert admin.post("/learning/api/items/import", data=tags.encode(), content_type="text/csv").status_code == 201
     assert admin.post("/learning/api/points", json={"code": "X1"}).status_code == 422
+
+
+def test_classroom_interactions_and_certificate_progress_show_on_the_map(installed, users, db_session, demo):
+    from foundation.models import DataSource
+
+    for code in ("classroom_terminal", "exam_system"):
+        if db_session.scalar(sa.select(DataSource.id).where(DataSource.code == code)) is None:
+            db_session.add(DataSource(code=code, name=code))
+    db_session.commit()
+    kid = sample_student(db_session, demo)
+    admin, parent = users("school_admin", 0), users("parent", 0)
+    lessons = [{"source_id": f"ci-{i}", "student": kid.student_no, "occurred_at": ago(hours=i + 1), "subject": "math",
+                "kind": kind, "count": n} for i, (kind, n) in enumerate((("answer", 3), ("question", 1), ("answer", 2)))]
+    assert admin.post("/api/v1/ingest/classroom_interaction?source=classroom_terminal",
+                      json=lessons).get_json()["created"] == 3
+    steps = [{"source_id": f"sc-{i}", "student": kid.student_no, "occurred_at": ago(days=9 - i), "certificate": "计算机操作员",
+              "level": "中级", "status": status} for i, status in enumerate(("registered", "preparing", "passed"))]
+    assert admin.post("/api/v1/ingest/skill_certificate?source=exam_system", json=steps[::-1]).get_json()["created"] == 3
+    got = parent.get(f"/learning/api/students/{kid.id}/map").get_json()
+    math = next(x for x in got["interactions"] if x["subject"] == "math")
+    assert math["total"] == 6 and math["kinds"] == {"answer": 5, "question": 1}
+    assert got["certificates"] == [{"certificate": "计算机操作员", "level": "中级", "status": "passed",
+                                    "at": got["certificates"][0]["at"]}]  # the latest step, whatever the order sent
+    bad = admin.post("/api/v1/ingest/skill_certificate?source=exam_system&atomic=true", json=[
+        {"source_id": "sc-x", "student": kid.student_no, "occurred_at": ago(days=1), "certificate": "x", "status": "won"}])
+    assert bad.status_code == 422
