@@ -6,9 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
-from foundation.plugin_api import Forbidden, NotFound, ValidationFailed, audit, me, school_for, session
+from foundation.plugin_api import (
+    Forbidden,
+    NotFound,
+    OrgUnit,
+    ValidationFailed,
+    audit,
+    current_lang,
+    district_view,
+    me,
+    school_for,
+    session,
+)
 from plugins.aid import caps as A
 from plugins.aid import review
 
@@ -24,6 +36,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/", "home", home)
     bp.add_url_rule("/students/<int:student_id>", "student", student_page)
     bp.add_url_rule("/coverage", "coverage", coverage_page)
+    bp.add_url_rule("/district", "district", district_page)
     api.register(bp)
     return bp
 
@@ -75,3 +88,16 @@ def coverage_page():
     except (Forbidden, NotFound):
         abort(404)
     return render_template("aid/coverage.html", c=review.coverage(session(), school), tabs=_tabs(school))
+
+
+@district_view
+def district_page():
+    """The district's view: every school's outcomes and coverage, counts only, as the platform desensitised
+    them (``GET /api/v1/district/figures``, read by the page's script): small cells suppressed, no names."""
+    p = me()
+    if not (p.is_district and p.can("district.figures.read")):
+        abort(404)
+    ou = OrgUnit.__table__.c
+    schools = {r.id: (r.name_en if current_lang() == "en" and r.name_en else r.name) for r in session().execute(
+        sa.select(ou.id, ou.name, ou.name_en).where(ou.kind == "school").order_by(ou.seq, ou.id))}
+    return render_template("aid/district.html", schools=schools, tabs=[])

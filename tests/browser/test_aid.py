@@ -112,6 +112,16 @@ def test_records_to_review_and_the_family_sees_nothing(app, users, db_session, d
     snap(page, "coverage")
     ctx.close()
 
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()  # the district: counts per school as the platform desensitised them
+    browser_login(page, live_server, login_of(demo, "district_admin", 0))
+    page.goto(f"{live_server}/aid/district")
+    page.wait_for_selector("#aid-district[data-loaded] tbody tr")
+    cells = page.inner_text(f'#aid-district tr[data-school="{schools[0]}"]')
+    assert "<5" in cells and poor.name not in page.inner_text("main")  # one confirmed: suppressed
+    snap(page, "district")
+    ctx.close()
+
     for role in ("student", "parent"):  # on a phone: nothing of it anywhere they can go
         ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
         page = ctx.new_page()
@@ -120,7 +130,7 @@ def test_records_to_review_and_the_family_sees_nothing(app, users, db_session, d
         assert "资助" not in home and "潜在困难" not in home
         snap(page, f"{role}-home")
         for path in ("/aid/", f"/aid/students/{family_kid.id}", f"/aid/students/{poor.id}",
-                     f"/aid/api/students/{family_kid.id}", "/aid/coverage"):
+                     f"/aid/api/students/{family_kid.id}", "/aid/coverage", "/aid/district"):
             resp = page.goto(f"{live_server}{path}")
             assert resp.status in (403, 404), (role, path, resp.status)
             text = page.inner_text("body")

@@ -50,3 +50,54 @@
     }
   });
 }());
+
+/* The district's page: every school's desensitised counts from the platform, a table and a stacked bar. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    const table = document.getElementById("aid-district");
+    const meta = document.getElementById("aid-schools");
+    if (!table || !meta) { return; }
+    const words = JSON.parse((document.getElementById("aid-words") || {}).textContent || "{}");
+    const info = JSON.parse(meta.textContent);
+    fetch(table.dataset.src, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then((r) => r.json()).then((data) => {
+        const rows = {};
+        const put = (school, key, count) => { (rows[school] = rows[school] || {})[key] = count; };
+        (data.items || []).forEach((fig) => (fig.schools || []).forEach((s) => (s.cells || []).forEach((c) => {
+          const key = c.group.status || c.group.confirmed;
+          put(s.school_id, key, c.count);
+        })));
+        const cols = ["candidate", "insufficient", "normal", "covered", "not_yet"];
+        const body = table.querySelector("tbody");
+        Object.keys(rows).forEach((id) => {
+          const tr = document.createElement("tr");
+          tr.dataset.school = id;
+          const name = document.createElement("td");
+          name.textContent = info.schools[id] || id;
+          tr.appendChild(name);
+          cols.forEach((k) => {
+            const td = document.createElement("td");
+            const v = rows[id][k];
+            td.textContent = v === null ? info.suppressed : (v === undefined ? "—" : String(v));
+            td.className = "n-" + k;
+            tr.appendChild(td);
+          });
+          body.appendChild(tr);
+        });
+        if (window.jizuo && jizuo.labelTables) { jizuo.labelTables(); }
+        const el = document.getElementById("aid-district-chart");
+        if (el && window.echarts) {
+          const ids = Object.keys(rows);
+          const chart = echarts.init(el);
+          chart.setOption({animation: false, tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, bottom: 60},
+            xAxis: {type: "category", data: ids.map((id) => info.schools[id] || id), axisLabel: {rotate: 20}},
+            yAxis: {type: "value"}, color: ["#c0392b", "#9aa5b1", "#5b8def"],
+            series: ["candidate", "insufficient", "normal"].map((k) => ({name: words[k], type: "bar", stack: "all",
+              data: ids.map((id) => rows[id][k] || 0)}))});
+          el.dataset.drawn = "1";
+        }
+        table.dataset.loaded = "1";
+      });
+  });
+}());
