@@ -369,6 +369,31 @@ def _seed_learning(world: World) -> None:
 PLUGIN_SEEDS["learning"] = _seed_learning
 
 
+def _seed_afterschool(world: World) -> None:
+    """B's admin adds a venue and a course holding the marker and opens a lottery window; B's parent chooses the
+    course for the sample student; the admin ends selection and draws."""
+    from datetime import UTC, datetime, timedelta
+
+    admin, parent, kid = world.user("school_admin", 1), world.user("parent", 1), world.ids_b["student_id"]
+    venue = _ok(admin.post("/afterschool/api/venues", json={"name": MARK_B["listing"], "capacity": 30}))["id"]
+    course = _ok(admin.post("/afterschool/api/courses", json={
+        "title": MARK_B["entry"], "category": "arts", "venue_id": venue, "capacity": 20, "slots": [[3, 1]],
+        "grades": [world.ids_b["grade_id"]], "teacher_name": MARK_B["staff"], "provider": MARK_B["listing"]}))["id"]
+    now = datetime.now(UTC)
+    window = _ok(admin.post("/afterschool/api/windows", json={
+        "title": MARK_B["notice"], "mode": "lottery", "grades": [world.ids_b["grade_id"]], "course_ids": [course],
+        "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat()}))["id"]
+    _ok(parent.post(f"/afterschool/api/windows/{window}/choices", json={"student_id": kid, "courses": [course]}), 200)
+    lottery = _ok(admin.post(f"/afterschool/api/windows/{window}/lottery", json={"close_now": True}))["id"]
+    mine = _ok(parent.get("/afterschool/api/me"), 200)["items"][0]["windows"]
+    world.rows_b |= {"afterschool_courses": course, "afterschool_windows": window, "afterschool_lotteries": lottery,
+                     "afterschool_venues": venue,
+                     "afterschool_choices": next(c["id"] for w in mine if w["id"] == window for c in w["choices"])}
+
+
+PLUGIN_SEEDS["afterschool"] = _seed_afterschool
+
+
 def _person(world: World, role: str, school: int) -> tuple[int, int]:
     from foundation.models import Account
 
