@@ -135,3 +135,18 @@ def test_nightly_refit_and_the_stalled_weak_point_alert(app, filled, db_session,
                                        "WHERE rule_key = 'learning.weak_point_stalled'")).all()
     assert cases and {c.student_id for c in cases} <= stalled
     assert {c.level for c in cases} == {"yellow"} and {c.category for c in cases} == {"learning"}
+    # evaluated at the end of the period: not recovered while the point stays weak; recovered once it is not
+    from foundation import db
+    from foundation.alerts.rules import all_rules
+    from foundation.models import AlertCase
+    from foundation.tenancy import unscoped
+
+    with app.app_context():
+        rule = all_rules()["learning.weak_point_stalled"]
+        sess = unscoped("test: judging a case").mark(db.session())
+        case = sess.scalar(sa.select(AlertCase).where(AlertCase.rule_key == rule.key).order_by(AlertCase.id))
+        assert rule.judge(sess, case) is False
+        sess.execute(sa.text("UPDATE learning_mastery SET p = 0.75 WHERE student_id = :s AND code = :c"),
+                     {"s": case.student_id, "c": case.detail["code"]})
+        assert rule.judge(sess, case) is True
+        sess.rollback()
