@@ -62,8 +62,22 @@ def purge(sess: so.Session, school_id: int) -> dict[str, int]:
     return {"responses": gone or 0, "screenings": old or 0}
 
 
+def remind_closing(sess: so.Session, school_id: int) -> dict[str, int]:
+    """On each of a screening's last two days, remind the students who may answer and have not."""
+    from datetime import timedelta
+
+    from plugins.wellbeing.screening import remind, today
+
+    day = today(sess, school_id)
+    closing = sess.scalars(sa.select(Screening).where(Screening.closes_on >= day,
+                                                      Screening.closes_on <= day + timedelta(days=1))).all()
+    return {"screenings": len(closing), "reminded": sum(remind(sess, s) for s in closing)}
+
+
 def jobs() -> list[dict[str, Any]]:
-    return [{"key": "wellbeing.purge", "title": {"zh": "清理超过保存期限的筛查数据",
+    return [{"key": "wellbeing.remind", "title": {"zh": "提醒即将截止的筛查", "en": "Remind before a screening closes"},
+             "every": 86400, "at": "16:00", "run": remind_closing},
+            {"key": "wellbeing.purge", "title": {"zh": "清理超过保存期限的筛查数据",
                                                  "en": "Purge screening data past the retention period"},
              "every": 86400, "at": "03:10", "run": purge}]
 

@@ -77,6 +77,17 @@ def test_reminder_and_retention(screening, users, db_session, demo, app, runner)
     got = set(db_session.scalars(sa.select(InboxItem.account_id).where(InboxItem.message_id == msg.id)))
     assert got and me not in got  # the student who answered is not reminded
 
+    from foundation.models import JobRun
+    from plugins.wellbeing.models import Screening
+
+    db_session.execute(sa.update(Screening).values(closes_on=date.today() + timedelta(days=1)))
+    db_session.commit()
+    auto = runner.invoke(["jobs", "run", "wellbeing.remind"])  # the daily job, on the window's last two days
+    assert auto.exit_code == 0 and "FAILED" not in auto.output, auto.output
+    outcome = db_session.scalar(sa.select(JobRun.detail).where(JobRun.job == "wellbeing.remind",
+                                                                JobRun.school_id == screening["school_id"]))
+    assert outcome == {"screenings": 1, "reminded": reminded}, outcome
+
     old = db_session.get(Response, db_session.scalar(sa.select(Response.id).where(Response.student_id == sid)))
     old.submitted_at = old.submitted_at - timedelta(days=2000)
     db_session.commit()
