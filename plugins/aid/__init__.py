@@ -83,9 +83,9 @@ class Aid:
 
     @hookimpl
     def jizuo_event_subscriptions(self) -> dict[str, Any]:
-        from plugins.aid.faces import on_submission
+        from plugins.aid.faces import on_flow_finished, on_submission
 
-        return {"lowcode.submission.created": on_submission}
+        return {"lowcode.submission.created": on_submission, "lowcode.flow.finished": on_flow_finished}
 
     @hookimpl
     def jizuo_form_templates(self) -> list[dict[str, Any]]:

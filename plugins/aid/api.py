@@ -137,7 +137,8 @@ def add_award(student_id: int):
     return jsonify(row), 201
 
 
-@api_doc("Record the outcome of recommended aid: granted or declined", tags=["aid"], status=200,
+@api_doc("Record the outcome of recommended aid that no approval flow decides: granted or declined", tags=["aid"],
+         status=200,
          body={"type": "object", "required": ["status"], "properties": {
              "status": {"type": "string", "enum": ["granted", "declined"]}, "note": {"type": "string"}}})
 def decide_award(award_id: int):
@@ -149,6 +150,8 @@ def decide_award(award_id: int):
     if student_id is None:
         raise NotFound("award")
     st = reviewed_student(student_id)
+    if not review.award_open(session(), award_id):  # decided already, or its approval flow decides it
+        raise ValidationFailed({"status": ["aid.award_closed"]})
     row = review.decide_award(session(), award_id, me(), data["status"], note)
     audit("aid.award.decide", "student", st.id, school_id=st.school_id,
           detail={"award": award_id, "status": data["status"]})

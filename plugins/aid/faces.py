@@ -114,6 +114,12 @@ def form_templates() -> list[dict[str, Any]]:
     return [json.loads((HERE / "forms" / "declaration.json").read_text("utf-8"))]
 
 
+def on_flow_finished(event: Any, payloads: list[dict]) -> None:
+    from plugins.aid.review import on_flow_finished as finished
+
+    finished(session(), payloads)
+
+
 def on_submission(event: Any, payloads: list[dict]) -> None:
     """A declaration (申报) arrives from the school's declaration form (cloned from ``aid:declaration``): kept
     with the family's words encrypted, for the review roles only."""

@@ -6,7 +6,7 @@ here names a school to keep tenants apart.
 - ``aid_steps``: the review loop, append-only: confirm, dismiss (remembered for the next months), a talk with
   the family, a note — who, when, why.
 - ``aid_awards``: aid recommended and its outcome (grant, work-study post, fee waiver…), and aid the school
-  already gives.
+  already gives; a recommendation goes through the platform's approval flow ``aid.grant``.
 - ``aid_declarations``: the student's own declaration (申报), from the school's declaration form.
 - ``aid_away``: internship weeks and other time away of a class or a student (not counted as school days).
 """
@@ -70,6 +70,7 @@ class Award(StudentScoped, PluginBase):
     decided_at: so.Mapped[datetime | None] = so.mapped_column()
     by_account: so.Mapped[int | None] = so.mapped_column()
     by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    flow_submission_id: so.Mapped[int | None] = so.mapped_column()  # the aid.grant approval, while it runs
 
 
 class Declaration(StudentScoped, PluginBase):

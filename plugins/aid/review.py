@@ -10,7 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import OrgUnit, Principal, Student, StudentRef, decrypt, t, utcnow
+from foundation.plugin_api import (
+    OrgUnit,
+    Principal,
+    Student,
+    StudentRef,
+    audit,
+    decrypt,
+    start_flow,
+    t,
+    utcnow,
+)
 from plugins.aid import caps as A
 from plugins.aid.models import awards, away, declarations, indicators, steps
 
@@ -86,7 +96,8 @@ def student_view(sess: so.Session, st: StudentRef) -> dict:
 
 def award_view(a: Any) -> dict:
     return {"id": a.id, "kind": a.kind, "status": a.status, "amount": a.amount, "note": a.note,
-            "recommended_at": iso(a.recommended_at), "decided_at": iso(a.decided_at), "by": a.by_name}
+            "recommended_at": iso(a.recommended_at), "decided_at": iso(a.decided_at), "by": a.by_name,
+            "in_approval": a.flow_submission_id is not None, "flow": a.flow_submission_id}
 
 
 def add_step(sess: so.Session, st: StudentRef, p: Principal, kind: str, note: str, method: str | None,
@@ -102,6 +113,23 @@ def add_step(sess: so.Session, st: StudentRef, p: Principal, kind: str, note: st
     return {"id": sid, "kind": kind, "note": note, "method": method, "month": month, "by": p.display_name, "at": iso(now)}
 
 
+# The approval of recommended aid, on the platform's flow engine (待我审批): the aid officer approves what a
+# homeroom teacher recommends, the principal too above 1,000 yuan; what the officer recommends goes to the
+# principal above 1,000 yuan, and below it the officer records the outcome. Private: only the recommender
+# and the approvers see it, not the school's readers of every form.
+PRINCIPAL = {"key": "principal", "title": {"zh": "校长审批", "en": "Principal"}, "approver": {"role": "principal"}}
+FLOWS = {"aid.grant": {"steps": [{"key": "aid", "title": {"zh": "资助专干审核", "en": "Aid officer"},
+                                  "approver": {"role": "aid_officer"}},
+                                 {**PRINCIPAL, "when": {"field": "amount", "op": "gt", "value": 1000}}]},
+         "aid.grant_principal": {"steps": [PRINCIPAL]}}
+
+
+def _flow_for(p: Principal, school_id: int, amount: int | None) -> str | None:
+    if not A.officer_in(p, school_id):
+        return "aid.grant"
+    return "aid.grant_principal" if (amount or 0) > 1000 else None
+
+
 def add_award(sess: so.Session, st: StudentRef, p: Principal, kind: str, status: str, amount: int | None,
               note: str | None) -> dict:
     now = utcnow()
@@ -109,13 +137,40 @@ def add_award(sess: so.Session, st: StudentRef, p: Principal, kind: str, status:
         school_id=st.school_id, student_id=st.id, kind=kind, status=status, amount=amount, note=note,
         recommended_at=now, decided_at=now if status == "granted" else None, by_account=p.account_id,
         by_name=p.display_name).returning(awards.c.id)).scalar_one()
+    key = _flow_for(p, st.school_id, amount) if status == "recommended" else None
+    if key is not None:
+        sub = start_flow(sess, key, FLOWS[key], school_id=st.school_id, student_id=st.id, submitted_by=p.account_id,
+                         private=True, data={"award": aid, "amount": amount or 0},
+                         title={lang: t("aid.flow.title", lang, kind=t(f"aid.award.{kind}", lang)) for lang in ("zh", "en")})
+        sess.execute(sa.update(awards).where(awards.c.id == aid, awards.c.status == "recommended")
+                     .values(flow_submission_id=sub.id))
     return award_view(sess.execute(sa.select(awards).where(awards.c.id == aid)).one())
+
+
+def on_flow_finished(sess: so.Session, payloads: list[dict]) -> None:
+    """The approval's outcome: approved → granted, rejected → declined (withdrawn: stays recommended)."""
+    for p in payloads:
+        award = (p.get("data") or {}).get("award")
+        status = {"approved": "granted", "rejected": "declined"}.get(p.get("outcome"))
+        if p.get("template_key") not in {f"flow:{k}" for k in FLOWS} or not isinstance(award, int) or status is None:
+            continue
+        done = sess.execute(sa.update(awards).where(awards.c.id == award, awards.c.status == "recommended")
+                            .values(status=status, decided_at=utcnow(), flow_submission_id=None))
+        if done.rowcount:
+            audit("aid.award.decide", "student", p.get("student_id"), school_id=p.get("school_id"),
+                  detail={"award": award, "status": status, "flow": p.get("submission_id")})
 
 
 def award_student(sess: so.Session, award_id: int) -> int | None:
     if not 0 < award_id < 2**31:
         return None
     return sess.scalar(sa.select(awards.c.student_id).where(awards.c.id == award_id))
+
+
+def award_open(sess: so.Session, award_id: int) -> bool:
+    """Recommended, and no approval flow deciding it (its outcome comes from the flow)."""
+    return bool(sess.scalar(sa.select(sa.func.count()).select_from(awards).where(
+        awards.c.id == award_id, awards.c.status == "recommended", awards.c.flow_submission_id.is_(None))))
 
 
 def decide_award(sess: so.Session, award_id: int, p: Principal, status: str, note: str | None) -> dict:

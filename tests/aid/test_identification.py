@@ -158,9 +158,18 @@ def test_review_loop_is_audited_remembered_and_counted(app, installed, users, db
     assert teacher.post(f"{A}/students/{a}/steps", json={"kind": "confirm", "note": "家访核实，父亲失业"}).status_code == 201
     assert teacher.post(f"{A}/students/{a}/steps", json={"kind": "talk", "method": "home_visit",
                                                         "note": "与母亲谈话，愿意申请助学金"}).status_code == 201
-    award = officer.post(f"{A}/students/{a}/awards", json={"kind": "national_grant", "amount": 1000})
-    assert award.status_code == 201
-    assert officer.post(f"{A}/awards/{award.get_json()['id']}", json={"status": "granted"}).status_code == 200
+    # the teacher recommends a grant: the platform's approval flow asks the aid officer, then (above 1,000 yuan)
+    # the principal — in 待我审批, privately: the school admin does not see it
+    award = teacher.post(f"{A}/students/{a}/awards", json={"kind": "national_grant", "amount": 1500}).get_json()
+    assert award["status"] == "recommended" and award["in_approval"]
+    assert teacher.post(f"{A}/awards/{award['id']}", json={"status": "granted"}).status_code == 422
+    for role in ("dean", "principal"):  # the dean is the aid officer here (conftest)
+        tasks = [x for x in users(role, 0).get("/api/v1/flow/tasks").get_json()["tasks"]
+                 if x.get("submission_id") == award["flow"]]
+        assert len(tasks) == 1, (role, tasks)
+        done = users(role, 0).post("/api/v1/flow/tasks/decide", json={"tasks": [tasks[0]["id"]], "decision": "approved"})
+        assert done.status_code == 200, done.get_json()
+    assert users("school_admin", 0).get(f"/api/v1/flow/submissions/{award['flow']}").status_code in (403, 404)
     assert teacher.post(f"{A}/students/{b}/steps", json={"kind": "dismiss", "note": "家庭经济正常，节俭习惯"}).status_code == 201
     # bad input: 422 naming the field, nothing written
     bad = teacher.post(f"{A}/students/{a}/steps", json={"kind": "talk", "note": "x"})
@@ -169,7 +178,7 @@ def test_review_loop_is_audited_remembered_and_counted(app, installed, users, db
     assert officer.post(f"{A}/students/{a}/awards", json={"kind": "lottery"}).status_code == 422
     view = officer.get(f"{A}/students/{a}").get_json()
     assert [s["kind"] for s in view["steps"]] == ["talk", "confirm"]
-    assert view["awards"][0]["status"] == "granted"
+    assert view["awards"][0]["status"] == "granted" and not view["awards"][0]["in_approval"]
     # a dismissal is remembered: the next run marks the student, below the open candidates
     officer.post(f"{A}/identify", json={"month": who["month"]})
     items = officer.get(f"{A}/candidates", query_string={"month": who["month"]}).get_json()["items"]

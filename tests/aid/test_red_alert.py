@@ -65,5 +65,6 @@ def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, in
     assert judged() is False
     officer = users("dean", 0)
     award = officer.post(f"/aid/api/students/{fall}/awards", json={"kind": "emergency", "amount": 500}).get_json()
+    assert not award["in_approval"]  # the officer's own, within 1,000 yuan: no approval, the officer records it
     assert officer.post(f"/aid/api/awards/{award['id']}", json={"status": "granted"}).status_code == 200
     assert judged() is True
