@@ -1,8 +1,6 @@
-// 预警 pages: show every <time class="local"> in the reader's own time zone (the server sends UTC).
+// 预警 pages: show every <time class="local"> on the district's clock (<html data-tz>, the shell's
+// jizuo.localTime), not the browser's: a deadline reads the same on every reader's machine.
 document.querySelectorAll("time.local").forEach((el) => {
-  const at = new Date(el.getAttribute("datetime"));
-  if (!isNaN(at)) {
-    el.textContent = at.toLocaleString(document.documentElement.lang, {month: "numeric", day: "numeric",
-      hour: "2-digit", minute: "2-digit"});
-  }
+  const shown = window.jizuo.localTime(el.getAttribute("datetime"));
+  if (shown) el.textContent = shown;
 });
