@@ -67,8 +67,22 @@ def home():
     sess = session()
     term = catalog.term_of(utcnow().date())
     rows = courses_view(sess, school, catalog.term_courses(sess, term))
+    manage = me().can(A.MANAGE, school)
+    form = _course_form(sess, school) if manage else None
     return render_template("afterschool/courses.html", courses=rows, term=term, tabs=tabs(school),
-                           periods=catalog.periods(school), can_manage=me().can(A.MANAGE, school))
+                           periods=catalog.periods(school), can_manage=manage, form=form)
+
+
+def _course_form(sess, school: int) -> dict:
+    """What the admin's course form offers: venues, the school's teachers, grades, categories, the grid."""
+    from foundation.plugin_api import staff_of
+    from plugins.afterschool.models import Venue
+
+    venues = [{"id": v.id, "name": v.name, "capacity": v.capacity}
+              for v in sess.scalars(sa.select(Venue).order_by(Venue.id))]
+    teachers = sorted({(s["staff_id"], s["name"]) for s in staff_of(sess, school) if s["staff_id"]}, key=lambda x: x[1])
+    return {"venues": venues, "teachers": teachers, "grades": catalog.grades(sess), "categories": catalog.CATEGORIES,
+            "periods": catalog.periods(school)}
 
 
 def me_page():
@@ -81,8 +95,9 @@ def me_page():
 def windows_page():
     school = school_for(A.READ, A.NAME)
     rows = session().scalars(sa.select(Window).order_by(Window.opens_at.desc(), Window.id.desc())).all()
+    courses = [{"id": c.id, "title": c.title} for c in catalog.term_courses(session(), catalog.term_of(utcnow().date()))]
     return render_template("afterschool/windows.html", windows=[window_view(w) for w in rows], tabs=tabs(school),
-                           grades=catalog.grades(session()), can_manage=me().can(A.MANAGE, school))
+                           grades=catalog.grades(session()), courses=courses, can_manage=me().can(A.MANAGE, school))
 
 
 def window_page(window_id: int):

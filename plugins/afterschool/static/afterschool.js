@@ -59,6 +59,39 @@
     } catch (err) { toast(errorText(err), "error"); }
   }));
 
+  // ---- the school admin's forms: a course, a window (JSON to the API, the field's reason beside the button) ----
+  document.querySelectorAll("form.as-form").forEach((form) => form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {}, msg = form.querySelector(".as-msg");
+    form.querySelectorAll("input[name], select[name], textarea[name]").forEach((el) => {
+      if (el.hasAttribute("data-bool")) { body[el.name] = el.checked; return; }
+      if (el.value === "" && el.hasAttribute("data-optional")) return;
+      if (el.hasAttribute("data-int")) { body[el.name] = Number(el.value); return; }
+      if (el.hasAttribute("data-time")) { body[el.name] = el.value ? el.value + ":00+08:00" : ""; return; }
+      body[el.name] = el.value;
+    });
+    const checked = (sel) => [...form.querySelectorAll(sel + " input:checked")].map((i) => i.value);
+    if (form.querySelector("[data-slots]")) {
+      body.slots = [...form.querySelectorAll("[data-slots] input:checked")].map((i) => i.dataset.slot.split(",").map(Number));
+    }
+    if (form.querySelector("[data-grades]")) body.grades = checked("[data-grades]").map(Number);
+    if (form.querySelector("[data-courses]")) { const c = checked("[data-courses]").map(Number); if (c.length) body.course_ids = c; }
+    try {
+      await api(form.dataset.post, "POST", body);
+      toast(W.saved);
+      setTimeout(() => window.location.reload(), 500);
+    } catch (err) {
+      const f = (err.data && err.data.error && err.data.error.fields) || {};
+      const named = Object.keys(f).map((k) => {
+        const el = form.querySelector(`[name="${k}"]`) || form.querySelector(`[data-${k}]`);
+        const label = el && (el.closest("label") || el.closest("fieldset"));
+        const head = label ? (label.querySelector("legend") || label).textContent.trim().split(/\s/)[0] : k;
+        return `${head}：${f[k]}`;
+      });
+      msg.textContent = named.length ? named.join("；") : errorText(err);
+    }
+  }));
+
   // ---- the roll -----------------------------------------------------------------------------------------
   const roll = document.querySelector("form.as-roll");
   if (roll) {
