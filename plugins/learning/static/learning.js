@@ -38,7 +38,7 @@
       map.dataset.radar = d.subjects.map((s) => s.axes.map((a) => a.code + "=" + a.mastery).join(",")).join(";");
       if (radar) {
         radar.setOption({
-          tooltip: {}, legend: {bottom: 0, data: d.subjects.map((s) => subj(s.subject))},
+          animation: false, tooltip: {}, legend: {bottom: 0, data: d.subjects.map((s) => subj(s.subject))},
           radar: d.subjects.map((s, i) => ({indicator: s.axes.map((a) => ({name: a.name, max: 1})), radius: narrow && d.subjects.length > 1 ? "30%" : "55%",
             center: d.subjects.length < 2 ? ["50%", "48%"] : narrow ? ["50%", i ? "72%" : "27%"] : [i ? "74%" : "26%", "48%"],
             axisName: {color: css("--muted"), fontSize: 11}})),
@@ -48,7 +48,7 @@
       const trend = chart(document.getElementById("trend"));
       if (trend) {
         const weeks = [...new Set(Object.values(d.trend).flat().map((x) => x.week))].sort();
-        trend.setOption({tooltip: {trigger: "axis"}, legend: {bottom: 0}, grid: {left: 40, right: 16, top: 16, bottom: 48},
+        trend.setOption({animation: false, tooltip: {trigger: "axis"}, legend: {bottom: 0}, grid: {left: 40, right: 16, top: 16, bottom: 48},
           xAxis: {type: "category", data: weeks.map((w) => w.slice(5))}, yAxis: {type: "value", min: 0, max: 1},
           series: Object.entries(d.trend).map(([s, pts]) => {
             const at = Object.fromEntries(pts.map((p) => [p.week, p.mastery]));
