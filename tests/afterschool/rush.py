@@ -185,13 +185,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(w: World, instance: str, workers: int = 3) -> tuple[subprocess.Popen, str]:
-    """gunicorn with ``workers`` processes on a free loopback port; returns (process, base URL) once it answers."""
+def serve(w: World, instance: str, workers: int = 3, threads: int = 1) -> tuple[subprocess.Popen, str]:
+    """gunicorn with ``workers`` processes (of ``threads`` threads each: while one waits for PostgreSQL, another
+    runs) on a free loopback port; returns (process, base URL) once it answers."""
     port = free_port()
     env = {**os.environ, "JIZUO_DATABASE_URL": w.url, "JIZUO_SECRET_KEY": w.secret, "JIZUO_INSTANCE_PATH": instance,
            "JIZUO_ENV": "production"}
     env.pop("JIZUO_REDIS_URL", None)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "--threads", str(threads), "-b",
                              f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning",
                              "foundation:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
