@@ -72,6 +72,15 @@ def bulk_insert(sess: so.Session, table: Any, rows: list[dict[str, Any]], chunk:
         if outside:
             raise TenancyError(f"bulk insert into {table.name} for schools {sorted(outside, key=str)} "
                                f"outside scope {sorted(allowed)}")
+    return write_rows(sess, table, rows, chunk)
+
+
+def write_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]], chunk: int = 5000) -> int:
+    """The writing half of :func:`bulk_insert`, with no scope check: for the platform's own fan-out tables
+    (inbox, deliveries, alert timelines) whose rows the caller has already decided. Every row has the keys
+    of the first."""
+    if not rows:
+        return 0
     if sess.get_bind().dialect.name == "postgresql":
         columns = [c.name for c in table.c if c.name in rows[0]]
         types = {c.name: c.type for c in table.c}
@@ -84,4 +93,54 @@ def bulk_insert(sess: so.Session, table: Any, rows: list[dict[str, Any]], chunk:
         return len(rows)
     for i in range(0, len(rows), chunk):
         sess.execute(sa.insert(table), rows[i:i + chunk])
+    return len(rows)
+
+
+def insert_ids(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows of a table with an integer ``id`` and return their ids in order: ids drawn from the
+    sequence, then ``COPY``, on PostgreSQL; multi-row ``INSERT … RETURNING`` elsewhere. No scope check
+    (as :func:`write_rows`). Sets ``row["id"]``."""
+    if not rows:
+        return []
+    if sess.get_bind().dialect.name == "postgresql":
+        with sess.connection().connection.driver_connection.cursor() as cur:
+            cur.execute(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                        "FROM generate_series(1, %s)", (len(rows),))
+            ids = [i for (i,) in cur.fetchall()]
+        for rid, row in zip(ids, rows, strict=True):
+            row["id"] = rid
+        write_rows(sess, table, rows)
+        return ids
+    ids = []
+    for i in range(0, len(rows), 500):
+        part = rows[i:i + 500]
+        ids += sess.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), part).scalars()
+    for rid, row in zip(ids, rows, strict=True):
+        row["id"] = rid
+    return ids
+
+
+def update_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) -> int:
+    """Update many rows by ``id``, each with its own values (every row has the keys of the first): on
+    PostgreSQL ``COPY`` into a temporary table and one ``UPDATE … FROM``; elsewhere an ``executemany``.
+    The UPDATE is an ordinary statement, so the session's scope applies to it."""
+    if not rows:
+        return 0
+    cols = [k for k in rows[0] if k != "id"]
+    if sess.get_bind().dialect.name == "postgresql":
+        name = f"tmp_update_{table.name}"
+        tmp = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in table.c if c.name in rows[0]))
+        raw = sess.connection().connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {', '.join(tmp.c.keys())} "
+                        f"FROM {table.name} WITH NO DATA")
+        write_rows(sess, tmp, rows)
+        stmt = sa.update(table).where(table.c.id == tmp.c.id).values({c: tmp.c[c] for c in cols})
+        done = sess.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
+        with raw.cursor() as cur:
+            cur.execute(f"DROP TABLE {name}")
+        return done
+    stmt = sa.update(table).where(table.c.id == sa.bindparam("b_id")).values(
+        {c: sa.bindparam(f"b_{c}") for c in cols})
+    sess.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
     return len(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from foundation.alerts import assign, clock, notify
 from foundation.alerts.calendar import SchoolClock, load_clock
 from foundation.alerts.rules import Rule, RuleError, resolve
 from foundation.models import AlertAssignee, AlertCase, AlertEvent, Student
+from foundation.plugin_models import bulk_insert, insert_ids, update_rows
 from foundation.tenancy import unscoped
 
 ENGINE = unscoped("the alert engine opens and updates cases for the school they are in, whoever raised them")
@@ -154,10 +156,9 @@ def _open(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id: int, h
         fresh.append(case)
     try:
         with sess.begin_nested():  # a concurrent trigger may open the same (student, rule) first
-            sess.add_all(fresh)
-            sess.flush()
-    except sa.exc.IntegrityError:
-        if _retry:
+            _insert(sess, fresh)
+    except Exception as err:  # the IntegrityError of an INSERT, psycopg's UniqueViolation of a COPY
+        if _retry or not (isinstance(err, sa.exc.IntegrityError) or type(err).__name__ == "UniqueViolation"):
             raise
         return _open(sess, rule, school_id, hits, source=source, now=at, _retry=True)
 
@@ -180,33 +181,66 @@ def _open(sess: so.Session, rule: str | dict[str, Any] | Rule, school_id: int, h
         assignee_rows += [{"case_id": case.id, "account_id": a, "role": r, "reason": "assigned", "at": at}
                           for a, r in people]
         told[case.id] = [a for a, _ in people]
-    if assignee_rows:
-        sess.execute(sa.insert(AlertAssignee), assignee_rows)
+    bulk_insert(sess, AlertAssignee, assignee_rows)
 
     again = [existing[s] for s in by_student if s in existing and _is_new(existing[s], by_student[s], source,
                                                                            sclock, at)]
+    _retrigger(sess, again, by_student, sclock, at)
     for case in again:
-        hit = by_student[case.student_id]
-        case.count += 1
-        case.last_triggered_at, case.value = at, hit.get("value")
-        case.detail = _detail(hit) or case.detail
-        upgraded = hit.get("level") == "red" and case.level == "yellow"
-        if upgraded:
-            case.level, case.parent_case_id = "red", None  # red work stands on its own
-        if upgraded or round_done(case):  # a repeat after the work was done (or worse news): a new round
-            case.round_no += 1
-            case.status = "opened"
-            set_round(case, sclock, at)
-        case.escalation_epoch += 1  # a re-triggered case restarts its escalation chain
-        case.escalation_step, case.last_escalated_at = 0, None
         event_rows.append(_event(case, "retriggered", at, {"count": case.count, "value": case.value,
                                                            "round": case.round_no, "level": case.level}))
-    if event_rows:
-        sess.execute(sa.insert(AlertEvent), event_rows)
-    sess.flush()
+    sess.flush()  # the attachments of open yellow cases above, before their timeline rows
+    bulk_insert(sess, AlertEvent, event_rows)
     _tell(sess, fresh, again, told, students, sclock)
     order = {**existing, **{c.student_id: c for c in fresh}}  # a repeat of the same occurrence: as it was
     return [order[s] for s in by_student]
+
+
+_COLUMNS = [c.key for c in AlertCase.__table__.c if c.key != "id"]
+# what a re-trigger may change (all written for every re-triggered case: one statement for the batch)
+_AGAIN = ["count", "last_triggered_at", "value", "detail", "level", "parent_case_id", "round_no", "status",
+          "round_at", "contact_due_at", "plan_due_at", "follow_due_at", "contact_at", "plan_at", "follow_at",
+          "next_due_at", "escalation_epoch", "escalation_step", "last_escalated_at"]
+
+
+def _insert(sess: so.Session, fresh: list[AlertCase]) -> None:
+    """The new cases in one COPY (PostgreSQL) or multi-row INSERT; the objects then join the session as
+    loaded rows, as if flushed."""
+    rows = [{k: getattr(case, k) for k in _COLUMNS} for case in fresh]
+    insert_ids(sess, AlertCase.__table__, rows)
+    for case, row in zip(fresh, rows, strict=True):
+        for k, v in row.items():
+            if k not in case.__dict__:
+                setattr(case, k, v)
+        so.make_transient_to_detached(case)
+        sess.add(case)
+
+
+def _retrigger(sess: so.Session, again: list[AlertCase], by_student: dict[int, dict[str, Any]],
+               sclock: SchoolClock, at: datetime) -> None:
+    """Count + 1, the value, a new round when the last one's work was done or the news got worse, and the
+    escalation restarted — worked out per case, written in one UPDATE for the batch."""
+    rows = []
+    for case in again:
+        hit = by_student[case.student_id]
+        c = SimpleNamespace(**{k: getattr(case, k) for k in _AGAIN}, closed_at=case.closed_at)
+        c.count += 1
+        c.last_triggered_at, c.value = at, hit.get("value")
+        c.detail = _detail(hit) or c.detail
+        upgraded = hit.get("level") == "red" and c.level == "yellow"
+        if upgraded:
+            c.level, c.parent_case_id = "red", None  # red work stands on its own
+        if upgraded or round_done(c):  # a repeat after the work was done (or worse news): a new round
+            c.round_no += 1
+            c.status = "opened"
+            set_round(c, sclock, at)
+        c.escalation_epoch += 1  # a re-triggered case restarts its escalation chain
+        c.escalation_step, c.last_escalated_at = 0, None
+        rows.append({"id": case.id, **{k: getattr(c, k) for k in _AGAIN}})
+    update_rows(sess, AlertCase.__table__, rows)
+    for case, row in zip(again, rows, strict=True):
+        for k in _AGAIN:
+            so.attributes.set_committed_value(case, k, row[k])
 
 
 def _due_text(case: AlertCase, sclock: SchoolClock) -> str:
@@ -225,6 +259,7 @@ def _tell(sess: so.Session, fresh: list[AlertCase], again: list[AlertCase], told
         for case_id, account in sess.execute(sa.select(AlertAssignee.case_id, AlertAssignee.account_id)
                                              .where(AlertAssignee.case_id.in_([c.id for c in again]))):
             told.setdefault(case_id, []).append(account)
+    specs: list[dict | None] = []
     for kind, cases in (("opened", fresh), ("retriggered", again)):
         groups: dict[tuple[int, ...], list[AlertCase]] = {}
         for case in cases:
@@ -234,12 +269,15 @@ def _tell(sess: so.Session, fresh: list[AlertCase], again: list[AlertCase], told
             if len(group) == 1:
                 case = group[0]
                 key = f"alert:{case.id}:opened" if kind == "opened" else f"alert:{case.id}:again:{case.count}"
-                notify.message(sess, f"alert.case.{kind}", case, list(accounts), dedupe_key=key,
-                               student_name=students[case.student_id][1], due=_due_text(case, sclock))
+                specs.append(notify.message_spec(f"alert.case.{kind}", case, list(accounts), dedupe_key=key,
+                                                 student_name=students[case.student_id][1],
+                                                 due=_due_text(case, sclock)))
                 continue
             ids = ",".join(f"{c.id}:{c.count}" for c in group)
-            notify.digest(sess, group, list(accounts), names=[students[c.student_id][1] for c in group],
-                          due=_due_text(min(group, key=lambda c: c.next_due_at or datetime.max), sclock),
-                          dedupe_key=f"alert:digest:{hashlib.sha1(ids.encode()).hexdigest()}")
+            specs.append(notify.digest_spec(
+                group, list(accounts), names=[students[c.student_id][1] for c in group],
+                due=_due_text(min(group, key=lambda c: c.next_due_at or datetime.max), sclock),
+                dedupe_key=f"alert:digest:{hashlib.sha1(ids.encode()).hexdigest()}"))
+    notify.tell(sess, specs)
     notify.publish("opened", fresh)
     notify.publish("retriggered", again)

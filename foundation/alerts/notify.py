@@ -73,42 +73,58 @@ def _register_types() -> None:
         _registered = True
 
 
-def message(sess: so.Session, type_key: str, case: AlertCase, accounts: list[int], *, student_name: str,
-            dedupe_key: str, due: str = "", step_role: str = "", extra_recipients: list[dict] | None = None,
-            step_role_en: str = "", sender_account_id: int | None = None) -> bool:
-    """Send one message about ``case`` to ``accounts`` (plus any other selectors), in the caller's
-    transaction (the message center delivers after commit). False when there is nobody to tell."""
+def message_spec(type_key: str, case: AlertCase, accounts: list[int], *, student_name: str, dedupe_key: str,
+                 due: str = "", step_role: str = "", extra_recipients: list[dict] | None = None,
+                 step_role_en: str = "", sender_account_id: int | None = None) -> dict | None:
+    """The message about ``case`` to ``accounts`` (plus any other selectors), as ``send``'s arguments;
+    None when there is nobody to tell."""
     recipients = ([{"accounts": sorted(set(accounts))}] if accounts else []) + (extra_recipients or [])
     if not recipients:
+        return None
+    title = case.rule_title or {}
+    return {"type_key": type_key, "recipients": recipients, "school_id": case.school_id, "dedupe_key": dedupe_key,
+            "link": f"/alerts/{case.id}", "sender_account_id": sender_account_id,
+            "variables": {"student_name": student_name, "rule": title.get("zh") or case.rule_key,
+                          "rule_en": title.get("en") or case.rule_key, "level": LEVEL_NAMES[case.level]["zh"],
+                          "level_en": LEVEL_NAMES[case.level]["en"], "count": case.count, "due": due,
+                          "step_role": step_role, "step_role_en": step_role_en}}
+
+
+def message(sess: so.Session, type_key: str, case: AlertCase, accounts: list[int], **kw) -> bool:
+    """Send one message about ``case`` (the arguments of :func:`message_spec`), in the caller's
+    transaction (the message center delivers after commit). False when there is nobody to tell."""
+    spec = message_spec(type_key, case, accounts, **kw)
+    if spec is None:
         return False
     _register_types()
-    title = case.rule_title or {}
-    messaging.send(sess, type_key, recipients=recipients, school_id=case.school_id, dedupe_key=dedupe_key,
-                   link=f"/alerts/{case.id}", sender_account_id=sender_account_id,
-                   variables={"student_name": student_name, "rule": title.get("zh") or case.rule_key,
-                              "rule_en": title.get("en") or case.rule_key, "level": LEVEL_NAMES[case.level]["zh"],
-                              "level_en": LEVEL_NAMES[case.level]["en"], "count": case.count, "due": due,
-                              "step_role": step_role, "step_role_en": step_role_en})
+    messaging.send(sess, **spec)
     return True
 
 
-def digest(sess: so.Session, cases: list[AlertCase], accounts: list[int], *, names: list[str], due: str,
-           dedupe_key: str) -> bool:
+def digest_spec(cases: list[AlertCase], accounts: list[int], *, names: list[str], due: str,
+                dedupe_key: str) -> dict | None:
     """One message about several cases of one rule for the same people (a scheduled scan's batch): a teacher
-    gets "3 students: …" once instead of three messages."""
+    gets "3 students: …" once instead of three messages. None when there is nobody to tell."""
     if not accounts:
-        return False
-    _register_types()
+        return None
     first = cases[0]
     level = "red" if any(c.level == "red" for c in cases) else "yellow"
     shown = "、".join(names[:10]) + ("…" if len(names) > 10 else "")
-    messaging.send(sess, "alert.case.digest", recipients=[{"accounts": sorted(set(accounts))}],
-                   school_id=first.school_id, dedupe_key=dedupe_key, link="/alerts",
-                   variables={"count": len(cases), "students": shown,
-                              "rule": (first.rule_title or {}).get("zh") or first.rule_key,
-                              "rule_en": (first.rule_title or {}).get("en") or first.rule_key,
-                              "level": LEVEL_NAMES[level]["zh"], "level_en": LEVEL_NAMES[level]["en"], "due": due})
-    return True
+    return {"type_key": "alert.case.digest", "recipients": [{"accounts": sorted(set(accounts))}],
+            "school_id": first.school_id, "dedupe_key": dedupe_key, "link": "/alerts",
+            "variables": {"count": len(cases), "students": shown,
+                          "rule": (first.rule_title or {}).get("zh") or first.rule_key,
+                          "rule_en": (first.rule_title or {}).get("en") or first.rule_key,
+                          "level": LEVEL_NAMES[level]["zh"], "level_en": LEVEL_NAMES[level]["en"], "due": due}}
+
+
+def tell(sess: so.Session, specs: list[dict | None]) -> int:
+    """Send every message of a batch (``message_spec``/``digest_spec`` results) in one ``send_many``."""
+    specs = [s for s in specs if s is not None]
+    if specs:
+        _register_types()
+        messaging.send_many(sess, specs)
+    return len(specs)
 
 
 _register_types()  # the alert messages are known to the message center (preferences, type list) from the start

@@ -7,6 +7,7 @@ Public interface (also re-exported as ``send_message`` from foundation/plugin_ap
     register_type(spec)                                  declare a message type
     send(sess, type_key, *, recipients, variables, school_id, sender_account_id=None,
          dedupe_key=None, link=None, class_id=None, reply_to_id=None) -> Message
+    send_many(sess, [{type_key, recipients, variables, school_id, …}, …]) -> [message ids]
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 from pathlib import Path
 
 from foundation.i18n import add_messages
+from foundation.messaging.batch import send_many
 from foundation.messaging.recipients import RecipientError, account_ids
 from foundation.messaging.service import send
 from foundation.messaging.types import MessageTypeError, all_types, get_type, register_type
@@ -21,4 +23,5 @@ from foundation.messaging.types import MessageTypeError, all_types, get_type, re
 for _lang in ("zh", "en"):
     add_messages(_lang, json.loads((Path(__file__).parent / "locales" / f"{_lang}.json").read_text("utf-8")))
 
-__all__ = ["MessageTypeError", "RecipientError", "account_ids", "all_types", "get_type", "register_type", "send"]
+__all__ = ["MessageTypeError", "RecipientError", "account_ids", "all_types", "get_type", "register_type", "send",
+           "send_many"]

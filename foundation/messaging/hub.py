@@ -48,6 +48,20 @@ class Hub:
         if ids:
             self.enqueue(ids)
 
+    def dispatch_many(self, message_ids: list[int]) -> None:
+        """``dispatch`` for a batch (``send_many``): one publish wakes every stream (each reads its own new
+        inbox rows, whichever message they belong to) and one query finds the pending deliveries."""
+        if not message_ids:
+            return
+        self.live.publish(max(message_ids))
+        ids: list[int] = []
+        with self.app.extensions["jizuo.engine"].connect() as conn:
+            for i in range(0, len(message_ids), 5000):
+                ids += conn.scalars(sa.select(D.id).where(D.message_id.in_(message_ids[i:i + 5000]),
+                                                          D.status == "pending"))
+        if ids:
+            self.enqueue(ids)
+
     def enqueue(self, ids: list[int]) -> None:
         try:
             self.transport.push(ids)

@@ -130,6 +130,8 @@ def _after_commit(sess: so.Session) -> None:
         try:
             if kind == "message":
                 hub(app).dispatch(what)
+            elif kind == "messages":
+                hub(app).dispatch_many(what)
             else:
                 hub(app).enqueue(what)
         except Exception:  # noqa: BLE001 - stored is what matters; the sweep and the SSE poll catch up
