@@ -95,6 +95,12 @@ class Afterschool:
         return district_figures()
 
     @hookimpl
+    def jizuo_student_profile(self) -> list[dict[str, Any]]:
+        from plugins.afterschool.figures import profile_sections
+
+        return profile_sections()
+
+    @hookimpl
     def jizuo_jobs(self) -> list[dict[str, Any]]:
         from plugins.afterschool.figures import jobs
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import Student
+from foundation.plugin_api import Student, utcnow
 from plugins.afterschool import catalog
 from plugins.afterschool.models import Attendance, Choice, Course, Rating, Session, Venue
 
@@ -137,3 +137,36 @@ def draw_due(sess: so.Session, school_id: int) -> dict[str, int]:
 def jobs() -> list[dict[str, Any]]:
     return [{"key": "afterschool.lottery", "title": {"zh": "截止后课后服务抽签", "en": "Draw lotteries at the deadline"},
              "every": 60, "run": draw_due}]
+
+
+def profile_data(sess: so.Session, student: Any, p: Any) -> dict[str, Any] | None:
+    """The student's courses this term and how often they came: for staff who reach the student and the family."""
+    from foundation.plugin_api import is_family, is_staff_for
+    from plugins.afterschool.caps import READ
+
+    if not (is_staff_for(p, student, READ) or is_family(p, student)):
+        return None
+    term = catalog.term_of(utcnow().date())
+    rows = sess.execute(sa.select(Course.id, Course.title, Course.category, Course.slots).join(
+        Choice, Choice.course_id == Course.id).where(Choice.student_id == student.id, Choice.status == "enrolled",
+                                                     Course.term == term).order_by(Course.id)).all()
+    if not rows:
+        return None
+    marks = dict(sess.execute(sa.select(Attendance.status, sa.func.count()).join(
+        Session, Session.id == Attendance.session_id).join(Course, Course.id == Session.course_id).where(
+        Attendance.student_id == student.id, Course.term == term).group_by(Attendance.status)).all())
+    total = sum(marks.values())
+    came = marks.get("present", 0) + marks.get("late", 0)
+    return {"term": term, "courses": [{"title": r.title, "category": r.category} for r in rows],
+            "sessions": total, "absent": marks.get("absent", 0), "leave": marks.get("leave", 0),
+            "rate": round(100 * came / total) if total else None}
+
+
+def profile_sections() -> list[dict[str, Any]]:
+    from plugins.afterschool.caps import CHOOSE, READ
+
+    title = {"zh": "课后服务", "en": "After-school"}
+    return [{"key": "afterschool.courses", "title": title, "capability": READ, "order": 40, "data": profile_data,
+             "template": "afterschool/_profile.html"},
+            {"key": "afterschool.courses_own", "title": title, "capability": CHOOSE, "order": 40, "data": profile_data,
+             "template": "afterschool/_profile.html"}]

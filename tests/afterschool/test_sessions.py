@@ -55,6 +55,11 @@ def test_the_teacher_takes_the_roll_absence_tells_the_parent_leave_does_not(app,
     assert sorted(db_session.scalars(sa.select(attendance.c.status).join(sessions, sessions.c.id == attendance.c.session_id)
                                      .where(attendance.c.student_id == kid, sessions.c.course_id == s["a"]))) == [
         "absent", "leave"]
+    # the student's profile (一生一档) shows the course and the attendance, to the family and to staff
+    for viewer in (parent, teacher):
+        sections = viewer.get(f"/api/v1/students/{kid}/profile").get_json()["sections"]
+        mine = next(x for x in sections if x["key"] in ("afterschool.courses", "afterschool.courses_own"))
+        assert "3D 打印" in [c["title"] for c in mine["data"]["courses"]] and mine["data"]["absent"] >= 1
     # only the course's teacher (or the school's admin) takes its roll; nobody of another school sees it
     assert users("subject_teacher", 0).get(f"{P}/courses/{s['a']}/roll").status_code in (403, 404)
     assert users("homeroom_teacher", 1).get(f"{P}/courses/{s['a']}/roll").status_code == 404
