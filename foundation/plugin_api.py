@@ -22,6 +22,7 @@ from foundation.inputs import json_body, text_field
 from foundation.lowcode.flow import state as flow_state
 from foundation.lowcode.flow import timeline as flow_timeline
 from foundation.lowcode.flow_plugins import FlowError, start_flow
+from foundation.lowcode.locks import template_form, template_forms
 from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
@@ -73,6 +74,8 @@ __all__ = [
     "publish", "subscribe", "raise_alert", "raise_alerts", "send_message", "register_message_type", "audit",
     # approval flows on the platform's engine: start one, see where it waits; watch lowcode.flow.finished
     "start_flow", "flow_state", "flow_timeline", "FlowError",
+    # a school's published low-code form and the template it descends from (a clone of the plugin's own)
+    "template_form", "template_forms",
     # installation
     "plugin_config", "enabled_schools",
 ]

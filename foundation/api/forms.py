@@ -138,6 +138,7 @@ def update_form(form_id: int):
         f.title = title
     f.updated_at = db.utcnow()
     problems = svc.check_definition(f.draft_schema, f.draft_ui, f.draft_app, db.session(), f.school_id)
+    problems.update(svc.locks.check(db.session(), f))
     return jsonify(view(f) | {"problems": problems, "problem_messages": {k: t(v) for k, v in problems.items()},
                               "renamed": renamed})
 

@@ -116,6 +116,8 @@ def own_class_ids(sess: so.Session, p: Principal) -> set[int]:
 
 def may_fill(sess: so.Session, p: Principal, app: dict, school_id: int | None) -> bool:
     audience = app.get("audience") or {}
+    if audience.get("plugin"):  # filled on that plugin's own page only (a screening scale), never here
+        return False
     fill = set(audience.get("fill") or [])
     roles = {g.role for g in p.grants if school_id is None or g.school_id == school_id}
     if fill and not (fill & roles):

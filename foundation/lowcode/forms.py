@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 
 from foundation.db import utcnow
 from foundation.errors import NotFound
-from foundation.lowcode import validation, writes  # writes: subscribes to flow outcomes
+from foundation.lowcode import locks, validation, writes  # writes: subscribes to flow outcomes
 from foundation.lowcode.editor import past_deadline
 from foundation.lowcode.lineage import latest, root_template  # noqa: F401  (forms.latest for callers)
 from foundation.models import FormVersion, LowcodeForm, Submission
@@ -101,6 +101,7 @@ def _walk_bindings(schema: Any, path: str, problems: dict[str, str]) -> None:
 
 def publish(sess: so.Session, form: LowcodeForm, account_id: int | None) -> FormVersion:
     problems = check_definition(form.draft_schema, form.draft_ui, form.draft_app, sess, form.school_id)
+    problems.update(locks.check(sess, form))  # a clone keeps its template's locked items
     if problems:
         raise DefinitionError(problems)
     last = sess.scalar(sa.select(sa.func.max(FormVersion.version)).where(FormVersion.form_id == form.id)) or 0
