@@ -110,6 +110,12 @@ class Wellbeing:
         return dict(SUBSCRIPTIONS)
 
     @hookimpl
+    def jizuo_form_templates(self) -> list[dict[str, Any]]:
+        from plugins.wellbeing.scales import templates
+
+        return templates()
+
+    @hookimpl
     def jizuo_alert_rules(self) -> list[dict[str, Any]]:
         from plugins.wellbeing.alerting import rules
 

@@ -26,12 +26,12 @@ from plugins.wellbeing.models import Response, Screening
 from plugins.wellbeing.present import iso
 
 ANSWERS = {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 3}, "minItems": 7, "maxItems": 9}
-SCHEDULE = {"type": "object", "required": ["instrument", "opens_on", "closes_on"], "properties": {
-    "instrument": {"type": "string", "enum": ["phq9", "gad7"]}, "title": {"type": "string", "maxLength": 120},
+SCHEDULE = {"type": "object", "required": ["opens_on", "closes_on"], "properties": {
+    "instrument": {"type": "string", "enum": ["phq9", "gad7"], "description": "required without form_id"},
+    "form_id": {"type": "integer", "description": "the school's published low-code clone of PHQ-9 or GAD-7"},
+    "title": {"type": "string", "maxLength": 120},
     "class_ids": {"type": "array", "items": {"type": "integer"}}, "grade_ids": {"type": "array", "items": {"type": "integer"}},
-    "opens_on": {"type": "string", "format": "date"}, "closes_on": {"type": "string", "format": "date"},
-    "extra_questions": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
-        "zh": {"type": "string", "maxLength": 200}, "en": {"type": "string", "maxLength": 200}}}}}}
+    "opens_on": {"type": "string", "format": "date"}, "closes_on": {"type": "string", "format": "date"}}}
 
 
 def manage_school() -> int:
@@ -51,7 +51,8 @@ def screening_or_404(screening_id: int) -> Screening:
 def screening_view(row: Screening, counts: dict[str, int] | None = None) -> dict[str, Any]:
     return {"id": row.id, "instrument": row.instrument, "title": row.title, "class_ids": row.class_ids,
             "opens_on": row.opens_on.isoformat(), "closes_on": row.closes_on.isoformat(),
-            "extra_questions": row.extra_questions or [], "created_by": row.created_by_name,
+            "extra_questions": row.extra_questions or [], "form_id": row.form_id,
+            "form_version": row.form_version, "created_by": row.created_by_name,
             "created_at": iso(row.created_at), "reminded_at": iso(row.reminded_at), "counts": counts}
 
 
@@ -170,8 +171,13 @@ def student(student_id: int):
                         .order_by(Response.submitted_at.desc())).all()
     state = consent.states(sess, [kid.id]).get(kid.id)
     audit("wellbeing.student.read", "student", kid.id, school_id=kid.school_id, detail={"kind": have})
-    return jsonify({"student_id": kid.id, "name": kid.name, "kind": have, "consent": state,
-                    "items": [A.view_case(r, have) for r in rows]})
+    items = [A.view_case(r, have) for r in rows]
+    if have == "full":  # the school's own questions, as its form asked them, beside their answers
+        asked = dict(sess.execute(sa.select(Screening.id, Screening.extra_questions).where(
+            Screening.id.in_({r.screening_id for r in rows}))).all())
+        for item, r in zip(items, rows, strict=True):
+            item["questions"] = {q["key"]: q for q in asked.get(r.screening_id) or []}
+    return jsonify({"student_id": kid.id, "name": kid.name, "kind": have, "consent": state, "items": items})
 
 
 def consent_children() -> list[dict[str, Any]]:

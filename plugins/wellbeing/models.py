@@ -1,7 +1,7 @@
 """The plugin's tables, on the platform's ``PluginBase`` (scoped by construction; migrations/ creates them).
 
 - ``wellbeing_screenings``: a screening a psychology teacher scheduled: the scale, the classes, the window,
-  the school's own extra questions (never scored).
+  the school's own extra questions (never scored), from its low-code clone of the scale when it uses one.
 - ``wellbeing_responses``: one student's answers to one screening, with the score, band, level and reason
   codes, and the alert case it raised. The answers live here only: no low-code submission, no standard
   record, so no core page that lists submissions ever sees them.
@@ -36,6 +36,8 @@ class Screening(SchoolScoped, PluginBase):
     created_by_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     created_at: so.Mapped[datetime] = so.mapped_column()
     reminded_at: so.Mapped[datetime | None] = so.mapped_column()
+    form_id: so.Mapped[int | None] = so.mapped_column()  # the school's low-code clone of the scale (scales.py)
+    form_version: so.Mapped[int | None] = so.mapped_column()
 
 
 class Response(StudentScoped, PluginBase):

@@ -22,13 +22,12 @@ from foundation.plugin_api import (
     text_field,
     utcnow,
 )
-from plugins.wellbeing import consent, scoring
+from plugins.wellbeing import consent, scales, scoring
 from plugins.wellbeing.models import Response, Screening, responses
 
 RULE = "wellbeing.screening"
 NAME = "wellbeing"
 MAX_WINDOW_DAYS = 62
-MAX_EXTRA = 10
 
 
 def config(school_id: int) -> dict[str, Any]:
@@ -60,21 +59,32 @@ def schedule(sess: so.Session, school_id: int, data: dict[str, Any], account_id:
              name: str) -> tuple[Screening, int]:
     """A new screening (checked whole: 422 naming each bad field) and the guardians asked for consent."""
     errors: dict[str, list[str]] = {}
-    instrument = data.get("instrument")
-    if instrument not in scoring.INSTRUMENTS:
+    instrument, form = data.get("instrument"), None
+    if data.get("extra_questions") is not None:  # the school's own questions live in its clone of the scale
+        errors["extra_questions"] = ["wellbeing.error.extra_in_clone"]
+    if data.get("form_id") is not None:  # the school's clone of a scale, with its own questions
+        got = scales.clone_questions(sess, data["form_id"], school_id)
+        if got is None:
+            errors["form_id"] = ["wellbeing.error.form"]
+        elif instrument not in (None, got[0]):
+            errors["instrument"] = ["wellbeing.error.form_instrument"]
+        else:
+            instrument, form = got
+    if instrument not in scoring.INSTRUMENTS and not errors:
         errors["instrument"] = ["wellbeing.error.instrument"]
     title = text_field(data, "title", required=False, limit=120)
     opens, closes = _date(data, "opens_on", errors), _date(data, "closes_on", errors)
     if opens and closes and not 0 <= (closes - opens).days <= MAX_WINDOW_DAYS:
         errors["closes_on"] = ["wellbeing.error.window"]
     classes = _classes(sess, school_id, data.get("class_ids"), data.get("grade_ids"), errors)
-    extra = _extra(data.get("extra_questions"), errors)
+    extra = form["questions"] if form else []
     if errors:
         raise ValidationFailed(errors)
     scale = scoring.instrument(instrument)
     row = Screening(school_id=school_id, instrument=instrument, title=title or scale["title"]["zh"],
                     class_ids=classes, opens_on=opens, closes_on=closes, extra_questions=extra,
-                    created_by=account_id, created_by_name=name, created_at=utcnow())
+                    created_by=account_id, created_by_name=name, created_at=utcnow(),
+                    form_id=form and form["id"], form_version=form and form["version"])
     sess.add(row)
     sess.flush()
     young = [s for s in targets(sess, row) if consent.under_age(s["birth_date"], opens)]
@@ -109,23 +119,6 @@ def _classes(sess: so.Session, school_id: int, class_ids: Any, grade_ids: Any,
     if not ids and "class_ids" not in errors and "grade_ids" not in errors:
         errors["class_ids"] = ["field.required"]
     return sorted(set(ids))
-
-
-def _extra(value: Any, errors: dict[str, list[str]]) -> list[dict[str, str]]:
-    """The school's own questions: free-text answers, never scored, at most ten."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_EXTRA:
-        errors["extra_questions"] = ["wellbeing.error.extra"]
-        return []
-    out = []
-    for i, q in enumerate(value):
-        if not isinstance(q, dict):
-            errors[f"extra_questions.{i}"] = ["field.invalid"]
-            continue
-        zh = text_field(q, "zh", limit=200)
-        out.append({"key": f"q{i + 1}", "zh": zh, "en": text_field(q, "en", required=False, limit=200) or zh})
-    return out
 
 
 def targets(sess: so.Session, screening: Screening) -> list[dict[str, Any]]:
@@ -250,18 +243,41 @@ def _answered(sess: so.Session, screening_id: int, ids: list[int]) -> set[int]:
     return out
 
 
-def _extra_answers(screening: Screening, value: Any, key: str, errors: dict[str, list[str]]) -> dict[str, str] | None:
-    if not screening.extra_questions or value is None:
+def _extra_answers(screening: Screening, value: Any, key: str, errors: dict[str, list[str]]) -> dict[str, Any] | None:
+    if not screening.extra_questions:
         return None
+    value = {} if value is None else value
     if not isinstance(value, dict):
         errors[key] = ["field.invalid"]
         return None
     out = {}
     for q in screening.extra_questions:
-        text = text_field(value, q["key"], required=False, limit=500)
-        if text:
-            out[q["key"]] = text
+        got = _answer(q, value.get(q["key"]))
+        if isinstance(got, str) and got.startswith("!"):
+            errors[f"{key}.{q['key']}"] = [got[1:]]
+        elif got is not None:
+            out[q["key"]] = got
     return out or None
+
+
+def _answer(q: dict[str, Any], value: Any) -> Any:
+    """An extra question's answer as kept, None when blank, or ``"!<reason>"``: the kind and the options
+    the school's clone gave it (free text when it has none)."""
+    if value in (None, ""):
+        return "!field.required" if q.get("required") else None
+    options = [o["value"] for o in q.get("options") or []]
+    kind = q.get("type", "string")
+    if options:
+        return value if value in options and type(value) is type(options[0]) else "!field.invalid"
+    if kind == "boolean":
+        return value if isinstance(value, bool) else "!field.invalid"
+    if kind in ("integer", "number"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and (kind == "number" or value == int(value))
+        return value if ok else "!field.invalid"
+    if not isinstance(value, str):
+        return "!field.invalid"
+    text = value.strip()
+    return text[:500] if len(text) <= 500 else "!field.too_long:500"
 
 
 def retention_cutoff(sess: so.Session, school_id: int) -> Any:

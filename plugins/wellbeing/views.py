@@ -11,7 +11,7 @@ from flask import Blueprint, render_template
 
 from foundation.plugin_api import NotFound, OrgUnit, audit, family_students, me, session
 from plugins.wellbeing import access as A
-from plugins.wellbeing import api, screening
+from plugins.wellbeing import api, scales, screening
 from plugins.wellbeing.models import Response
 from plugins.wellbeing.scoring import instrument
 
@@ -40,16 +40,17 @@ def home():
     sess, p = session(), me()
     items = api.cases_for(sess, school, kind, p)
     audit("wellbeing.cases.read", "school", school, school_id=school, detail={"shown": len(items), "kind": kind})
-    screenings, classes, grades = [], [], []
+    screenings, classes, grades, clones = [], [], [], []
     if kind == "full":
         screenings = api.list_screenings().get_json()["items"]
+        clones = scales.clones(sess, school)
         ou = OrgUnit.__table__.c
         units = sess.execute(sa.select(ou.id, ou.name, ou.kind, ou.parent_id).where(
             ou.school_id == school, ou.kind.in_(("grade", "class"))).order_by(ou.code, ou.id)).all()
         grades = [u for u in units if u.kind == "grade"]
         classes = [u for u in units if u.kind == "class"]
     return render_template("wellbeing/home.html", kind=kind, cases=items, screenings=screenings, grades=grades,
-                           classes=classes, today=screening.today(sess, school).isoformat())
+                           classes=classes, clones=clones, today=screening.today(sess, school).isoformat())
 
 
 def screening_page(screening_id: int):

@@ -5,7 +5,9 @@ homeroom teacher only the level and deadlines, and the case page shows the deadl
 /tmp/shots/wellbeing/."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,8 +23,8 @@ def _snap(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _staff(browser, live_server, username: str):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+def _staff(browser, live_server, username: str, tz: str | None = None):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, timezone_id=tz)
     page = ctx.new_page()
     browser_login(page, live_server, username)
     page.goto(f"{live_server}/wellbeing/")
@@ -39,7 +41,8 @@ def _red_row(sid: int) -> str:
 def test_item9_reaches_both_teachers_live_with_both_deadlines(screening, browser, live_server, demo):  # noqa: F811
     sid = screening["student_id"]
     psych_ctx, psych = _staff(browser, live_server, login_of(demo, "psychology_teacher"))
-    home_ctx, homeroom = _staff(browser, live_server, login_of(demo, "homeroom_teacher"))
+    # the homeroom teacher's laptop is set to California: the case page still reads on the district's clock
+    home_ctx, homeroom = _staff(browser, live_server, login_of(demo, "homeroom_teacher"), tz="America/Los_Angeles")
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     kid = phone.new_page()
     try:
@@ -74,6 +77,10 @@ def test_item9_reaches_both_teachers_live_with_both_deadlines(screening, browser
         homeroom.click("a[href^='/alerts/']")
         homeroom.wait_for_selector(".deadline[data-deadline=contact]")
         assert "待完成" in homeroom.inner_text(".deadline[data-deadline=plan]")
+        due = homeroom.locator(".deadline[data-deadline=contact] time.local")
+        at = datetime.fromisoformat(due.get_attribute("datetime").replace("Z", "")).replace(tzinfo=UTC)
+        district = ZoneInfo(homeroom.get_attribute("html", "data-tz"))
+        assert due.inner_text() == at.astimezone(district).strftime("%Y-%m-%d %H:%M")
         _snap(homeroom, "homeroom-case")
     finally:
         for ctx in (psych_ctx, home_ctx, phone):

@@ -69,3 +69,32 @@ def screening(installed, users, db_session, demo) -> dict:
         "closes_on": (today + timedelta(days=3)).isoformat()})
     assert resp.status_code == 201, resp.get_json()
     return {**resp.get_json(), "student_id": kid.id, "class_id": kid.class_id, "school_id": kid.school_id}
+
+
+def seed_templates(app) -> None:
+    from foundation import db
+    from foundation.lowcode.forms import seed_templates as seed
+    from foundation.tenancy import unscoped
+
+    with app.app_context():
+        seed(unscoped("test setup").mark(db.session()))
+        db.session().commit()
+
+
+def scale_clone(app, psych, scale: str, questions: dict | None = None) -> dict:
+    """The psychology teacher's clone of the scale's template (``"PHQ-9"``/``"GAD-7"``), through the API:
+    a draft when ``questions`` is None, else with those fields added after the scored items and published."""
+    seed_templates(app)
+    template = next(f for f in psych.get("/api/v1/forms").get_json()["items"]
+                    if f["school_id"] is None and f["title"]["en"].endswith(f"({scale})"))
+    made = psych.post(f"/api/v1/forms/{template['id']}/clone", json={"title": f"本校 {scale}"}).get_json()
+    d = made["draft"]
+    out = {"id": made["id"], "template": template["id"], "schema": d["schema"], "ui": d["ui_schema"], "app": d["app"]}
+    if questions is None:
+        return out
+    schema = {**d["schema"], "properties": {**d["schema"]["properties"], **questions}}
+    ui = {**d["ui_schema"], "ui:order": [k for k in d["schema"]["properties"]] + list(questions)}
+    saved = psych.put(f"/api/v1/forms/{made['id']}", json={"schema": schema, "ui_schema": ui, "app": d["app"]})
+    assert saved.get_json()["problems"] == {}, saved.get_json()
+    assert psych.post(f"/api/v1/forms/{made['id']}/publish").status_code == 201
+    return out

@@ -15,7 +15,7 @@ def _schedule(users, class_id: int) -> int:
     today = date.today()
     resp = users("psychology_teacher").post("/wellbeing/api/screenings", json={
         "instrument": "gad7", "class_ids": [class_id], "opens_on": today.isoformat(),
-        "closes_on": (today + timedelta(days=2)).isoformat(), "extra_questions": [{"zh": "最近最开心的一件事？"}]})
+        "closes_on": (today + timedelta(days=2)).isoformat()})
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()["id"]
 
@@ -54,10 +54,10 @@ def test_an_under_14_without_consent_is_not_screened(installed, users, db_sessio
     assert users("parent", 1).post(f"/wellbeing/api/consents/{kid.id}", json={"granted": True}).status_code == 404
     assert parent.post(f"/wellbeing/api/consents/{kid.id}", json={"granted": True}).get_json()["state"] == "granted"
     ok = users("student").post(f"/wellbeing/api/screenings/{scr}/responses",
-                               json={"answers": seven, "extra": {"q1": "周末和朋友打球"}})
+                               json={"answers": seven})
     assert ok.status_code == 201, ok.get_json()
     row = db_session.scalar(sa.select(Response).where(Response.student_id == kid.id))
-    assert row.total == 5 and row.band == "mild" and row.level is None and row.extra == {"q1": "周末和朋友打球"}
+    assert row.total == 5 and row.band == "mild" and row.level is None
 
 
 def test_reminder_and_retention(screening, users, db_session, demo, app, runner):

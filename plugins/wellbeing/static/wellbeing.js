@@ -90,9 +90,9 @@
     var grades = Array.prototype.filter.call(schedule.querySelectorAll("input[name=grade_ids]"), function (c) { return c.checked; })
       .map(function (c) { return c.value; });
     var classes = Array.prototype.filter.call(f.class_ids.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
-    var extra = f.extra.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean).map(function (s) { return {zh: s}; });
-    var body = {instrument: f.instrument.value, opens_on: f.opens_on.value, closes_on: f.closes_on.value,
-                grade_ids: ints(grades), class_ids: ints(classes), extra_questions: extra};
+    var body = {opens_on: f.opens_on.value, closes_on: f.closes_on.value, grade_ids: ints(grades), class_ids: ints(classes)};
+    var scale = f.instrument.value;  // a scale, or the school's clone of one ("form:<id>", with its own questions)
+    if (scale.indexOf("form:") === 0) body.form_id = Number(scale.slice(5)); else body.instrument = scale;
     if (f.title.value.trim()) body.title = f.title.value.trim();
     api("POST", "/wellbeing/api/screenings", body).then(function (d) { location.href = "/wellbeing/screenings/" + d.id; })
       .catch(function (err) { say("wb-schedule-error", problem(err)); });
@@ -107,7 +107,13 @@
       var picked = fill.querySelector("input[name=q" + i + "]:checked");
       answers.push(picked ? Number(picked.value) : null);
     }
-    fill.querySelectorAll("textarea[data-extra]").forEach(function (t) { if (t.value.trim()) extra[t.dataset.extra] = t.value.trim(); });
+    fill.querySelectorAll("[data-extra]").forEach(function (t) {  // the school's own questions, by kind
+      var kind = t.dataset.kind, v = t.value.trim();
+      if (kind === "boolean") extra[t.dataset.extra] = t.checked;
+      else if (v && kind === "json") extra[t.dataset.extra] = JSON.parse(v);
+      else if (v && kind === "number") extra[t.dataset.extra] = Number(v);
+      else if (v) extra[t.dataset.extra] = v;
+    });
     var button = fill.querySelector("button"); button.disabled = true;
     api("POST", "/wellbeing/api/screenings/" + fill.dataset.screening + "/responses", {answers: answers, extra: extra})
       .then(function () { location.href = fill.dataset.next; })
