@@ -88,15 +88,25 @@ def test_item9_reaches_both_teachers_live_with_both_deadlines(screening, browser
 
 
 def test_a_guardian_consents_on_a_phone_and_the_child_can_answer(installed, users, db_session, demo,  # noqa: F811
-                                                                  browser, live_server):
+                                                                  browser, live_server, app):
+    """The screening is on the school's clone of GAD-7 with two questions of its own, which the child
+    answers on the phone after the guardian's consent."""
     from datetime import date, timedelta
 
-    from tests.wellbeing.conftest import sample_student, set_birth
+    import sqlalchemy as sa
+
+    from plugins.wellbeing.models import Response
+    from tests.wellbeing.conftest import sample_student, scale_clone, set_birth
 
     kid = sample_student(db_session, demo)
     set_birth(db_session, kid.id, 12)
-    scr = users("psychology_teacher").post("/wellbeing/api/screenings", json={
-        "instrument": "gad7", "class_ids": [kid.class_id], "opens_on": date.today().isoformat(),
+    psych = users("psychology_teacher")
+    form = scale_clone(app, psych, "GAD-7", {
+        "talk": {"type": "string", "title": "想和心理老师聊聊吗", "x-jizuo-title": {"zh": "想和心理老师聊聊吗", "en": "Talk?"},
+                 "oneOf": [{"const": "yes", "title": "想"}, {"const": "no", "title": "暂时不用"}]},
+        "note": {"type": "string", "title": "还有什么想告诉老师的"}})
+    scr = psych.post("/wellbeing/api/screenings", json={
+        "form_id": form["id"], "class_ids": [kid.class_id], "opens_on": date.today().isoformat(),
         "closes_on": (date.today() + timedelta(days=1)).isoformat()}).get_json()["id"]
     assert "监护人" in users("student").get(f"/wellbeing/screenings/{scr}/fill").get_data(as_text=True)
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -111,6 +121,19 @@ def test_a_guardian_consents_on_a_phone_and_the_child_can_answer(installed, user
                              .textContent === '已同意'""", timeout=10)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         _snap(page, "parent-consent-phone")
+        child = phone.new_page()  # the child's own phone session (a fresh login replaces the guardian's)
+        child.context.clear_cookies()
+        browser_login(child, live_server, login_of(demo, "student"))
+        child.goto(f"{live_server}/wellbeing/screenings/{scr}/fill")
+        for item in range(1, 8):
+            child.check(f"input[name=q{item}][value='1']")
+        child.select_option("select[data-extra=talk]", label="想")
+        child.fill("textarea[data-extra=note]", "最近作业有点多")
+        assert child.evaluate("document.documentElement.scrollWidth") <= 390
+        _snap(child, "student-fill-clone-phone")
+        child.click("#wb-fill button")
+        child.wait_for_url(f"{live_server}/wellbeing/thanks")
     finally:
         phone.close()
-    assert "wb-fill" in users("student").get(f"/wellbeing/screenings/{scr}/fill").get_data(as_text=True)
+    row = db_session.scalar(sa.select(Response).where(Response.screening_id == scr, Response.student_id == kid.id))
+    assert (row.total, row.band) == (7, "mild") and row.extra == {"talk": "yes", "note": "最近作业有点多"}
