@@ -3,6 +3,7 @@ steps (confirm, dismiss, talk, note), aid recommended and its outcome, time away
 (counts only). Callers (api.py, views.py) have already checked that the caller is a review role."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from statistics import median
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.plugin_api import (
+    FlowError,
     OrgUnit,
     Principal,
     Student,
@@ -24,6 +26,7 @@ from foundation.plugin_api import (
 from plugins.aid import caps as A
 from plugins.aid.models import awards, away, declarations, indicators, steps
 
+log = logging.getLogger("jizuo.plugins.aid")
 FIGURE_KEYS = ("spend_per_day", "group_spend_per_day", "meals_per_day", "group_meals_per_day",
                "mean_per_transaction", "cheap_pct", "canteen_days", "effective_days", "school_days", "away_days")
 
@@ -138,10 +141,17 @@ def add_award(sess: so.Session, st: StudentRef, p: Principal, kind: str, status:
         recommended_at=now, decided_at=now if status == "granted" else None, by_account=p.account_id,
         by_name=p.display_name).returning(awards.c.id)).scalar_one()
     key = _flow_for(p, st.school_id, amount) if status == "recommended" else None
+    sub = None
     if key is not None:
-        sub = start_flow(sess, key, FLOWS[key], school_id=st.school_id, student_id=st.id, submitted_by=p.account_id,
-                         private=True, data={"award": aid, "amount": amount or 0},
-                         title={lang: t("aid.flow.title", lang, kind=t(f"aid.award.{kind}", lang)) for lang in ("zh", "en")})
+        try:
+            with sess.begin_nested():
+                sub = start_flow(sess, key, FLOWS[key], school_id=st.school_id, student_id=st.id,
+                                 submitted_by=p.account_id, private=True, data={"award": aid, "amount": amount or 0},
+                                 title={lang: t("aid.flow.title", lang, kind=t(f"aid.award.{kind}", lang))
+                                        for lang in ("zh", "en")})
+        except FlowError as err:  # nobody holds the approving role in this school: the outcome is recorded by hand
+            log.warning("aid award %s recommended without approval: %s", aid, err)
+    if sub is not None:
         sess.execute(sa.update(awards).where(awards.c.id == aid, awards.c.status == "recommended")
                      .values(flow_submission_id=sub.id))
     return award_view(sess.execute(sa.select(awards).where(awards.c.id == aid)).one())

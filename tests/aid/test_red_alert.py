@@ -68,3 +68,18 @@ def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, in
     assert not award["in_approval"]  # the officer's own, within 1,000 yuan: no approval, the officer records it
     assert officer.post(f"/aid/api/awards/{award['id']}", json={"status": "granted"}).status_code == 200
     assert judged() is True
+
+
+def test_aid_recommended_where_nobody_holds_the_officer_role_is_recorded_by_hand(app, installed, db_session,
+                                                                                students0, users, demo):
+    from foundation.models import Membership
+    from tests.aid.conftest import homeroom_class
+
+    db_session.execute(sa.delete(Membership).where(Membership.role == "aid_officer"))
+    db_session.commit()
+    kid = next(s for s in students0 if s.class_id == homeroom_class(db_session, demo))
+    teacher = users("homeroom_teacher", 0)
+    award = teacher.post(f"/aid/api/students/{kid.id}/awards", json={"kind": "work_study"})
+    assert award.status_code == 201, award.get_json()
+    assert award.get_json()["status"] == "recommended" and not award.get_json()["in_approval"]
+    assert teacher.post(f"/aid/api/awards/{award.get_json()['id']}", json={"status": "granted"}).status_code == 200
