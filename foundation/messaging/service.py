@@ -124,7 +124,12 @@ def _plain(value):
 
 @sa.event.listens_for(so.Session, "after_commit")
 def _after_commit(sess: so.Session) -> None:
-    for app, kind, what in sess.info.pop(_PENDING, []):
+    pending, batches = sess.info.pop(_PENDING, []), {}
+    for app, kind, what in pending:  # every send_many of the transaction: one dispatch per app
+        if kind == "messages" and app is not None:
+            batches.setdefault(app, []).extend(what)
+    pending = [p for p in pending if p[1] != "messages"] + [(app, "messages", ids) for app, ids in batches.items()]
+    for app, kind, what in pending:
         if app is None:
             continue  # no app (a bare script): open streams find the rows on their next poll
         try:
