@@ -92,6 +92,8 @@ def _forms() -> dict[str, tuple[dict, dict]]:
     for path in [*sorted((ROOT / "foundation/lowcode/templates").glob("*.json")),
                  *sorted((ROOT / "plugins").glob("*/forms/*.json"))]:
         spec = json.loads(path.read_text("utf-8"))
+        if "schema" not in spec:  # a plugin's own document beside its form templates (wellbeing's scale keys)
+            continue
         out[f"{path.parent.parent.name}:{path.stem}"] = (spec["schema"], spec.get("ui_schema") or {})
     return out
 
