@@ -329,19 +329,34 @@ PLUGIN_SEEDS: dict[str, Callable[[World], None]] = {"points": _seed_points, "hel
 
 
 def _seed_wellbeing(world: World) -> None:
-    """B's psychology teacher screens the sample student's class; B's guardian consents (if the child is under
-    14) and the student answers, with the school's own question holding the marker."""
+    """B's psychology teacher clones PHQ-9 with a question of the school's own (the marker) and screens the
+    sample student's class on it; B's guardian consents (if the child is under 14) and the student answers."""
     from datetime import date, timedelta
 
-    scr = _ok(world.user("psychology_teacher", 1).post("/wellbeing/api/screenings", json={
-        "instrument": "phq9", "class_ids": [world.ids_b["class_id"]], "title": MARK_B["submission"],
+    from foundation import db
+    from foundation.lowcode.forms import seed_templates
+    from foundation.tenancy import unscoped
+
+    with world.app.app_context():
+        seed_templates(unscoped("probe setup").mark(db.session()))
+        db.session().commit()
+    psych = world.user("psychology_teacher", 1)
+    template = next(f for f in _ok(psych.get("/api/v1/forms"), 200)["items"]
+                    if f["school_id"] is None and f["title"]["en"].endswith("(PHQ-9)"))
+    draft = _ok(psych.post(f"/api/v1/forms/{template['id']}/clone", json={}))
+    schema = draft["draft"]["schema"]
+    schema["properties"]["own"] = {"type": "string", "title": MARK_B["form"]}
+    _ok(psych.put(f"/api/v1/forms/{draft['id']}", json={"schema": schema, "ui_schema": draft["draft"]["ui_schema"],
+                                                        "app": draft["draft"]["app"]}), 200)
+    _ok(psych.post(f"/api/v1/forms/{draft['id']}/publish"))
+    scr = _ok(psych.post("/wellbeing/api/screenings", json={
+        "form_id": draft["id"], "class_ids": [world.ids_b["class_id"]], "title": MARK_B["submission"],
         "opens_on": (date.today() - timedelta(days=1)).isoformat(),
-        "closes_on": (date.today() + timedelta(days=2)).isoformat(),
-        "extra_questions": [{"zh": MARK_B["form"]}]}))
+        "closes_on": (date.today() + timedelta(days=2)).isoformat()}))
     world.rows_b["wellbeing_screenings"] = scr["id"]
     world.user("parent", 1).post(f"/wellbeing/api/consents/{world.ids_b['student_id']}", json={"granted": True})
     _ok(world.user("student", 1).post(f"/wellbeing/api/screenings/{scr['id']}/responses", json={
-        "answers": [1, 1, 0, 0, 1, 0, 0, 0, 1], "extra": {"q1": MARK_B["submission"]}}))
+        "answers": [1, 1, 0, 0, 1, 0, 0, 0, 1], "extra": {"own": MARK_B["submission"]}}))
 
 
 PLUGIN_SEEDS["wellbeing"] = _seed_wellbeing
