@@ -59,6 +59,12 @@ class StudentScoped(SchoolScoped):
                        sa.or_(one_of(cls.school_id, scope.full_school_ids), cls.student_id.in_(reached)))
 
 
+def _driver(sess: so.Session):
+    """The session's own psycopg connection, in its transaction (COPY, sequence ids, temporary tables):
+    PostgreSQL only, and only for rows the caller has already decided (and, for bulk_insert, checked)."""
+    return sess.connection().connection.driver_connection
+
+
 def bulk_insert(sess: so.Session, table: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> int:
     """Insert many rows at once: ``COPY`` on PostgreSQL, chunked ``executemany`` elsewhere. ``table`` is a
     model or its table; every row's ``school_id`` must be in the session's reach (checked before anything
@@ -84,8 +90,7 @@ def write_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]], ch
     if sess.get_bind().dialect.name == "postgresql":
         columns = [c.name for c in table.c if c.name in rows[0]]
         types = {c.name: c.type for c in table.c}
-        raw = sess.connection().connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with _driver(sess).cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(tuple(json.dumps(row[c], ensure_ascii=False)
                                      if isinstance(types[c], sa.JSON) and row[c] is not None else row[c]
@@ -103,7 +108,7 @@ def insert_ids(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) ->
     if not rows:
         return []
     if sess.get_bind().dialect.name == "postgresql":
-        with sess.connection().connection.driver_connection.cursor() as cur:
+        with _driver(sess).cursor() as cur:
             cur.execute(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
                         "FROM generate_series(1, %s)", (len(rows),))
             ids = [i for (i,) in cur.fetchall()]
@@ -130,7 +135,7 @@ def update_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) -
     if sess.get_bind().dialect.name == "postgresql":
         name = f"tmp_update_{table.name}"
         tmp = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in table.c if c.name in rows[0]))
-        raw = sess.connection().connection.driver_connection
+        raw = _driver(sess)
         with raw.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {', '.join(tmp.c.keys())} "
                         f"FROM {table.name} WITH NO DATA")
