@@ -204,7 +204,9 @@ def apply_editor(schema: dict, ui: dict | None, fields: Any, *, published: dict[
             problems[f"{where}/label"] = f"lowcode.editor.label_empty:{i + 1}"
             continue
         name = _words_of(label, lang)
-        if max(len(label["zh"]), len(label["en"])) > 120:
+        old = props.get(field.get("key")) if isinstance(field.get("key"), str) else None
+        kept = isinstance(old, dict) and label == _pair(old)  # a label as it came (a scale's long item) stays
+        if not kept and max(len(label["zh"]), len(label["en"])) > 120:
             problems[f"{where}/label"] = f"lowcode.editor.label_long:{name[:30]}"
             continue
         key = field.get("key")

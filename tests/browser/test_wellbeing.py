@@ -137,3 +137,30 @@ def test_a_guardian_consents_on_a_phone_and_the_child_can_answer(installed, user
         phone.close()
     row = db_session.scalar(sa.select(Response).where(Response.screening_id == scr, Response.student_id == kid.id))
     assert (row.total, row.band) == (7, "mild") and row.extra == {"talk": "yes", "note": "最近作业有点多"}
+
+
+def test_the_psychology_teacher_edits_her_clone_and_is_told_the_scored_items_stay(
+        installed, users, app, browser, live_server, demo):  # noqa: F811
+    """The form editor keeps what it does not show (the audience's plugin and private parts, the scale's long
+    labels): saving the clone unchanged leaves nothing to fix; changing item 9 is named before any publish."""
+    from tests.wellbeing.conftest import scale_clone
+
+    form = scale_clone(app, users("psychology_teacher"), "PHQ-9")
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    try:
+        page = ctx.new_page()
+        browser_login(page, live_server, login_of(demo, "psychology_teacher"))
+        page.goto(f"{live_server}/forms/{form['id']}/edit")
+        page.wait_for_selector("#fields")
+        page.click("#save")
+        page.wait_for_selector("#save-state >> text=已保存")
+        assert "锁定" not in page.inner_text("main")
+        page.evaluate("""(() => {
+          const i = [...document.querySelectorAll('#fields input')].find((x) => x.value.startsWith('9. 有'));
+          i.value = '9. 改掉的题目'; i.dispatchEvent(new Event('input', {bubbles: true})); })()""")
+        page.click("#save")
+        page.wait_for_selector("#problems >> text=锁定")
+        assert "「9. 有不如死掉或用某种方式伤害自己的念头」是模板锁定的内容" in page.inner_text("#problems")
+        _snap(page, "psychology-clone-locked-item")
+    finally:
+        ctx.close()

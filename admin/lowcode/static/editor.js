@@ -169,7 +169,8 @@
   const checked = (name) => [...root.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
   function appParts() {
     const out = {...app};
-    out.audience = {fill: checked("fill"), see: checked("see"), classes: checked("classes").map(Number)};
+    // the parts of the audience the editor does not show (private, a plugin's own page) are kept as they are
+    out.audience = {...(app.audience || {}), fill: checked("fill"), see: checked("see"), classes: checked("classes").map(Number)};
     const simple = fields.filter((f) => f.kind !== "advanced").map(idOf);
     const view = {key: "main", columns: simple.slice(0, 8), filters: choiceFields().map(idOf).slice(0, 4),
                   aggregates: [{op: "count"}, ...numberFields().slice(0, 2).map((f) => ({op: "avg", field: idOf(f)}))]};
