@@ -125,6 +125,9 @@ def insert_ids(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) ->
     return ids
 
 
+_TEMP: dict[tuple[str, tuple[str, ...]], sa.Table] = {}
+
+
 def update_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) -> int:
     """Update many rows by ``id``, each with its own values (every row has the keys of the first): on
     PostgreSQL ``COPY`` into a temporary table and one ``UPDATE … FROM``; elsewhere an ``executemany``.
@@ -134,7 +137,10 @@ def update_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]]) -
     cols = [k for k in rows[0] if k != "id"]
     if sess.get_bind().dialect.name == "postgresql":
         name = f"tmp_update_{table.name}"
-        tmp = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in table.c if c.name in rows[0]))
+        shape = (name, tuple(c.name for c in table.c if c.name in rows[0]))
+        tmp = _TEMP.get(shape)
+        if tmp is None:  # built once per shape: a Table is slow to build, and a new one defeats the SQL cache
+            tmp = _TEMP[shape] = sa.Table(name, sa.MetaData(), *(sa.Column(c, table.c[c].type) for c in shape[1]))
         raw = _driver(sess)
         with raw.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {', '.join(tmp.c.keys())} "
