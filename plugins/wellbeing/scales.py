@@ -67,7 +67,8 @@ def clone_questions(sess: Any, form_id: Any, school_id: int) -> tuple[str, dict[
             q["options"] = [{"value": c.get("const"), "zh": (c.get("x-jizuo-title") or {}).get("zh") or c.get("title"),
                              "en": (c.get("x-jizuo-title") or {}).get("en") or c.get("title")} for c in choices]
         questions.append(q)
-    return instrument, {"id": form["id"], "version": form["version"], "questions": questions[:30]}
+    title = (form["title"] or {}).get("zh") if isinstance(form["title"], dict) else None
+    return instrument, {"id": form["id"], "version": form["version"], "title": title, "questions": questions[:30]}
 
 
 def clones(sess: Any, school_id: int) -> list[dict[str, Any]]:

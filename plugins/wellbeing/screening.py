@@ -81,7 +81,8 @@ def schedule(sess: so.Session, school_id: int, data: dict[str, Any], account_id:
     if errors:
         raise ValidationFailed(errors)
     scale = scoring.instrument(instrument)
-    row = Screening(school_id=school_id, instrument=instrument, title=title or scale["title"]["zh"],
+    title = title or (form and form["title"]) or scale["title"]["zh"]  # a clone's name says which
+    row = Screening(school_id=school_id, instrument=instrument, title=title,
                     class_ids=classes, opens_on=opens, closes_on=closes, extra_questions=extra,
                     created_by=account_id, created_by_name=name, created_at=utcnow(),
                     form_id=form and form["id"], form_version=form and form["version"])

@@ -83,7 +83,7 @@ def test_a_screening_on_the_clone_scores_and_keeps_the_school_questions(clone, a
     made = psych.post("/wellbeing/api/screenings", json=body)
     assert made.status_code == 201, made.get_json()
     scr = made.get_json()
-    assert scr["instrument"] == "phq9" and scr["form_id"] == clone["id"]
+    assert scr["instrument"] == "phq9" and scr["form_id"] == clone["id"] and scr["title"] == "本校 PHQ-9"
     assert [q["key"] for q in scr["extra_questions"]] == ["happy", "sleep", "club"]
 
     # the platform's own fill page and submissions API refuse everyone: one path, the plugin's
