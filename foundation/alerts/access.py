@@ -1,6 +1,7 @@
 """Who sees which case, and what of it. A case is staff work: it is visible to a principal holding
 ``alerts.case.read`` in its school who is assigned to it, or reaches its class as homeroom teacher or grade
-head, or holds ``alerts.overview`` there (school admins). Parents and students never see cases (no
+head, or holds ``alerts.overview`` there (school admins) — except a restricted rule's case (aid, psychology),
+which only its assignees see (escalation assigns the next people). Parents and students never see cases (no
 capability, and the tenant criteria give them no class). On a sensitive case (psychology) the notes, the
 plan and the rule's detail are shown to the assigned staff only; reading one is audited by the caller."""
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from foundation.alerts import clock
+from foundation.alerts.rules import RESTRICTED_CATEGORIES, all_rules
 from foundation.i18n import t
 from foundation.models import Account, AlertAssignee, AlertCase, AlertEscalation, AlertEvent, OrgUnit, Student
 from foundation.permissions import ROLES, Principal
@@ -25,8 +27,19 @@ def visible_where(p: Principal) -> sa.ColumnElement[bool]:
     schools = [s for s in p.school_ids() if p.can("alerts.case.read", s)]
     overview = [s for s in schools if p.can("alerts.overview", s)]
     classes = sorted({c for g in p.grants if g.role in CLASS_ROLES and g.school_id in schools for c in g.class_ids})
+    by_reach = sa.or_(AlertCase.school_id.in_(overview), AlertCase.class_id.in_(classes))
     return sa.and_(AlertCase.school_id.in_(schools), sa.or_(
-        AlertCase.school_id.in_(overview), AlertCase.class_id.in_(classes), AlertCase.id.in_(assigned_ids(p))))
+        sa.and_(by_reach, sa.not_(restricted())), AlertCase.id.in_(assigned_ids(p))))
+
+
+def restricted() -> sa.ColumnElement[bool]:
+    """Cases only their assignees see (a rule's ``restricted``, by default the aid and psychology categories):
+    not the grade head's class view nor the school admin's overview, which keep the counts."""
+    rules = all_rules().values()
+    on = sorted(r.key for r in rules if r.restricted)
+    off = sorted(r.key for r in rules if not r.restricted and r.category in RESTRICTED_CATEGORIES)
+    return sa.or_(AlertCase.rule_key.in_(on), sa.and_(AlertCase.category.in_(sorted(RESTRICTED_CATEGORIES)),
+                                                      AlertCase.rule_key.not_in(off)))
 
 
 def assigned_ids(p: Principal) -> sa.Select:

@@ -22,6 +22,11 @@ def assignable() -> tuple[str, ...]:
 FOR_SCHOOL = unscoped("a rule's scan or evaluation (a plugin's code) runs for one school")
 
 
+# categories whose cases only their assignees see, unless a rule says otherwise: who is in difficulty or at
+# risk is need-to-know, not for a grade head or the school's overview (their figures stay counts)
+RESTRICTED_CATEGORIES = frozenset({"psychology", "aid"})
+
+
 class RuleError(ValueError):
     """A rule spec is malformed (a programming error in the plugin or app that declared it)."""
 
@@ -36,6 +41,7 @@ class Rule:
     sensitive: bool = False
     evaluation_days: int = 30
     chain: tuple[str, ...] | None = None  # the rule's own escalation chain (else the school's)
+    restricted: bool = False  # its cases are seen by their assignees only (aid, psychology: need to know)
     evaluate: Callable[[Any, Any], bool | None] | None = None
     scan: Callable[[Any, int], Any] | None = None
     plugin: str | None = None  # declared by this plugin: known only where it is enabled
@@ -95,11 +101,15 @@ def parse(spec: dict[str, Any], plugin: str | None = None, school_id: int | None
                               or len(set(chain)) != len(chain) or not all(r in assignable() for r in chain)):
         raise RuleError(f"rule {key}: chain lists 1-8 distinct roles among {', '.join(assignable())}")
     sensitive = spec.get("sensitive", category == "psychology")
+    restricted = spec.get("restricted", category in RESTRICTED_CATEGORIES)
+    if not isinstance(restricted, bool):
+        raise RuleError(f"rule {key}: restricted is true or false")
     known = {"key", "title", "level", "category", "assign", "sensitive", "evaluation_days", "evaluate", "scan",
-             "chain"}
+             "chain", "restricted"}
     return Rule(key=key, title={"zh": title["zh"], "en": title["en"]}, level=level, category=category,
                 assign=tuple(dict.fromkeys(["homeroom_teacher", *assign])), sensitive=bool(sensitive),
-                evaluation_days=days, chain=tuple(chain) if chain else None, evaluate=spec.get("evaluate"), scan=spec.get("scan"), plugin=plugin,
+                evaluation_days=days, chain=tuple(chain) if chain else None, restricted=restricted,
+                evaluate=spec.get("evaluate"), scan=spec.get("scan"), plugin=plugin,
                 school_id=school_id, lowcode=lowcode, extra={k: v for k, v in spec.items() if k not in known})
 
 

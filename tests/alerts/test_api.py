@@ -97,8 +97,32 @@ def test_nobody_else_sees_the_case(app, login, k0, k1, db_session, demo):
     assert admin.get(f"/api/v1/alerts/cases/{case}").status_code == 200
 
 
+def test_a_psychology_case_is_seen_by_its_assignees_only(app, login, k0):
+    """Restricted by its category: the school admin's overview and the grade head's class view do not list
+    it nor open it (404), whereas a conduct case of the same class they do."""
+    case = _open(app, k0, PSY, 8, value=31)
+    conduct = _open(app, k0, CONDUCT, 8, value=60)
+    for role in ("school_admin", "grade_head"):
+        who = login(role, 0)
+        listed = [c["id"] for c in who.get("/api/v1/alerts/cases?scope=school").get_json()["items"]]
+        assert conduct in listed and case not in listed, role
+        assert who.get(f"/api/v1/alerts/cases/{case}").status_code == 404, role
+    assert login("psychology_teacher", 0).get(f"/api/v1/alerts/cases/{case}").status_code == 200
+    assert login("homeroom_teacher", 0).get(f"/api/v1/alerts/cases/{case}").status_code == 200
+
+
 def test_sensitive_notes_stay_with_the_assigned_staff_and_reads_are_audited(app, login, k0, db_session):
-    case = _open(app, k0, PSY, 3, value=31, detail={"answers": "第9题：经常"})
+    from foundation.alerts import register_rule, unregister_rule
+
+    register_rule({**PSY, "key": "test.psych_open", "restricted": False})  # sensitive, yet the overview sees it
+    try:
+        _sensitive_notes(app, login, k0, db_session, {**PSY, "key": "test.psych_open", "restricted": False})
+    finally:
+        unregister_rule("test.psych_open")
+
+
+def _sensitive_notes(app, login, k0, db_session, rule):
+    case = _open(app, k0, rule, 3, value=31, detail={"answers": "第9题：经常"})
     psych = login("psychology_teacher", 0)
     psych.post(f"/api/v1/alerts/cases/{case}/actions", json={"kind": "note", "note": "自述近期失眠，有自伤念头"})
     mine = psych.get(f"/api/v1/alerts/cases/{case}").get_json()
