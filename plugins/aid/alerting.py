@@ -21,6 +21,9 @@ RULE = "aid.spending_fall"
 def rule_spec() -> dict[str, Any]:
     return {"key": RULE, "title": {"zh": "消费数据异常且无申报", "en": "Spending fell, no declaration"},
             "level": "red", "category": "aid", "assign": ["aid_officer"], "sensitive": True,
+            # a missed deadline climbs to the principal, never to a grade head or psychology teacher (the
+            # school's chain for conduct): only the review roles learn who may be in difficulty
+            "chain": ["homeroom_teacher", "aid_officer", "principal"], "restricted": True,
             "evaluation_days": 30, "scan": scan, "evaluate": evaluate}
 
 

@@ -51,6 +51,15 @@ def test_a_fall_without_declaration_opens_a_red_case_with_both_deadlines(app, in
 
     roles = set(db_session.scalars(sa.select(AlertAssignee.role).where(AlertAssignee.case_id == case.id)))
     assert {"homeroom_teacher", "aid_officer"} <= roles, roles
+    from foundation.alerts.escalation import sweep
+
+    with app.app_context():  # contact missed for two hours: the aid chain climbs, never to a grade head
+        sess = PASS.mark(db.session())
+        sweep(sess, case.opened_at + timedelta(minutes=61))
+        sweep(sess, case.opened_at + timedelta(minutes=122))
+        sess.commit()
+    roles = set(db_session.scalars(sa.select(AlertAssignee.role).where(AlertAssignee.case_id == case.id)))
+    assert "principal" in roles and not roles & {"grade_head", "psychology_teacher", "school_admin"}, roles
     # evaluation: spending has not recovered, so not yet; once aid is granted, it has
     from foundation.tenancy import unscoped
     from plugins.aid.alerting import evaluate
