@@ -101,8 +101,11 @@ def _csv() -> str:
     raise ValidationFailed({"file": ["learning.csv.unreadable"]})
 
 
+CSV_BODY = {"type": "string", "description": "the CSV text (UTF-8 or GB18030), or a multipart/form-data field 'file'"}
+
+
 @api_doc("Import knowledge points from CSV (subject,grade,code,name,name_en,parent_code); all or nothing",
-         tags=["learning"], status=201)
+         tags=["learning"], status=201, body=CSV_BODY)
 def import_points():
     school = school_for(A.CATALOGUE, A.NAME)
     rows = catalogue._rows(_csv())
@@ -115,7 +118,7 @@ def import_points():
 
 
 @api_doc("Import item tags, the Q-matrix, from CSV (item_id,subject,knowledge_points); all or nothing",
-         tags=["learning"], status=201)
+         tags=["learning"], status=201, body=CSV_BODY)
 def import_items():
     school = school_for(A.CATALOGUE, A.NAME)
     n = catalogue.import_items(session(), school, _csv())
