@@ -43,9 +43,10 @@ def test_demo_json_counts_logins_and_same_seed_same_district(tmp_path):
     assert out["counts"]["schools"] == 2 and out["counts"]["students"] == 120
     assert out["counts"]["staff"] > 0 and out["counts"]["guardians"] >= 120
     roles = {entry["role"] for entry in out["logins"]}
-    # the core's roles (a plugin's own, such as the aid plugin's aid_officer, come with the plugin)
+    # the core's roles, and the first-party plugins' own (the aid officer, the wellbeing lead), each with a login
     assert roles == {"district_admin", "school_admin", "homeroom_teacher", "subject_teacher", "psychology_teacher",
-                     "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent"}
+                     "life_instructor", "grade_head", "dean", "principal", "student_cadre", "student", "parent",
+                     "aid_officer", "wellbeing_lead"}
     assert outs[0]["logins"] == outs[1]["logins"]
     # the first-party plugins come installed, with a term of their demo data (conduct history)
     assert out["plugins"] == ["afterschool", "aid", "learning", "points", "wellbeing"]

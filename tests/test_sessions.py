@@ -277,7 +277,10 @@ def test_no_template_or_script_needs_what_the_csp_refuses():
 
     root = Path(__file__).resolve().parents[1]
     files = [p for folder in ("admin", "foundation", "plugins") for pattern in ("*.html", "*.js")
-             for p in (root / folder).rglob(pattern)]
+             for p in (root / folder).rglob(pattern)
+             # the vendored ECharts (not our code): its tooltips' colour dots are HTML with a style attribute,
+             # which the policy drops (the dot loses its colour); its charts draw on canvas and style by CSSOM
+             if p.name != "echarts.min.js"]
     assert len(files) > 50
     found = [f"{p.relative_to(root)}: {m.group(0)!r}" for p in files for rx in _REFUSED
              for m in rx.finditer(p.read_text("utf-8"))]
