@@ -92,6 +92,6 @@ def test_the_district_reads_every_school_side_by_side(app, demo, live_server, br
     wait_for_js(page, "document.getElementById('as-district').dataset.ready === '1'")
     assert page.locator("section.as-fig").count() == 6
     assert page.locator("section.as-fig table tbody tr").count() == 12  # two schools in each
-    wait_for_js(page, "document.querySelectorAll('section.as-fig canvas').length >= 6")
+    wait_for_js(page, "document.querySelectorAll('section.as-fig canvas').length >= 6", timeout=30)
     _shot(page, "district-desktop")
     ctx.close()
