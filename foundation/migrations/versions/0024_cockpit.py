@@ -1,4 +1,4 @@
-"""cockpit figures cache, enrolment history and school facilities (issue 21)
+"""cockpit figures cache (issue 21)
 
 Revision ID: 0024_cockpit
 Revises: 0023_principal_versions
