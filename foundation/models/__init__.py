@@ -36,3 +36,6 @@ __all__ += ["AcademicSession", "ClassTerm", "Course", "StudentClass"]
 from foundation.models.flows import Delegation, FlowEvent, FlowTask  # noqa: E402
 
 __all__ += ["Delegation", "FlowEvent", "FlowTask"]
+from foundation.models.planning import FacilityStandard, SchoolEnrolment, SchoolFacility  # noqa: E402
+
+__all__ += ["FacilityStandard", "SchoolEnrolment", "SchoolFacility"]
