@@ -84,7 +84,7 @@ def test_dictionaries_used_by_code_and_all_ethnicities(shipped):
 
 
 def test_base_libraries_match_the_core_tables(shipped):
-    from foundation.models import GuardianLink, OrgUnit, Staff, Student
+    from foundation.models import GuardianLink, OrgUnit, SchoolFacility, Staff, Student
 
     def columns(model, drop, add=()):
         return {c.name for c in model.__table__.columns} - {"id", "school_id", "created_at", "updated_at", *drop} | set(add)
@@ -93,7 +93,8 @@ def test_base_libraries_match_the_core_tables(shipped):
         Student, {"id_number_enc", "id_number_hash", "class_id"}, {"id_number", "class"})
     assert set(shipped.library("staff")["elements"]) == columns(Staff, {"department_id"}, {"department"})
     assert set(shipped.library("school")["elements"]) == columns(  # a class's own columns are not a school's
-        OrgUnit, {"kind", "parent_id", "entry_year", "seq", "class_type", "course_id"})
+        OrgUnit, {"kind", "parent_id", "entry_year", "seq", "class_type", "course_id"}) | columns(
+        SchoolFacility, {"source"})  # the facility elements live in school_facilities (issue 21)
     assert {"relation_code", "is_primary"} <= set(shipped.library("guardian_relation")["elements"])
     assert columns(GuardianLink, {"guardian_id", "student_id"}) == {"relation_code", "is_primary"}
     student = shipped.library("student")["elements"]
