@@ -34,21 +34,42 @@ def _seed_templates() -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="JIZUO_HOST",
+              help="Address to listen on (env JIZUO_HOST); behind a proxy on the same machine keep 127.0.0.1.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), envvar="JIZUO_PORT")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), envvar="JIZUO_WORKERS",
+              help="gunicorn worker processes (env JIZUO_WORKERS) [default: one per core, at least 2].")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), envvar="JIZUO_THREADS",
+              help="Threads per process (env JIZUO_THREADS).")
+@click.option("--server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto", show_default=True,
+              envvar="JIZUO_SERVER", help="auto: gunicorn on Linux/macOS, waitress elsewhere (env JIZUO_SERVER).")
+@click.option("--trusted-proxies", default="", envvar="JIZUO_TRUSTED_PROXIES", metavar="ADDR[,NET…]",
+              help="Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env JIZUO_TRUSTED_PROXIES).")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), envvar="JIZUO_TIMEOUT",
+              help="gunicorn: a worker silent this many seconds is restarted (env JIZUO_TIMEOUT).")
+@click.option("--access-log", default="-", show_default=True, envvar="JIZUO_ACCESS_LOG",
+              help="gunicorn's access log: a file, - for standard output, off for none (env JIZUO_ACCESS_LOG).")
 @with_appcontext
-def serve_cmd(host: str, port: int, threads: int) -> None:
-    """Serve the web UI and API with waitress (a production WSGI server)."""
-    from waitress import serve
-
+def serve_cmd(host: str, port: int, workers: int | None, threads: int, server: str, trusted_proxies: str,
+              timeout: int, access_log: str) -> None:
+    """Serve the web UI and API: gunicorn (several processes) on Linux, waitress elsewhere (docs/deploy.md)."""
+    from foundation import serve
     from foundation.migrate import up_to_date
 
+    try:
+        proxies = serve.parse_proxies(trusted_proxies)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--trusted-proxies") from None
     url = current_app.config["DATABASE_URL"]
     if not up_to_date(url):
         raise click.ClickException("the database schema is not up to date: run `jizuo init` first")
-    click.echo(f"Jizuo serving at http://{host}:{port}  (Ctrl-C stops)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="jizuo")
+    opts = serve.ServeOptions(host=host, port=port, workers=workers or serve.default_workers(), threads=threads,
+                              timeout=timeout, trusted_proxies=proxies,
+                              access_log=None if access_log.lower() in ("off", "none", "") else access_log)
+    try:
+        serve.run(current_app._get_current_object(), opts, server=server, echo=click.echo)
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @click.command("demo")
