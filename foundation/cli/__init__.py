@@ -24,6 +24,10 @@ def _register() -> None:
                     standards.standards_cmd, oneroster.oneroster_cmd, worker.worker_cmd, alerts.alerts_cmd,
                     jobs.jobs_cmd, plugin.plugin_cmd, audit_cmd):
         main.add_command(command)
+    from foundation.cli.backup import backup_cmd, backup_key_cmd, restore_cmd  # backups (docs/scale.md)
+
+    for command in (backup_cmd, restore_cmd, backup_key_cmd):
+        main.add_command(command)
 
 
 _register()

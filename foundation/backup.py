@@ -1,0 +1,485 @@
+"""Backups that restore: ``jizuo backup`` and ``jizuo restore`` (docs/scale.md#backups).
+
+PostgreSQL: ``pg_dump -Fc`` inside a snapshot this module exports (``pg_export_snapshot``), so the manifest's
+row counts and checksums describe exactly what the dump holds while the app keeps running; ``pg_restore`` in
+one transaction. SQLite: the online backup API (``sqlite3.Connection.backup``), safe while the app runs.
+
+Beside each dump lies ``<dump>.manifest.json``: the format, Jizuo's version, the Alembic revisions, the time,
+the dump's size and sha256, a fingerprint of the key (one-way; never the key) and every table with its row
+count and an md5 over its rows in primary-key order (:func:`table_digest`, computed the same way on both
+dialects). The key material never enters a dump: :func:`write_key_file` writes it to a file of its own (0600).
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from foundation.version import __version__
+
+FORMAT = "jizuo-backup/1"
+Progress = Callable[[str, int, int], None]
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot go on; the message says why and what to do."""
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass
+
+
+# ---- the content of a database: tables, row counts, checksums ------------------------------------------
+def list_tables(conn: sa.Connection) -> list[str]:
+    """The tables a backup holds: on PostgreSQL those of the current schema, a partitioned table once
+    (its partitions are part of it); on SQLite every table but SQLite's own."""
+    if conn.dialect.name == "postgresql":
+        sql = ("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+               "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return sorted(conn.execute(sa.text(sql)).scalars())
+
+
+def _canon(value: Any) -> Any:
+    """One value as the same JSON-able form whichever dialect read it."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def table_digest(conn: sa.Connection, table: sa.Table) -> tuple[int, str]:
+    """(row count, md5) of one (reflected) table: each row is the JSON list of its values (columns by name,
+    values in a canonical form) plus a newline, rows in primary-key order (text keys in "C" collation)."""
+    cols = sorted(table.columns, key=lambda c: c.name)
+    keys = list(table.primary_key.columns) or cols
+    pg = conn.dialect.name == "postgresql"
+    order = [k.collate("C") if pg and isinstance(k.type, sa.String) else k for k in keys]
+    md5, rows = hashlib.md5(usedforsecurity=False), 0
+    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+        sa.select(*cols).order_by(*order))
+    for row in result:
+        md5.update(json.dumps([_canon(v) for v in row], ensure_ascii=False).encode() + b"\n")
+        rows += 1
+    return rows, md5.hexdigest()
+
+
+def digests(conn: sa.Connection, progress: Progress = _quiet, only: list[str] | None = None) -> dict[str, dict]:
+    """Every table's ``{"rows": n, "md5": …}`` (or those in ``only`` that exist)."""
+    names = list_tables(conn)
+    if only is not None:
+        names = [n for n in names if n in set(only)]
+    meta = sa.MetaData()
+    meta.reflect(conn, only=names)
+    out: dict[str, dict] = {}
+    for i, name in enumerate(names):
+        rows, md5 = table_digest(conn, meta.tables[name])
+        out[name] = {"rows": rows, "md5": md5}
+        progress("checksum", i + 1, len(names))
+    return out
+
+
+def _revisions(conn: sa.Connection, tables: list[str]) -> list[str]:
+    if "alembic_version" not in tables:
+        return []
+    return sorted(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+
+
+# ---- the key: a fingerprint in the manifest, the material in a file of its own ---------------------------
+def key_fingerprint(secret: str) -> str:
+    """A one-way fingerprint of the secret key: tells whether two keys are the same, reveals nothing."""
+    raw = HKDF(algorithm=hashes.SHA256(), length=12, salt=b"jizuo-backup", info=b"key-fingerprint-v1").derive(
+        secret.encode())
+    return base64.b32encode(raw).decode().rstrip("=").lower()
+
+
+def write_key_file(path: Path, secret: str, old_secrets: list[str]) -> None:
+    """The key material as an environment file, created with mode 0600; an existing file is never replaced."""
+    body = ("# Jizuo key material: ID numbers, phones, sign-in secrets and signing keys are encrypted under it.\n"
+            "# Keep it apart from the database backups (docs/scale.md#backups). Fingerprint "
+            f"{key_fingerprint(secret)}, written {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n"
+            f"JIZUO_SECRET_KEY={secret}\n")
+    if old_secrets:
+        body += f"JIZUO_DATA_KEYS_OLD={','.join(old_secrets)}\n"
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as err:
+        raise BackupError(f"{path} exists; the key file is never overwritten: choose a new name") from err
+    except OSError as err:
+        raise BackupError(f"cannot write the key file {path}: {err.strerror}") from err
+    with os.fdopen(fd, "w") as fh:
+        fh.write(body)
+
+
+@dataclass
+class KeyCheck:
+    ok: bool | None  # None: nothing encrypted to try
+    tried: int = 0
+    what: str = ""
+
+
+def key_check(conn: sa.Connection, secret: str) -> KeyCheck:
+    """Does ``secret`` (with ``JIZUO_DATA_KEYS_OLD``) decrypt a sample of the stored ID numbers (else phones)?"""
+    from foundation.security.fields import cipher_for
+
+    tables = set(list_tables(conn))
+    for table, column, what in (("students", "id_number_enc", "ID numbers"), ("guardians", "phone_enc", "phones")):
+        if table not in tables:
+            continue
+        sample = conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
+                                      "ORDER BY id LIMIT 5")).scalars().all()
+        if not sample:
+            continue
+        try:
+            for token in sample:
+                cipher_for(secret).decrypt(token)
+        except InvalidToken:
+            return KeyCheck(False, len(sample), what)
+        return KeyCheck(True, len(sample), what)
+    return KeyCheck(None)
+
+
+# ---- where: URLs, libpq, files ---------------------------------------------------------------------------
+def dialect(url: str) -> str:
+    try:
+        name = sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError as err:
+        raise BackupError(f"not a database URL: {url!r} (JIZUO_DATABASE_URL)") from err
+    if name not in ("postgresql", "sqlite"):
+        raise BackupError(f"backups know PostgreSQL and SQLite, not {name}")
+    return name
+
+
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq connection string without the password (that goes in PGPASSWORD, out of ``ps``)."""
+    u = sa.make_url(url)
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = str(u.password)
+    parts = {"host": u.host, "port": u.port, "user": u.username, "dbname": u.database, **u.query}
+    conninfo = " ".join(f"{k}='{str(v).replace(chr(92), chr(92) * 2).replace(chr(39), chr(92) + chr(39))}'"
+                        for k, v in parts.items() if v is not None)
+    return conninfo, env
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise BackupError(f"{name} not found: install the PostgreSQL client tools (Debian/Ubuntu: apt-get install "
+                          f"postgresql-client), of the server's major version or newer")
+    return path
+
+
+def _sqlite_path(url: str) -> Path:
+    db = sa.make_url(url).database
+    if not db or db == ":memory:":
+        raise BackupError("an in-memory SQLite database cannot be backed up or restored")
+    return Path(db)
+
+
+def _engine(url: str) -> sa.Engine:
+    try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        engine.connect().close()
+    except sa.exc.OperationalError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        raise BackupError(f"cannot connect to {sa.make_url(url).render_as_string()}: {reason}") from err
+    return engine
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest_path(dump: Path) -> Path:
+    return dump.with_name(dump.name + ".manifest.json")
+
+
+def default_name(kind: str, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return f"jizuo-{now:%Y%m%dT%H%M%SZ}.{'pgdump' if kind == 'postgresql' else 'sqlite3'}"
+
+
+# ---- backup ----------------------------------------------------------------------------------------------
+def backup(url: str, dump: Path, secret: str, progress: Progress = _quiet) -> dict:
+    """Write ``dump`` and its manifest; return the manifest. Refuses to replace an existing file."""
+    kind = dialect(url)
+    dump.parent.mkdir(parents=True, exist_ok=True)
+    try:  # the dump holds personal data: only its owner reads it
+        os.close(os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError as err:
+        raise BackupError(f"{dump} exists; a backup never overwrites one") from err
+    try:
+        if kind == "postgresql":
+            tables, revisions, server = _backup_pg(url, dump, progress)
+        else:
+            tables, revisions, server = _backup_sqlite(url, dump, progress)
+    except BaseException:
+        dump.unlink(missing_ok=True)
+        raise
+    manifest = {
+        "format": FORMAT, "jizuo_version": __version__, "dialect": kind, "server_version": server,
+        "alembic_revisions": revisions, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "dump": {"file": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump)},
+        "key_fingerprint": key_fingerprint(secret),
+        "tables": tables,
+    }
+    fd = os.open(manifest_path(dump), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(manifest, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    return manifest
+
+
+_DUMPING = re.compile(r'dumping contents of table "(?:[^"]+\.)?([^"]+)"')
+_RESTORING = re.compile(r'processing data for table "(?:[^"]+\.)?([^"]+)"')
+
+
+def _run(cmd: list[str], env: dict[str, str], pattern: re.Pattern, stage: str, total: int,
+         progress: Progress) -> None:
+    """Run pg_dump / pg_restore --verbose: a progress step per table it names; its errors into the exception."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done, problems = 0, []
+    for line in proc.stderr:
+        if pattern.search(line):
+            done += 1
+            progress(stage, min(done, total), total)
+        elif re.search(r"error|fatal|FATAL|ERROR|could not|mismatch", line):
+            problems.append(line.strip())
+    if proc.wait() != 0:
+        raise BackupError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}): " +
+                          (" | ".join(problems[-5:]) or "no message"))
+    progress(stage, total, total)
+
+
+def _backup_pg(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str]:
+    pg_dump = _tool("pg_dump")
+    engine = _engine(url)
+    conninfo, env = _libpq(url)
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():  # the snapshot pg_dump reads is the one this transaction checksums
+                snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+                tables = list_tables(conn)
+                _run([pg_dump, "-Fc", "--verbose", f"--snapshot={snapshot}", "-f", str(dump), "-d", conninfo],
+                     env, _DUMPING, "dump", len(tables), progress)
+                server = conn.execute(sa.text("SHOW server_version")).scalar_one()
+                return digests(conn, progress), _revisions(conn, tables), f"PostgreSQL {server}"
+    finally:
+        engine.dispose()
+
+
+def _backup_sqlite(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str]:
+    source = _sqlite_path(url)
+    if not source.is_file():
+        raise BackupError(f"no SQLite database at {source}")
+    src = sqlite3.connect(source, timeout=30)
+    dst = sqlite3.connect(dump)
+    try:
+        src.backup(dst, pages=4096, progress=lambda _s, remaining, total: progress(
+            "copy", total - remaining, total))
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        dst.close()
+        src.close()
+    engine = sa.create_engine(f"sqlite:///{dump}", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            tables = list_tables(conn)
+            return digests(conn, progress), _revisions(conn, tables), f"SQLite {sqlite3.sqlite_version}"
+    finally:
+        engine.dispose()
+
+
+# ---- restore ---------------------------------------------------------------------------------------------
+def read_manifest(dump: Path) -> dict:
+    """The dump's manifest, after checking that the dump is whole (size and sha256) and of a known kind."""
+    if not dump.is_file():
+        raise BackupError(f"no backup file at {dump}")
+    mpath = manifest_path(dump)
+    try:
+        manifest = json.loads(mpath.read_text())
+    except FileNotFoundError as err:
+        raise BackupError(f"no manifest beside the backup: {mpath} is missing") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BackupError(f"{mpath} is not a backup manifest (not JSON: {err})") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{mpath} is not a {FORMAT} manifest")
+    if manifest.get("dialect") not in ("postgresql", "sqlite") or not isinstance(manifest.get("tables"), dict):
+        raise BackupError(f"{mpath}: dialect or tables missing")
+    want = manifest.get("dump", {})
+    if dump.stat().st_size != want.get("bytes") or _sha256(dump) != want.get("sha256"):
+        raise BackupError(f"{dump} does not match its manifest (size or sha256): the file is damaged or not "
+                          "the one this manifest describes")
+    magic = dump.open("rb").read(16)
+    if not magic.startswith(b"PGDMP" if manifest["dialect"] == "postgresql" else b"SQLite format 3\0"):
+        raise BackupError(f"{dump} is not a {manifest['dialect']} backup file")
+    return manifest
+
+
+def is_empty(url: str) -> bool:
+    if dialect(url) == "sqlite" and not _sqlite_path(url).exists():
+        return True
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return not list_tables(conn)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Report:
+    """What a restore (or a --verify) found: tables that differ from the manifest, tables it does not know."""
+
+    tables: int = 0
+    rows: int = 0
+    differ: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    key: KeyCheck | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.differ
+
+
+def compare(manifest: dict, found: dict[str, dict]) -> list[str]:
+    """One line per table whose rows or checksum differ from the manifest's, or that is missing."""
+    out = []
+    for name, want in sorted(manifest["tables"].items()):
+        got = found.get(name)
+        if got is None:
+            out.append(f"{name}: missing")
+        elif got["rows"] != want["rows"]:
+            out.append(f"{name}: {got['rows']} rows, the backup has {want['rows']}")
+        elif got["md5"] != want["md5"]:
+            out.append(f"{name}: same {got['rows']} rows but different content (md5 {got['md5'][:12]}…, "
+                       f"the backup has {want['md5'][:12]}…)")
+    return out
+
+
+def restore(url: str, dump: Path, *, force: bool = False, secret: str | None = None,
+            progress: Progress = _quiet) -> Report:
+    """Restore ``dump`` into the database ``url`` (empty, or overwritten with ``force``), then check every
+    table against the manifest and, given ``secret``, whether it decrypts the restored ID numbers."""
+    manifest = read_manifest(dump)
+    kind = dialect(url)
+    if manifest["dialect"] != kind:
+        raise BackupError(f"{dump} is a {manifest['dialect']} backup; JIZUO_DATABASE_URL is {kind}")
+    if not force and not is_empty(url):
+        raise BackupError("the target database is not empty: restore into an empty database, or add --force to "
+                          "overwrite it (its tables are dropped and replaced by the backup's)")
+    tables = manifest["tables"]
+    if kind == "postgresql":
+        conninfo, env = _libpq(url)
+        _engine(url).dispose()  # a clear error for a wrong URL before pg_restore runs
+        cmd = [_tool("pg_restore"), "--verbose", "--single-transaction", "--no-owner", "--no-acl", "-d", conninfo]
+        _run([*cmd, *(["--clean", "--if-exists"] if force else []), str(dump)], env, _RESTORING, "restore",
+             len(tables), progress)
+    else:
+        target = _sqlite_path(url)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        dst = sqlite3.connect(target, timeout=30)
+        try:
+            src.backup(dst, pages=4096, progress=lambda _s, remaining, total: progress(
+                "restore", total - remaining, total))
+        finally:
+            dst.close()
+            src.close()
+    return check(url, manifest, secret, progress)
+
+
+def check(url: str, manifest: dict, secret: str | None, progress: Progress = _quiet) -> Report:
+    """Compare the database ``url`` with the manifest, table by table; try the key on a sample."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            found = digests(conn, progress)
+            report = Report(tables=len(found), rows=sum(t["rows"] for t in found.values()),
+                            differ=compare(manifest, found), extra=sorted(set(found) - set(manifest["tables"])))
+            if secret is not None:
+                report.key = key_check(conn, secret)
+    finally:
+        engine.dispose()
+    return report
+
+
+def verify(url: str, dump: Path, progress: Progress = _quiet) -> Report:
+    """Restore ``dump`` into a scratch database beside ``url`` (a new PostgreSQL database on the same server,
+    or a SQLite file beside the dump), compare it with the manifest, and drop the scratch copy."""
+    manifest = read_manifest(dump)
+    if manifest["dialect"] == "sqlite":
+        scratch = dump.with_name(f".verify-{uuid.uuid4().hex[:8]}.sqlite3")
+        try:
+            return restore(f"sqlite:///{scratch}", dump, progress=progress)
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    name = f"jizuo_verify_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.DBAPIError as err:
+        raise BackupError(f"--verify restores into a scratch database and could not create one ({err.orig}); "
+                          "grant CREATEDB, or restore into an empty database of your own with jizuo restore") from err
+    try:
+        return restore(sa.make_url(url).set(database=name).render_as_string(hide_password=False), dump,
+                       progress=progress)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prune(directory: Path, keep_days: int, now: dt.datetime | None = None) -> list[Path]:
+    """Delete the backups (dump and manifest) in ``directory`` older than ``keep_days`` by their manifest's
+    time; files without a readable manifest are left alone. Returns the dumps deleted."""
+    now = now or dt.datetime.now(dt.UTC)
+    gone = []
+    for mpath in sorted(directory.glob("*.manifest.json")):
+        try:
+            manifest = json.loads(mpath.read_text())
+            created = dt.datetime.fromisoformat(manifest["created_at"])
+            dump = directory / manifest["dump"]["file"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if manifest.get("format") == FORMAT and now - created > dt.timedelta(days=keep_days):
+            dump.unlink(missing_ok=True)
+            mpath.unlink()
+            gone.append(dump)
+    return gone
