@@ -28,6 +28,7 @@ from foundation.messaging import send as send_message
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
 from foundation.people_access import guardians_of, school_calendar, school_days, staff_of
 from foundation.permissions import Forbidden, Principal, require
+from foundation.plugin_hooks import lazy_hooks
 from foundation.plugin_models import PluginBase, SchoolScoped, StudentScoped, bulk_insert
 from foundation.plugin_runtime import config as plugin_config
 from foundation.plugin_runtime import enabled_schools
@@ -56,7 +57,7 @@ from foundation.security.sensitive import blind_index, decrypt, encrypt
 
 __all__ = [
     # hooks, text, errors
-    "hookimpl", "add_messages", "load_catalogue", "t", "current_lang", "APIError", "NotFound", "ValidationFailed", "Forbidden",
+    "hookimpl", "lazy_hooks", "add_messages", "load_catalogue", "t", "current_lang", "APIError", "NotFound", "ValidationFailed", "Forbidden",
     "api_doc", "json_body", "text_field",
     # the session and the plugin's own tables
     "session", "utcnow", "PluginBase", "SchoolScoped", "StudentScoped", "bulk_insert",

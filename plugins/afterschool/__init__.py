@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl, load_catalogue
+from foundation.plugin_api import add_messages, hookimpl, lazy_hooks, load_catalogue
 
 HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
@@ -26,7 +26,13 @@ CONFIG_SCHEMA = {
 }
 
 
-class Afterschool:
+class Afterschool(lazy_hooks(jizuo_capabilities="plugins.afterschool.caps:CAPABILITIES",
+                             jizuo_role_grants="plugins.afterschool.caps:GRANTS",
+                             jizuo_blueprints="[plugins.afterschool.views:blueprint()]",
+                             jizuo_message_types="plugins.afterschool.notify:TYPES",
+                             jizuo_district_figures="plugins.afterschool.figures:district_figures()",
+                             jizuo_student_profile="plugins.afterschool.figures:profile_sections()",
+                             jizuo_jobs="plugins.afterschool.figures:jobs()")):
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
         from plugins.afterschool.caps import CAPABILITIES
@@ -44,37 +50,13 @@ class Afterschool:
         }
 
     @hookimpl
-    def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.afterschool.caps import CAPABILITIES
-
-        return CAPABILITIES
-
-    @hookimpl
-    def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.afterschool.caps import GRANTS
-
-        return GRANTS
-
-    @hookimpl
     def jizuo_migrations(self) -> str:
         return str(HERE / "migrations")
-
-    @hookimpl
-    def jizuo_blueprints(self) -> list[Any]:
-        from plugins.afterschool.views import blueprint
-
-        return [blueprint()]
 
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
         return [{"endpoint": "afterschool.home", "zh": "课后服务", "en": "After-school", "capability": "afterschool.course.read"},
                 {"endpoint": "afterschool.me", "zh": "课后服务", "en": "After-school", "capability": "afterschool.choice.create"}]
-
-    @hookimpl
-    def jizuo_message_types(self) -> list[dict[str, Any]]:
-        from plugins.afterschool.notify import TYPES
-
-        return TYPES
 
     @hookimpl
     def jizuo_event_subscriptions(self) -> dict[str, Any]:
@@ -87,24 +69,6 @@ class Afterschool:
     @hookimpl
     def jizuo_form_templates(self) -> list[dict[str, Any]]:
         return [json.loads((HERE / "forms" / "leave.json").read_text("utf-8"))]
-
-    @hookimpl
-    def jizuo_district_figures(self) -> list[dict[str, Any]]:
-        from plugins.afterschool.figures import district_figures
-
-        return district_figures()
-
-    @hookimpl
-    def jizuo_student_profile(self) -> list[dict[str, Any]]:
-        from plugins.afterschool.figures import profile_sections
-
-        return profile_sections()
-
-    @hookimpl
-    def jizuo_jobs(self) -> list[dict[str, Any]]:
-        from plugins.afterschool.figures import jobs
-
-        return jobs()
 
     @hookimpl
     def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:

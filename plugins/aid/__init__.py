@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl, load_catalogue
+from foundation.plugin_api import add_messages, hookimpl, lazy_hooks, load_catalogue
 
 HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
@@ -30,7 +30,16 @@ CONFIG_SCHEMA = {
 }
 
 
-class Aid:
+class Aid(lazy_hooks(jizuo_capabilities="plugins.aid.caps:CAPABILITIES",
+                     jizuo_roles="plugins.aid.caps:ROLES",
+                     jizuo_role_grants="plugins.aid.caps:GRANTS",
+                     jizuo_blueprints="[plugins.aid.views:blueprint()]",
+                     jizuo_form_templates="plugins.aid.faces:form_templates()",
+                     jizuo_student_profile="plugins.aid.faces:profile_sections()",
+                     jizuo_district_figures="plugins.aid.faces:district_figures()",
+                     jizuo_dashboard_widgets="plugins.aid.faces:widgets()",
+                     jizuo_jobs="plugins.aid.faces:jobs()",
+                     jizuo_alert_rules="[plugins.aid.alerting:rule_spec()]")):
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
         from plugins.aid.caps import CAPABILITIES
@@ -49,32 +58,8 @@ class Aid:
         }
 
     @hookimpl
-    def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.aid.caps import CAPABILITIES
-
-        return CAPABILITIES
-
-    @hookimpl
-    def jizuo_roles(self) -> list[dict[str, Any]]:
-        from plugins.aid.caps import ROLES
-
-        return ROLES
-
-    @hookimpl
-    def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.aid.caps import GRANTS
-
-        return GRANTS
-
-    @hookimpl
     def jizuo_migrations(self) -> str:
         return str(HERE / "migrations")
-
-    @hookimpl
-    def jizuo_blueprints(self) -> list[Any]:
-        from plugins.aid.views import blueprint
-
-        return [blueprint()]
 
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
@@ -86,42 +71,6 @@ class Aid:
         from plugins.aid.faces import on_flow_finished, on_submission
 
         return {"lowcode.submission.created": on_submission, "lowcode.flow.finished": on_flow_finished}
-
-    @hookimpl
-    def jizuo_form_templates(self) -> list[dict[str, Any]]:
-        from plugins.aid.faces import form_templates
-
-        return form_templates()
-
-    @hookimpl
-    def jizuo_student_profile(self) -> list[dict[str, Any]]:
-        from plugins.aid.faces import profile_sections
-
-        return profile_sections()
-
-    @hookimpl
-    def jizuo_district_figures(self) -> list[dict[str, Any]]:
-        from plugins.aid.faces import district_figures
-
-        return district_figures()
-
-    @hookimpl
-    def jizuo_dashboard_widgets(self) -> list[dict[str, Any]]:
-        from plugins.aid.faces import widgets
-
-        return widgets()
-
-    @hookimpl
-    def jizuo_jobs(self) -> list[dict[str, Any]]:
-        from plugins.aid.faces import jobs
-
-        return jobs()
-
-    @hookimpl
-    def jizuo_alert_rules(self) -> list[dict[str, Any]]:
-        from plugins.aid.alerting import rule_spec
-
-        return [rule_spec()]
 
     @hookimpl
     def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:

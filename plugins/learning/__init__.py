@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl, load_catalogue
+from foundation.plugin_api import add_messages, hookimpl, lazy_hooks, load_catalogue
 
 HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
@@ -26,7 +26,15 @@ CONFIG_SCHEMA = {
 }
 
 
-class Learning:
+class Learning(lazy_hooks(jizuo_capabilities="plugins.learning.caps:CAPABILITIES",
+                          jizuo_role_grants="plugins.learning.caps:GRANTS",
+                          jizuo_blueprints="[plugins.learning.views:blueprint()]",
+                          jizuo_message_types="plugins.learning.push:TYPES",
+                          jizuo_event_subscriptions="plugins.learning.mastery:SUBSCRIPTIONS",
+                          jizuo_student_profile="plugins.learning.faces:profile_sections()",
+                          jizuo_district_figures="plugins.learning.faces:district_figures()",
+                          jizuo_jobs="plugins.learning.faces:jobs()",
+                          jizuo_alert_rules="[plugins.learning.alerting:rule_spec()]")):
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
         from plugins.learning.caps import CAPABILITIES
@@ -45,67 +53,13 @@ class Learning:
         }
 
     @hookimpl
-    def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.learning.caps import CAPABILITIES
-
-        return CAPABILITIES
-
-    @hookimpl
-    def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.learning.caps import GRANTS
-
-        return GRANTS
-
-    @hookimpl
     def jizuo_migrations(self) -> str:
         return str(HERE / "migrations")
-
-    @hookimpl
-    def jizuo_blueprints(self) -> list[Any]:
-        from plugins.learning.views import blueprint
-
-        return [blueprint()]
 
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
         return [{"endpoint": "learning.home", "zh": "学情追踪", "en": "Learning", "capability": "learning.map.read"},
                 {"endpoint": "learning.me", "zh": "学习图谱", "en": "Learning map", "capability": "learning.own.read"}]
-
-    @hookimpl
-    def jizuo_message_types(self) -> list[dict[str, Any]]:
-        from plugins.learning.push import TYPES
-
-        return TYPES
-
-    @hookimpl
-    def jizuo_event_subscriptions(self) -> dict[str, Any]:
-        from plugins.learning.mastery import SUBSCRIPTIONS
-
-        return dict(SUBSCRIPTIONS)
-
-    @hookimpl
-    def jizuo_student_profile(self) -> list[dict[str, Any]]:
-        from plugins.learning.faces import profile_sections
-
-        return profile_sections()
-
-    @hookimpl
-    def jizuo_district_figures(self) -> list[dict[str, Any]]:
-        from plugins.learning.faces import district_figures
-
-        return district_figures()
-
-    @hookimpl
-    def jizuo_jobs(self) -> list[dict[str, Any]]:
-        from plugins.learning.faces import jobs
-
-        return jobs()
-
-    @hookimpl
-    def jizuo_alert_rules(self) -> list[dict[str, Any]]:
-        from plugins.learning.alerting import rule_spec
-
-        return [rule_spec()]
 
     @hookimpl
     def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:

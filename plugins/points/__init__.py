@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl, load_catalogue
+from foundation.plugin_api import add_messages, hookimpl, lazy_hooks, load_catalogue
 
 HERE = Path(__file__).parent
 log = logging.getLogger("jizuo.plugins.points")
@@ -30,7 +30,16 @@ CONFIG_SCHEMA = {
 }
 
 
-class Points:
+class Points(lazy_hooks(jizuo_capabilities="plugins.points.caps:CAPABILITIES",
+                        jizuo_role_grants="plugins.points.caps:GRANTS",
+                        jizuo_blueprints="[plugins.points.views:blueprint()]",
+                        jizuo_message_types="plugins.points.notify:TYPES",
+                        jizuo_dashboard_widgets="plugins.points.widgets:widgets()",
+                        jizuo_event_subscriptions="plugins.points.collect:SUBSCRIPTIONS",
+                        jizuo_student_profile="plugins.points.faces:profile_sections()",
+                        jizuo_district_figures="plugins.points.faces:district_figures()",
+                        jizuo_jobs="plugins.points.faces:jobs()",
+                        jizuo_alert_rules="[plugins.points.alerting:rule_spec()]")):
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
         from plugins.points.alerting import DEFAULTS
@@ -50,18 +59,6 @@ class Points:
         }
 
     @hookimpl
-    def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.points.caps import CAPABILITIES
-
-        return CAPABILITIES
-
-    @hookimpl
-    def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.points.caps import GRANTS
-
-        return GRANTS
-
-    @hookimpl
     def jizuo_scopes(self) -> list[dict[str, Any]]:
         from plugins.points.caps import RANK
 
@@ -73,62 +70,14 @@ class Points:
         return str(HERE / "migrations")
 
     @hookimpl
-    def jizuo_blueprints(self) -> list[Any]:
-        from plugins.points.views import blueprint
-
-        return [blueprint()]
-
-    @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
         return [{"endpoint": "points.home", "zh": "德育积分", "en": "Conduct points", "capability": "points.rank.read"},
                 # a parent reads their child's score here, a student their own: a label true for both
                 {"endpoint": "points.me", "zh": "德育积分", "en": "Conduct points", "capability": "points.own.read"}]
 
     @hookimpl
-    def jizuo_message_types(self) -> list[dict[str, Any]]:
-        from plugins.points.notify import TYPES
-
-        return TYPES
-
-    @hookimpl
-    def jizuo_dashboard_widgets(self) -> list[dict[str, Any]]:
-        from plugins.points.widgets import widgets
-
-        return widgets()
-
-    @hookimpl
-    def jizuo_event_subscriptions(self) -> dict[str, Any]:
-        from plugins.points.collect import SUBSCRIPTIONS
-
-        return dict(SUBSCRIPTIONS)
-
-    @hookimpl
     def jizuo_form_templates(self) -> list[dict[str, Any]]:
         return [json.loads((HERE / "forms" / "hygiene_score.json").read_text("utf-8"))]
-
-    @hookimpl
-    def jizuo_student_profile(self) -> list[dict[str, Any]]:
-        from plugins.points.faces import profile_sections
-
-        return profile_sections()
-
-    @hookimpl
-    def jizuo_district_figures(self) -> list[dict[str, Any]]:
-        from plugins.points.faces import district_figures
-
-        return district_figures()
-
-    @hookimpl
-    def jizuo_jobs(self) -> list[dict[str, Any]]:
-        from plugins.points.faces import jobs
-
-        return jobs()
-
-    @hookimpl
-    def jizuo_alert_rules(self) -> list[dict[str, Any]]:
-        from plugins.points.alerting import rule_spec
-
-        return [rule_spec()]
 
     @hookimpl
     def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from foundation.plugin_api import add_messages, hookimpl, load_catalogue
+from foundation.plugin_api import add_messages, hookimpl, lazy_hooks, load_catalogue
 
 HERE = Path(__file__).parent
 for _lang in ("zh", "en"):
@@ -43,7 +43,17 @@ def _defaults() -> dict[str, Any]:
             "help_line": "12355 青少年服务台（24 小时）", "counselling_contacts": "学校心理辅导室：周一至周五 12:00–13:00、16:30–17:30"}
 
 
-class Wellbeing:
+class Wellbeing(lazy_hooks(jizuo_capabilities="plugins.wellbeing.access:CAPABILITIES",
+                           jizuo_roles="plugins.wellbeing.access:ROLES",
+                           jizuo_role_grants="plugins.wellbeing.access:GRANTS",
+                           jizuo_blueprints="[plugins.wellbeing.views:blueprint()]",
+                           jizuo_message_types="plugins.wellbeing.notify:TYPES",
+                           jizuo_event_subscriptions="plugins.wellbeing.alerting:SUBSCRIPTIONS",
+                           jizuo_form_templates="plugins.wellbeing.scales:templates()",
+                           jizuo_alert_rules="plugins.wellbeing.alerting:rules()",
+                           jizuo_student_profile="plugins.wellbeing.faces:profile_sections()",
+                           jizuo_district_figures="plugins.wellbeing.faces:district_figures()",
+                           jizuo_jobs="plugins.wellbeing.faces:jobs()")):
     @hookimpl
     def jizuo_manifest(self) -> dict[str, Any]:
         from plugins.wellbeing.access import CAPABILITIES
@@ -61,32 +71,8 @@ class Wellbeing:
         }
 
     @hookimpl
-    def jizuo_capabilities(self) -> dict[str, dict[str, str]]:
-        from plugins.wellbeing.access import CAPABILITIES
-
-        return CAPABILITIES
-
-    @hookimpl
-    def jizuo_roles(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.access import ROLES
-
-        return ROLES
-
-    @hookimpl
-    def jizuo_role_grants(self) -> dict[str, list[str]]:
-        from plugins.wellbeing.access import GRANTS
-
-        return GRANTS
-
-    @hookimpl
     def jizuo_migrations(self) -> str:
         return str(HERE / "migrations")
-
-    @hookimpl
-    def jizuo_blueprints(self) -> list[Any]:
-        from plugins.wellbeing.views import blueprint
-
-        return [blueprint()]
 
     @hookimpl
     def jizuo_nav_items(self) -> list[dict[str, Any]]:
@@ -96,48 +82,6 @@ class Wellbeing:
                  "capability": "wellbeing.screening.fill"},
                 {"endpoint": "wellbeing.consent", "zh": "心理筛查同意", "en": "Screening consent",
                  "capability": "wellbeing.consent.answer"}]
-
-    @hookimpl
-    def jizuo_message_types(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.notify import TYPES
-
-        return TYPES
-
-    @hookimpl
-    def jizuo_event_subscriptions(self) -> dict[str, Any]:
-        from plugins.wellbeing.alerting import SUBSCRIPTIONS
-
-        return dict(SUBSCRIPTIONS)
-
-    @hookimpl
-    def jizuo_form_templates(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.scales import templates
-
-        return templates()
-
-    @hookimpl
-    def jizuo_alert_rules(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.alerting import rules
-
-        return rules()
-
-    @hookimpl
-    def jizuo_student_profile(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.faces import profile_sections
-
-        return profile_sections()
-
-    @hookimpl
-    def jizuo_district_figures(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.faces import district_figures
-
-        return district_figures()
-
-    @hookimpl
-    def jizuo_jobs(self) -> list[dict[str, Any]]:
-        from plugins.wellbeing.faces import jobs
-
-        return jobs()
 
     @hookimpl
     def jizuo_demo_data(self, session: Any, school_id: int, seed: int) -> None:
