@@ -4,7 +4,7 @@ share of students enrolled, venue use, attendance and ratings — each per term,
 time. Plus the leave template's subscriber and the job that draws lotteries at their deadline."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,18 +15,29 @@ from plugins.afterschool import catalog
 from plugins.afterschool.models import Attendance, Choice, Course, Rating, Session, Venue
 
 
-def _courses(sess: so.Session) -> list[Course]:
-    return list(sess.scalars(sa.select(Course).where(Course.active.is_(True))))
+def _terms(period: dict[str, Any] | None) -> list[str] | None:
+    """The terms a period (local dates, end exclusive) overlaps; None: every term."""
+    if period is None:
+        return None
+    return sorted({catalog.term_of(period["start"]), catalog.term_of(period["end"] - timedelta(days=1))})
+
+
+def _in_terms(terms: list[str] | None):
+    return sa.true() if terms is None else Course.term.in_(terms)
+
+
+def _courses(sess: so.Session, period: dict[str, Any] | None = None) -> list[Course]:
+    return list(sess.scalars(sa.select(Course).where(Course.active.is_(True), _in_terms(_terms(period)))))
 
 
 def _enrolled(sess: so.Session) -> list[tuple[int, int]]:
     return list(sess.execute(sa.select(Choice.student_id, Choice.course_id).where(Choice.status == "enrolled")).all())
 
 
-def categories(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+def categories(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per term and category: students enrolled (count) and hours offered a week (value)."""
     grid = catalog.periods(school_id)
-    rows = _courses(sess)
+    rows = _courses(sess, period)
     term = {c.id: (c.term, c.category) for c in rows}
     kids: dict[tuple, set[int]] = {}
     for kid, course in _enrolled(sess):
@@ -39,10 +50,10 @@ def categories(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
              "value": round(h, 2)} for (t, cat), h in sorted(hours.items())]
 
 
-def participation(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+def participation(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per term: students in at least one course and the others; value: the share (%)."""
     total = sess.scalar(sa.select(sa.func.count()).select_from(Student).where(Student.status_code == "01")) or 0
-    terms = {c.id: c.term for c in _courses(sess)}
+    terms = {c.id: c.term for c in _courses(sess, period)}
     per: dict[str, set[int]] = {}
     for kid, course in _enrolled(sess):
         if course in terms:
@@ -57,12 +68,12 @@ def participation(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def venues(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+def venues(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per term and venue: students seated there (count) and the share of the week's periods in use (value)."""
     grid = catalog.periods(school_id)
     week = len(catalog.WEEKDAYS) * len(grid)
     names = dict(sess.execute(sa.select(Venue.id, Venue.name)).all())
-    rows = _courses(sess)
+    rows = _courses(sess, period)
     used: dict[tuple, set] = {}
     seated: dict[tuple, int] = {}
     for c in rows:
@@ -73,11 +84,15 @@ def venues(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
              "value": round(100 * len(used[(t, v)]) / week, 1)} for t, v in sorted(used)]
 
 
-def attendance(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
-    """Per term and mark: how many marks (count) and their share (%)."""
+def _held(period: dict[str, Any] | None):
+    return sa.true() if period is None else sa.and_(Session.day >= period["start"], Session.day < period["end"])
+
+
+def attendance(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per term and mark: how many marks (count) and their share (%), of the sessions held in the period."""
     rows = sess.execute(sa.select(Course.term, Attendance.status, sa.func.count())
                         .join(Session, Session.id == Attendance.session_id).join(Course, Course.id == Session.course_id)
-                        .group_by(Course.term, Attendance.status)).all()
+                        .where(_held(period)).group_by(Course.term, Attendance.status)).all()
     totals: dict[str, int] = {}
     for t, _s, n in rows:
         totals[t] = totals.get(t, 0) + n
@@ -85,14 +100,29 @@ def attendance(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
             for t, s, n in sorted(rows)]
 
 
-def ratings(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
-    """Per term and category: ratings given (count) and their average stars (value)."""
+def ratings(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per term and category: ratings given (count) and their average stars (value), for the period's terms."""
     rows = sess.execute(sa.select(Course.term, Course.category, sa.func.count(), sa.func.avg(Rating.stars))
-                        .join(Course, Course.id == Rating.course_id).group_by(Course.term, Course.category)).all()
+                        .join(Course, Course.id == Rating.course_id).where(_in_terms(_terms(period)))
+                        .group_by(Course.term, Course.category)).all()
     return [{"group": {"term": t, "category": c}, "count": n, "value": round(float(avg), 2)} for t, c, n, avg in rows]
 
 
+def courses_held(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per term and category: courses running (count) and the hours of their sessions held in the period
+    (value): one grouped statement over courses outer-joined to their sessions."""
+    held = sa.and_(Session.course_id == Course.id, _held(period))
+    rows = sess.execute(sa.select(Course.term, Course.category, sa.func.count(sa.distinct(Course.id)),
+                                  sa.func.coalesce(sa.func.sum(Session.hours), 0))
+                        .select_from(Course).outerjoin(Session, held)
+                        .where(Course.active.is_(True), _in_terms(_terms(period)))
+                        .group_by(Course.term, Course.category)).all()
+    return [{"group": {"term": t, "category": c}, "count": n, "value": round(float(h), 1)}
+            for t, c, n, h in sorted(rows)]
+
+
 FIGURES = [
+    ("afterschool.courses", {"zh": "课程数与已上课时", "en": "Courses and hours held"}, courses_held),
     ("afterschool.categories", {"zh": "课程类别：参加学生与每周课时", "en": "Categories: students and weekly hours"}, categories),
     ("afterschool.participation", {"zh": "参加课后服务的学生占比", "en": "Share of students enrolled"}, participation),
     ("afterschool.venues", {"zh": "场地使用", "en": "Venue use"}, venues),
@@ -101,8 +131,13 @@ FIGURES = [
 ]
 
 
+CHARTS = {"afterschool.participation": "stacked", "afterschool.attendance": "stacked"}
+UNITS = {"afterschool.courses": "courses", "afterschool.attendance": "marks", "afterschool.ratings": "ratings"}
+
+
 def district_figures() -> list[dict[str, Any]]:
-    return [{"key": key, "title": title, "unit": "students", "sensitive": False, "compute": fn}
+    return [{"key": key, "title": title, "unit": UNITS.get(key, "students"), "sensitive": False, "compute": fn,
+             "tile": "afterschool", "chart": CHARTS.get(key, "bar"), "periods": True}
             for key, title, fn in FIGURES]
 
 

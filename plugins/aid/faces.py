@@ -67,9 +67,9 @@ def coverage_figure(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
 
 def district_figures() -> list[dict[str, Any]]:
     return [{"key": "aid.outcomes", "title": {"zh": "资助识别结果（最近一月）", "en": "Aid identification outcomes (latest month)"},
-             "unit": "students", "sensitive": True, "compute": candidates_figure},
+             "unit": "students", "sensitive": True, "compute": candidates_figure, "tile": "aid", "chart": "bar"},
             {"key": "aid.coverage", "title": {"zh": "已确认困难学生的资助覆盖", "en": "Aid coverage of confirmed students"},
-             "unit": "students", "sensitive": True, "compute": coverage_figure}]
+             "unit": "students", "sensitive": True, "compute": coverage_figure, "tile": "aid", "chart": "stacked"}]
 
 
 def run_identification(sess: so.Session, school_id: int) -> dict:

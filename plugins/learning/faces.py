@@ -4,6 +4,7 @@ knowledge-point group, how many pushes were opened and whether mastery rose afte
 school), the nightly refit job and the home-page widget."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ import sqlalchemy.orm as so
 from foundation.plugin_api import Principal, StudentRef, current_lang, is_family, is_staff_for
 from plugins.learning import caps as A
 from plugins.learning import catalogue, present, push
-from plugins.learning.models import Mastery
+from plugins.learning.models import Mastery, Score
 
 
 def profile_data(sess: so.Session, student: StudentRef, p: Principal) -> dict | None:
@@ -65,15 +66,50 @@ def gain_by_subject(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def value_added(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
+    """Per subject, the school's value added (增值) by the gain method: students with the school's first and
+    last test of the subject (count), their mean post − pre (value) and its 95% t interval (low, high) — the
+    same figure as valueadded.py's gain, in two grouped statements a subject. Schools are compared by their
+    intervals, never summed (``rollup: none``)."""
+    from scipy import stats
+
+    out = []
+    for subject in ("math", "chinese"):
+        tests = [t for t, _at in sess.execute(sa.select(Score.test_id, sa.func.min(Score.occurred_at)).where(
+            Score.subject == subject).group_by(Score.test_id).order_by(sa.func.min(Score.occurred_at), Score.test_id))]
+        cell: dict[str, Any] = {"group": {"subject": subject}, "count": 0, "value": None, "low": None, "high": None}
+        if len(tests) >= 2:
+            pre, post = so.aliased(Score), so.aliased(Score)
+            diff = post.score - pre.score
+            n, mean, squares = sess.execute(sa.select(sa.func.count(), sa.func.avg(diff), sa.func.sum(diff * diff))
+                                            .select_from(pre).join(post, sa.and_(
+                                                post.student_id == pre.student_id, post.subject == subject,
+                                                post.test_id == tests[-1]))
+                                            .where(pre.subject == subject, pre.test_id == tests[0])).one()
+            if n:
+                mean = float(mean)
+                cell.update(count=int(n), value=round(mean, 2))
+                if n >= 2:
+                    sd = math.sqrt(max(float(squares) - n * mean * mean, 0.0) / (n - 1))
+                    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+                    cell.update(low=round(mean - half, 2), high=round(mean + half, 2))
+        out.append(cell)
+    return out
+
+
 def district_figures() -> list[dict[str, Any]]:
     return [{"key": "learning.mastery_by_group", "title": {"zh": "知识点掌握度（按知识板块）",
                                                            "en": "Mastery by knowledge-point group"},
-             "unit": "students", "sensitive": False, "compute": mastery_by_group},
+             "unit": "students", "sensitive": False, "compute": mastery_by_group, "tile": "learning"},
             {"key": "learning.gain_by_subject", "title": {"zh": "各学科增量分数（后测−前测）",
                                                           "en": "Gain score by subject (post − pre)"},
-             "unit": "students", "sensitive": False, "compute": gain_by_subject},
+             "unit": "students", "sensitive": False, "compute": gain_by_subject, "tile": "learning"},
             {"key": "learning.push_effect", "title": {"zh": "资源推送后的掌握度提升", "en": "Mastery gain after a push"},
-             "unit": "pushes", "sensitive": False, "compute": push_effect}]
+             "unit": "pushes", "sensitive": False, "compute": push_effect, "tile": "learning"},
+            {"key": "learning.value_added", "title": {"zh": "各校增值评价（95%区间）",
+                                                      "en": "Value added per school (95% interval)"},
+             "unit": "points", "sensitive": False, "compute": value_added, "tile": "learning",
+             "chart": "interval", "rollup": "none"}]
 
 
 def jobs() -> list[dict[str, Any]]:
