@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from foundation.db import utcnow
 from foundation.demo import names as N
+from foundation.demo.planning import planning_demo
 from foundation.models import Account, Guardian, GuardianLink, Membership, OrgUnit, Staff, Student
 from foundation.security.fields import FieldCipher, cipher_for
 from foundation.security.passwords import hash_password
@@ -345,6 +346,7 @@ def build_demo(engine: sa.Engine, *, schools: int = 3, students_per_school: int 
         demo.guardians()
         demo.write_accounts(password_hash)
         w.flush()
+        planning_demo(conn, demo.schools, YEAR_START.year, seed)  # enrolment history and facilities (issue 21)
         w.sync_sequences()
         sess.commit()
     logins = [{"username": "district.admin", "role": "district_admin", "school": None, "school_id": None}]
