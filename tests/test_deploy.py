@@ -1,0 +1,239 @@
+"""A district's deployment, for real: two app processes (``jizuo serve``: gunicorn, two workers each) on two
+ports and two ``jizuo worker`` processes, all on one PostgreSQL database and one Redis, built as an
+operations team would (``jizuo demo`` on a fresh database; docs/deploy.md). It shows that whichever process
+a request reaches makes no difference: a login made on A is valid on B and ends on both; a notice sent
+through A appears live in a browser served by B; failed logins on A and B count towards one throttle and
+one lockout; and the workers, looking for due jobs every two seconds, run each period of a job once.
+
+Needs PostgreSQL and Redis (JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL; CI sets both)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD, browser_login
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("JIZUO_TEST_DATABASE_URL") and os.environ.get("JIZUO_TEST_REDIS_URL")),
+    reason="the deployment test needs PostgreSQL and Redis (JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL)")
+
+JIZUO = str(Path(sys.executable).parent / "jizuo")
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = "203.0.113.7"  # the address the reverse proxy reports for the throttled client (a documentation range)
+
+
+class Deployment:
+    def __init__(self, workdir: Path) -> None:
+        from tests.conftest import _pg_exec, _pg_url
+
+        self.workdir, self.procs, self.logs = workdir, {}, {}
+        self.name = f"jizuo_deploy_{uuid.uuid4().hex[:8]}"
+        _pg_exec(f'CREATE DATABASE "{self.name}"')
+        self.url = _pg_url(self.name)
+        self.env = {**os.environ, "JIZUO_DATABASE_URL": self.url, "JIZUO_REDIS_URL": os.environ["JIZUO_TEST_REDIS_URL"],
+                    "JIZUO_SECRET_KEY": "deploy-test-secret-not-for-production",
+                    "JIZUO_INSTANCE_PATH": str(workdir / "instance"),
+                    "JIZUO_MESSAGE_REDIS_PREFIX": f"jizuo-deploy-{uuid.uuid4().hex[:8]}",
+                    "JIZUO_MESSAGE_SSE_POLL": "60",  # only Redis pub/sub can bring a notice across in time
+                    "JIZUO_LOGIN_IP_MAX_FAILURES": "6", "JIZUO_TRUSTED_PROXIES": "127.0.0.1"}
+        built = subprocess.run([JIZUO, "demo", "--schools", "1", "--students-per-school", "40", "--password",
+                                PASSWORD, "--json"], env=self.env, cwd=workdir, capture_output=True, text=True,
+                               timeout=240)
+        assert built.returncode == 0, built.stderr[-2000:]
+        self.logins = {e["role"]: e["username"] for e in json.loads(built.stdout.splitlines()[-1])["logins"]}
+
+    def start(self, key: str, args: list[str]) -> None:
+        log = open(self.workdir / f"{key}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.logs[key] = log
+        self.procs[key] = subprocess.Popen([JIZUO, *args], env=self.env, cwd=self.workdir, stdout=log,
+                                           stderr=subprocess.STDOUT)
+
+    def serve(self, key: str) -> str:
+        from tests.afterschool.rush import free_port
+
+        port = free_port()
+        self.start(key, ["serve", "--port", str(port), "--workers", "2", "--threads", "4"])
+        return f"http://127.0.0.1:{port}"
+
+    def log(self, key: str) -> str:
+        return (self.workdir / f"{key}.log").read_text(errors="replace")
+
+    def wait_up(self, base: str, key: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.procs[key].poll() is None, self.log(key)[-3000:]
+            try:
+                if requests.get(base + "/healthz", timeout=3).json()["status"] == "ok":
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"{key} did not answer: {self.log(key)[-3000:]}")
+
+    def stop(self) -> None:
+        from tests.conftest import _pg_exec
+
+        for key, proc in self.procs.items():
+            if proc.poll() is None:  # gunicorn: SIGINT stops at once (SIGTERM would wait out open live streams)
+                proc.send_signal(signal.SIGINT if key in ("A", "B") else signal.SIGTERM)
+        for key, proc in self.procs.items():
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self.logs[key].close()
+        _pg_exec(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    d = Deployment(tmp_path_factory.mktemp("deploy"))
+    try:
+        d.a, d.b = d.serve("A"), d.serve("B")
+        d.started = time.monotonic()
+        for key in ("W1", "W2"):  # jobs looked for every 2 s by both: many chances to run one twice
+            d.start(key, ["worker", "--jobs-every", "2"])
+        d.wait_up(d.a, "A")
+        d.wait_up(d.b, "B")
+        yield d
+    finally:
+        d.stop()
+
+
+def login(base: str, username: str, password: str = PASSWORD, client: str | None = None):
+    """A browser-like login (form + CSRF token) with requests; returns (session, response)."""
+    http = requests.Session()
+    if client:
+        http.headers["X-Forwarded-For"] = client  # as the trusted reverse proxy would report it
+    page = http.get(base + "/login", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = http.post(base + "/login", data={"username": username, "password": password, "csrf_token": token},
+                     allow_redirects=False, timeout=30)
+    return http, resp
+
+
+def test_a_login_on_one_process_is_valid_on_the_other_and_ends_on_both(deployment):
+    d = deployment
+    http, resp = login(d.a, d.logins["school_admin"])
+    assert resp.status_code == 302, resp.text[:500]
+    me_a = http.get(d.a + "/api/v1/me", timeout=30).json()
+    me_b = http.get(d.b + "/api/v1/me", timeout=30).json()  # the same cookie, the other process
+    assert me_b["username"] == me_a["username"] == d.logins["school_admin"]
+    # a write on B with the CSRF token A gave: the token is bound to the session, not to the process
+    r = http.put(d.b + "/api/v1/messages/preferences", json={"email": "office@example.edu.cn"},
+                 headers={"X-CSRFToken": me_a["csrf_token"]}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    assert http.get(d.a + "/api/v1/messages/preferences", timeout=30).json()["email"] == "office@example.edu.cn"
+    out = http.post(d.b + "/logout", headers={"X-CSRFToken": me_a["csrf_token"]}, allow_redirects=False,
+                    timeout=30)  # sign out through B
+    assert out.status_code == 302
+    assert http.get(d.a + "/api/v1/me", timeout=30).status_code == 401  # ended on A too
+
+
+@pytest.mark.browser
+def test_a_notice_sent_through_one_process_reaches_a_browser_on_the_other(deployment, page, shot):
+    d = deployment
+    browser_login(page, d.b, d.logins["homeroom_teacher"])
+    page.goto(f"{d.b}/messages")
+    page.wait_for_selector("#live-status:has-text('无需刷新')")
+    page.evaluate("window.__notReloaded = true")
+    http, resp = login(d.a, d.logins["school_admin"])
+    assert resp.status_code == 302
+    me = http.get(d.a + "/api/v1/me", timeout=30).json()
+    school = next(r["org_unit_id"] for r in me["roles"] if r["role"] == "school_admin")
+    r = http.post(d.a + "/api/v1/messages", headers={"X-CSRFToken": me["csrf_token"]}, timeout=30,
+                  json={"subject": "两个进程之间的通知", "body": "经 A 发出，在 B 上实时到达。",
+                        "audience": {"kind": "school", "school_id": school, "role": "homeroom_teacher"}})
+    assert r.status_code == 201, r.text[:300]
+    start = time.monotonic()
+    page.locator("li.msg.fresh", has_text="两个进程之间的通知").wait_for(timeout=8000)  # the poll is 60 s
+    took = time.monotonic() - start
+    assert page.evaluate("window.__notReloaded") is True
+    shot(page, "deploy-live-notice-on-b")
+    print(f"notice through A shown by the browser on B after {took:.2f} s")
+
+
+def test_failed_logins_on_both_processes_count_towards_one_throttle_and_one_lockout(deployment):
+    d = deployment
+    # the address throttle (6 here): three failures through A and three through B, all from one client
+    for i, base in enumerate([d.a, d.b] * 3):
+        _, r = login(base, f"nobody.{i}", "wrong-Password-1", client=CLIENT)
+        assert r.status_code == 401 and "用户名或密码错误" in r.text
+    _, r = login(d.b, d.logins["parent"], client=CLIENT)  # the right password, refused before it is checked
+    assert r.status_code == 401 and "此网络地址登录失败次数过多" in r.text
+    _, r = login(d.a, d.logins["parent"], client=CLIENT)
+    assert r.status_code == 401 and "此网络地址登录失败次数过多" in r.text
+    _, r = login(d.a, d.logins["parent"], client="203.0.113.8")  # another client is not held up
+    assert r.status_code == 302
+    # the account lockout (5): failures alternate between the processes
+    victim = d.logins["student"]
+    for i in range(5):
+        _, r = login([d.a, d.b][i % 2], victim, "wrong-Password-1", client=f"198.51.100.{i + 1}")
+        assert r.status_code == 401 and "用户名或密码错误" in r.text
+    for base in (d.a, d.b):
+        _, r = login(base, victim, client="198.51.100.99")
+        assert r.status_code == 401 and "账号已临时锁定" in r.text
+
+
+def test_two_workers_run_each_period_of_each_job_once(deployment):
+    from foundation import create_app
+    from foundation.jobs import all_jobs
+    from foundation.plugin_runtime import enabled_schools
+
+    d = deployment
+    app = create_app({"DATABASE_URL": d.url, "SECRET_KEY": "x", "INSTANCE_PATH": str(d.workdir / "probe"),
+                      "REDIS_URL": None})
+    with app.app_context():
+        expected = {(job.key, school) for job in all_jobs().values() for school in enabled_schools(job.plugin)}
+    app.extensions["jizuo.engine"].dispose()
+    assert len(expected) >= 5, expected  # the first-party plugins' jobs in the demo school
+    engine = sa.create_engine(d.url)
+    pids = {str(d.procs[k].pid) for k in ("W1", "W2")}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT job, school_id, period_start, worker, finished_at, ok, error "
+                                            "FROM job_runs")).all()
+            if {(r.job, r.school_id) for r in rows} >= expected and all(r.finished_at for r in rows):
+                break
+            assert time.monotonic() < deadline, (rows, d.log("W1")[-2000:], d.log("W2")[-2000:])
+            time.sleep(0.5)
+        time.sleep(6)  # three more looks by each worker: none may run a period again
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT job, school_id, period_start, worker, finished_at, ok, error "
+                                        "FROM job_runs")).all()
+    finally:
+        engine.dispose()
+    per_period = Counter((r.job, r.school_id, r.period_start) for r in rows)
+    assert max(per_period.values()) == 1, per_period
+    per_job = Counter((r.job, r.school_id) for r in rows)
+    every = {job.key: job.every for job in all_jobs_of(app)}
+    elapsed = time.monotonic() - d.started
+    for (job, school), n in per_job.items():  # one run per period begun since the workers started
+        assert n <= 1 + elapsed // every[job] + 1, (job, school, n, elapsed)
+    assert {r.worker.rsplit(":", 1)[1] for r in rows} <= pids, {r.worker for r in rows}
+    failed = [(r.job, r.error) for r in rows if not r.ok]
+    print(f"job runs: {len(rows)} by workers {sorted(Counter(r.worker for r in rows).values())}; failed {failed}")
+    # the workers still deliver: both alive after all those looks
+    assert all(d.procs[k].poll() is None for k in ("W1", "W2"))
+
+
+def all_jobs_of(app):
+    from foundation.jobs import all_jobs
+
+    with app.app_context():
+        return list(all_jobs().values())
