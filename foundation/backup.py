@@ -243,16 +243,16 @@ def backup(url: str, dump: Path, secret: str, progress: Progress = _quiet) -> di
         raise BackupError(f"{dump} exists; a backup never overwrites one") from err
     try:
         if kind == "postgresql":
-            tables, revisions, server = _backup_pg(url, dump, progress)
+            tables, revisions, server, entries = _backup_pg(url, dump, progress)
         else:
-            tables, revisions, server = _backup_sqlite(url, dump, progress)
+            (tables, revisions, server), entries = _backup_sqlite(url, dump, progress), None
     except BaseException:
         dump.unlink(missing_ok=True)
         raise
     manifest = {
         "format": FORMAT, "jizuo_version": __version__, "dialect": kind, "server_version": server,
         "alembic_revisions": revisions, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "dump": {"file": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump)},
+        "dump": {"file": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump), "data_entries": entries},
         "key_fingerprint": key_fingerprint(secret),
         "tables": tables,
     }
@@ -281,10 +281,11 @@ def _run(cmd: list[str], env: dict[str, str], pattern: re.Pattern, stage: str, t
     if proc.wait() != 0:
         raise BackupError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}): " +
                           (" | ".join(problems[-5:]) or "no message"))
-    progress(stage, total, total)
+    if done < total:
+        progress(stage, total, total)
 
 
-def _backup_pg(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str]:
+def _backup_pg(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str, int]:
     pg_dump = _tool("pg_dump")
     engine = _engine(url)
     conninfo, env = _libpq(url)
@@ -295,11 +296,18 @@ def _backup_pg(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str
                 snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
                 tables = list_tables(conn)
                 _run([pg_dump, "-Fc", "--verbose", f"--snapshot={snapshot}", "-f", str(dump), "-d", conninfo],
-                     env, _DUMPING, "dump", len(tables), progress)
+                     env, _DUMPING, "dump", _data_entries(conn), progress)
                 server = conn.execute(sa.text("SHOW server_version")).scalar_one()
-                return digests(conn, progress), _revisions(conn, tables), f"PostgreSQL {server}"
+                entries = _data_entries(conn)
+                return digests(conn, progress), _revisions(conn, tables), f"PostgreSQL {server}", entries
     finally:
         engine.dispose()
+
+
+def _data_entries(conn: sa.Connection) -> int:
+    """How many tables pg_dump writes data for: plain tables and each partition (not partitioned parents)."""
+    return conn.execute(sa.text("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).scalar_one()
 
 
 def _backup_sqlite(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str]:
@@ -408,7 +416,7 @@ def restore(url: str, dump: Path, *, force: bool = False, secret: str | None = N
         _engine(url).dispose()  # a clear error for a wrong URL before pg_restore runs
         cmd = [_tool("pg_restore"), "--verbose", "--single-transaction", "--no-owner", "--no-acl", "-d", conninfo]
         _run([*cmd, *(["--clean", "--if-exists"] if force else []), str(dump)], env, _RESTORING, "restore",
-             len(tables), progress)
+             manifest["dump"].get("data_entries") or len(tables), progress)
     else:
         target = _sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
