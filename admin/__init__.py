@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         views_apps,
         views_audit,
         views_clients,
+        views_cockpit,
         views_flow_editor,
         views_flows,
         views_forms,
