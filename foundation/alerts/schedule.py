@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from foundation.alerts import clock
 from foundation.alerts.actions import act
 from foundation.alerts.calendar import load_clock
-from foundation.alerts.engine import trigger_many
+from foundation.alerts.engine import trigger_district, trigger_many
 from foundation.alerts.escalation import sweep
 from foundation.alerts.rules import Rule, all_rules, get_rule
 from foundation.models import AlertCase, OrgUnit, PluginInstall
@@ -32,25 +32,60 @@ def _schools(sess: so.Session, rule: Rule, only: set[int] | None) -> list[int]:
     return [s for s in schools if only is None or s in only]
 
 
+BATCH = 20_000  # hits per district batch: the schools' scans are gathered up to this many, then written at once
+
+
 def run_scans(sess: so.Session, now: datetime | None = None, schools: set[int] | None = None,
               rules: set[str] | None = None) -> dict[str, int]:
-    """Each scanning rule over each school; returns hits per rule. A failing scan is logged and skipped."""
+    """Each scanning rule over each school; returns hits per rule. A failing scan is logged and skipped.
+
+    The scans run school by school (a rule's scan is code that reads one school); their hits are then
+    written for many schools at once (:func:`trigger_district`). Should that batch fail (a scan naming a
+    student of another school, say), it is rolled back and the schools are taken one by one, so that one
+    school's bad hits cost only that school's cases, as before."""
     at = now or clock.now()
     out: dict[str, int] = {}
     for rule in all_rules().values():
         if rule.scan is None or (rules is not None and rule.key not in rules):
             continue
         out[rule.key] = 0
+        found: dict[int, list] = {}
         for school in _schools(sess, rule, schools):
             try:
                 with sess.begin_nested():
-                    hits = rule.run_scan(sess, school)
-                    trigger_many(sess, rule, school, hits, source="scan", now=at)
+                    found[school] = rule.run_scan(sess, school)
             except Exception:  # noqa: BLE001 - one rule's bug must not stop the others
                 log.exception("alert rule %s failed to scan school %s", rule.key, school)
                 continue
-            out[rule.key] += len(hits)
+            if sum(len(h) for h in found.values()) >= BATCH:
+                out[rule.key] += _write(sess, rule, found, at)
+                found = {}
+        out[rule.key] += _write(sess, rule, found, at)
     return out
+
+
+def _write(sess: so.Session, rule: Rule, found: dict[int, list], at: datetime) -> int:
+    """The hits of several schools' scans in one district batch, else school by school; returns the hits
+    of the schools whose cases were written."""
+    found = {school: hits for school, hits in found.items() if hits}
+    if not found:
+        return 0
+    try:
+        with sess.begin_nested():
+            trigger_district(sess, rule, found, source="scan", now=at)
+        return sum(len(h) for h in found.values())
+    except Exception:  # noqa: BLE001 - find the school at fault below
+        log.warning("alert rule %s: the district batch failed; writing school by school", rule.key)
+    done = 0
+    for school, hits in found.items():
+        try:
+            with sess.begin_nested():
+                trigger_many(sess, rule, school, hits, source="scan", now=at)
+        except Exception:  # noqa: BLE001
+            log.exception("alert rule %s failed to scan school %s", rule.key, school)
+            continue
+        done += len(hits)
+    return done
 
 
 def evaluate_due(sess: so.Session, now: datetime | None = None) -> int:
