@@ -32,6 +32,7 @@ NAV = [
     ("admin.conflicts", "nav.conflicts", "conflicts.resolve", "staff"),
     ("admin.apps", "nav.apps", "clients.manage", "staff"),
     ("admin.upstreams", "nav.upstreams", "district.cross_school", "staff"),
+    ("admin.cockpit", "nav.cockpit", None, "school_wide"),  # the principal's cockpit (校长看板), issue 21
 ]
 STAFF_REACH = ("district", "school", "class")
 
@@ -49,6 +50,8 @@ def _for(p, audience: str) -> bool:
         return is_staff(p)
     if audience == "school":
         return is_staff(p) and not outside
+    if audience == "school_wide":  # staff who see a whole school: what the cockpit's guard asks (views_cockpit)
+        return is_staff(p) and not outside and bool(p.scope().full_school_ids)
     return True
 
 

@@ -98,7 +98,13 @@ def home():
 
 
 def _district_home(sess):
-    """The district at district level: its schools (each entered explicitly, audited) and what it can do."""
+    """The district at district level: the district cockpit (局长看板: every school side by side, each entered
+    explicitly, audited; admin/views_cockpit.py); without the figures' capability, its schools and widgets."""
+    from admin.views_cockpit import district_home
+
+    page = district_home()
+    if page is not None:
+        return page
     schools = sess.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "school").order_by(OrgUnit.seq, OrgUnit.id)).all()
     from foundation.dashboard import widgets_for
     from foundation.plugin_runtime import enabled_schools, host

@@ -7,10 +7,16 @@ district person sees them (脱敏):
 - a cell of fewer than ``MIN_CELL`` (5) students is suppressed, count and value, and when a school's cells
   add up to a total someone could subtract from, the next smallest cell is suppressed too (complementary
   suppression), as statistical offices do.
+
+The cockpits (foundation/cockpit, docs/cockpit.md) read the same figures with more of the spec: ``tile``,
+``chart``, ``periods`` (compute takes a third argument, ``{"start", "end", "label"}``), ``rollup`` and
+cells' ``low``/``high`` and ``grade``/``class`` groups; :func:`check_spec` and :func:`_check` hold them to
+the contract, :func:`rollup` takes grade and class out above school level before anything is suppressed.
 """
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import sqlalchemy.orm as so
@@ -19,6 +25,9 @@ log = logging.getLogger("jizuo.district")
 MIN_CELL = 5
 PERSONAL = {"student_id", "student_no", "student", "name", "student_name", "id_number", "account_id",
             "guardian_id", "guardian", "phone", "person_id", "staff_id", "staff_no"}
+TILES = ("people", "conduct", "alerts", "aid", "wellbeing", "learning", "afterschool", "communication", "apps")
+CHARTS = ("bar", "stacked", "line", "interval")
+BELOW_SCHOOL = ("grade", "class")  # group keys the principal's cockpit shows and the district's rolls up
 
 
 class FigureError(ValueError):
@@ -42,8 +51,58 @@ def _check(cells: Any, key: str) -> list[dict[str, Any]]:
         value = cell.get("value")
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise FigureError(f"figure {key}: value is a number")
-        out.append({"group": dict(group), "count": count, "value": value})
+        row = {"group": dict(group), "count": count, "value": value}
+        for end in ("low", "high"):  # an interval around value (value added): hidden with it
+            bound = cell.get(end)
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+                raise FigureError(f"figure {key}: {end} is a number")
+            if bound is not None:
+                row[end] = bound
+        out.append(row)
     return out
+
+
+def check_spec(spec: Any, plugin: str) -> None:
+    """A figure's declaration, as the cockpits read it (raises :class:`FigureError`)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("key"), str) or not callable(spec.get("compute")):
+        raise FigureError(f"{plugin}: a figure is {{key, title, compute, …}}")
+    key = spec["key"]
+    if spec.get("tile") is not None and spec["tile"] not in TILES:
+        raise FigureError(f"figure {key}: tile is one of {', '.join(TILES)}")
+    if spec.get("chart") is not None and spec["chart"] not in CHARTS:
+        raise FigureError(f"figure {key}: chart is one of {', '.join(CHARTS)}")
+    if not isinstance(spec.get("periods", False), bool) or not isinstance(spec.get("sensitive", False), bool):
+        raise FigureError(f"figure {key}: periods and sensitive are True or False")
+    if spec.get("rollup") not in (None, "sum", "none"):
+        raise FigureError(f"figure {key}: rollup is 'none' (or left out)")
+
+
+def rollup(cells: list[dict[str, Any]], keep_intervals: bool = False) -> list[dict[str, Any]]:
+    """One school's cells above school level: grade and class taken out of the groups, the cells that then
+    fall together summed (counts) and averaged weighted by count (values). Intervals do not add up: they
+    are dropped unless ``keep_intervals`` (a figure that declares ``"rollup": "none"``)."""
+    if not any(k in c["group"] for c in cells for k in BELOW_SCHOOL):
+        return cells if keep_intervals else [{k: v for k, v in c.items() if k not in ("low", "high")}
+                                             for c in cells]
+    acc: dict[tuple, dict[str, Any]] = {}
+    for c in cells:
+        group = {k: v for k, v in c["group"].items() if k not in BELOW_SCHOOL}
+        a = acc.setdefault(tuple(sorted(group.items(), key=lambda kv: kv[0])),
+                           {"group": group, "count": 0, "weighted": 0.0, "valued": 0})
+        a["count"] += c["count"]
+        if c.get("value") is not None:
+            a["weighted"] += c["value"] * c["count"]
+            a["valued"] += c["count"]
+    return [{"group": a["group"], "count": a["count"],
+             "value": round(a["weighted"] / a["valued"], 3) if a["valued"] else None} for a in acc.values()]
+
+
+def current_term(today: date) -> dict[str, Any]:
+    """The term ``today`` falls in (autumn: 1 September to 1 February; spring: 1 February to 1 September),
+    local dates, end exclusive: the period a figure with ``periods`` gets where no page chose one."""
+    from foundation.cockpit.periods import term_of
+
+    return term_of(today)
 
 
 def suppress(cells: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
@@ -88,6 +147,7 @@ def district_cells(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def figures_for(sess: so.Session, schools: list[int], keys: set[str] | None = None) -> list[dict[str, Any]]:
     """Every declared figure (or those named), each school's cells desensitised."""
+    from foundation.cockpit.periods import local_today
     from foundation.i18n import current_lang
     from foundation.plugin_runtime import FOR_SCHOOL, enabled_schools, host
 
@@ -106,8 +166,9 @@ def figures_for(sess: so.Session, schools: list[int], keys: set[str] | None = No
                     if school not in enabled:
                         continue
                     with sess.begin_nested(), FOR_SCHOOL.for_school(sess, school):
-                        cells = _check(spec["compute"](sess, school), key)
-                    shown, total = suppress(cells)
+                        args = (current_term(local_today()),) if spec.get("periods") else ()
+                        cells = _check(spec["compute"](sess, school, *args), key)
+                    shown, total = suppress(rollup(cells, spec.get("rollup") == "none"))
                     figure["schools"].append({"school_id": school, "total": total, "cells": shown})
                 figure["district"] = district_cells(figure["schools"])
             except FigureError as err:
