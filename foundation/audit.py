@@ -1,21 +1,38 @@
-"""Writing the audit log. Sensitive reads and every change call :func:`record`; the row joins the
-request's transaction, which the request boundary commits when the answer is a success (so a read that
-was answered always leaves its trace, and a change that failed leaves none). At that commit the row takes
-its place in the hash chain (foundation/models/audit.py; verified and pruned by foundation/audit_chain.py)."""
+"""Writing the audit log. Sensitive reads and every change call :func:`record`.
+
+In a request the entries are collected on the request's database session and written at its commit, all of
+them in one multi-row ``INSERT`` that also moves the hash chain's head (foundation/models/audit.py keeps the
+chain: the head is locked, each row gets its place and hash, the head takes the last hash). A change's entry
+is written only if the change commits; a read's entry is written whatever the answer: when the request
+fails (an error answer, an exception, a savepoint rolled back), its reads are written in a transaction of
+their own at the request's end (:func:`init_app`). A read is an entry of a GET/HEAD request, or one whose
+action ends in ``.read``, ``.list``, ``.search``, ``.reveal``, ``.figures``, ``.export`` or ``.userinfo``.
+Outside a request (CLI, jobs) an entry joins the session as an :class:`AuditEntry` and is chained at commit.
+"""
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+import sqlalchemy.orm as so
+from flask import Flask, g, has_request_context, request
 
 from foundation import db
-from foundation.models.audit import AuditEntry
+from foundation.models.audit import GENESIS, AuditChain, AuditEntry, row_hash
 
 if TYPE_CHECKING:
     from foundation.models import Account
+
+log = logging.getLogger("jizuo.audit")
+_PENDING = "jizuo_audit_pending"  # session.info: this transaction's entries (dicts), in the order they came
+_READS = "jizuo_audit_reads"  # session.info: reads of rolled-back work, still to be written
+_MARKS = "jizuo_audit_marks"  # session.info: savepoint -> how many entries were pending when it began
+READ_ENDINGS = ("read", "list", "search", "reveal", "figures", "export", "userinfo")
+SAFE = ("GET", "HEAD", "OPTIONS")
 
 
 def record(
@@ -26,25 +43,122 @@ def record(
     school_id: int | None = None,
     detail: dict[str, Any] | None = None,
     account: Account | None = None,
-) -> AuditEntry:
-    principal = g.get("principal") if has_request_context() else None
+) -> AuditEntry | None:
+    """Audit one read or change. Outside a request, returns the session's new :class:`AuditEntry`."""
+    in_request = has_request_context()
+    principal = g.get("principal") if in_request else None
     rid = None if resource_id is None else str(resource_id)
     if rid is not None and len(rid) > 64:  # the column's width: a long id (from a URL) is kept whole in detail
         detail, rid = {**(detail or {}), "resource_id": rid}, rid[:63] + "…"
-    entry = AuditEntry(
-        at=db.utcnow(),
-        account_id=account.id if account else (principal.account_id if principal else None),
-        username=account.username if account else (principal.username if principal else None),
-        action=action,
-        resource_type=resource_type,
-        resource_id=rid,
-        school_id=school_id,
-        endpoint=f"{request.method} {request.path}"[:200] if has_request_context() else "cli",
-        ip=(request.remote_addr or "")[:64] or None if has_request_context() else None,
-        detail=detail,
-    )
-    db.session().add(entry)
-    return entry
+    values = {
+        "at": db.utcnow(),
+        "account_id": account.id if account else (principal.account_id if principal else None),
+        "username": account.username if account else (principal.username if principal else None),
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": rid,
+        "school_id": school_id,
+        "endpoint": f"{request.method} {request.path}"[:200] if in_request else "cli",
+        "ip": ((request.remote_addr or "")[:64] or None) if in_request else None,
+        "detail": detail,
+    }
+    sess = db.session()
+    if not in_request:
+        entry = AuditEntry(**values)
+        sess.add(entry)
+        return entry
+    values["read"] = request.method in SAFE or action.rsplit(".", 1)[-1] in READ_ENDINGS
+    sess.info.setdefault(_PENDING, []).append(values)
+    return None
+
+
+# ---- writing at the request boundary ---------------------------------------------------------------------
+_COLUMNS = ("at", "account_id", "username", "action", "resource_type", "resource_id", "school_id", "endpoint",
+            "ip", "detail")
+
+
+def append(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
+    """Append ``entries`` to the chain through ``conn``: lock the head and take places (one ``UPDATE …
+    RETURNING``), then one statement inserting every row and setting the head's hash (on PostgreSQL a
+    data-modifying CTE; two statements on SQLite)."""
+    head_t, log_t = AuditChain.__table__, AuditEntry.__table__
+    n = len(entries)
+    head = conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=head_t.c.seq + n)
+                        .returning(head_t.c.seq, head_t.c.hash)).first()
+    if head is None:  # a schema made without the migrations: start the chain
+        conn.execute(sa.insert(head_t).values(id=1, seq=n, hash=GENESIS))
+        head = (n, GENESIS)
+    seq, prev = head[0] - n, head[1]
+    rows = []
+    for e in entries:
+        seq += 1
+        row = {c: e[c] for c in _COLUMNS} | {"seq": seq, "prev_hash": prev}
+        row["hash"] = prev = row_hash(SimpleNamespace(**row), prev)
+        rows.append(row)
+    set_head = sa.update(head_t).where(head_t.c.id == 1).values(hash=prev)
+    if conn.dialect.name == "postgresql":
+        conn.execute(set_head.add_cte(sa.insert(log_t).values(rows).cte("audit_rows")))
+    else:
+        conn.execute(sa.insert(log_t).values(rows))
+        conn.execute(set_head)
+
+
+@sa.event.listens_for(so.Session, "before_commit")
+def _write_pending(sess: so.Session) -> None:
+    if sess.in_nested_transaction():
+        return
+    entries = sess.info.get(_READS, []) + sess.info.get(_PENDING, [])
+    if not entries:
+        return
+    sess.flush()  # the transaction's other writes first: while it holds the chain's head it waits for nothing
+    append(sess.connection(), entries)
+    sess.info[_PENDING], sess.info[_READS] = [], []
+
+
+@sa.event.listens_for(so.Session, "after_transaction_create")
+def _mark(sess: so.Session, trans: so.SessionTransaction) -> None:
+    if trans.nested:
+        sess.info.setdefault(_MARKS, {})[trans] = len(sess.info.get(_PENDING, ()))
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _keep_reads(sess: so.Session, previous: so.SessionTransaction) -> None:
+    """Work rolled back: its changes' entries go with it, its reads' entries stay to be written."""
+    pending = sess.info.get(_PENDING)
+    if not pending:
+        return
+    start = sess.info.get(_MARKS, {}).pop(previous, None) if previous.nested else 0
+    if start is None:
+        return
+    dropped, sess.info[_PENDING] = pending[start:], pending[:start]
+    sess.info.setdefault(_READS, []).extend(e for e in dropped if e["read"])
+
+
+def write_left_reads(sess: so.Session) -> int:
+    """Write what :func:`_keep_reads` kept (after the request's work was rolled back) in a transaction of its
+    own. Returns how many entries were written."""
+    reads = sess.info.get(_READS)
+    if not reads:
+        return 0
+    sess.info[_PENDING] = []
+    n = len(reads)
+    sess.commit()  # _write_pending takes them
+    return n
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_request
+    def _reads_of_failed_requests(exc: BaseException | None) -> None:
+        sess = g.get("db_session")
+        if sess is None or not (sess.info.get(_PENDING) or sess.info.get(_READS)):
+            return
+        try:
+            if exc is not None or sess.info.get(_PENDING):  # not committed: an exception, or never reached commit
+                sess.rollback()
+            write_left_reads(sess)
+        except Exception:  # noqa: BLE001 - the answer is gone; say so loudly, never hide the failure
+            log.exception("audit: the reads of a failed request could not be written")
+            sess.rollback()
 
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # stored times are UTC; people read them in the district's time

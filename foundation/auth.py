@@ -4,13 +4,21 @@ The browser keeps ``account_id`` and a session id in the signed session cookie; 
 against its row on the server (foundation/security/sessions.py). Each request resolves it into a
 :class:`~foundation.permissions.Principal` and sets the database session's scope from it, so every
 query of the request is school-scoped without the view doing anything.
+
+The principal is loaded from the database once per version: the account's row in ``principal_versions``
+(with the row for everyone, for plugins enabled or disabled) is bumped by triggers on every write that
+changes what the account may do (migration 0023). Each request reads the versions in the same query that
+checks its session (or, with a bearer token, in one indexed lookup) and reuses this process's principal for
+that (account, entered school, versions), a copy per request. So a removed role, a disabled account or a
+new guardian link is in force on the very next request, in every process.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401 - sa.orm.aliased
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
@@ -18,6 +26,8 @@ from foundation import db
 from foundation.audit import record
 from foundation.errors import APIError
 from foundation.models import Account, GuardianLink, LoginFailure, OrgUnit
+from foundation.models.accounts import WebSession
+from foundation.models.principal_versions import EVERYONE, PrincipalVersion
 from foundation.permissions import ROLES, Grant, Principal
 from foundation.security import sessions
 from foundation.security.passwords import STRONG, hash_password, verify_password
@@ -164,6 +174,71 @@ def load_principal(account_id: int, district_school_id: int | None = None) -> Pr
     return principal
 
 
+# ---- the principal cache -----------------------------------------------------------------------------
+CACHE_SIZE = 20_000  # principals kept per process (a district's staff and more); the oldest go first
+_OWN_V, _ALL_V = sa.orm.aliased(PrincipalVersion), sa.orm.aliased(PrincipalVersion)
+_VERSIONS = (Account.active, _OWN_V.version, _ALL_V.version)
+
+
+def _with_versions(stmt):
+    return (stmt.outerjoin(_OWN_V, _OWN_V.account_id == Account.id)
+            .outerjoin(_ALL_V, _ALL_V.account_id == EVERYONE))
+
+
+def account_versions(account_id: int) -> tuple[int, int] | None:
+    """The account's (own, everyone's) principal versions; None if it is gone or disabled. One query."""
+    row = db.session().execute(_with_versions(sa.select(*_VERSIONS).select_from(Account))
+                               .where(Account.id == account_id), execution_options=OWN).first()
+    if row is None or not row[0]:
+        return None
+    return row[1] or 0, row[2] or 0
+
+
+def session_versions(account_id: int) -> tuple[int, int] | None | bool:
+    """This browser's session checked as :func:`foundation.security.sessions.current` does (its row live,
+    of this account, not older than the limit) and the account's versions, in one query. False: the session
+    is not live; None: the account is gone or disabled."""
+    raw = session.get(sessions.KEY)
+    if not isinstance(raw, str):
+        return False
+    row = db.session().execute(
+        _with_versions(sa.select(WebSession.account_id, WebSession.ended_at, WebSession.created_at, *_VERSIONS)
+                       .select_from(WebSession).outerjoin(Account, Account.id == WebSession.account_id))
+        .where(WebSession.id == sessions._digest(raw)), execution_options=OWN).first()
+    if row is None or row.account_id != account_id or row.ended_at is not None \
+            or not row.created_at > sessions._oldest_alive():
+        return False
+    if not row.active:
+        return None
+    return row[4] or 0, row[5] or 0
+
+
+def cached_principal(account_id: int, district_school_id: int | None, versions: tuple[int, int]) -> Principal | None:
+    """A fresh copy of the principal loaded for these versions (loading it if this process has none)."""
+    cache: dict = current_app.extensions.setdefault("jizuo.principals", {})
+    key = (account_id, district_school_id)
+    hit = cache.get(key)
+    if hit is None or hit[0] != versions:
+        principal = load_principal(account_id, district_school_id)
+        if principal is None:
+            return None
+        if len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache), None), None)
+        cache[key] = hit = (versions, principal)
+    return _copy(hit[1])
+
+
+def _copy(p: Principal) -> Principal:
+    """The request's own principal: what a request sets on it (an entered school, a token's limits) stays there."""
+    return replace(p, grants=list(p.grants), plugin_caps={k: set(v) for k, v in p.plugin_caps.items()}, extra={})
+
+
+def load_principal_cached(account_id: int, district_school_id: int | None = None) -> Principal | None:
+    """:func:`load_principal` through the cache: one query for the versions, the rest only when they moved."""
+    versions = account_versions(account_id)
+    return None if versions is None else cached_principal(account_id, district_school_id, versions)
+
+
 def _classes_at(unit: OrgUnit) -> frozenset[int]:
     if unit.kind == "class":
         return frozenset({unit.id})
@@ -220,6 +295,9 @@ def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(hours=8)
     app.session_interface = _SessionInterface()
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, only for cookie-authenticated requests
+    from foundation import audit
+
+    audit.init_app(app)  # the reads of a failed request are written at its end
 
     @app.before_request
     def _resolve_principal():
@@ -233,7 +311,7 @@ def init_app(app: Flask) -> None:
 
             g.bearer = True
             row = verify_access_token(header[7:].strip())
-            principal = principal_for(row, load_principal) if row is not None else None
+            principal = principal_for(row, load_principal_cached) if row is not None else None
             if principal is None:
                 return _bearer_failure("the access token is invalid, expired or revoked")
         else:
@@ -242,10 +320,12 @@ def init_app(app: Flask) -> None:
             account_id = session.get("account_id")
             if not account_id:
                 return None
-            if not sessions.current(account_id):  # logged out, password changed, or too old: signed out
+            versions = session_versions(account_id)
+            if versions is False:  # logged out, password changed, or too old: signed out
                 session.clear()
                 return None
-            principal = load_principal(account_id, session.get("district_school_id"))
+            principal = None if versions is None else \
+                cached_principal(account_id, session.get("district_school_id"), versions)
             if principal is None:
                 session.clear()
                 return None

@@ -39,3 +39,6 @@ __all__ += ["Delegation", "FlowEvent", "FlowTask"]
 from foundation.models.planning import FacilityStandard, SchoolEnrolment, SchoolFacility  # noqa: E402
 
 __all__ += ["FacilityStandard", "SchoolEnrolment", "SchoolFacility"]
+from foundation.models.principal_versions import PrincipalVersion  # noqa: E402
+
+__all__ += ["PrincipalVersion"]
