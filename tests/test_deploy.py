@@ -25,10 +25,6 @@ import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, browser_login
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("JIZUO_TEST_DATABASE_URL") and os.environ.get("JIZUO_TEST_REDIS_URL")),
-    reason="the deployment test needs PostgreSQL and Redis (JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL)")
-
 JIZUO = str(Path(sys.executable).parent / "jizuo")
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = "203.0.113.7"  # the address the reverse proxy reports for the throttled client (a documentation range)
@@ -100,6 +96,8 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
+    if not (os.environ.get("JIZUO_TEST_DATABASE_URL") and os.environ.get("JIZUO_TEST_REDIS_URL")):
+        pytest.skip("the deployment test needs PostgreSQL and Redis (JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL)")
     d = Deployment(tmp_path_factory.mktemp("deploy"))
     try:
         d.a, d.b = d.serve("A"), d.serve("B")
@@ -237,3 +235,41 @@ def all_jobs_of(app):
 
     with app.app_context():
         return list(all_jobs().values())
+
+
+def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(app):
+    """Behind nginx every request comes from the proxy: its X-Forwarded-For names the client the throttle
+    and the audit log must see; a client reaching the app directly cannot claim an address."""
+    from foundation.models import LoginFailure
+    from foundation.serve import wrap
+    from foundation.tenancy import unscoped
+
+    wrap(app, ["127.0.0.1", "10.1.0.0/16"])
+    for peer, claimed in (("10.1.2.3", "203.0.113.50"), ("192.0.2.9", "203.0.113.51")):
+        http = app.test_client()
+        env = {"REMOTE_ADDR": peer}
+        page = http.get("/login", environ_base=env).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        r = http.post("/login", data={"username": "nobody", "password": "wrong-Password-1", "csrf_token": token},
+                      headers={"X-Forwarded-For": claimed, "X-Forwarded-Proto": "https",
+                               "Referer": "https://localhost/login"}, environ_base=env)  # as a browser on https
+        assert r.status_code == 401
+    with unscoped("test: the failures' addresses").session(app.extensions["jizuo.engine"]) as sess:
+        seen = set(sess.scalars(sa.select(LoginFailure.ip)))
+    assert seen == {"203.0.113.50", "192.0.2.9"}  # the proxy's client; the direct caller's own address
+
+
+def test_serve_settings_for_a_district():
+    from click.testing import CliRunner
+
+    from foundation.cli import main
+    from foundation.serve import ServeOptions, gunicorn_settings
+
+    got = gunicorn_settings(ServeOptions(host="0.0.0.0", port=8100, workers=4, threads=8, trusted_proxies=["10.0.0.5"]))
+    assert got | {"bind": ["0.0.0.0:8100"], "workers": 4, "threads": 8, "worker_class": "gthread",
+                  "preload_app": True, "forwarded_allow_ips": "10.0.0.5"} == got
+    assert got["max_requests"] and got["max_requests_jitter"] and callable(got["post_fork"])
+    assert "%(U)s" in got["access_log_format"] and "%(r)s" not in got["access_log_format"]  # no query strings
+    bad = CliRunner().invoke(main, ["serve", "--trusted-proxies", "nginx.local"],
+                             env={"JIZUO_DATABASE_URL": "sqlite://", "JIZUO_SECRET_KEY": "x"})
+    assert bad.exit_code != 0 and "--trusted-proxies" in bad.output
