@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy.orm as so
@@ -138,8 +137,23 @@ def words(value: Any, lang: str) -> str:
     return WORDS.get(lang, {}).get(text, WORDS["zh"].get(text, text) if lang == "zh" else text)
 
 
-def _label(group: dict[str, Any], lang: str) -> str:
-    return " · ".join(words(v, lang) for k, v in group.items() if k not in BELOW_SCHOOL) or "—"
+UNITS = {"zh": {"students": "学生数", "classes": "班级数", "staff": "教职工数", "cases": "个案数", "messages": "条数",
+                "apps": "应用数", "courses": "课程数", "pushes": "推送数"},
+         "en": {"students": "students", "classes": "classes", "staff": "staff", "cases": "cases", "messages": "messages",
+                "apps": "apps", "courses": "courses", "pushes": "pushes"}}
+
+
+def _label(group: dict[str, Any], lang: str, unit: str = "") -> str:
+    text = " · ".join(words(v, lang) for k, v in group.items() if k not in BELOW_SCHOOL)
+    return text or UNITS[lang].get(unit) or {"zh": "数量", "en": "count"}[lang]
+
+
+def _row_label(grade: Any, klass: Any) -> str:
+    """A class's row: its name when it already says its grade (一年级(1)班), else grade and class."""
+    grade, klass = str(grade or ""), str(klass or "")
+    if klass and grade and klass.startswith(grade):
+        return klass
+    return " ".join(x for x in (grade, klass) if x)
 
 
 def _cell(c: dict[str, Any] | None, count: int, hidden: bool) -> dict[str, Any]:
@@ -185,7 +199,7 @@ def district_table(spec: Spec, schools: list[tuple[int, str]], rows: dict, lang:
         cell = _cell({"value": _mean(col)}, sum(r[j] for r in matrix), (n_rows, j) in hidden)
         foot.append(cell)
     off = [name for sid, name in schools if per[sid] is None]
-    return _table(spec, lang, [_label(cats[k], lang) for k in keys], out_rows,
+    return _table(spec, lang, [_label(cats[k], lang, spec.unit) for k in keys], out_rows,
                   {"label": {"zh": "全区", "en": "District"}[lang], "cells": foot,
                    "total": None if (n_rows, n_cols) in hidden else sum(map(sum, matrix))},
                   off=off, failed=failed, level="district")
@@ -201,13 +215,13 @@ def school_table(spec: Spec, cells: list[dict[str, Any]] | None, school_name: st
     rows: dict[tuple, dict[tuple, dict]] = {}
     for c in cells:
         ck = tuple(sorted((k, str(v)) for k, v in c["group"].items() if k not in BELOW_SCHOOL))
-        cols.setdefault(ck, _label(c["group"], lang))
+        cols.setdefault(ck, _label(c["group"], lang, spec.unit))
         rk = tuple(str(c["group"].get(k) or "") for k in BELOW_SCHOOL) if below else ("",)
         rows.setdefault(rk, {})[ck] = c
     keys = list(cols)
     out_rows = []
     for rk in sorted(rows, key=_natural):
-        label = " ".join(x for x in rk if x) if below else school_name
+        label = _row_label(*rk) if below else school_name
         got = rows[rk]
         out_rows.append({"label": label or words(None, lang), "cells": [_cell(got.get(k), got[k]["count"] if k in got else 0, False)
                                                                      for k in keys],
@@ -251,6 +265,3 @@ def computed_at(rows: dict) -> Any:
     times = [r.computed_at for r in rows.values()]
     return min(times) if times else None
 
-
-def period_row(today: date | None = None) -> date:
-    return today or local_today()
