@@ -28,3 +28,6 @@ def init_app(app: Flask) -> None:
 
     init_context(app)
     app.register_blueprint(bp)
+    from admin.cockpit_plan import plan  # the enrolment forecast and the balanced-development map (issue 21)
+
+    app.register_blueprint(plan)

@@ -126,3 +126,92 @@ def district_balance(sess: so.Session, school_ids: Iterable[int], *, district: b
                      "facilities": {k: v for k, v in (fac.get(s["id"]) or {}).items() if k != "school_id"} or None})
     standards = district_standards(sess)
     return compare(rows, standards) | {"standards": standards}
+
+
+def facility_elements() -> dict[str, dict[str, Any]]:
+    """The school base library's facility elements (their type, bounds and words), from the standard."""
+    from foundation.models.planning import FACILITY_ELEMENTS
+    from foundation.standards import catalog
+
+    elements = catalog().library("school")["elements"]
+    return {name: elements[name] for name, _ in FACILITY_ELEMENTS}
+
+
+def parse_facilities(rows: list[dict[str, str]], codes: Mapping[str, dict[str, Any]],
+                     default: int | None) -> list[dict[str, Any]]:
+    """CSV rows ``school_code`` and any facility elements (an empty cell: unknown) → rows to store, checked
+    against the school base library's element types and bounds."""
+    from foundation.cockpit.forecast import PlanningInputError
+
+    elements, by_id = facility_elements(), {v["id"]: v for v in codes.values()}
+    out, problems = [], []
+    for line, row in enumerate(rows, start=2):
+        school = codes.get(row.get("school_code", "")) or (by_id.get(default) if not row.get("school_code") else None)
+        if school is None:
+            problems.append({"line": line, "field": "school_code", "error": "unknown or out of reach"})
+            continue
+        unknown = sorted(k for k in row if k and k != "school_code" and k not in elements)
+        problems += [{"line": line, "field": k, "error": "not an element of the school base library"} for k in unknown]
+        got: dict[str, Any] = {"school_id": school["id"]}
+        for name, el in elements.items():
+            raw = row.get(name, "")
+            if raw == "":
+                continue
+            try:
+                value = int(raw) if el["type"] == "integer" else float(raw)
+                if not el.get("minimum", 0) <= value <= el.get("maximum", 1e12) or value != value:
+                    raise ValueError
+                got[name] = value
+            except ValueError:
+                problems.append({"line": line, "field": name, "error": f"a {el['type']} from {el.get('minimum', 0)}"
+                                 f" to {el.get('maximum')}"})
+        out.append(got)
+    if not rows:
+        problems.append({"line": 1, "field": "file", "error": "no rows"})
+    if problems:
+        raise PlanningInputError(problems)
+    return out
+
+
+def store_facilities(sess: so.Session, rows: list[dict[str, Any]], district: bool) -> dict[str, int]:
+    """One row a school: the elements given replace the stored ones, the others stay."""
+    from contextlib import nullcontext
+
+    from foundation.cockpit.forecast import PLANNING
+    from foundation.models import SchoolFacility
+
+    created = updated = 0
+    with PLANNING.on(sess) if district else nullcontext():
+        have = {r.school_id: r for r in sess.scalars(sa.select(SchoolFacility).where(
+            SchoolFacility.school_id.in_({r["school_id"] for r in rows})))}
+        for r in rows:
+            row = have.get(r["school_id"])
+            if row is None:
+                have[r["school_id"]] = row = SchoolFacility(school_id=r["school_id"], source="import")
+                sess.add(row)
+                created += 1
+            else:
+                updated += 1
+            for k, v in r.items():
+                setattr(row, k, v)
+            row.source = "import"
+        sess.flush()
+    return {"created": created, "updated": updated}
+
+
+def set_standard(sess: so.Session, stage: str, indicator: str, value: float | None) -> None:
+    """The district's standard for one stage and indicator; None goes back to the national default."""
+    from foundation.models import FacilityStandard
+
+    if stage not in STAGE_GRADES or indicator not in INDICATORS:
+        raise ValueError("stage" if stage not in STAGE_GRADES else "indicator")
+    row = sess.scalar(sa.select(FacilityStandard).where(FacilityStandard.stage == stage,
+                                                        FacilityStandard.indicator == indicator))
+    if value is None:
+        if row is not None:
+            sess.delete(row)
+    elif row is None:
+        sess.add(FacilityStandard(stage=stage, indicator=indicator, value=value))
+    else:
+        row.value = value
+    sess.flush()

@@ -223,3 +223,88 @@ def district_forecast(sess: so.Session, school_ids: Iterable[int], *, district: 
     return {"base_year": base, "year": base + 1 if base is not None else None, "schools": rows,
             "backtest": {"district": test["district"], "years": test["years"]},
             "over": [r["id"] for r in rows if r.get("over")]}
+
+
+# ---- loading a district's own figures (CSV) --------------------------------------------------------------------
+
+class PlanningInputError(ValueError):
+    """Rows that cannot be stored: ``problems`` lists ``{"line", "field", "error"}``, nothing is written."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+def school_codes(sess: so.Session, ids: Iterable[int], district: bool) -> dict[str, dict[str, Any]]:
+    from foundation.models import OrgUnit
+
+    ou = OrgUnit.__table__.c
+    return {r.code: {"id": r.id, "stage": r.stage} for r in sess.execute(sa.select(ou.code, ou.id, ou.stage).where(
+        ou.kind == "school", ou.id.in_(list(ids))), execution_options=_opts(district))}
+
+
+def _int(raw: str, lo: int, hi: int) -> int:
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise ValueError(f"between {lo} and {hi}")
+    return value
+
+
+def parse_enrolment(rows: list[dict[str, str]], codes: Mapping[str, dict[str, Any]],
+                    default: int | None) -> list[dict[str, int]]:
+    """CSV rows ``school_code, school_year, grade, students`` (the school code may be left out by a school's own
+    staff: ``default``) → rows to store; every problem named by line and field."""
+    by_id = {v["id"]: v for v in codes.values()}
+    out, problems = [], []
+    for line, row in enumerate(rows, start=2):
+        school = codes.get(row.get("school_code", "")) or (by_id.get(default) if not row.get("school_code") else None)
+        if school is None:
+            problems.append({"line": line, "field": "school_code", "error": "unknown or out of reach"})
+            continue
+        got: dict[str, int] = {"school_id": school["id"]}
+        for name, lo, hi in (("school_year", 1990, 2100), ("grade", 1, 12), ("students", 0, 100_000)):
+            try:
+                got[name] = _int(row.get(name, ""), lo, hi)
+            except ValueError as err:
+                problems.append({"line": line, "field": name, "error": str(err) if "between" in str(err)
+                                 else "a whole number"})
+        if "grade" in got and got["grade"] not in STAGE_GRADES.get(school["stage"], ()):
+            problems.append({"line": line, "field": "grade", "error": f"not a grade of a {school['stage']} school"})
+        out.append(got)
+    if not rows:
+        problems.append({"line": 1, "field": "file", "error": "no rows"})
+    if problems:
+        raise PlanningInputError(problems)
+    return out
+
+
+def store_enrolment(sess: so.Session, rows: list[dict[str, int]], district: bool) -> dict[str, int]:
+    """Upsert (school, year, grade) → students; returns how many were created and updated."""
+    from contextlib import nullcontext
+
+    from foundation.models import SchoolEnrolment
+
+    created = updated = 0
+    with PLANNING.on(sess) if district else nullcontext():
+        have = {(r.school_id, r.school_year, r.grade): r for r in sess.scalars(sa.select(SchoolEnrolment).where(
+            SchoolEnrolment.school_id.in_({r["school_id"] for r in rows})))}
+        for r in rows:
+            row = have.get((r["school_id"], r["school_year"], r["grade"]))
+            if row is None:
+                row = SchoolEnrolment(**r, source="import")
+                sess.add(row)
+                have[(r["school_id"], r["school_year"], r["grade"])] = row
+                created += 1
+            elif row.students != r["students"]:
+                row.students, row.source = r["students"], "import"
+                updated += 1
+        sess.flush()
+    return {"created": created, "updated": updated}
