@@ -22,7 +22,7 @@ import sqlalchemy.orm as so
 
 from foundation.plugin_api import OrgUnit, bulk_insert, demo_records, encrypt, school_calendar, utcnow
 from plugins.aid.identify import identify, month_of, roster
-from plugins.aid.models import away, declarations
+from plugins.aid.models import awards, away, declarations, indicators, steps
 
 DAYS_OFF = {(10, d) for d in range(1, 8)}
 MEALS = {"breakfast": (7 * 60, 3.0), "lunch": (11 * 60 + 50, 8.0), "dinner": (17 * 60 + 30, 7.0)}
@@ -127,8 +127,38 @@ def fill(sess: so.Session, school_id: int, seed: int, now: datetime | None = Non
                                      for s in declared])
     for month in sorted({month_of(d) for d in days}):
         identify(sess, school_id, month, now=now)
+    reviewed(sess, school_id, rng, now)
     counts = {k: sum(1 for v in truth.values() if v == k) for k in ("normal", "difficulty", "off_campus", "at_home")}
     return {"rows": len(meals) + len(pays), **counts, "falling": falling}
 
 
 
+
+
+def reviewed(sess: so.Session, school_id: int, rng: random.Random, now: datetime) -> None:
+    """The aid officer has reviewed the month before last (the cockpit's coverage figure): most of its
+    candidates confirmed, the rest dismissed, and most of those confirmed granted aid a few days later. Last
+    month's candidates are left open for the demo officer."""
+    months = sorted(set(sess.scalars(sa.select(indicators.c.month).distinct())))
+    if len(months) < 2:
+        return
+    month = months[-2]
+    ids = sorted(sess.scalars(sa.select(indicators.c.student_id).where(indicators.c.month == month,
+                                                                        indicators.c.status == "candidate")))
+    at = now - timedelta(days=12)
+    rows, grants = [], []
+    for sid in ids:
+        confirm = rng.random() < 0.75
+        rows.append({"school_id": school_id, "student_id": sid, "month": month, "kind": "confirm" if confirm else "dismiss",
+                     "note": "家访核实" if confirm else "情况正常，在家就餐", "method": None, "by_account": None,
+                     "by_name": "演示数据", "at": at})
+        if confirm and rng.random() < 0.8:
+            kind = rng.choice(("national_grant", "living_subsidy", "fee_waiver"))
+            grants.append({"school_id": school_id, "student_id": sid, "kind": kind, "status": "granted",
+                           "amount": 1000 if kind == "national_grant" else None, "note": None,
+                           "recommended_at": at, "decided_at": at + timedelta(days=rng.randint(2, 8)),
+                           "by_account": None, "by_name": "演示数据"})
+    if rows:
+        bulk_insert(sess, steps, rows)
+    if grants:
+        bulk_insert(sess, awards, grants)

@@ -79,13 +79,13 @@ def value_added(sess: so.Session, school_id: int) -> list[dict[str, Any]]:
             Score.subject == subject).group_by(Score.test_id).order_by(sa.func.min(Score.occurred_at), Score.test_id))]
         cell: dict[str, Any] = {"group": {"subject": subject}, "count": 0, "value": None, "low": None, "high": None}
         if len(tests) >= 2:
-            pre, post = so.aliased(Score), so.aliased(Score)
-            diff = post.score - pre.score
+            pre, post = Score.__table__.alias("pre"), Score.__table__.alias("post")
+            diff = post.c.score - pre.c.score
             n, mean, squares = sess.execute(sa.select(sa.func.count(), sa.func.avg(diff), sa.func.sum(diff * diff))
-                                            .select_from(pre).join(post, sa.and_(
-                                                post.student_id == pre.student_id, post.subject == subject,
-                                                post.test_id == tests[-1]))
-                                            .where(pre.subject == subject, pre.test_id == tests[0])).one()
+                                            .select_from(pre.join(post, sa.and_(
+                                                post.c.student_id == pre.c.student_id, post.c.subject == subject,
+                                                post.c.test_id == tests[-1])))
+                                            .where(pre.c.subject == subject, pre.c.test_id == tests[0])).one()
             if n:
                 mean = float(mean)
                 cell.update(count=int(n), value=round(mean, 2))
