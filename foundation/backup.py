@@ -79,9 +79,11 @@ def table_digest(conn: sa.Connection, table: sa.Table) -> tuple[int, str]:
     """(row count, md5) of one (reflected) table: each row is the JSON list of its values (columns by name,
     values in a canonical form) plus a newline, rows in primary-key order (text keys in "C" collation)."""
     cols = sorted(table.columns, key=lambda c: c.name)
-    keys = list(table.primary_key.columns) or cols
+    # no primary key (a partitioned table keeps its id unique through the sequence): id first, then the rest
+    keys = list(table.primary_key.columns) or sorted(cols, key=lambda c: c.name != "id")
     pg = conn.dialect.name == "postgresql"
-    order = [k.collate("C") if pg and isinstance(k.type, sa.String) else k for k in keys]
+    order = [sa.cast(k, sa.Text) if isinstance(k.type, sa.JSON) else
+             k.collate("C") if pg and isinstance(k.type, sa.String) else k for k in keys]
     md5, rows = hashlib.md5(usedforsecurity=False), 0
     result = conn.execution_options(stream_results=True, yield_per=5000).execute(
         sa.select(*cols).order_by(*order))
