@@ -66,11 +66,16 @@ def _where() -> int | None:
     return asked if asked in full else full[0]
 
 
-def _period() -> dict:
+def _bad(field: str, why: str):
+    """A 400 that names the field (the shell's error page would not say which)."""
+    abort(Response(f"{field}: {why}", 400, mimetype="text/plain"))
+
+
+def _period(value: str | None = None) -> dict:
     try:
-        return parse(request.args.get("period"))
+        return parse(value if value is not None else request.args.get("period"))
     except PeriodError as err:
-        abort(400, description=f"period: {err}")
+        _bad("period", str(err))
 
 
 def _schools(sess, only: int | None = None) -> list[tuple[int, str]]:
@@ -214,11 +219,8 @@ def cockpit_refresh():
     sess, school = db.session(), _where()
     tile = request.form.get("tile") or None
     if tile is not None and tile not in TILE_KEYS:
-        abort(400, description="tile: not a cockpit tile")
-    try:
-        period = parse(request.form.get("period"))
-    except PeriodError as err:
-        abort(400, description=f"period: {err}")
+        _bad("tile", "not a cockpit tile")
+    period = _period(request.form.get("period") or "")
     _tables(sess, school, period, tile, force=True)
     if school is None:
         record("district.cockpit.refresh", "district", None, detail={"tile": tile, "period": period["key"]})
