@@ -59,6 +59,20 @@ class StudentScoped(SchoolScoped):
                        sa.or_(one_of(cls.school_id, scope.full_school_ids), cls.student_id.in_(reached)))
 
 
+def in_parts(sess: so.Session, column: Any, values: Any, chunk: int = 5000) -> list[sa.ColumnElement[bool]]:
+    """``column IN values`` for many values, as criteria to run one query each: on PostgreSQL a single
+    ``column = ANY(:array)`` (one bound value however many ids: no statement of thousands of placeholders
+    to render and parse), elsewhere IN lists of ``chunk`` values. Empty for no values."""
+    values = list(dict.fromkeys(values))
+    if not values:
+        return []
+    if sess.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return [column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))]
+    return [column.in_(values[i:i + chunk]) for i in range(0, len(values), chunk)]
+
+
 def _driver(sess: so.Session):
     """The session's own psycopg connection, in its transaction (COPY, sequence ids, temporary tables):
     PostgreSQL only, and only for rows the caller has already decided (and, for bulk_insert, checked)."""
@@ -89,12 +103,22 @@ def write_rows(sess: so.Session, table: sa.Table, rows: list[dict[str, Any]], ch
         return 0
     if sess.get_bind().dialect.name == "postgresql":
         columns = [c.name for c in table.c if c.name in rows[0]]
-        types = {c.name: c.type for c in table.c}
+        as_json = [c for c in columns if isinstance(table.c[c].type, sa.JSON)]
+        if as_json:  # the same value object (a rule's title on every case) is encoded once
+            seen: dict[int, tuple[Any, str]] = {}
+
+            def text(value: Any) -> str | None:
+                if value is None:
+                    return None
+                hit = seen.get(id(value))
+                if hit is None or hit[0] is not value:
+                    hit = seen[id(value)] = (value, json.dumps(value, ensure_ascii=False))
+                return hit[1]
+
+            rows = [{**row, **{c: text(row[c]) for c in as_json}} for row in rows]
         with _driver(sess).cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(tuple(json.dumps(row[c], ensure_ascii=False)
-                                     if isinstance(types[c], sa.JSON) and row[c] is not None else row[c]
-                                     for c in columns))
+                copy.write_row([row[c] for c in columns])
         return len(rows)
     for i in range(0, len(rows), chunk):
         sess.execute(sa.insert(table), rows[i:i + chunk])

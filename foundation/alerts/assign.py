@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 
 from foundation.models import Account, Membership, OrgUnit
 from foundation.permissions import ROLES
+from foundation.plugin_models import in_parts
 
 
 def holders(sess: so.Session, school_id: int, roles: Iterable[str],
@@ -32,11 +33,9 @@ def holders_many(sess: so.Session, roles: Iterable[str], classes_of: dict[int, I
     out: dict[int, dict[tuple[str, int | None], list[int]]] = {s: defaultdict(list) for s in wanted}
     if not roles or not wanted:
         return out
-    every = sorted({c for cs in wanted.values() for c in cs})
     grade_of: dict[int, int | None] = {}
-    for i in range(0, len(every), 5000):
-        grade_of.update(sess.execute(sa.select(OrgUnit.id, OrgUnit.parent_id)
-                                     .where(OrgUnit.id.in_(every[i:i + 5000]))).all())
+    for part in in_parts(sess, OrgUnit.id, sorted({c for cs in wanted.values() for c in cs})):
+        grade_of.update(sess.execute(sa.select(OrgUnit.id, OrgUnit.parent_id).where(part)).all())
     rows = sess.execute(
         sa.select(Membership.school_id, Membership.role, Membership.org_unit_id, Membership.account_id)
         .join(Account, Account.id == Membership.account_id)

@@ -17,18 +17,10 @@ from foundation.alerts import assign, clock, notify
 from foundation.alerts.calendar import SchoolClock, load_clocks
 from foundation.alerts.rules import Rule, RuleError, resolve
 from foundation.models import AlertAssignee, AlertCase, AlertEvent, Student
-from foundation.plugin_models import bulk_insert, insert_ids, update_rows
+from foundation.plugin_models import bulk_insert, in_parts, insert_ids, update_rows
 from foundation.tenancy import unscoped
 
 ENGINE = unscoped("the alert engine opens and updates cases for the school they are in, whoever raised them")
-
-CHUNK = 5000  # ids per IN (…): well under every backend's parameter limit
-
-
-def _chunks(ids: list[int]):
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
-
 
 def refresh_due(case: AlertCase) -> None:
     """``next_due_at``: the earliest deadline of the current round not yet met (None when closed or attached)."""
@@ -120,13 +112,15 @@ def trigger_district(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[
     return len(done)
 
 
-def _case_rows(sess: so.Session, ids: list[int], schools: list[int], rule: Rule, objects: bool) -> list[Any]:
+def _case_rows(sess: so.Session, part: Any, schools: list[int], rule: Rule, objects: bool) -> list[Any]:
     """The open cases of these students for the rule or its category: session objects, or plain rows."""
-    where = (AlertCase.student_id.in_(ids), AlertCase.school_id.in_(schools), AlertCase.closed_at.is_(None),
+    where = (part, AlertCase.school_id.in_(schools), AlertCase.closed_at.is_(None),
              sa.or_(AlertCase.rule_key == rule.key, AlertCase.category == rule.category))
     if objects:
         return list(sess.scalars(sa.select(AlertCase).where(*where)))
-    return [SimpleNamespace(**r._mapping) for r in sess.execute(sa.select(*AlertCase.__table__.c).where(*where))]
+    result = sess.execute(sa.select(*AlertCase.__table__.c).where(*where))
+    keys = list(result.keys())
+    return [_Row(**dict(zip(keys, r, strict=True))) for r in result]
 
 
 def _open(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[str, Any]]], *, source: str | None,
@@ -145,10 +139,11 @@ def _open(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[str, Any]]]
     students: dict[int, tuple[int | None, str]] = {}
     existing: dict[int, Any] = {}
     related: list[Any] = []  # open cases of the same category (for red/yellow attachment)
-    for part in _chunks(ids):
+    for part in in_parts(sess, Student.id, ids):
         students.update({sid: (cid, name) for sid, school, cid, name in sess.execute(
             sa.select(Student.id, Student.school_id, Student.class_id, Student.name)
-            .where(Student.id.in_(part), Student.school_id.in_(schools))) if school == school_of[sid]})
+            .where(part, Student.school_id.in_(schools))) if school == school_of[sid]})
+    for part in in_parts(sess, AlertCase.student_id, ids):
         for case in _case_rows(sess, part, schools, rule, objects):
             if case.school_id != school_of[case.student_id]:
                 continue  # a case the student left behind in another school
@@ -307,9 +302,9 @@ def _tell(sess: so.Session, fresh: list[Any], again: list[Any], told: dict[int, 
     """Messages to the assignees (not for work attached to a red case) and the bus events. Cases of one
     school and batch that go to the same people share one message (a digest), so a scan does not flood a
     teacher."""
-    for part in _chunks([c.id for c in again]):
+    for part in in_parts(sess, AlertAssignee.case_id, [c.id for c in again]):
         for case_id, account in sess.execute(sa.select(AlertAssignee.case_id, AlertAssignee.account_id)
-                                             .where(AlertAssignee.case_id.in_(part))):
+                                             .where(part)):
             told.setdefault(case_id, []).append(account)
     specs: list[dict | None] = []
     for kind, cases in (("opened", fresh), ("retriggered", again)):

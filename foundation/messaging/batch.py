@@ -10,7 +10,6 @@ live publish wakes every open stream and one query queues every pending delivery
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,18 +21,10 @@ from foundation.messaging.service import _after, _plain, send
 from foundation.messaging.settings import settings
 from foundation.messaging.types import get_type, render
 from foundation.models.messages import Delivery, InboxItem, Message, MessageContact, MessagePreference
-from foundation.plugin_models import insert_ids, write_rows
+from foundation.plugin_models import in_parts, insert_ids, write_rows
 
 _KEYS = {"type_key", "recipients", "variables", "school_id", "sender_account_id", "dedupe_key", "link",
          "class_id", "reply_to_id"}
-CHUNK = 5000
-
-
-def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-
-
 def _direct(recipients: list[dict]) -> list[int] | None:
     """The account ids of a recipient list made only of ``account``/``accounts`` selectors (resolved for
     the whole batch in one query), else None (resolved by its own query)."""
@@ -67,8 +58,8 @@ def send_many(sess: so.Session, messages: list[dict[str, Any]]) -> list[int]:
         prepared.append((item, spec, rendered, direct))
     keys = [i["dedupe_key"] for i in messages if i.get("dedupe_key") is not None]
     known: dict[str, int] = {}
-    for part in _chunks(list(dict.fromkeys(keys))):
-        known.update(sess.execute(sa.select(Message.dedupe_key, Message.id).where(Message.dedupe_key.in_(part))).all())
+    for part in in_parts(sess, Message.dedupe_key, keys):
+        known.update(sess.execute(sa.select(Message.dedupe_key, Message.id).where(part)).all())
     try:
         with sess.begin_nested():
             return _write(sess, prepared, known)
@@ -99,8 +90,8 @@ def _write(sess: so.Session, prepared: list, known: dict[str, int]) -> list[int]
     active: set[int] = set()
     from foundation.models import Account
 
-    for part in _chunks(sorted(wanted)):
-        active.update(sess.scalars(sa.select(Account.id).where(Account.id.in_(part), Account.active.is_(True))))
+    for part in in_parts(sess, Account.id, sorted(wanted)):
+        active.update(sess.scalars(sa.select(Account.id).where(part, Account.active.is_(True))))
     audiences = []
     for item, _, _, direct in fresh:
         if direct is not None:
@@ -135,11 +126,12 @@ def _deliveries(sess: so.Session, fresh: list, ids: list[int], audiences: list, 
     off: set[tuple[int, str, str]] = set()
     mailable: set[int] = set()
     p, c = MessagePreference.__table__.c, MessageContact.__table__.c
-    for part in _chunks(accounts):
+    for part in in_parts(sess, p.account_id, accounts):
         off.update(tuple(r) for r in sess.execute(sa.select(p.account_id, p.type_key, p.channel).where(
-            p.account_id.in_(part), p.enabled.is_(False))))
-        if "email" in channels:
-            mailable.update(sess.scalars(sa.select(c.account_id).where(c.account_id.in_(part), c.email.is_not(None))))
+            part, p.enabled.is_(False))))
+    if "email" in channels:
+        for part in in_parts(sess, c.account_id, accounts):
+            mailable.update(sess.scalars(sa.select(c.account_id).where(part, c.email.is_not(None))))
     rows = []
     for channel in channels:
         for spec, mid, people in used:
