@@ -102,6 +102,9 @@ def demo_cmd(schools: int, students_per_school: int, seed: int, password: str | 
     progress.close()
     _seed_templates()
     plugins = _demo_plugins(seed, quiet=as_json)
+    from foundation.demo.activity import fill_activity
+
+    fill_activity(district_session(), seed)  # a term of notices, worked alert cases, shared apps: the cockpit's tiles
     if as_json:
         click.echo(json.dumps({"counts": result["counts"], "logins": result["logins"], "password": password,
                                "plugins": plugins}, ensure_ascii=False))
