@@ -165,3 +165,23 @@ def test_staff_pagination_and_filter(login):
     name = page1["items"][0]["name"]
     found = auth.get(f"/api/v1/staff?q={name}").get_json()["items"]
     assert all(s["name"].startswith(name) for s in found) and found
+
+
+def test_the_student_list_answers_what_the_student_schema_dumps(login, app):
+    """The list renders its rows without marshmallow (foundation/api/people.py ``_dump_students``): the same
+    items as ``StudentOut(many=True).dump``, field for field, for a whole school in both languages."""
+    from foundation import db
+    from foundation.api.schemas import StudentOut
+    from foundation.models import Student
+    from foundation.services.people import student_view
+    from foundation.tenancy import unscoped
+
+    auth = login("school_admin")
+    for lang in ("zh", "en"):
+        got = auth.get("/api/v1/students?per_page=200", lang=lang).get_json()["items"]
+        assert len(got) > 50
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            sess = unscoped("test: the same rows through marshmallow").mark(db.session())
+            rows = {s.id: s for s in sess.scalars(sa.select(Student).where(Student.id.in_([i["id"] for i in got])))}
+            want = StudentOut(many=True).dump([student_view(rows[i["id"]], lang) for i in got])
+        assert got == want
