@@ -116,11 +116,22 @@ def ingest(sess: so.Session, library_id: str, raw_records: Iterable[Any], *, sou
     report = Report(lib.id, lib.version)
     codes = _school_codes(sess, ctx.school_ids)
     authority = authorities(sess)
+    postgres = sess.get_bind().dialect.name == "postgresql"
+    if postgres and lib.library["kind"] == "business":
+        # one writer at a time per (library, source): what makes a record a re-send is (library, source,
+        # source_id), which the partitioned table's unique key cannot hold alone (it needs occurred_at)
+        sess.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                     {"k": f"records:{lib.id}:{source}"}, execution_options=INGEST)
+        from foundation.ingest import bulk
+
+        if bulk.plan(lib.id).usable:
+            _bulk(sess, lib, raw_records, source, ctx, atomic, chunk, progress, codes, authority, report)
+            report.rejected.sort(key=lambda r: r["index"])
+            return report
     held: list[dict] = []  # atomic: everything is checked before anything is written
     # On PostgreSQL, validating the next batch (Python) overlaps with storing this one (the server):
     # the session is used only by the one worker thread, batches are stored in order.
-    pool = ThreadPoolExecutor(1, thread_name_prefix="ingest") if sess.get_bind().dialect.name == "postgresql" \
-        else None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ingest") if postgres else None
     pending = None
 
     lookups: dict[str, dict] = {}  # big loads: every subject of the writer's schools, read once
@@ -165,6 +176,27 @@ def ingest(sess: so.Session, library_id: str, raw_records: Iterable[Any], *, sou
             _store(sess, lib, held, source, authority, report)
     report.rejected.sort(key=lambda r: r["index"])
     return report
+
+
+def _bulk(sess, lib: Compiled, raw_records, source: str, ctx: Context, atomic: bool, chunk: int, progress,
+          codes: dict[str, int], authority, report: Report) -> None:
+    """PostgreSQL: COPY, then set-wise SQL (foundation/ingest/bulk.py); what SQL is not certain of comes
+    back here, to the Python path below."""
+    from foundation.ingest import bulk
+
+    lookups: dict[str, dict] = {}
+
+    def python_path(pairs: list[tuple[int, Any]], write: bool) -> bool:
+        before = len(report.rejected)
+        for start in range(0, len(pairs), chunk):
+            prepared = _prepare_batch(lib, pairs[start:start + chunk], ctx, codes, report)
+            good = _resolve(sess, lib, prepared, report, lookups, ctx.school_ids)
+            if write:
+                _store(sess, lib, good, source, authority, report)
+        return len(report.rejected) == before
+
+    bulk.load(sess, lib, raw_records, source=source, codes=codes, default_school=ctx.default_school_id,
+              atomic=atomic, chunk=chunk, progress=progress, report=report, python_path=python_path)
 
 
 def _prepare(lib: Compiled, index: int, raw: Any, ctx: Context, codes: dict[str, int]):
@@ -374,7 +406,7 @@ _MOVE = """WITH ins AS (
                          occurred_at, data, created_at)
     SELECT library, library_version, source, source_id, school_id, subject_kind, subject_id, occurred_at,
            data::json, created_at FROM ingest_stage
-    ON CONFLICT (library, source, source_id) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING id, source_id, school_id, created_at),
   fed AS (INSERT INTO changes (library, entity_id, op, school_id, at)
           SELECT %s, id, 'create', school_id, created_at FROM ins ORDER BY id)

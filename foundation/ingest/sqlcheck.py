@@ -1,0 +1,107 @@
+"""A library's validation as SQL, for the PostgreSQL bulk path (foundation/ingest/bulk.py).
+
+For each element this gives an expression that is true only for a value the Python checker
+(foundation/ingest/validate.py) certainly accepts, and the clean value it would produce, from the raw record
+held as ``jsonb``. It is deliberately narrower than Python: a value it is not sure of (surrounding
+whitespace, a number where text is expected, a date, a pattern, a list, a reference…) makes the record "not
+certain", and such records are validated by the Python checker itself, which gives the errors, with their
+line, field and reason, exactly as before. So SQL decides only what is plainly right, set-wise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WS = r"[\t\n\v\f\r \x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+EDGE_WS = f"^{WS}|{WS}$"  # Python's str.strip() would change the value: leave it to Python
+DATETIME = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?"
+            r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
+NOT_AFTER = "__not_after__"  # replaced by the load's "now + 5 minutes" literal
+TRUE = ("true", "True", "TRUE", "1", "是", "y", "Y", "yes")
+FALSE = ("false", "False", "FALSE", "0", "否", "n", "N", "no")
+SIMPLE = {"string", "text", "integer", "decimal", "boolean", "code", "datetime"}
+
+
+def lit(value: str) -> str:
+    """A SQL string literal, in a statement run with psycopg's %(name)s parameters."""
+    return "'" + str(value).replace("'", "''").replace("%", "%%") + "'"
+
+
+def num(value) -> str:
+    float(value)  # a number or nothing goes into the SQL
+    return str(value)
+
+
+@dataclass
+class Element:
+    name: str
+    required: bool
+    ok: str | None  # SQL boolean: the value is present and certainly valid (None: not done in SQL)
+    value: str | None  # SQL jsonb: the clean value, meaningful when ok
+    ts: str | None = None  # SQL timestamp (datetime elements): the UTC time, when ok
+
+
+def _text(i: int) -> tuple[str, str]:
+    return f"v.t{i}", f"v.y{i}"
+
+
+def datetime_sql(t: str, m: str, not_future: bool) -> tuple[str, str, str]:
+    """(ok, timestamp, clean text) for ``t`` matched into the text[] ``m`` by DATETIME."""
+    y, mo, d = f"{m}[1]::int", f"{m}[2]::int", f"{m}[3]::int"
+    days = (f"CASE WHEN {mo} IN (4, 6, 9, 11) THEN 30 WHEN {mo} <> 2 THEN 31 "
+            f"WHEN (mod({y}, 4) = 0 AND mod({y}, 100) <> 0) OR mod({y}, 400) = 0 THEN 29 ELSE 28 END")
+    shape = (f"{m} IS NOT NULL AND {y} BETWEEN 1900 AND 2999 AND {mo} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND "
+             f"{days} AND {m}[4]::int < 24 AND {m}[5]::int < 60 AND {m}[6]::int < 60 AND ({m}[8] IS NULL OR "
+             f"{m}[8] = 'Z' OR (substr({m}[8], 2, 2)::int < 24 AND substr({m}[8], 5, 2)::int < 60))")
+    local = (f"({m}[1] || '-' || {m}[2] || '-' || {m}[3] || ' ' || {m}[4] || ':' || {m}[5] || ':' || {m}[6] "
+             f"|| coalesce({m}[7], ''))::timestamp")
+    offset = (f"CASE WHEN {m}[8] IS NULL THEN interval '8 hours' WHEN {m}[8] = 'Z' THEN interval '0' "
+              f"ELSE (substr({m}[8], 1, 1) || '1')::int * make_interval(hours => substr({m}[8], 2, 2)::int, "
+              f"mins => substr({m}[8], 5, 2)::int) END")
+    ts = f"CASE WHEN {shape} THEN {local} - {offset} END"
+    ok = f"CASE WHEN {shape} THEN true ELSE false END"
+    if not_future:
+        ok = f"CASE WHEN {shape} THEN {local} - {offset} <= {NOT_AFTER} ELSE false END"
+    frac = f"rpad(substr(coalesce({m}[7], '.'), 2), 6, '0')"
+    clean = (f"to_char({ts}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN {frac} <> '000000' THEN '.' || {frac} "
+             f"ELSE '' END || 'Z'")
+    return ok, ts, clean
+
+
+def element_sql(i: int, name: str, el: dict, dictionaries: dict) -> Element:
+    t, y = _text(i)
+    required = bool(el.get("required"))
+    kind = el["type"]
+    if kind not in SIMPLE or el.get("pattern"):
+        return Element(name, required, None, None)
+    if kind in ("string", "text"):
+        max_len = el.get("max_length", 4000 if kind == "text" else 255)
+        ok = f"({y} = 'string' AND length({t}) <= {int(max_len)} AND {t} !~ {lit(EDGE_WS)})"
+        return Element(name, required, ok, f"to_jsonb({t})")
+    if kind == "integer":
+        lo, hi = el.get("minimum", -(2**31)), el.get("maximum", 2**31 - 1)
+        shape = f"(({y} = 'number' AND {t} ~ '^-?[0-9]{{1,15}}$') OR ({y} = 'string' AND {t} ~ '^-?[0-9]{{1,12}}$'))"
+        ok = f"CASE WHEN {shape} THEN {t}::bigint BETWEEN {num(lo)} AND {num(hi)} ELSE false END"
+        return Element(name, required, ok, f"to_jsonb({t}::bigint)")
+    if kind == "decimal":
+        lo, hi, scale = el.get("minimum"), el.get("maximum"), int(el.get("scale", 2))
+        if scale > 5:
+            return Element(name, required, None, None)
+        frac = f"(\\.[0-9]{{1,{scale}}})?" if scale else ""
+        shape = f"({y} IN ('number', 'string') AND {t} ~ '^[0-9]{{1,9}}{frac}$')"
+        bounds = " AND ".join([f"{t}::numeric >= {num(lo)}"] * (lo is not None)
+                              + [f"{t}::numeric <= {num(hi)}"] * (hi is not None)) or "true"
+        ok = f"CASE WHEN {shape} THEN {bounds} ELSE false END"
+        return Element(name, required, ok, f"to_jsonb(round({t}::numeric, {scale})::text)")
+    if kind == "boolean":
+        words = ", ".join(lit(w) for w in TRUE + FALSE)
+        ok = f"({y} = 'boolean' OR ({y} = 'string' AND {t} IN ({words})))"
+        value = (f"to_jsonb(CASE WHEN {y} = 'boolean' THEN {t} = 'true' "
+                 f"ELSE {t} IN ({', '.join(lit(w) for w in TRUE)}) END)")
+        return Element(name, required, ok, value)
+    if kind == "code":
+        codes = sorted(c["code"] for c in dictionaries[el["dictionary"]]["codes"])
+        ok = f"({y} = 'string' AND {t} = ANY(ARRAY[{', '.join(lit(c) for c in codes)}]::text[]))"
+        return Element(name, required, ok, f"to_jsonb({t})")
+    m = f"v.m{i}"  # datetime
+    ok, ts, clean = datetime_sql(t, m, bool(el.get("not_future")))
+    return Element(name, required, f"({y} = 'string' AND {ok})", f"to_jsonb({clean})", ts)
