@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 from joserfc.jwk import KeySet, RSAKey
 
 from foundation import db
@@ -43,10 +43,20 @@ def _system_rows(stmt):
 _PARSED: dict[str, RSAKey] = {}
 
 
+_KID = "oidc_active_kid"  # flask.g: the active kid, read with the client in this request (server.query_client)
+
+
+def note_active_kid(kid: str | None) -> None:
+    if has_app_context() and kid is not None:
+        g.setdefault(_KID, kid)
+
+
 def active_key() -> tuple[str, RSAKey]:
     """The signing key (created on first use)."""
-    kid = db.session().scalar(sa.select(SigningKey.kid).where(SigningKey.retired_at.is_(None))
-                              .order_by(SigningKey.id.desc()).limit(1))
+    kid = g.get(_KID) if has_app_context() else None
+    if kid is None:
+        kid = db.session().scalar(sa.select(SigningKey.kid).where(SigningKey.retired_at.is_(None))
+                                  .order_by(SigningKey.id.desc()).limit(1))
     if kid is None:
         kid = create_key().kid
     if kid not in _PARSED:
@@ -85,6 +95,8 @@ def verification_keys(kid: str | None = None) -> KeySet:
 def rotate() -> str:
     """Retire the current key(s) and make a new one; returns the new kid."""
     now = db.utcnow()
+    if has_app_context():
+        g.pop(_KID, None)
     for row in _system_rows(sa.select(SigningKey).where(SigningKey.retired_at.is_(None))):
         row.retired_at = now
     return create_key().kid

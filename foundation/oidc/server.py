@@ -21,7 +21,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Flask
 
 from foundation import db
-from foundation.models import Account, AuthorizationCode, OAuthClient, OAuthToken
+from foundation.models import Account, AuthorizationCode, OAuthClient, OAuthToken, SigningKey
 from foundation.oidc import keys
 from foundation.oidc.bearer import client_active, verify_access_token
 from foundation.oidc.common import api_audience, issuer, sha256
@@ -139,8 +139,16 @@ def _one(stmt):
 
 
 def query_client(client_id: str) -> Client | None:
-    row = _one(sa.select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.active.is_(True)))
-    return Client(row) if row else None
+    """The active client, read with the current signing key's kid in the same round trip (the token it may
+    be about to get is signed with that key: :func:`keys.active_key` takes it from the request)."""
+    kid = (sa.select(SigningKey.kid).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.id.desc())
+           .limit(1).scalar_subquery())
+    found = db.session().execute(sa.select(OAuthClient, kid).where(
+        OAuthClient.client_id == client_id, OAuthClient.active.is_(True)), execution_options=DISTRICT).first()
+    if found is None:
+        return None
+    keys.note_active_kid(found[1])
+    return Client(found[0])
 
 
 def revoke_family(family: str) -> None:
@@ -161,13 +169,14 @@ def save_token(token: dict, req) -> None:
     if getattr(req, "authorization_code", None) is not None:
         code_id = req.authorization_code.row.id
     refresh = token.get("refresh_token")
-    db.session().add(OAuthToken(
+    # one INSERT, no unit of work: nothing in this request reads the row back as an object
+    db.session().execute(sa.insert(OAuthToken.__table__).values(
         jti=claims["jti"], refresh_hash=sha256(refresh) if refresh else None, client_id=req.client.get_client_id(),
         account_id=req.user.account.id if req.user else None, scope=token.get("scope", ""), family=family,
         code_id=code_id, issued_at=claims["iat"], expires_in=token["expires_in"],
         refresh_expires_at=claims["iat"] + REFRESH_TTL if refresh else None,
+        access_revoked=False, refresh_revoked=False, rotated=False,
     ))
-    db.session().flush()
 
 
 # ---- grants --------------------------------------------------------------------------------------
