@@ -111,7 +111,7 @@ def forecast_page():
                           "forecast_grades": (s.get("forecast") or {}).get("grades", {})} for s in data["schools"]],
              "year": data["year"], "base_year": data["base_year"], "words": {
                  k: t(f"plan.chart.{k}", lang) for k in ("now", "forecast", "places", "students", "over", "total",
-                                                          "grade", "mape")} | {"lang": lang, "page": "forecast"}}
+                                                          "grade", "mape")} | {"lang": lang}, "page": "forecast"}
     totals = [(s.get("forecast") or {}).get("total") for s in data["schools"]]
     return render_template("admin/cockpit_forecast.html", data=data, tables=tables, chart=chart, district=district,
                            can_load=_can_load(p, district), school=None if district else ids[0],
@@ -142,6 +142,8 @@ def _balance_tables(data: dict[str, Any], lang: str) -> dict[str, Any]:
     for stage, group in data["groups"].items():
         for k in keys:
             v = group[k]
+            if v["cv"] is None and data["standards"].get(stage, {}).get(k) is None:
+                continue  # neither a standard nor two schools to compare: nothing to say
             ok = "" if v["ok"] is None else t("plan.yes" if v["ok"] else "plan.no", lang)
             crows.append([t(f"plan.stage.{stage}", lang), title[k], _fmt(data["standards"].get(stage, {}).get(k)),
                           v["mean"], v["cv"], v["limit"], ok])
@@ -160,7 +162,7 @@ def balance_page():
         {"name": _name(s, lang), "stage": s["stage"], "values": {k: v["value"] for k, v in s["indicators"].items()},
          "standard": {k: v["standard"] for k, v in s["indicators"].items()}, "below": s["below"]}
         for s in data["schools"]], "words": {k: t(f"plan.chart.{k}", lang) for k in (
-            "standard", "below", "value", "ratio")} | {"lang": lang, "page": "balance"}}
+            "standard", "below", "value", "ratio")} | {"lang": lang}, "page": "balance"}
     stages = sorted({s["stage"] for s in data["schools"]}) or ["primary", "junior"]
     marks = [i for i, s in enumerate(data["schools"]) if s["below"]]
     return render_template("admin/cockpit_balance.html", data=data, tables=tables, chart=chart, district=district,

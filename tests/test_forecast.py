@@ -91,3 +91,53 @@ def test_demo_district_is_forecast_and_one_school_is_over_capacity(app):
         assert got["backtest"]["district"]["mape"] is not None and got["backtest"]["years"]
         bal = B.district_balance(sess, schools, district=True)
         assert [r["id"] for r in bal["schools"] if r["below"]] == [schools[1]]
+
+
+def test_pages_exports_and_a_principal_sees_only_their_school(app, demo, login):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    ids = sorted({e["school_id"]: e["school"] for e in demo["logins"] if e["school_id"]}.items())
+    (_, a_name), (b, b_name) = ids[0], ids[1]
+    auth = login("district_admin")
+    page = auth.client.get("/cockpit/forecast").get_data(as_text=True)
+    assert a_name in page and b_name in page and 'id="plan-totals"' in page and "echarts.min.js" in page
+    assert page.index("echarts.min.js") < page.index("cockpit_plan.js")  # ECharts first: deferred scripts run in order
+    balance = auth.client.get("/cockpit/balance").get_data(as_text=True)
+    assert a_name in balance and b_name in balance and "plan-red" in balance
+    book = load_workbook(BytesIO(auth.client.get("/cockpit/forecast/export.xlsx?table=schools").data))
+    rows = list(book.active.values)
+    assert rows[0][0] == "学校" and {rows[1][0], rows[2][0]} == {a_name, b_name}
+    csv_text = auth.client.get("/cockpit/balance/export.csv?table=cv").data.decode("utf-8-sig")
+    assert csv_text.startswith("学段,指标")
+    assert auth.client.get("/cockpit/forecast/export.pdf").status_code == 404
+    assert auth.client.get("/cockpit/forecast/export.csv?table=nope").status_code == 400
+    # a bad CSV names the line and the field, and writes nothing
+    bad = auth.client.post("/cockpit/plan/import", data={"kind": "enrolment", "csrf_token": auth.csrf,
+                                                         "csv": "school_code,school_year,grade,students\nX,2020,1,3\n"},
+                           headers={"X-CSRFToken": auth.csrf})
+    assert bad.status_code == 422 and "school_code" in bad.get_data(as_text=True)
+    auth.client.post("/logout", headers={"X-CSRFToken": auth.csrf})
+
+    principal = login("principal", school=0)
+    client = principal.client
+    mine = client.get(f"/cockpit/forecast?school={b}").get_data(as_text=True)
+    assert a_name in mine and b_name not in mine
+    assert b_name not in client.get(f"/cockpit/forecast/export.csv?table=grades&school={b}").data.decode("utf-8-sig")
+    assert b_name not in client.get(f"/cockpit/balance?school={b}").get_data(as_text=True)
+    assert client.post("/cockpit/balance/standard", data={"stage": "primary", "indicator": "sports_area", "value": "1"},
+                       headers={"X-CSRFToken": principal.csrf}).status_code == 403
+
+
+def test_a_teacher_has_no_planning_page_and_the_standard_is_the_districts(app, login):
+    client = login("subject_teacher").client
+    assert client.get("/cockpit/forecast").status_code == 403
+    auth = login("district_admin")
+    h = {"X-CSRFToken": auth.csrf}
+    assert auth.client.post("/cockpit/balance/standard", data={"stage": "primary", "indicator": "sports_area",
+                                                               "value": "abc"}, headers=h).status_code == 400
+    assert auth.client.post("/cockpit/balance/standard", data={"stage": "primary", "indicator": "sports_area",
+                                                               "value": "99"}, headers=h).status_code == 302
+    page = auth.client.get("/cockpit/balance/export.csv?table=cv").data.decode("utf-8-sig")
+    assert "小学,生均体育运动场馆面积,99," in page

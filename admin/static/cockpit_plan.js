@@ -33,13 +33,13 @@
       tooltip: {trigger: "axis"}, legend: {top: 0},
       grid: {left: 8, right: 8, top: 36, bottom: S.length > 12 ? 40 : 8, containLabel: true},
       xAxis: {type: "category", data: names, axisLabel: axisLabel(S.length)},
-      yAxis: {type: "value", name: W.students},
+      yAxis: {type: "value", name: narrow() ? "" : W.students},
       dataZoom: zoom(S.length),
       series: [
         {name: `${W.now} ${D.base_year}`, type: "bar", data: S.map((s) => s.now), itemStyle: {color: GREY}},
         {name: `${W.forecast} ${D.year}`, type: "bar",
           data: S.map((s) => ({value: s.forecast, itemStyle: {color: s.over ? RED : BLUE}})), itemStyle: {color: BLUE}},
-        {name: W.places, type: "scatter", symbol: "rect", symbolSize: [26, 3], data: S.map((s) => s.places),
+        {name: W.places, type: "scatter", symbol: "rect", symbolSize: [narrow() ? 24 : 48, 3], data: S.map((s) => s.places),
           itemStyle: {color: "#222"}, z: 5},
       ],
     });
@@ -50,7 +50,7 @@
     const axis = [...years, String(D.year)];
     draw("plan-trend", {
       tooltip: {trigger: "axis"}, legend: {top: 0}, grid: {left: 8, right: 16, top: 36, bottom: 8, containLabel: true},
-      xAxis: {type: "category", data: axis}, yAxis: {type: "value", name: W.students, scale: true},
+      xAxis: {type: "category", data: axis}, yAxis: {type: "value", name: narrow() ? "" : W.students, scale: true},
       series: [
         {name: S.length > 1 ? W.total : names[0], type: "line", data: [...total, null], itemStyle: {color: BLUE}},
         {name: W.forecast, type: "line", lineStyle: {type: "dashed"}, itemStyle: {color: RED},
@@ -63,7 +63,7 @@
       draw("plan-grades", {
         tooltip: {trigger: "axis"}, legend: {top: 0}, grid: {left: 8, right: 8, top: 36, bottom: 8, containLabel: true},
         xAxis: {type: "category", data: s.grades.map((g) => (W.lang === "en" ? `G${g}` : `${g}年级`))},
-        yAxis: {type: "value", name: W.students},
+        yAxis: {type: "value", name: narrow() ? "" : W.students},
         series: [
           {name: `${W.now} ${D.base_year}`, type: "bar", data: s.grades.map((g) => s.now_grades[g] ?? null), itemStyle: {color: GREY}},
           {name: `${W.forecast} ${D.year}`, type: "bar", data: s.grades.map((g) => s.forecast_grades[g] ?? null),
@@ -87,11 +87,11 @@
         tooltip: {trigger: "axis"}, legend: {top: 0},
         grid: {left: 8, right: 8, top: 36, bottom: S.length > 12 ? 40 : 8, containLabel: true},
         xAxis: {type: "category", data: names, axisLabel: axisLabel(S.length)},
-        yAxis: {type: "value", name: ind.unit}, dataZoom: zoom(S.length),
+        yAxis: {type: "value", name: narrow() ? "" : ind.unit}, dataZoom: zoom(S.length),
         series: [
           {name: W.value, type: "bar", itemStyle: {color: BLUE},
             data: S.map((s) => ({value: s.values[key], itemStyle: {color: s.below.includes(key) ? RED : BLUE}}))},
-          {name: W.standard, type: "scatter", symbol: "rect", symbolSize: [26, 3], itemStyle: {color: "#222"}, z: 5,
+          {name: W.standard, type: "scatter", symbol: "rect", symbolSize: [narrow() ? 24 : 48, 3], itemStyle: {color: "#222"}, z: 5,
             data: S.map((s) => s.standard[key])},
         ],
       });
@@ -100,20 +100,21 @@
     bars();
     // the map: schools × indicators, each cell the school's figure as a share of its standard
     const cells = [];
-    S.forEach((s, y) => D.indicators.forEach((ind, x) => {
+    const marked = D.indicators.filter((ind) => S.some((s) => s.standard[ind.key]));  // only what has a standard
+    S.forEach((s, y) => marked.forEach((ind, x) => {
       const v = s.values[ind.key], bar = s.standard[ind.key];
       if (v != null && bar) cells.push([x, y, Math.round((100 * v) / bar)]);
     }));
-    const short = D.indicators.map((i) => i.title.replace(/^(生均|每百名学生)/, "").replace(/（.*）$/, ""));
+    const short = marked.map((i) => i.title.replace(/^(生均|每百名学生)/, "").replace(/（.*）$/, ""));
     draw("plan-map", {
-      tooltip: {formatter: (p) => `${names[p.value[1]]}<br>${D.indicators[p.value[0]].title}: ${p.value[2]}%`},
+      tooltip: {formatter: (p) => `${names[p.value[1]]}<br>${marked[p.value[0]].title}: ${p.value[2]}%`},
       grid: {left: 8, right: 8, top: 8, bottom: 56, containLabel: true},
       xAxis: {type: "category", data: short, axisLabel: {interval: 0, rotate: 30, width: 80, overflow: "truncate"}, splitArea: {show: true}},
       yAxis: {type: "category", data: names, inverse: true, axisLabel: {width: narrow() ? 80 : 160, overflow: "truncate"}},
       visualMap: {type: "piecewise", orient: "horizontal", left: "center", bottom: 0, dimension: 2,
         pieces: [{lt: 100, color: RED, label: W.below}, {gte: 100, lt: 120, color: AMBER, label: "100–120%"},
           {gte: 120, color: GREEN, label: "≥120%"}]},
-      series: [{name: W.ratio, type: "heatmap", data: cells, label: {show: !narrow() || D.indicators.length < 6,
+      series: [{name: W.ratio, type: "heatmap", data: cells, label: {show: !narrow() || marked.length < 6,
         formatter: (p) => `${p.value[2]}%`, fontSize: 10}}],
     });
   }
