@@ -108,7 +108,7 @@ def district_figures() -> list[dict[str, Any]]:
              "unit": "pushes", "sensitive": False, "compute": push_effect, "tile": "learning"},
             {"key": "learning.value_added", "title": {"zh": "各校增值评价（95%区间）",
                                                       "en": "Value added per school (95% interval)"},
-             "unit": "points", "sensitive": False, "compute": value_added, "tile": "learning",
+             "unit": "students", "sensitive": False, "compute": value_added, "tile": "learning",
              "chart": "interval", "rollup": "none"}]
 
 
