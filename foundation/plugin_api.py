@@ -25,6 +25,7 @@ from foundation.lowcode.flow_plugins import FlowError, start_flow
 from foundation.lowcode.locks import template_form, template_forms
 from foundation.messaging import register_type as register_message_type
 from foundation.messaging import send as send_message
+from foundation.messaging import send_messages
 from foundation.models import OrgUnit, Student  # read-only for plugins: the roster their data hangs on
 from foundation.people_access import guardians_of, school_calendar, school_days, staff_of
 from foundation.permissions import Forbidden, Principal, require
@@ -72,7 +73,8 @@ __all__ = [
     # sensitive columns of the plugin's own
     "encrypt", "decrypt", "blind_index", "mask_id_number", "mask_phone",
     # the loops: events, alerts, messages, audit
-    "publish", "subscribe", "raise_alert", "raise_alerts", "send_message", "register_message_type", "audit",
+    "publish", "subscribe", "raise_alert", "raise_alerts", "send_message", "send_messages",
+    "register_message_type", "audit",
     # approval flows on the platform's engine: start one, see where it waits; watch lowcode.flow.finished
     "start_flow", "flow_state", "flow_timeline", "FlowError",
     # a school's published low-code form and the template it descends from (a clone of the plugin's own)

@@ -142,3 +142,28 @@ def _deliveries(sess: so.Session, fresh: list, ids: list[int], audiences: list, 
                      if (spec["mandatory"] or (a, spec["key"], channel) not in off)
                      and (channel != "email" or a in mailable)]
     return write_rows(sess, Delivery.__table__, rows)
+
+
+_ITEM_KEYS = {"recipients", "variables", "dedupe_key", "link", "class_id"}
+
+
+def send_messages(sess: so.Session, type_key: str, batch: list[dict[str, Any]], *, school_id: int | None,
+                  sender_account_id: int | None = None, link: str | None = None) -> list[int]:
+    """Plugins' batch form of ``send_message``: one message of type ``type_key`` per item of ``batch``
+    (``{recipients, variables, dedupe_key?, link?, class_id?}``), all for ``school_id``, in one
+    :func:`send_many`. The school must be in the session's reach (a plugin's job or event handler runs for
+    one school); raises as ``send_message`` does, before anything is written. Returns the message ids."""
+    from foundation.tenancy import TenancyError, get_scope, is_unscoped
+
+    if school_id is not None and not is_unscoped(sess) and school_id not in get_scope(sess).school_ids:
+        raise TenancyError(f"messages for school {school_id} outside scope {sorted(get_scope(sess).school_ids)}")
+    if not isinstance(batch, list):
+        raise TypeError("send_messages: batch is a list of {recipients, variables, …}")
+    messages = []
+    for i, item in enumerate(batch):
+        if not isinstance(item, dict) or not {"recipients", "variables"} <= set(item) or set(item) - _ITEM_KEYS:
+            raise TypeError(f"send_messages: batch[{i}] has keys recipients, variables and optionally "
+                            f"{', '.join(sorted(_ITEM_KEYS - {'recipients', 'variables'}))}")
+        messages.append({"type_key": type_key, "school_id": school_id, "sender_account_id": sender_account_id,
+                         "link": link, **item})
+    return send_many(sess, messages) if messages else []
