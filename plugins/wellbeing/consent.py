@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from foundation.plugin_api import send_message, utcnow
+from foundation.plugin_api import send_messages, utcnow
 from plugins.wellbeing.models import Consent
 
 CONSENT_AGE = 14  # the law's age, not a setting
@@ -36,18 +36,19 @@ def states(sess: so.Session, student_ids: list[int]) -> dict[int, str]:
 def ask(sess: so.Session, school_id: int, students: list[dict[str, Any]], screening_title: str) -> int:
     """Ask the guardians of ``students`` (under 14, without an answer yet) for consent; returns how many asked."""
     have = states(sess, [s["id"] for s in students])
-    now, asked = utcnow(), 0
+    now, batch = utcnow(), []
     for s in students:
         if s["id"] in have and have[s["id"]] != "asked":
             continue
         if s["id"] not in have:
             sess.add(Consent(school_id=school_id, student_id=s["id"], status="asked", asked_at=now))
-        send_message(sess, "wellbeing.consent_request", recipients=[{"parents_of_student": s["id"]}],
-                     variables={"student_name": s["name"], "screening": screening_title}, school_id=school_id,
-                     dedupe_key=f"wellbeing-consent-{s['id']}-{screening_title}"[:120], link="/wellbeing/consent")
-        asked += 1
+        batch.append({"recipients": [{"parents_of_student": s["id"]}],
+                      "variables": {"student_name": s["name"], "screening": screening_title},
+                      "dedupe_key": f"wellbeing-consent-{s['id']}-{screening_title}"[:120]})
     sess.flush()
-    return asked
+    # one message per student's guardians, all in one batch (a screening of a whole grade asks hundreds)
+    send_messages(sess, "wellbeing.consent_request", batch, school_id=school_id, link="/wellbeing/consent")
+    return len(batch)
 
 
 def answer(sess: so.Session, student_id: int, school_id: int, granted: bool, account_id: int | None,
