@@ -75,6 +75,17 @@ def _canon(value: Any) -> Any:
     return str(value)
 
 
+def _stamp(value: Any) -> Any:
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else _canon(value)
+
+
+def _converter(kind: sa.types.TypeEngine) -> Callable[[Any], Any] | None:
+    """How a column's values become canonical: None when they already are (integers, strings, booleans)."""
+    if isinstance(kind, sa.Integer | sa.String | sa.Boolean) and not isinstance(kind, sa.Enum):
+        return None
+    return _stamp if isinstance(kind, sa.DateTime) else _canon
+
+
 def table_digest(conn: sa.Connection, table: sa.Table) -> tuple[int, str]:
     """(row count, md5) of one (reflected) table: each row is the JSON list of its values (columns by name,
     values in a canonical form) plus a newline, rows in primary-key order (text keys in "C" collation)."""
@@ -87,8 +98,13 @@ def table_digest(conn: sa.Connection, table: sa.Table) -> tuple[int, str]:
     md5, rows = hashlib.md5(usedforsecurity=False), 0
     result = conn.execution_options(stream_results=True, yield_per=5000).execute(
         sa.select(*cols).order_by(*order))
+    convert = [(i, f) for i, f in enumerate(_converter(c.type) for c in cols) if f is not None]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     for row in result:
-        md5.update(json.dumps([_canon(v) for v in row], ensure_ascii=False).encode() + b"\n")
+        values = list(row)
+        for i, f in convert:
+            values[i] = f(values[i])
+        md5.update(encode(values).encode() + b"\n")
         rows += 1
     return rows, md5.hexdigest()
 
