@@ -43,9 +43,27 @@ class ServeOptions:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-def default_workers() -> int:
-    """One worker per core, at least two (one can restart while the other serves); docs/deploy.md sizes it."""
-    return max(2, os.cpu_count() or 1)
+def default_workers(redis: bool) -> int:
+    """With Redis, one worker per core and at least two (one can restart while the other serves); without it
+    one: the live fan-out and the delivery thread are then in-process (docs/deploy.md sizes it)."""
+    return max(2, os.cpu_count() or 1) if redis else 1
+
+
+def warnings(opts: ServeOptions, config: dict[str, Any], secret_from_env: bool) -> list[str]:
+    """What an operator should hear before the first request."""
+    out = []
+    if opts.workers > 1 and not config.get("REDIS_URL"):
+        out.append("JIZUO_REDIS_URL is not set: a live notice reaches at once only the browsers connected "
+                   "to the process that stored it (the others within JIZUO_MESSAGE_SSE_POLL seconds); set "
+                   "Redis for several workers (docs/deploy.md)")
+    if config.get("ENV") == "production" and not secret_from_env:
+        out.append("JIZUO_SECRET_KEY is not set: the key is read from the instance folder; every app and "
+                   "worker process, on every machine, must have the same one (docs/deploy.md)")
+    if config.get("ENV") == "production" and opts.host not in ("127.0.0.1", "::1", "localhost") \
+            and not opts.trusted_proxies:
+        out.append("listening beyond this machine without --trusted-proxies: behind a reverse proxy every "
+                   "login counts against the proxy's address (the login throttle)")
+    return out
 
 
 def parse_proxies(value: str | None) -> list[str]:
@@ -161,7 +179,8 @@ def run_gunicorn(app, opts: ServeOptions) -> None:
 def run_waitress(app, opts: ServeOptions) -> None:
     from waitress import serve
 
-    serve(wrap(app, opts.trusted_proxies), host=opts.host, port=opts.port, threads=opts.threads, ident="jizuo")
+    serve(wrap(app, opts.trusted_proxies), host=opts.host, port=opts.port, threads=opts.threads,
+          ident="jizuo")
 
 
 def run(app, opts: ServeOptions, server: str = "auto", echo=print) -> str:

@@ -27,7 +27,8 @@ from tests.conftest import PASSWORD, browser_login
 
 JIZUO = str(Path(sys.executable).parent / "jizuo")
 ROOT = Path(__file__).resolve().parents[1]
-CLIENT = "203.0.113.7"  # the address the reverse proxy reports for the throttled client (a documentation range)
+RUNS = sa.text("SELECT job, school_id, period_start, worker, finished_at, ok, error FROM job_runs")
+CLIENT = "203.0.113.7"  # the address the proxy reports for the throttled client (a documentation range)
 
 
 class Deployment:
@@ -38,15 +39,16 @@ class Deployment:
         self.name = f"jizuo_deploy_{uuid.uuid4().hex[:8]}"
         _pg_exec(f'CREATE DATABASE "{self.name}"')
         self.url = _pg_url(self.name)
-        self.env = {**os.environ, "JIZUO_DATABASE_URL": self.url, "JIZUO_REDIS_URL": os.environ["JIZUO_TEST_REDIS_URL"],
+        self.env = {**os.environ, "JIZUO_DATABASE_URL": self.url,
+                    "JIZUO_REDIS_URL": os.environ["JIZUO_TEST_REDIS_URL"],
                     "JIZUO_SECRET_KEY": "deploy-test-secret-not-for-production",
                     "JIZUO_INSTANCE_PATH": str(workdir / "instance"),
                     "JIZUO_MESSAGE_REDIS_PREFIX": f"jizuo-deploy-{uuid.uuid4().hex[:8]}",
                     "JIZUO_MESSAGE_SSE_POLL": "60",  # only Redis pub/sub can bring a notice across in time
                     "JIZUO_LOGIN_IP_MAX_FAILURES": "6", "JIZUO_TRUSTED_PROXIES": "127.0.0.1"}
         built = subprocess.run([JIZUO, "demo", "--schools", "1", "--students-per-school", "40", "--password",
-                                PASSWORD, "--json"], env=self.env, cwd=workdir, capture_output=True, text=True,
-                               timeout=240)
+                                PASSWORD, "--json"], env=self.env, cwd=workdir, capture_output=True,
+                               text=True, timeout=240)
         assert built.returncode == 0, built.stderr[-2000:]
         self.logins = {e["role"]: e["username"] for e in json.loads(built.stdout.splitlines()[-1])["logins"]}
 
@@ -82,7 +84,7 @@ class Deployment:
         from tests.conftest import _pg_exec
 
         for key, proc in self.procs.items():
-            if proc.poll() is None:  # gunicorn: SIGINT stops at once (SIGTERM would wait out open live streams)
+            if proc.poll() is None:  # gunicorn: SIGINT stops at once (SIGTERM waits out open live streams)
                 proc.send_signal(signal.SIGINT if key in ("A", "B") else signal.SIGTERM)
         for key, proc in self.procs.items():
             try:
@@ -97,7 +99,8 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     if not (os.environ.get("JIZUO_TEST_DATABASE_URL") and os.environ.get("JIZUO_TEST_REDIS_URL")):
-        pytest.skip("the deployment test needs PostgreSQL and Redis (JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL)")
+        pytest.skip("the deployment test needs PostgreSQL and Redis "
+                    "(JIZUO_TEST_DATABASE_URL, JIZUO_TEST_REDIS_URL)")
     d = Deployment(tmp_path_factory.mktemp("deploy"))
     try:
         d.a, d.b = d.serve("A"), d.serve("B")
@@ -134,7 +137,8 @@ def test_a_login_on_one_process_is_valid_on_the_other_and_ends_on_both(deploymen
     r = http.put(d.b + "/api/v1/messages/preferences", json={"email": "office@example.edu.cn"},
                  headers={"X-CSRFToken": me_a["csrf_token"]}, timeout=30)
     assert r.status_code == 200, r.text[:300]
-    assert http.get(d.a + "/api/v1/messages/preferences", timeout=30).json()["email"] == "office@example.edu.cn"
+    prefs = http.get(d.a + "/api/v1/messages/preferences", timeout=30).json()
+    assert prefs["email"] == "office@example.edu.cn"
     out = http.post(d.b + "/logout", headers={"X-CSRFToken": me_a["csrf_token"]}, allow_redirects=False,
                     timeout=30)  # sign out through B
     assert out.status_code == 302
@@ -195,7 +199,8 @@ def test_two_workers_run_each_period_of_each_job_once(deployment):
     app = create_app({"DATABASE_URL": d.url, "SECRET_KEY": "x", "INSTANCE_PATH": str(d.workdir / "probe"),
                       "REDIS_URL": None})
     with app.app_context():
-        expected = {(job.key, school) for job in all_jobs().values() for school in enabled_schools(job.plugin)}
+        expected = {(job.key, school) for job in all_jobs().values()
+                    for school in enabled_schools(job.plugin)}
     app.extensions["jizuo.engine"].dispose()
     assert len(expected) >= 5, expected  # the first-party plugins' jobs in the demo school
     engine = sa.create_engine(d.url)
@@ -204,16 +209,14 @@ def test_two_workers_run_each_period_of_each_job_once(deployment):
         deadline = time.monotonic() + 60
         while True:
             with engine.connect() as conn:
-                rows = conn.execute(sa.text("SELECT job, school_id, period_start, worker, finished_at, ok, error "
-                                            "FROM job_runs")).all()
+                rows = conn.execute(RUNS).all()
             if {(r.job, r.school_id) for r in rows} >= expected and all(r.finished_at for r in rows):
                 break
             assert time.monotonic() < deadline, (rows, d.log("W1")[-2000:], d.log("W2")[-2000:])
             time.sleep(0.5)
         time.sleep(6)  # three more looks by each worker: none may run a period again
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT job, school_id, period_start, worker, finished_at, ok, error "
-                                        "FROM job_runs")).all()
+            rows = conn.execute(RUNS).all()
     finally:
         engine.dispose()
     per_period = Counter((r.job, r.school_id, r.period_start) for r in rows)
@@ -225,7 +228,8 @@ def test_two_workers_run_each_period_of_each_job_once(deployment):
         assert n <= 1 + elapsed // every[job] + 1, (job, school, n, elapsed)
     assert {r.worker.rsplit(":", 1)[1] for r in rows} <= pids, {r.worker for r in rows}
     failed = [(r.job, r.error) for r in rows if not r.ok]
-    print(f"job runs: {len(rows)} by workers {sorted(Counter(r.worker for r in rows).values())}; failed {failed}")
+    shares = sorted(Counter(r.worker for r in rows).values())
+    print(f"job runs: {len(rows)}, by the two workers {shares}; failed {failed}")
     # the workers still deliver: both alive after all those looks
     assert all(d.procs[k].poll() is None for k in ("W1", "W2"))
 
@@ -250,9 +254,10 @@ def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(app):
         env = {"REMOTE_ADDR": peer}
         page = http.get("/login", environ_base=env).get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        r = http.post("/login", data={"username": "nobody", "password": "wrong-Password-1", "csrf_token": token},
+        form = {"username": "nobody", "password": "wrong-Password-1", "csrf_token": token}
+        r = http.post("/login", data=form, environ_base=env,  # the Referer: as a browser on https sends it
                       headers={"X-Forwarded-For": claimed, "X-Forwarded-Proto": "https",
-                               "Referer": "https://localhost/login"}, environ_base=env)  # as a browser on https
+                               "Referer": "https://localhost/login"})
         assert r.status_code == 401
     with unscoped("test: the failures' addresses").session(app.extensions["jizuo.engine"]) as sess:
         seen = set(sess.scalars(sa.select(LoginFailure.ip)))
@@ -263,9 +268,10 @@ def test_serve_settings_for_a_district():
     from click.testing import CliRunner
 
     from foundation.cli import main
-    from foundation.serve import ServeOptions, gunicorn_settings
+    from foundation.serve import ServeOptions, gunicorn_settings, warnings
 
-    got = gunicorn_settings(ServeOptions(host="0.0.0.0", port=8100, workers=4, threads=8, trusted_proxies=["10.0.0.5"]))
+    got = gunicorn_settings(ServeOptions(host="0.0.0.0", port=8100, workers=4, threads=8,
+                                         trusted_proxies=["10.0.0.5"]))
     assert got | {"bind": ["0.0.0.0:8100"], "workers": 4, "threads": 8, "worker_class": "gthread",
                   "preload_app": True, "forwarded_allow_ips": "10.0.0.5"} == got
     assert got["max_requests"] and got["max_requests_jitter"] and callable(got["post_fork"])
@@ -273,3 +279,7 @@ def test_serve_settings_for_a_district():
     bad = CliRunner().invoke(main, ["serve", "--trusted-proxies", "nginx.local"],
                              env={"JIZUO_DATABASE_URL": "sqlite://", "JIZUO_SECRET_KEY": "x"})
     assert bad.exit_code != 0 and "--trusted-proxies" in bad.output
+    # several workers without Redis: live notices would stay within one process; the operator is told
+    said = warnings(ServeOptions(workers=2), {"REDIS_URL": None, "ENV": "production"}, secret_from_env=False)
+    assert any("JIZUO_REDIS_URL" in w for w in said) and any("JIZUO_SECRET_KEY" in w for w in said)
+    assert warnings(ServeOptions(workers=4), {"REDIS_URL": "redis://x", "ENV": "production"}, True) == []

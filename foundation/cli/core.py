@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 
@@ -35,24 +36,30 @@ def _seed_templates() -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="JIZUO_HOST",
-              help="Address to listen on (env JIZUO_HOST); behind a proxy on the same machine keep 127.0.0.1.")
+              help="Address to listen on (env JIZUO_HOST); with the proxy on this machine keep 127.0.0.1.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), envvar="JIZUO_PORT")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), envvar="JIZUO_WORKERS",
-              help="gunicorn worker processes (env JIZUO_WORKERS) [default: one per core, at least 2].")
+              help="gunicorn worker processes (env JIZUO_WORKERS) [default: with Redis one per core, at "
+                   "least 2; without, 1].")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), envvar="JIZUO_THREADS",
               help="Threads per process (env JIZUO_THREADS).")
-@click.option("--server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto", show_default=True,
-              envvar="JIZUO_SERVER", help="auto: gunicorn on Linux/macOS, waitress elsewhere (env JIZUO_SERVER).")
+@click.option("--server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto",
+              show_default=True, envvar="JIZUO_SERVER",
+              help="auto: gunicorn on Linux/macOS, waitress elsewhere (env JIZUO_SERVER).")
 @click.option("--trusted-proxies", default="", envvar="JIZUO_TRUSTED_PROXIES", metavar="ADDR[,NET…]",
-              help="Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env JIZUO_TRUSTED_PROXIES).")
-@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), envvar="JIZUO_TIMEOUT",
-              help="gunicorn: a worker silent this many seconds is restarted (env JIZUO_TIMEOUT).")
+              help="Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed "
+                   "(env JIZUO_TRUSTED_PROXIES).")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600),
+              envvar="JIZUO_TIMEOUT", help="gunicorn: a worker silent this long is replaced "
+                   "(env JIZUO_TIMEOUT).")
 @click.option("--access-log", default="-", show_default=True, envvar="JIZUO_ACCESS_LOG",
-              help="gunicorn's access log: a file, - for standard output, off for none (env JIZUO_ACCESS_LOG).")
+              help="gunicorn's access log: a file, - for standard output, off for none "
+                   "(env JIZUO_ACCESS_LOG).")
 @with_appcontext
 def serve_cmd(host: str, port: int, workers: int | None, threads: int, server: str, trusted_proxies: str,
               timeout: int, access_log: str) -> None:
-    """Serve the web UI and API: gunicorn (several processes) on Linux, waitress elsewhere (docs/deploy.md)."""
+    """Serve the web UI and API: gunicorn (several processes) on Linux, waitress elsewhere
+    (docs/deploy.md)."""
     from foundation import serve
     from foundation.migrate import up_to_date
 
@@ -60,12 +67,14 @@ def serve_cmd(host: str, port: int, workers: int | None, threads: int, server: s
         proxies = serve.parse_proxies(trusted_proxies)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--trusted-proxies") from None
-    url = current_app.config["DATABASE_URL"]
-    if not up_to_date(url):
+    config = current_app.config
+    if not up_to_date(config["DATABASE_URL"]):
         raise click.ClickException("the database schema is not up to date: run `jizuo init` first")
-    opts = serve.ServeOptions(host=host, port=port, workers=workers or serve.default_workers(), threads=threads,
-                              timeout=timeout, trusted_proxies=proxies,
+    opts = serve.ServeOptions(host=host, port=port, threads=threads, timeout=timeout, trusted_proxies=proxies,
+                              workers=workers or serve.default_workers(bool(config["REDIS_URL"])),
                               access_log=None if access_log.lower() in ("off", "none", "") else access_log)
+    for warning in serve.warnings(opts, config, secret_from_env=bool(os.environ.get("JIZUO_SECRET_KEY"))):
+        click.echo(f"warning: {warning}", err=True)
     try:
         serve.run(current_app._get_current_object(), opts, server=server, echo=click.echo)
     except RuntimeError as err:
