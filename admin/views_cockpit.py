@@ -33,7 +33,7 @@ W = {
            "school_privacy": "本页为本校数据，可细到年级和班级；心理、资助等敏感统计只对有权查看的岗位显示。",
            "enter_note": "进入某校查看明细前须经过留痕的进校步骤。", "table": "表格", "chart": "图表",
            "csv": "导出 CSV", "xlsx": "导出 Excel", "none": "暂无数据", "off": "未启用该应用的学校",
-           "failed": "部分学校的该项统计计算失败", "back": "返回看板", "more": "详情", "total": "合计",
+           "failed": "部分学校的该项统计计算失败", "nobody": "尚无学校启用", "back": "返回看板", "more": "详情", "total": "合计",
            "sensitive": "敏感", "interval": "区间", "mean": "均值", "stale_note": "数据每晚重算，事件发生后自动过期；超过一小时自动重算。"},
     "en": {"district": "District cockpit", "school": "Principal's cockpit", "period": "Period", "show": "Show",
            "computed": "Figures computed at", "refresh": "Refresh", "schools": "Schools side by side",
@@ -44,7 +44,7 @@ W = {
                              "only for the roles that may see them.",
            "enter_note": "Seeing one school's details takes the audited enter-school step.", "table": "Table",
            "chart": "Chart", "csv": "Export CSV", "xlsx": "Export Excel", "none": "No figures yet",
-           "off": "Schools without this app", "failed": "This figure failed in some schools", "back": "Back to the cockpit",
+           "off": "Schools without this app", "nobody": "No school has enabled it", "failed": "This figure failed in some schools", "back": "Back to the cockpit",
            "more": "Details", "total": "Total", "sensitive": "sensitive", "interval": "interval", "mean": "mean",
            "stale_note": "Recomputed nightly, expired by the events that change them, and after an hour."},
 }
@@ -115,7 +115,8 @@ def _local(ts) -> str:
 
 
 def _headline(t: dict) -> str:
-    foot = t["foot"] or (t["rows"][0] if len(t["rows"]) == 1 else None)
+    foot = t["foot"] if t["rows"] else None
+    foot = foot or (t["rows"][0] if len(t["rows"]) == 1 else None)
     if foot is None:
         return "—"
     if t["unit"] in pipeline.THINGS or not t["has_value"]:
@@ -163,7 +164,7 @@ def cockpit():
         for t in firsts:
             for r in t["rows"]:
                 by_school[r["school_id"]][t["key"]] = r["total"]
-        side = [{"id": sid, "name": name, "totals": [by_school[sid].get(t["key"], "") for t in firsts]}
+        side = [{"id": sid, "name": name, "totals": [by_school[sid].get(t["key"], "—") for t in firsts]}
                 for sid, name in schools]
     _audit(school, "cockpit", period)
     plan = _plan_tiles(sess) if school is None else []

@@ -100,7 +100,8 @@
     var el = document.getElementById(c.id);
     if (!el) { return; }
     var opt = c.small ? small(c.table) : big(c.table);
-    if (!opt) { el.hidden = true; return; }
+    var any = opt && opt.series.some(function (s) { return s.data.some(function (v) { return v; }); });
+    if (!any) { el.hidden = true; return; }  // nothing to draw: the tile's number and the table say it
     var chart = window.echarts.init(el, null, {renderer: 'canvas'});
     chart.setOption(opt);
     drawn.push(chart);
