@@ -154,7 +154,9 @@ def init_app(app: Flask) -> None:
             return
         try:
             if exc is not None or sess.info.get(_PENDING):  # not committed: an exception, or never reached commit
-                sess.rollback()
+                sess.rollback()  # (a session that never began a transaction rolls back without an event)
+                left = sess.info.pop(_PENDING, [])
+                sess.info.setdefault(_READS, []).extend(e for e in left if e["read"])
             write_left_reads(sess)
         except Exception:  # noqa: BLE001 - the answer is gone; say so loudly, never hide the failure
             log.exception("audit: the reads of a failed request could not be written")
