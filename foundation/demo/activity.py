@@ -68,53 +68,66 @@ def fill_activity(sess: so.Session, seed: int, password_hash: str | None = None)
     return done
 
 
+def _linked(school: int):
+    return sa.select(GuardianLink.guardian_id).where(GuardianLink.school_id == school)
+
+
 def _families(sess: so.Session, school: int, password_hash: str) -> int:
     """An account for each enrolled student's primary guardian who has none yet."""
-    have = sa.select(Account.person_id).where(Account.person_kind == "guardian")
-    gids = sorted(set(sess.scalars(sa.select(GuardianLink.guardian_id).join(Student, Student.id == GuardianLink.student_id)
-                                   .where(GuardianLink.school_id == school, GuardianLink.is_primary.is_(True),
-                                          Student.status_code == "01", GuardianLink.guardian_id.not_in(have)))))
+    have = set(sess.scalars(sa.select(Account.person_id).where(Account.person_kind == "guardian",
+                                                                Account.person_id.in_(_linked(school)))))
+    enrolled = set(sess.scalars(sa.select(Student.id).where(Student.school_id == school, Student.status_code == "01")))
+    gids = sorted({g for g, s in sess.execute(sa.select(GuardianLink.guardian_id, GuardianLink.student_id).where(
+        GuardianLink.school_id == school, GuardianLink.is_primary.is_(True))) if s in enrolled and g not in have})
     if not gids:
         return 0
     names = dict(sess.execute(sa.select(Guardian.id, Guardian.name).where(Guardian.id.in_(gids))).all())
     rows = [{"username": f"family{g}", "password_hash": password_hash, "display_name": names.get(g) or "家长",
              "person_kind": "guardian", "person_id": g, "active": True, "failed_logins": 0} for g in gids]
-    sess.execute(sa.insert(Account), rows)
-    ids = sess.scalars(sa.select(Account.id).where(Account.person_kind == "guardian", Account.person_id.in_(gids)))
-    sess.execute(sa.insert(Membership), [{"account_id": a, "role": "parent", "org_unit_id": school,
+    ids = sess.execute(Account.__table__.insert().returning(Account.__table__.c.id), rows).scalars().all()
+    sess.execute(Membership.__table__.insert(), [{"account_id": a, "role": "parent", "org_unit_id": school,
                                           "school_id": school} for a in ids])
     return len(gids)
 
 
 def _families_of(sess: so.Session, school: int) -> dict[int | None, list[int]]:
-    """Family accounts per class of the school."""
-    rows = sess.execute(sa.select(Student.class_id, Account.id).join(
-        GuardianLink, GuardianLink.student_id == Student.id).join(
-        Account, sa.and_(Account.person_kind == "guardian", Account.person_id == GuardianLink.guardian_id)).where(
-        Student.school_id == school, Student.status_code == "01").distinct())
-    out: dict[int | None, list[int]] = {}
-    for cid, acct in rows:
-        out.setdefault(cid, []).append(acct)
-    return out
+    """Family accounts per class of the school (three plain reads, joined here)."""
+    accounts = dict(sess.execute(sa.select(Account.person_id, Account.id).where(
+        Account.person_kind == "guardian", Account.person_id.in_(_linked(school)))).all())
+    classes = dict(sess.execute(sa.select(Student.id, Student.class_id).where(Student.school_id == school,
+                                                                              Student.status_code == "01")).all())
+    out: dict[int | None, set[int]] = {}
+    for gid, sid in sess.execute(sa.select(GuardianLink.guardian_id, GuardianLink.student_id).where(
+            GuardianLink.school_id == school)):
+        if sid in classes and gid in accounts:
+            out.setdefault(classes[sid], set()).add(accounts[gid])
+    return {cid: sorted(v) for cid, v in out.items()}
+
+
+def _insert_ids(sess: so.Session, rows: list[dict]) -> list[int]:
+    return list(sess.execute(Message.__table__.insert().returning(Message.__table__.c.id, sort_by_parameter_order=True),
+                             rows).scalars()) if rows else []
 
 
 def _notices(sess: so.Session, school: int, rng: random.Random, now: datetime) -> int:
+    """The term's notices of one school, in three bulk statements (notices, inbox rows, replies)."""
     families = _families_of(sess, school)
     sender = sess.scalar(sa.select(Membership.account_id).where(Membership.school_id == school,
                                                                 Membership.role == "school_admin").limit(1))
     plan: list[tuple[int | None, list[int]]] = [(None, sorted({a for v in families.values() for a in v}))] * 2
     plan += [(cid, accts) for cid, accts in sorted(families.items(), key=lambda kv: kv[0] or 0) if cid
              for _ in range(rng.randint(3, 5))]
-    made = 0
+    notices = []
     for cid, accts in plan:
         zh, en = rng.choice(NOTICES)
-        at = now - timedelta(days=rng.randint(1, 110), minutes=rng.randint(0, 600))
-        ack = rng.random() < 0.5
-        msg_id = sess.execute(sa.insert(Message).values(
-            type_key="notice", school_id=school, class_id=cid, sender_account_id=sender, subject_zh=zh, body_zh=zh,
-            subject_en=en, body_en=en, variables={}, recipient_count=len(accts), created_at=at, ack_required=ack,
-            reach={"accounts": len(accts)}).returning(Message.id)).scalar_one()
-        inbox, replies = [], []
+        notices.append({"type_key": "notice", "school_id": school, "class_id": cid, "sender_account_id": sender,
+                        "reply_to_id": None, "subject_zh": zh, "body_zh": zh, "subject_en": en, "body_en": en,
+                        "variables": {}, "recipient_count": len(accts), "ack_required": rng.random() < 0.5,
+                        "created_at": now - timedelta(days=rng.randint(1, 110), minutes=rng.randint(0, 600)),
+                        "reach": {"accounts": len(accts)}})
+    inbox, replies = [], []
+    for msg_id, n, (cid, accts) in zip(_insert_ids(sess, notices), notices, plan, strict=True):
+        at, ack = n["created_at"], n["ack_required"]
         for acct in accts:
             read = at + timedelta(minutes=rng.randint(5, 2880)) if rng.random() < 0.85 else None
             acked = read + timedelta(minutes=rng.randint(0, 60)) if ack and read and rng.random() < 0.8 else None
@@ -123,20 +136,17 @@ def _notices(sess: so.Session, school: int, rng: random.Random, now: datetime) -
             if read and rng.random() < 0.04:
                 text = rng.choice(REPLIES)
                 replies.append({"type_key": "notice.reply", "school_id": school, "class_id": cid,
-                                "sender_account_id": acct, "reply_to_id": msg_id, "subject_zh": f"回复：{zh}",
-                                "body_zh": text, "subject_en": f"Re: {en}", "body_en": text, "variables": {},
-                                "recipient_count": 1 if sender else 0, "created_at": read + timedelta(minutes=3),
-                                "ack_required": False})
-        if inbox:
-            sess.execute(sa.insert(InboxItem), inbox)
-        if replies:
-            ids = sess.execute(sa.insert(Message).returning(Message.id, sort_by_parameter_order=True),
-                               replies).scalars().all()
-            if sender:
-                sess.execute(sa.insert(InboxItem), [{"message_id": i, "account_id": sender, "school_id": school,
-                                                     "created_at": r["created_at"]} for i, r in zip(ids, replies, strict=True)])
-        made += 1
-    return made
+                                "sender_account_id": acct, "reply_to_id": msg_id, "subject_zh": f"回复：{n['subject_zh']}",
+                                "body_zh": text, "subject_en": f"Re: {n['subject_en']}", "body_en": text,
+                                "variables": {}, "recipient_count": 1 if sender else 0, "ack_required": False,
+                                "created_at": read + timedelta(minutes=3), "reach": None})
+    ids = _insert_ids(sess, replies)
+    if sender:  # a reply reaches the notice's sender
+        inbox += [{"message_id": i, "account_id": sender, "school_id": school, "created_at": r["created_at"],
+                   "read_at": None, "acked_at": None} for i, r in zip(ids, replies, strict=True)]
+    if inbox:
+        sess.execute(InboxItem.__table__.insert(), inbox)
+    return len(notices)
 
 
 def _cases(sess: so.Session, school: int, rng: random.Random, now: datetime) -> int:
