@@ -170,3 +170,15 @@ def test_the_figure_contract_for_the_cockpits():
 
 def test_login_names_are_demo_users(demo):
     assert login_of(demo, "district_admin")
+
+
+def test_the_nightly_refresh_fills_the_cache(runner, db_session):
+    from foundation.cockpit.cache import CockpitFigure
+
+    result = runner.invoke(["cockpit", "refresh", "--period", "2026-11"])
+    assert result.exit_code == 0, result.output
+    assert "2026-11:" in result.output
+    periods = set(db_session.scalars(sa.select(CockpitFigure.period)))
+    assert {"now", "2026-11"} <= periods
+    bad = runner.invoke(["cockpit", "refresh", "--period", "yesterday"])
+    assert bad.exit_code != 0 and "--period" in bad.output

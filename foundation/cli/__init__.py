@@ -28,6 +28,9 @@ def _register() -> None:
 
     for command in (backup_cmd, restore_cmd, backup_key_cmd):
         main.add_command(command)
+    from foundation.cli.cockpit import cockpit_cmd  # the cockpits' nightly refresh (docs/cockpit.md)
+
+    main.add_command(cockpit_cmd)
 
 
 _register()

@@ -265,3 +265,24 @@ def computed_at(rows: dict) -> Any:
     times = [r.computed_at for r in rows.values()]
     return min(times) if times else None
 
+
+
+def refresh(sess: so.Session, period_keys: list[str] | None = None, schools: list[int] | None = None) -> dict[str, int]:
+    """Recompute every figure for every school (or those named) in the term under way and this month (or the
+    periods named): the nightly run (``jizuo cockpit refresh``), so that the first look of the day is cached.
+    ``sess`` acts for the district; each period commits on its own."""
+    import sqlalchemy as sa
+
+    from foundation.cockpit.periods import parse
+    from foundation.models import OrgUnit
+
+    today = local_today()
+    keys = period_keys or [parse(None, today)["key"], f"{today:%Y-%m}"]
+    if schools is None:
+        schools = list(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school").order_by(OrgUnit.id)))
+    figures, out = specs(), {}
+    for key in keys:
+        rows = gather(sess, figures, schools, parse(key, today), force=True)
+        sess.commit()
+        out[key] = len(rows)
+    return out
