@@ -292,8 +292,11 @@ def set_standard():
 
 def forecast_tile(sess, principal) -> dict[str, Any]:
     """招生预警: how many schools next year's forecast puts over their places, the backtest error, the schools
-    nearest their places."""
-    ids, district = reach(principal)
+    nearest their places. Empty for someone with no planning page."""
+    try:
+        ids, district = reach(principal)
+    except Forbidden:
+        return {}
     data = F.district_forecast(sess, ids, district=district)
     lang = current_lang()
     ranked = sorted((s for s in data["schools"] if s.get("forecast") and s["places"]["total_places"]),
@@ -307,7 +310,10 @@ def forecast_tile(sess, principal) -> dict[str, Any]:
 
 def balance_tile(sess, principal) -> dict[str, Any]:
     """均衡发展: how many schools are below the standard on some indicator, and on which indicators."""
-    ids, district = reach(principal)
+    try:
+        ids, district = reach(principal)
+    except Forbidden:
+        return {}
     data = B.district_balance(sess, ids, district=district)
     lang = current_lang()
     below = [s for s in data["schools"] if s["below"]]

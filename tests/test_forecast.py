@@ -141,3 +141,26 @@ def test_a_teacher_has_no_planning_page_and_the_standard_is_the_districts(app, l
                                                                "value": "99"}, headers=h).status_code == 302
     page = auth.client.get("/cockpit/balance/export.csv?table=cv").data.decode("utf-8-sig")
     assert "小学,生均体育运动场馆面积,99," in page
+
+
+def test_tiles_for_the_cockpits(app, login):
+    from flask import g
+
+    from admin.cockpit_plan import balance_tile, forecast_tile
+    from foundation import db
+    from foundation.tenancy import set_scope
+
+    auth = login("district_admin")
+    with auth.client:
+        auth.client.get("/cockpit/forecast")
+        set_scope(db.session(), g.principal.scope())  # as during a request (the cockpit calls the tiles in one)
+        tile = forecast_tile(db.session(), g.principal)
+        assert tile["value"] == 1 and tile["tone"] == "red" and tile["link"] == "/cockpit/forecast"
+        assert "MAPE" in tile["note"] and len(tile["bars"]) == 2 and all(isinstance(n, int) for _, n in tile["bars"])
+        tile = balance_tile(db.session(), g.principal)
+        assert tile["value"] == 1 and tile["tone"] == "red" and tile["bars"]
+    teacher = login("subject_teacher")
+    with teacher.client:
+        teacher.client.get("/")
+        set_scope(db.session(), g.principal.scope())
+        assert forecast_tile(db.session(), g.principal) == {} and balance_tile(db.session(), g.principal) == {}
