@@ -365,6 +365,30 @@ def test_value_added_matches_the_plugins_own(ctx):
                                                                                       abs_tol=0.011)
     spec = _plugin_specs()["learning.value_added"][1]
     assert spec["rollup"] == "none" and spec["chart"] == "interval"
+    gains = {c["group"]["subject"]: (c["count"], c["value"]) for c in compute(sess, faces.gain_by_subject, school)}
+    assert gains == {k: (c["count"], c["value"]) for k, c in cells.items()}
+
+
+def test_mastery_by_group(ctx):
+    from plugins.learning import catalogue, faces
+    from plugins.learning.models import Mastery
+
+    sess, school = ctx
+    with sess.begin_nested():
+        from foundation.plugin_runtime import FOR_SCHOOL
+
+        with FOR_SCHOOL.for_school(sess, school):
+            top = catalogue.groups(sess)
+    acc = defaultdict(lambda: [set(), 0.0, 0])
+    for m in sess.scalars(sa.select(Mastery).where(Mastery.school_id == school)):
+        if m.code in top:
+            a = acc[top[m.code].code]
+            a[0].add(m.student_id)
+            a[1] += m.p
+            a[2] += 1
+    cells = {c["group"]["knowledge_group"]: (c["count"], c["value"]) for c in compute(sess, faces.mastery_by_group,
+                                                                                      school)}
+    assert cells == {g: (len(who), round(total / n, 3)) for g, (who, total, n) in acc.items()} and cells
 
 
 def test_afterschool(ctx):
