@@ -21,6 +21,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -430,11 +431,7 @@ def restore(url: str, dump: Path, *, force: bool = False, secret: str | None = N
                           "overwrite it (its tables are dropped and replaced by the backup's)")
     tables = manifest["tables"]
     if kind == "postgresql":
-        conninfo, env = _libpq(url)
-        _engine(url).dispose()  # a clear error for a wrong URL before pg_restore runs
-        cmd = [_tool("pg_restore"), "--verbose", "--single-transaction", "--no-owner", "--no-acl", "-d", conninfo]
-        _run([*cmd, *(["--clean", "--if-exists"] if force else []), str(dump)], env, _RESTORING, "restore",
-             manifest["dump"].get("data_entries") or len(tables), progress)
+        _restore_pg(url, dump, force, manifest["dump"].get("data_entries") or len(tables), progress)
     else:
         target = _sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -447,6 +444,71 @@ def restore(url: str, dump: Path, *, force: bool = False, secret: str | None = N
             dst.close()
             src.close()
     return check(url, manifest, secret, progress)
+
+
+# what --force drops first, in the restore's own transaction: the current schema's objects (not an extension's)
+_DROPS = """
+SELECT format('DROP TABLE IF EXISTS %I.%I CASCADE', n.nspname, c.relname), 1 FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT format('DROP %s IF EXISTS %I.%I CASCADE', CASE c.relkind WHEN 'v' THEN 'VIEW'
+              WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'SEQUENCE' END, n.nspname, c.relname), 2 FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm', 'S')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure), 3 FROM pg_proc p
+ WHERE p.pronamespace = current_schema()::regnamespace
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT format('DROP TYPE IF EXISTS %I.%I CASCADE', n.nspname, t.typname), 4 FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+ORDER BY 2
+"""
+
+
+def _restore_pg(url: str, dump: Path, force: bool, total: int, progress: Progress) -> None:
+    """pg_restore's script piped into one psql transaction: under ``force`` the target's objects are dropped
+    first in the same transaction (``pg_restore --clean`` cannot drop a partition's inherited constraints), so
+    a failed restore leaves the target as it was."""
+    conninfo, env = _libpq(url)
+    engine = _engine(url)  # a clear error for a wrong URL before anything runs
+    try:
+        with engine.connect() as conn:
+            drops = list(conn.execute(sa.text(_DROPS)).scalars()) if force else []
+    finally:
+        engine.dispose()
+    pg_restore, psql = _tool("pg_restore"), _tool("psql")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as pre, tempfile.TemporaryFile("w+") as errors:
+        pre.write("".join(f"{d};\n" for d in drops))
+        pre.flush()
+        dumper = subprocess.Popen([pg_restore, "--verbose", "--no-owner", "--no-acl", "-f", "-", str(dump)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        loader = subprocess.Popen([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", conninfo,
+                                   "-f", pre.name, "-f", "-"], stdin=dumper.stdout, stdout=subprocess.DEVNULL,
+                                  stderr=errors, env=env)
+        dumper.stdout.close()  # psql holds the pipe now; pg_restore stops if psql does
+        done, problems = 0, []
+        for raw in dumper.stderr:
+            line = raw.decode(errors="replace")
+            if _RESTORING.search(line):
+                done += 1
+                progress("restore", min(done, total), total)
+            elif "error" in line.lower():
+                problems.append(line.strip())
+        dumper.wait()
+        loader.wait()
+        errors.seek(0)
+        problems += [ln.strip() for ln in errors if ln.strip()]
+        if dumper.returncode or loader.returncode:
+            raise BackupError(f"restore failed, the target database is unchanged (pg_restore exit {dumper.returncode}, "
+                              f"psql exit {loader.returncode}): " + (" | ".join(problems[-5:]) or "no message"))
+    if done < total:
+        progress("restore", total, total)
 
 
 def check(url: str, manifest: dict, secret: str | None, progress: Progress = _quiet) -> Report:
