@@ -1,14 +1,18 @@
 """Alert evaluation of one rule over 100,000 students (the 100 x 1000 demo district) on PostgreSQL: the
-platform's scheduled scan (``foundation.alerts.run_scans``: the rule's scan per school, then per school one
-batch that deduplicates against open cases, assigns the homeroom teacher, sets the yellow deadline on the
-school calendar, writes the timeline and tells the teachers through the message center — one message per
-class and batch, a digest when several of a class's students are hit) against a
+platform's scheduled scan (``foundation.alerts.run_scans``: the rule's scan per school, then one district
+batch for all schools' hits that deduplicates against open cases, assigns the homeroom teacher, sets the
+yellow deadline on each school's calendar, writes the timeline and tells the teachers through the message
+center — one message per class, a digest when several of a class's students are hit) against a
 hand-written SQL transaction producing the same rows, in the same run. Each is timed twice: the first pass
 opens the cases, the second (the next day's scan) finds them open and re-triggers them (count + 1,
 escalation restarted, the teacher told again).
 
     .venv/bin/python benchmarks/bench_alerts.py                 # 100 x 1000, ~10% of students hit
     .venv/bin/python benchmarks/bench_alerts.py --rounds 3      # more rounds (median reported)
+    .venv/bin/python benchmarks/bench_alerts.py --profile /tmp/alerts   # cProfile of one platform round
+
+It stops with an error when the platform's rows (cases, count sum, assignees, timeline, inbox) differ from
+the hand-written SQL's.
 
 Uses (and builds when missing) the bench database of bench_students_api.py. Writes only the table
 ``bench_alert_drop`` (the indicator: each student's weekly conduct-score drop) and alert/message rows,
@@ -150,6 +154,8 @@ def main() -> None:
     ap.add_argument("--share", type=float, default=0.10, help="share of students over the threshold")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", metavar="PREFIX", help="write cProfile stats of one platform open and re-trigger "
+                    "pass to PREFIX.open.prof / PREFIX.retrigger.prof, then stop")
     args = ap.parse_args()
     ensure_database(args.database_url, 100, 1000, rebuild=False)
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": SECRET, "REDIS_URL": None})
@@ -161,7 +167,11 @@ def main() -> None:
         sess = unscoped("benchmark setup").mark(db.session())
         school = sess.scalar(sa.text("SELECT min(school_id) FROM bench_alert_drop"))
         due = load_clock(sess, school).deadlines_for("yellow", NOW)["follow"]
-    print(f"rule {RULE}: {hits} of 100,000 students hit (drop >= {THRESHOLD}); {args.rounds} rounds", flush=True)
+    print(f"rule {RULE}: {hits} of 100,000 students hit (drop >= {THRESHOLD}); {args.rounds} rounds; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    if args.profile:
+        profile(app, engine, args.profile)
+        return
     times: dict[str, list[float]] = {}
     shapes: dict[str, dict] = {}
     variants = {"platform": lambda at: platform(app, at), "platform, no messages": lambda at: platform(app, at, False),
@@ -177,11 +187,30 @@ def main() -> None:
             shapes[name] = counts(engine)
     for name, shape in shapes.items():
         print(f"  rows after two passes, {name}: {shape}")
+    want = shapes["hand-written SQL"]
+    if shapes["platform"] != want or {**shapes["platform, no messages"], "inbox": want["inbox"]} != want:
+        sys.exit("the platform's rows differ from the hand-written SQL's")
     base = {k.split(" · ")[1]: statistics.median(v) for k, v in times.items() if k.startswith("hand-written")}
     for key, xs in times.items():
         med = statistics.median(xs)
         ratio = med / base[key.split(" · ")[1]]
         print(f"{key:34s} median {med:7.2f} s   {hits / med:9.0f} cases/s   x{ratio:5.1f} of SQL")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    reset(engine)
+
+
+def profile(app, engine: sa.Engine, prefix: str) -> None:
+    """cProfile of the platform's open and re-trigger passes (read with ``python -m pstats``)."""
+    import cProfile
+
+    reset(engine)
+    for label, at in (("open", NOW), ("retrigger", NOW + timedelta(days=1))):
+        prof = cProfile.Profile()
+        prof.enable()
+        took = platform(app, at)
+        prof.disable()
+        prof.dump_stats(f"{prefix}.{label}.prof")
+        print(f"{label}: {took:.2f} s under the profiler -> {prefix}.{label}.prof")
     reset(engine)
 
 
