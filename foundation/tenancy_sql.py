@@ -177,17 +177,29 @@ def _touches(stmt: Any, tables: dict[str, type]) -> bool:
     return _survey(stmt, tables)[0]
 
 
+_NESTED = (sa.Select, sa.CompoundSelect, sa.Subquery, sa.CTE, sa.Join, sa.Exists, sa.ScalarSelect)
+_KINDS: dict[type, tuple[bool, bool]] = {}  # element class → (nests a statement, may be a table or its alias)
+
+
+def _kind(cls: type) -> tuple[bool, bool]:
+    kind = _KINDS[cls] = (issubclass(cls, _NESTED), issubclass(cls, sa.TableClause | sa.Alias))
+    return kind
+
+
 def _survey(stmt: Any, tables: dict[str, type]) -> tuple[bool, bool]:
     """(does ``stmt`` read a scoped table, must it be walked in depth): the depth is needed for nested
-    SELECTs, subqueries, CTEs and explicit Join objects; a flat statement is scoped on a shallow copy."""
+    SELECTs, subqueries, CTEs and explicit Join objects; a flat statement is scoped on a shallow copy.
+    Every element is looked at (most are columns and bound values: one dict lookup of their class each)."""
     touches = deep = False
     for el in visitors.iterate(stmt):
-        if el is not stmt and isinstance(el, sa.Select | sa.CompoundSelect | sa.Subquery | sa.CTE | sa.Join
-                                         | sa.Exists | sa.ScalarSelect):
+        nested, tableish = _KINDS.get(type(el)) or _kind(type(el))
+        if nested and el is not stmt:
             deep = True
-        if not touches:
+        if tableish and not touches:
             table = _table_of(el)
             touches = table is not None and table.name in tables
+        if touches and deep:
+            break  # both known: the rest of the walk cannot change either
     return touches, deep
 
 
