@@ -264,6 +264,27 @@ def plan_import():
     return redirect(url_for("cockpit_plan.forecast_page" if kind == "enrolment" else "cockpit_plan.balance_page"))
 
 
+@plan.get("/cockpit/plan/<kind>.csv")
+def plan_csv(kind: str):
+    """The figures held now, in the very format the import takes (edit and load back): a template to fill."""
+    if kind not in ("enrolment", "facilities"):
+        abort(404)
+    ids, district = reach(g.principal, _asked())
+    sess = db.session()
+    code_of = {v["id"]: code for code, v in F.school_codes(sess, ids, district).items()}
+    if kind == "enrolment":
+        head = ["school_code", "school_year", "grade", "students"]
+        hist = F.histories(sess, ids, district)
+        rows = [[code_of.get(s), y, gr, n] for s in ids for y, row in sorted(hist.get(s, {}).items())
+                for gr, n in sorted(row.items())]
+    else:
+        names = list(B.facility_elements())
+        head = ["school_code", *names]
+        fac = F.facilities(sess, ids, district)
+        rows = [[code_of.get(s), *[(fac.get(s) or {}).get(n) for n in names]] for s in ids]
+    return _export({"head": head, "rows": rows}, "csv", kind)
+
+
 @plan.post("/cockpit/balance/standard")
 def set_standard():
     p = g.principal

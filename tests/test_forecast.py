@@ -164,3 +164,23 @@ def test_tiles_for_the_cockpits(app, login):
         teacher.client.get("/")
         set_scope(db.session(), g.principal.scope())
         assert forecast_tile(db.session(), g.principal) == {} and balance_tile(db.session(), g.principal) == {}
+
+
+def test_the_figures_held_download_in_the_import_format_and_load_back(app, login):
+    auth = login("district_admin")
+    h = {"X-CSRFToken": auth.csrf}
+    held = auth.client.get("/cockpit/plan/enrolment.csv").data.decode("utf-8-sig")
+    lines = held.strip().splitlines()
+    assert lines[0] == "school_code,school_year,grade,students" and len(lines) > 10
+    code, year, grade, _ = lines[1].split(",")
+    changed = "\n".join([lines[0], f"{code},{year},{grade},77", f"{code},2016,{grade},70"])
+    resp = auth.client.post("/cockpit/plan/import", data={"kind": "enrolment", "csv": changed}, headers=h)
+    assert resp.status_code == 302
+    again = auth.client.get("/cockpit/plan/enrolment.csv").data.decode("utf-8-sig")
+    assert f"{code},{year},{grade},77" in again and f"{code},2016,{grade},70" in again
+    fac = auth.client.get("/cockpit/plan/facilities.csv").data.decode("utf-8-sig").splitlines()
+    assert fac[0].startswith("school_code,site_area,") and len(fac) == 3
+    bad_csv = f"school_code,sports_area,pool\n{code},-3,1\n"
+    bad = auth.client.post("/cockpit/plan/import", data={"kind": "facilities", "csv": bad_csv}, headers=h)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "sports_area" in text and "pool" in text

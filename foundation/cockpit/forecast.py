@@ -35,7 +35,8 @@ STAGE_GRADES = {
     "nine_year": range(1, 10), "complete": range(7, 13),
 }
 # district staff compare schools on these figures: they are counts by school and grade, never a person's
-PLANNING = unscoped("planning figures by school and grade (no person's data) for the schools the caller was checked for")
+PLANNING = unscoped("planning figures by school and grade (no person's data): the schools the caller was checked "
+                    "for, and the district's pooled progression ratios")
 
 History = Mapping[int, Mapping[int, int]]
 
@@ -197,11 +198,19 @@ def facilities(sess: so.Session, ids: Iterable[int], district: bool) -> dict[int
 
 def district_forecast(sess: so.Session, school_ids: Iterable[int], *, district: bool) -> dict[str, Any]:
     """The forecast page's figures for the schools (the caller checked it may see them): per school its last
-    year, the forecast for the year after, the ratios used, the backtest error and the capacity flags."""
-    schools = [s for s in schools_of(sess, school_ids, district) if s["stage"] in STAGE_GRADES]
+    year, the forecast for the year after, the ratios used, the backtest error and the capacity flags.
+
+    The district's pooled ratios (a school's fallback) come from every school of the district, also on a
+    school's own page, so that a principal and the bureau see the same forecast for the school; the other
+    schools' figures are read for that alone and never returned."""
+    from foundation.models import OrgUnit
+
+    shown = set(school_ids)
+    every = sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school"), execution_options=PLANNING)
+    schools = [s for s in schools_of(sess, every, True) if s["stage"] in STAGE_GRADES]
     ids = [s["id"] for s in schools]
-    hist = histories(sess, ids, district)
-    places = facilities(sess, ids, district)
+    hist = histories(sess, ids, True)
+    places = facilities(sess, [i for i in ids if i in shown], district)
     grades_of = {s["id"]: list(STAGE_GRADES[s["stage"]]) for s in schools}
     with_history = {s: hist[s] for s in ids if hist.get(s)}
     test = backtest(with_history, {s: grades_of[s] for s in with_history})
@@ -209,6 +218,8 @@ def district_forecast(sess: so.Session, school_ids: Iterable[int], *, district: 
     rows = []
     for s in schools:
         sid, grades = s["id"], grades_of[s["id"]]
+        if sid not in shown:
+            continue
         h = hist.get(sid, {})
         row = {**s, "grades": grades, "history": {y: h[y] for y in sorted(h)}, "places": {
             k: (places.get(sid) or {}).get(k) for k in ("entry_places", "total_places")}}
@@ -220,8 +231,10 @@ def district_forecast(sess: so.Session, school_ids: Iterable[int], *, district: 
                     "over": over_capacity(fc["total"], fc["grades"].get(grades[0]), row["places"]),
                     "backtest": {k: v for k, v in test["schools"].get(sid, {}).items() if k != "cells"}}
         rows.append(row)
+    mine = [c for sid in shown for c in test["schools"].get(sid, {}).get("cells", [])]
+    overall = test["district"] if district else errors(mine) | {"cells": len(mine)}
     return {"base_year": base, "year": base + 1 if base is not None else None, "schools": rows,
-            "backtest": {"district": test["district"], "years": test["years"]},
+            "backtest": {"district": overall, "years": test["years"]},
             "over": [r["id"] for r in rows if r.get("over")]}
 
 
