@@ -254,7 +254,7 @@ def default_name(kind: str, now: dt.datetime | None = None) -> str:
 # ---- backup ----------------------------------------------------------------------------------------------
 def backup(url: str, dump: Path, secret: str, progress: Progress = _quiet) -> dict:
     """Write ``dump`` and its manifest; return the manifest. Refuses to replace an existing file."""
-    kind = dialect(url)
+    kind, started = dialect(url), dt.datetime.now(dt.UTC)
     dump.parent.mkdir(parents=True, exist_ok=True)
     try:  # the dump holds personal data: only its owner reads it
         os.close(os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -270,7 +270,7 @@ def backup(url: str, dump: Path, secret: str, progress: Progress = _quiet) -> di
         raise
     manifest = {
         "format": FORMAT, "jizuo_version": __version__, "dialect": kind, "server_version": server,
-        "alembic_revisions": revisions, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "alembic_revisions": revisions, "created_at": started.isoformat(timespec="seconds"),
         "dump": {"file": dump.name, "bytes": dump.stat().st_size, "sha256": _sha256(dump), "data_entries": entries},
         "key_fingerprint": key_fingerprint(secret),
         "tables": tables,
