@@ -57,12 +57,39 @@ def world(template, tmp_path_factory):
             sess.commit()
             demo_data(name, [schools[0]], 7)
         committed_pass()
+        _reverse_recent_entries(schools[0])
+        _one_student_left(sess, schools[0])
         filled = fill_activity(district_session(), 7)
     yield {"app": app, "schools": schools, "plugins": plugins, "filled": filled}
     for stop in app.extensions.get("jizuo.plugin_unsubscribe", []):
         stop()
     app.extensions["jizuo.engine"].dispose()
     template.drop_copy(url)
+
+
+def _one_student_left(sess, school: int) -> None:
+    """A student who transferred out (学籍状态 not 在读): counted nowhere."""
+    from foundation.models import Student
+
+    kid = sess.scalar(sa.select(Student).where(Student.school_id == school).order_by(Student.id.desc()).limit(1))
+    kid.status_code = "02"
+    sess.commit()
+
+
+def _reverse_recent_entries(school: int) -> None:
+    """Three recent conduct entries entered in error and reversed (neither they nor their reversals count)."""
+    from foundation import db
+    from foundation.plugin_runtime import FOR_SCHOOL
+    from plugins.points import ledger
+    from plugins.points.models import entries
+
+    sess = db.session()
+    with FOR_SCHOOL.for_school(sess, school):
+        recent = sess.execute(sa.select(entries).where(entries.c.reverses_id.is_(None))
+                              .order_by(entries.c.occurred_at.desc(), entries.c.id).limit(3)).all()
+        for row in recent:
+            assert ledger.reverse(sess, dict(row._mapping), reason="录入错误", account_id=None, name="test")
+    sess.commit()
 
 
 @pytest.fixture
@@ -293,7 +320,7 @@ def test_conduct(ctx):
     weeks = (date.today() + timedelta(days=1) - month["start"]).days / 7
     cells = compute(sess, faces.entries_per_week, school, month)
     inverse = {(g["grade"], g["class"]): cid for cid, g in groups.items()}
-    assert sum(per.values()) > 0
+    assert sum(per.values()) > 0 and len(reversed_) == 3
     for c in cells:
         cid = inverse[(c["group"]["grade"], c["group"]["class"])]
         assert c["count"] == size[cid]
