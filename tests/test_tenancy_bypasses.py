@@ -48,6 +48,7 @@ RAW_ALLOWED = {
     "foundation/messaging/queue.py": 4,  # the delivery queue claims rows with its own short transactions
     "foundation/migrate.py": 1,  # Alembic
     "foundation/models/audit.py": 1,  # the audit chain's head, locked and moved at each audited commit
+    "foundation/audit.py": 1,  # a request's audit rows, one INSERT with the chain's head, at its commit
     "foundation/health.py": 1,  # SELECT 1
     # bulk_insert (after the scope check), and the platform's own set-wise writes (write_rows, insert_ids,
     # update_rows: COPY, ids from the sequence, a temporary table) on PostgreSQL, through one helper
