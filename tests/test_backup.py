@@ -137,3 +137,18 @@ def test_damaged_dumps_and_misplaced_keys_are_refused(app, runner, template, tmp
     # and --verify restores it into a scratch database and compares every table
     result = runner.invoke(["backup", str(tmp_path / "dumps" / "v.bak"), "--verify", "--quiet"])
     assert result.exit_code == 0 and "verify OK" in result.output, result.output
+
+
+def test_missing_tools_and_wrong_urls_are_named(tmp_path, monkeypatch):
+    with pytest.raises(bk.BackupError, match="cannot connect to postgresql"):
+        bk.backup("postgresql+psycopg://jizuo@127.0.0.1:1/jizuo", tmp_path / "a.pgdump", SECRET)
+    assert not (tmp_path / "a.pgdump").exists()  # nothing half-written is left behind
+    with pytest.raises(bk.BackupError, match="not a database URL"):
+        bk.backup("no-such-thing", tmp_path / "b.pgdump", SECRET)
+    with pytest.raises(bk.BackupError, match="know PostgreSQL and SQLite, not mysql"):
+        bk.dialect("mysql://x@y/z")
+    with pytest.raises(bk.BackupError, match="no SQLite database at"):
+        bk.backup(f"sqlite:///{tmp_path / 'absent.db'}", tmp_path / "c.sqlite3", SECRET)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server without the PostgreSQL client tools
+    with pytest.raises(bk.BackupError, match="pg_dump not found: install the PostgreSQL client tools"):
+        bk.backup("postgresql+psycopg://jizuo@127.0.0.1:1/jizuo", tmp_path / "d.pgdump", SECRET)
