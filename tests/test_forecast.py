@@ -167,6 +167,13 @@ def test_tiles_for_the_cockpits(app, login):
 
 
 def test_the_figures_held_download_in_the_import_format_and_load_back(app, login):
+    principal = login("principal")
+    assert principal.client.post("/cockpit/plan/import", data={"kind": "facilities", "csv": "sports_area\n1\n"},
+                                 headers={"X-CSRFToken": principal.csrf}).status_code == 403
+    admin = login("school_admin")  # a school's admin loads their own school's figures, no school code needed
+    assert admin.client.post("/cockpit/plan/import", data={"kind": "facilities", "csv": "sports_area\n1234.5\n"},
+                             headers={"X-CSRFToken": admin.csrf}).status_code == 302
+    assert ",1234.5," in admin.client.get("/cockpit/plan/facilities.csv").data.decode("utf-8-sig")
     auth = login("district_admin")
     h = {"X-CSRFToken": auth.csrf}
     held = auth.client.get("/cockpit/plan/enrolment.csv").data.decode("utf-8-sig")
