@@ -24,8 +24,13 @@ from foundation.permissions import Forbidden
 
 log = logging.getLogger("jizuo.cockpit")
 subscribe()  # domain events mark their schools' cached figures stale
-add_messages("zh", {"nav.cockpit": "校长看板", "home.do.admin.cockpit": "本校各项统计，细到年级和班级"})
-add_messages("en", {"nav.cockpit": "Cockpit", "home.do.admin.cockpit": "The school's figures, by grade and class"})
+add_messages("zh", {"nav.cockpit": "校长看板", "home.do.admin.cockpit": "本校各项统计，细到年级和班级",
+                    "audit.do.district.cockpit.read": "查看局长看板", "audit.do.district.cockpit.export": "导出局长看板表格",
+                    "audit.do.district.cockpit.refresh": "刷新局长看板"})
+add_messages("en", {"nav.cockpit": "Cockpit", "home.do.admin.cockpit": "The school's figures, by grade and class",
+                    "audit.do.district.cockpit.read": "Viewed the district cockpit",
+                    "audit.do.district.cockpit.export": "Exported a district cockpit table",
+                    "audit.do.district.cockpit.refresh": "Refreshed the district cockpit"})
 W = {
     "zh": {"district": "局长看板", "school": "校长看板", "period": "统计期间", "show": "查看", "computed": "数据计算于",
            "refresh": "刷新", "schools": "各校对比", "school_col": "学校", "enter": "进入本校", "hidden": "<5",

@@ -86,7 +86,7 @@ def test_the_district_home_is_the_cockpit_with_exports_and_a_cache(app, users, d
     with app.app_context():
         from foundation import db, events
 
-        events.publish("cockpit.test", [{"school_id": school}])
+        events.publish("conduct.recorded", [{"school_id": school}])
         db.session().commit()
     stale = set(db_session.scalars(sa.select(CockpitFigure.school_id).where(CockpitFigure.stale.is_(True))))
     assert stale == {school}

@@ -3,8 +3,9 @@ roll-up and suppression, which depend on the whole published table and run at ea
 
 A row is used while it is fresh:
 
-- not marked stale: any domain event naming a school (a record ingested, a form submitted, a case opened or
-  closed, a message sent…; ``foundation.events``) marks that school's rows of periods not yet over stale;
+- not marked stale: the domain events that change figures (``EVENTS``: attendance and conduct records, points,
+  screenings, tests, after-school rolls, forms submitted and decided, alert cases opened, escalated and closed;
+  ``foundation.events``) mark the rows of the schools they name, for periods not yet over, stale;
 - and younger than its maximum age: an hour for figures "as of now" and for the period under way, a week for
   a period that is over (records arrive late), so that what no event announces still comes in.
 
@@ -127,6 +128,9 @@ def forget_marks(schools: set[int] | None = None) -> None:
 
 
 _subscribed = False
+# the catalogue's events (docs/events.md) that change what a figure counts; the rest wait for the maximum age
+EVENTS = ("alert.case.*", "attendance.*", "conduct.recorded", "points.ledger.changed", "screening.*",
+          "test.scored", "item.responded", "homework.submitted", "afterschool.*", "lowcode.*", "activity.recorded")
 
 
 def subscribe() -> None:
@@ -134,5 +138,6 @@ def subscribe() -> None:
     if not _subscribed:
         from foundation.events import subscribe as on
 
-        on("*", on_event)
+        for pattern in EVENTS:
+            on(pattern, on_event)
         _subscribed = True
