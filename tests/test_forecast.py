@@ -191,3 +191,13 @@ def test_the_figures_held_download_in_the_import_format_and_load_back(app, login
     bad = auth.client.post("/cockpit/plan/import", data={"kind": "facilities", "csv": bad_csv}, headers=h)
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "sports_area" in text and "pool" in text
+
+
+def test_csv_problems_are_named_by_line_and_field():
+    text = "school_code,school_year,grade,students\nX,2020,1,3,9\nX,20x,9,-1\nY,2020,1,3\n"
+    with pytest.raises(F.PlanningInputError) as err:
+        F.parse_enrolment(F.read_csv(text), {"X": {"id": 1, "stage": "primary"}}, None)
+    assert {(p["line"], p["field"]) for p in err.value.problems} == {
+        (2, "(extra cells)"), (3, "school_year"), (3, "students"), (3, "grade"), (4, "school_code")}
+    rows = F.parse_enrolment(F.read_csv("school_year,grade,students\n2024,2,48\n"), {"X": {"id": 1, "stage": "primary"}}, 1)
+    assert rows == [{"school_id": 1, "school_year": 2024, "grade": 2, "students": 48}]

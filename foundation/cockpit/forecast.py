@@ -253,7 +253,14 @@ def read_csv(text: str) -> list[dict[str, str]]:
     import io
 
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    out = []
+    for row in reader:
+        extra = row.pop(None, None)  # more cells than the header names: a column of its own, reported unknown
+        clean = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        if extra:
+            clean["(extra cells)"] = ",".join(extra)
+        out.append(clean)
+    return out
 
 
 def school_codes(sess: so.Session, ids: Iterable[int], district: bool) -> dict[str, dict[str, Any]]:
@@ -271,6 +278,9 @@ def _int(raw: str, lo: int, hi: int) -> int:
     return value
 
 
+ENROLMENT_COLUMNS = ("school_code", "school_year", "grade", "students")
+
+
 def parse_enrolment(rows: list[dict[str, str]], codes: Mapping[str, dict[str, Any]],
                     default: int | None) -> list[dict[str, int]]:
     """CSV rows ``school_code, school_year, grade, students`` (the school code may be left out by a school's own
@@ -282,6 +292,8 @@ def parse_enrolment(rows: list[dict[str, str]], codes: Mapping[str, dict[str, An
         if school is None:
             problems.append({"line": line, "field": "school_code", "error": "unknown or out of reach"})
             continue
+        problems += [{"line": line, "field": k, "error": "not a column of the enrolment file"}
+                     for k in sorted(k for k in row if k and k not in ENROLMENT_COLUMNS)]
         got: dict[str, int] = {"school_id": school["id"]}
         for name, lo, hi in (("school_year", 1990, 2100), ("grade", 1, 12), ("students", 0, 100_000)):
             try:
