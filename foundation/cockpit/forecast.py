@@ -223,7 +223,7 @@ def district_forecast(sess: so.Session, school_ids: Iterable[int], *, district: 
         h = hist.get(sid, {})
         row = {**s, "grades": grades, "history": {y: h[y] for y in sorted(h)}, "places": {
             k: (places.get(sid) or {}).get(k) for k in ("entry_places", "total_places")}}
-        if base is not None and h:
+        if base is not None and base in h:  # a school whose figures stop earlier gets no forecast
             members = [x for x in with_history if grades_of[x] == grades]
             fallback = district_ratios((with_history[x] for x in members), grades)
             fc = forecast_school(h, grades, base + 1, fallback)
