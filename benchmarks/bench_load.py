@@ -12,10 +12,13 @@ cookie; then the API's CSRF token from ``/api/v1/me``) and then mix, as their ro
                                submit   POST /api/v1/forms/<社团报名>/submissions    (a form, for their child)
 
 First one client alone (no waiting: what a request costs on the machine at that moment, without
-queueing), then two phases of ``--seconds`` each, the same clients: *paced* (each client waits 0–2×``--think`` s between
-requests, as people do; the latency goals are for this one: reads p50 < 20 ms, p95 < 100 ms) and *flat out*
-(no waiting: the most the deployment serves). Measured from the moment every client has logged in; the
-logins are reported on their own. Per kind and in all: requests, failures, requests/s, p50, p95.
+queueing), then two phases of ``--seconds`` each, the same clients: *paced* (each client waits
+0–2×``--think`` s between requests, as people do; the latency goals are for this one: reads p50 < 20 ms,
+p95 < 100 ms) and *flat out* (no waiting: the most the deployment serves). Each phase also reports the CPU
+the server side spent per request (gunicorn's processes, and the PostgreSQL backends serving them): on a
+machine shared with other work the latencies follow its load, the CPU per request much less. Measured
+from the moment every client has logged in; the logins are reported on their own. Per kind and in all:
+requests, failures, requests/s, p50, p95.
 
     .venv/bin/pip install -e '.[bench]'        # locust
     .venv/bin/python benchmarks/bench_load.py                        # 4 schools × 500, 30 clients, 60 s ×2
@@ -99,6 +102,7 @@ if os.environ.get("JIZUO_LOAD_PLAN"):
             STATE["logged_in"] += 1
             if STATE["logged_in"] >= PLAN["users"]:
                 STATE["go_at"] = time.time()
+                Path(os.environ["JIZUO_LOAD_OUT"] + ".go").touch()  # the bench starts counting server CPU
                 GO.set()
                 gevent.spawn(_stop_later)
             GO.wait()
@@ -140,7 +144,7 @@ if os.environ.get("JIZUO_LOAD_PLAN"):
 
 
 
-# ---- the benchmark: build, serve, drive, report -------------------------------------------------------------
+# ---- the benchmark: build, serve, drive, report ---------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -189,7 +193,8 @@ def plan_of(url: str, users: int) -> dict:
     try:
         with engine.connect() as conn:
             teachers = [dict(r._mapping) for r in conn.execute(sa.text(
-                "SELECT a.username, m.org_unit_id AS class_id FROM accounts a JOIN memberships m ON m.account_id = a.id "
+                "SELECT a.username, m.org_unit_id AS class_id FROM accounts a "
+                "JOIN memberships m ON m.account_id = a.id "
                 "WHERE m.role = 'homeroom_teacher' AND a.active ORDER BY a.id"))]
             parents = [dict(r._mapping) for r in conn.execute(sa.text(
                 "SELECT DISTINCT ON (a.id) a.username, s.student_no FROM accounts a "
@@ -199,8 +204,41 @@ def plan_of(url: str, users: int) -> dict:
     finally:
         engine.dispose()
     if not teachers or not parents or form is None:
-        raise SystemExit(f"the demo lacks teachers ({len(teachers)}), parents ({len(parents)}) or 社团报名 ({form})")
+        raise SystemExit(f"the demo lacks teachers ({len(teachers)}), parents ({len(parents)}) "
+                         f"or 社团报名 ({form})")
     return {"users": users, "teachers": teachers, "parents": parents, "form_id": form, "seconds": 60}
+
+
+def server_cpu(serve_pid: int, admin_url: str, dbname: str, since: dict | None = None) -> dict:
+    """CPU seconds of gunicorn's processes and of the PostgreSQL backends on the database (their totals,
+    or with ``since`` the difference; a backend absent before counts whole)."""
+    import psutil
+    import sqlalchemy as sa
+
+    def total(procs) -> dict[int, float]:
+        out = {}
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                out[proc.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        return out
+
+    master = psutil.Process(serve_pid)
+    app = total([master, *master.children(recursive=True)])
+    engine = sa.create_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            pids = list(conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                                     {"n": dbname}))
+    finally:
+        engine.dispose()
+    pg = total([psutil.Process(p) for p in pids if psutil.pid_exists(p)])
+    now = {"app": app, "postgresql": pg}
+    if since is None:
+        return now
+    return {k: sum(v - since[k].get(pid, 0.0) for pid, v in now[k].items()) for k in now}
 
 
 def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -219,7 +257,10 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise SystemExit("jizuo serve did not answer")
 
 
-def drive(base: str, plan_path: Path, workdir: Path, users: int, seconds: int, think: float) -> tuple[dict, float]:
+def drive(base: str, plan_path: Path, workdir: Path, users: int, seconds: int, think: float,
+          cpu_of) -> tuple[dict, float]:
+    """One phase; ``cpu_of(since)`` snapshots the server's CPU, taken when the last client has logged in
+    and again when locust has stopped (so the logins' argon2 is not in it)."""
     out = workdir / f"samples-{users}-{think}.json"
     plan_path.write_text(json.dumps(json.loads(plan_path.read_text()) | {"seconds": seconds, "users": users}))
     env = {**os.environ, "JIZUO_LOAD_PLAN": str(plan_path), "JIZUO_LOAD_THINK": str(think),
@@ -227,33 +268,48 @@ def drive(base: str, plan_path: Path, workdir: Path, users: int, seconds: int, t
     log = open(workdir / "locust.log", "a")  # noqa: SIM115 - closed below
     before = os.times()
     # the clients stop themselves ``seconds`` after the last login; -t is only a ceiling
-    subprocess.run([str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(users), "-r", str(users),
-                    "-t", f"{seconds + 120}s", "--host", base, "--only-summary", "--loglevel", "WARNING",
-                    "--stop-timeout", "2", "--exit-code-on-error", "0"], env=env, check=True, cwd=workdir,
-                   stdout=log, stderr=subprocess.STDOUT)
+    cmd = [str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(users), "-r", str(users), "-t",
+           f"{seconds + 120}s", "--host", base, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "2",
+           "--exit-code-on-error", "0"]
+    proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    go = Path(str(out) + ".go")
+    while not go.exists() and proc.poll() is None:
+        time.sleep(0.05)
+    start = cpu_of(None)
+    if proc.wait() != 0:
+        raise SystemExit(f"locust failed: see {workdir / 'locust.log'}")
+    spent = cpu_of(start)
     after = os.times()
     log.close()
     data = json.loads(out.read_text())
     window = data["stop_at"] - (data["go_at"] or data["stop_at"])
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return summary(data["samples"], max(window, 0.001)) | {"_window_s": round(window, 1)}, cpu
+    result = summary(data["samples"], max(window, 0.001)) | {"_window_s": round(window, 1)}
+    n = max(1, result["all"]["requests"])
+    result["_server_cpu_ms_per_request"] = {k: round(v * 1000 / n, 1) for k, v in spent.items()}
+    return result, cpu
 
 
 def show(title: str, result: dict, cpu: float) -> None:
-    print(f"\n{title}: measured {result['_window_s']} s; locust used {cpu:.1f} s of CPU")
+    per = result.get("_server_cpu_ms_per_request") or {}
+    print(f"\n{title}: measured {result['_window_s']} s; locust used {cpu:.1f} s of CPU; server CPU per "
+          f"request: app {per.get('app')} ms, PostgreSQL {per.get('postgresql')} ms")
     print(f"  {'kind':12} {'requests':>9} {'failed':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for name, r in result.items():
         if name.startswith("_"):
             continue
         per_s = "" if r["per_s"] is None else f"{r['per_s']:.1f}"
-        print(f"  {name:12} {r['requests']:>9} {r['failures']:>7} {per_s:>8} {r['p50']:>8.1f} {r['p95']:>8.1f}")
+        print(f"  {name:12} {r['requests']:>9} {r['failures']:>7} {per_s:>8} {r['p50']:>8.1f} "
+              f"{r['p95']:>8.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", default=os.environ.get("JIZUO_TEST_DATABASE_URL")
-                    or "postgresql+psycopg://postgres@127.0.0.1:5432/test", help="a server where we may CREATE DATABASE")
-    ap.add_argument("--redis-url", default=os.environ.get("JIZUO_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0")
+    ap.add_argument("--database-url", help="a server where we may CREATE DATABASE",
+                    default=os.environ.get("JIZUO_TEST_DATABASE_URL")
+                    or "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--redis-url", default=os.environ.get("JIZUO_TEST_REDIS_URL")
+                    or "redis://127.0.0.1:6379/0")
     ap.add_argument("--schools", type=int, default=4)
     ap.add_argument("--students-per-school", type=int, default=500)
     ap.add_argument("--users", type=int, default=30)
@@ -277,7 +333,8 @@ def main() -> None:
     admin_exec(admin, f'CREATE DATABASE "{name}"')
     workdir = Path(tempfile.mkdtemp(prefix="jizuo-load-"))
     env = {**os.environ, "JIZUO_DATABASE_URL": url, "JIZUO_REDIS_URL": args.redis_url,
-           "JIZUO_MESSAGE_REDIS_PREFIX": f"jizuo-load-{uuid.uuid4().hex[:6]}", "JIZUO_INSTANCE_PATH": str(workdir),
+           "JIZUO_MESSAGE_REDIS_PREFIX": f"jizuo-load-{uuid.uuid4().hex[:6]}",
+           "JIZUO_INSTANCE_PATH": str(workdir),
            "JIZUO_SECRET_KEY": "load-bench-secret-not-for-production", "JIZUO_LOGIN_IP_MAX_FAILURES": "1000"}
     procs: list[subprocess.Popen] = []
     try:
@@ -293,22 +350,25 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = open(workdir / "serve.log", "w")  # noqa: SIM115 - closed with the process
-        procs.append(subprocess.Popen([str(BIN / "jizuo"), "serve", "--port", str(port), "--workers",
-                                       str(args.workers), "--threads", str(args.threads), "--access-log", "off"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir))
-        procs.append(subprocess.Popen([str(BIN / "jizuo"), "worker", "--jobs-every", "0", "--alerts-every", "0"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir))
+        serve = [str(BIN / "jizuo"), "serve", "--port", str(port), "--workers", str(args.workers),
+                 "--threads", str(args.threads), "--access-log", "off"]
+        worker = [str(BIN / "jizuo"), "worker", "--jobs-every", "0", "--alerts-every", "0"]
+        for cmd in (serve, worker):
+            procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir))
         wait_healthy(base, procs[0])
         print(f"gunicorn: {args.workers} workers × {args.threads} threads at {base}; {args.users} clients "
-              f"({len(plan['teachers'])} homeroom teacher and {len(plan['parents'])} parent accounts to sign in as)")
+              f"({len(plan['teachers'])} homeroom teacher and {len(plan['parents'])} parent accounts to sign "
+              "in as)")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"load average before {os.getloadavg()[0]:.2f}")
         results = {}
         # one client alone first: what a request costs at this moment on this machine, without queueing
-        phases = (("one client", 1, 0.0, max(10, args.seconds // 3)), ("paced", args.users, args.think, args.seconds),
+        phases = (("one client", 1, 0.0, max(10, args.seconds // 3)),
+                  ("paced", args.users, args.think, args.seconds),
                   ("flat out", args.users, 0.0, args.seconds))
         for phase, users, think, seconds in phases:
-            results[phase], cpu = drive(base, plan_path, workdir, users, seconds, think)
+            results[phase], cpu = drive(base, plan_path, workdir, users, seconds, think,
+                                        lambda since: server_cpu(procs[0].pid, admin, name, since))
             show(f"{phase} ({users} client(s), think {think} s)", results[phase], cpu)
             print(f"  load average after: {os.getloadavg()[0]:.2f}", flush=True)
         reads = results["paced"]["reads (all)"]
