@@ -80,7 +80,13 @@ def main() -> None:
     ap.add_argument("--database-url", default=DEFAULT_URL)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chunk", type=int, default=20_000)
+    ap.add_argument("--steps", action="store_true", help="print where each load's time goes (PostgreSQL path)")
     args = ap.parse_args()
+    if args.steps:
+        import logging
+
+        logging.basicConfig(format="  %(message)s")
+        logging.getLogger("jizuo.ingest").setLevel(logging.DEBUG)
     ensure_database(args.database_url, 100, 1000, False)
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
                       "INSTANCE_PATH": tempfile.mkdtemp()})

@@ -17,24 +17,27 @@ them (``len()`` costs nothing). With ``atomic`` nothing is written unless every 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 import sqlalchemy.orm as so
 
 from foundation.db import utcnow
 from foundation.ingest import sqlcheck
 from foundation.ingest.validate import Compiled
 
+log = logging.getLogger("jizuo.ingest")
 ENVELOPE = ("source_id", "school", "student", "staff", "class", "occurred_at")
 SUBJECT_TABLES = {"student": ("students", "student_no", ""), "staff": ("staff", "staff_no", ""),
                   "class": ("org_units", "code", " AND sj.kind = 'class'")}
 STAGE = ("CREATE TEMP TABLE IF NOT EXISTS ingest_raw (idx int, doc jsonb) ON COMMIT DELETE ROWS",
-         "CREATE TEMP TABLE IF NOT EXISTS ingest_ok (idx int, ok boolean, source_id text, school_id int,"
-         " subject_id int, occurred_at timestamp, data jsonb) ON COMMIT DELETE ROWS",
-         "TRUNCATE ingest_raw, ingest_ok")
+         "TRUNCATE ingest_raw")
+RESTORE = "SELECT set_config('work_mem', %s, true), set_config('enable_memoize', 'on', true)"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
@@ -51,56 +54,59 @@ class Plan:
         els = [sqlcheck.element_sql(i, n, elements[n], dictionaries) for i, n in enumerate(self.names)]
         # a required element SQL cannot check would send every record to Python: not worth a plan
         self.usable = not any(e.ok is None and e.required for e in els) and lib.library["kind"] == "business"
-        texts = [f"r.doc->>{sqlcheck.lit(n)} AS t{i}, jsonb_typeof(r.doc->{sqlcheck.lit(n)}) AS y{i}"
-                 for i, n in enumerate(self.names)]
-        matches = [f"regexp_match(r.doc->>{sqlcheck.lit(e.name)}, {sqlcheck.lit(sqlcheck.DATETIME)}) AS m{i}"
-                   for i, e in enumerate(els) if e.ts is not None]
-        oks, values = [], []
+        # v: the texts and types; w: the times; k: each element's verdict
+        v = [f"r.doc->>{sqlcheck.lit(n)} AS t{i}, jsonb_typeof(r.doc->{sqlcheck.lit(n)}) AS y{i}"
+             for i, n in enumerate(self.names)]
+        v += ["r.doc->>'source_id' AS sid, jsonb_typeof(r.doc->'source_id') AS y_sid",
+              "r.doc->>'school' AS school, jsonb_typeof(r.doc->'school') AS y_school"]
+        w = [f"{e.ts} AS ts{i}" for i, e in enumerate(els) if e.ts is not None]
+        k, values = [], []
         for i, e in enumerate(els):
-            t = f"v.t{i}"
-            absent = f"coalesce({t}, '') = ''"
+            absent = f"coalesce(v.t{i}, '') = ''"
             if e.ok is None:
-                oks.append(absent)  # present: Python decides
+                k.append(f"({absent}) AS ok{i}")  # present: Python decides
             else:
-                oks.append(f"({e.ok})" if e.required else f"({absent} OR {e.ok})")
-                values.append(f"{sqlcheck.lit(e.name)}, CASE WHEN {absent} THEN NULL WHEN {e.ok} THEN {e.value} END")
-        occ = next((e for e in els if e.name == "occurred_at"), None)
-        if occ is not None and occ.ts is not None:
-            occurred = occ.ts  # NULL when absent
-        else:  # the envelope's time, no future check
-            ok, ts, _ = sqlcheck.datetime_sql("v.t_occ", "v.m_occ", False)
-            texts.append("r.doc->>'occurred_at' AS t_occ, jsonb_typeof(r.doc->'occurred_at') AS y_occ")
-            matches.append(f"regexp_match(r.doc->>'occurred_at', {sqlcheck.lit(sqlcheck.DATETIME)}) AS m_occ")
-            if occ is None:
-                oks.append(f"(coalesce(v.t_occ, '') = '' OR (v.y_occ = 'string' AND {ok}))")
-            occurred = f"CASE WHEN NOT (coalesce(v.t_occ, '') = '') THEN {ts} END"
+                k.append(f"CASE WHEN {absent} THEN {'false' if e.required else 'true'} ELSE coalesce({e.ok}, false) END"
+                         f" AS ok{i}")
+                values.append(f"{sqlcheck.lit(e.name)}, CASE WHEN NOT ({absent}) AND v.ok{i} THEN {e.value} END")
+        occ = next((i for i, e in enumerate(els) if e.name == "occurred_at" and e.ts is not None), None)
+        if occ is not None:
+            occurred = f"v.ts{occ}"  # NULL when absent
+        else:  # the envelope's time (no future check)
+            ts, ok, _ = sqlcheck.datetime_sql("v.t_occ", "v.ts_occ", False)
+            v.append("r.doc->>'occurred_at' AS t_occ, jsonb_typeof(r.doc->'occurred_at') AS y_occ")
+            w.append(f"{ts} AS ts_occ")
+            k.append(f"(coalesce(v.t_occ, '') = '' OR (v.y_occ = 'string' AND coalesce({ok}, false))) AS ok_occ")
+            occurred = "v.ts_occ"
         ws = sqlcheck.lit(sqlcheck.EDGE_WS)
-        sid_ok = (f"((jsonb_typeof(r.doc->'source_id') = 'string' AND length(v.sid) BETWEEN 1 AND 128 "
-                  f"AND v.sid !~ {ws}) OR (jsonb_typeof(r.doc->'source_id') = 'number' AND v.sid ~ '^[0-9]{{1,18}}$'))")
-        school = "CASE WHEN coalesce(v.school, '') = '' THEN %(default)s::int ELSE sc.id END"
-        oks += [sid_ok, f"({school}) IS NOT NULL"]
-        texts += ["r.doc->>'source_id' AS sid", "r.doc->>'school' AS school"]
-        join_subject, subject_id = "", "NULL::int"
+        k.append(f"coalesce((v.y_sid = 'string' AND length(v.sid) BETWEEN 1 AND 128 AND v.sid !~ {ws}) "
+                 f"OR (v.y_sid = 'number' AND v.sid ~ '^[0-9]{{1,18}}$'), false) AS ok_sid")
+        k.append("coalesce(v.school, '') = '' AS no_school")
+        school = "CASE WHEN c.no_school THEN %(default)s::int ELSE sc.id END"
+        oks = [f"c.ok{i}" for i in range(len(els))] + ["c.ok_sid", f"({school}) IS NOT NULL"]
+        if occ is None:
+            oks.append("c.ok_occ")
+        join, subject_id = "", "NULL::int"
         if self.subject:
             table, col, extra = SUBJECT_TABLES[self.subject]
-            texts.append(f"r.doc->>{sqlcheck.lit(self.subject)} AS subj")
-            join_subject = (f" LEFT JOIN {table} sj ON sj.school_id = ({school}) AND sj.{col} = v.subj{extra}"
-                            f" AND jsonb_typeof(r.doc->{sqlcheck.lit(self.subject)}) = 'string'")
+            subj = sqlcheck.lit(self.subject)
+            v.append(f"CASE WHEN jsonb_typeof(r.doc->{subj}) = 'string' THEN r.doc->>{subj} END AS subj")
+            join = f" LEFT JOIN {table} sj ON sj.school_id = ({school}) AND sj.{col} = c.subj{extra}"
             subject_id = "sj.id"
             oks.append("sj.id IS NOT NULL")
-        select = ", ".join(texts)
-        ok_all = " AND ".join(oks)
-        data = f"jsonb_strip_nulls(jsonb_build_object({', '.join(values)}))" if values else "'{}'::jsonb"
+        data = f"json_strip_nulls(json_build_object({', '.join(values)}))" if values else "'{}'::json"
+        # each step a derived table of its own (OFFSET 0): computed once per record, no per-row joins
+        oks_el = " AND ".join(f"v.ok{i}" for i in range(len(els))) or "true"
+        inner = (f"SELECT v.*, CASE WHEN {oks_el} THEN {data} END AS data, {occurred} AS occ FROM ("
+                 f"SELECT v.*, {', '.join(k)} FROM ("
+                 f"SELECT v.*, {', '.join(w) or 'NULL AS nothing'} FROM ("
+                 f"SELECT r.idx, {', '.join(v)} FROM ingest_raw r OFFSET 0) v OFFSET 0) v OFFSET 0) v")
         self.check_sql = (
-            "INSERT INTO ingest_ok (idx, ok, source_id, school_id, subject_id, occurred_at, data) "
-            f"SELECT idx, ok, CASE WHEN ok THEN sid END, CASE WHEN ok THEN sch END, subj_id, "
-            f"CASE WHEN ok THEN occ END, CASE WHEN ok THEN data END FROM ("
-            f"SELECT r.idx, coalesce({ok_all}, false) AS ok, v.sid, ({school}) AS sch, {subject_id} AS subj_id, "
-            f"{occurred} AS occ, {data} AS data "
-            f"FROM ingest_raw r CROSS JOIN LATERAL (SELECT {select}) v0 "  # the texts, then their matches
-            f"CROSS JOIN LATERAL (SELECT v0.*{''.join(', ' + m for m in matches)}) v "
-            f"LEFT JOIN unnest(%(codes)s::text[], %(ids)s::int[]) sc(code, id) ON sc.code = v.school"
-            f"{join_subject}) q")
+            "SELECT idx, ok, CASE WHEN ok THEN sid END AS sid, CASE WHEN ok THEN sch END AS sch, subj_id, "
+            "CASE WHEN ok THEN occ END AS occ, CASE WHEN ok THEN data END AS data FROM ("
+            f"SELECT c.idx, {' AND '.join(oks)} AS ok, c.sid, {school} AS sch, {subject_id} AS subj_id, c.occ, c.data "
+            f"FROM ({inner}) c LEFT JOIN unnest(%(codes)s::text[], %(ids)s::int[]) sc(code, id) "
+            f"ON sc.code = c.school AND c.y_school = 'string'{join}) q")
 
     def check(self, codes: dict[str, int], default: int | None, not_after) -> tuple[str, dict]:
         sql = self.check_sql.replace(sqlcheck.NOT_AFTER, f"'{not_after.isoformat(sep=' ')}'::timestamp")
@@ -153,15 +159,22 @@ def _event_filter(ev: dict) -> str:
     return f"ins.data::jsonb->{sqlcheck.lit(cond['element'])} = {sqlcheck.lit(json.dumps(cond.get('equals')))}::jsonb"
 
 
-def _stage(cur, records: Iterable[Any], p: Plan, kept: list, slow: list[int], chunk: int,
+def _stage(cur, records: Iterable[Any], p: Plan, kept: list, slow: list[int], twice: set[int], chunk: int,
            progress: Callable[[int], None] | None) -> None:
-    """COPY every record Python can hand to SQL into ``ingest_raw``; the others' indexes go to ``slow``."""
+    """COPY every record Python can hand to SQL into ``ingest_raw``; the others' indexes go to ``slow``,
+    the indexes of records whose source id comes more than once to ``twice``."""
     allowed = p.allowed
+    first: dict[str, int] = {}
     with cur.copy("COPY ingest_raw (idx, doc) FROM STDIN") as copy:
         lines: list[str] = []
         seen = 0
         for idx, raw in enumerate(records):
             kept.append(raw)
+            if type(raw) is dict:
+                key = str(raw.get("source_id")).strip()
+                was = first.setdefault(key, idx)
+                if was != idx:
+                    twice.update((was, idx))
             if type(raw) is dict and raw.keys() <= allowed:
                 try:
                     s = _dumps(raw)
@@ -199,20 +212,21 @@ def _write(copy, lines: list[str], slow: list[int]) -> None:
         copy.write(b"".join(good))
 
 
-MOVE = """WITH ex AS (
-    SELECT o.idx, r.data::jsonb = o.data AS same FROM ingest_ok o
-    JOIN records r ON r.library = %(lib)s AND r.source = %(src)s AND r.source_id = o.source_id WHERE o.ok),
+MOVE = """WITH c AS MATERIALIZED ({check}),
+  ex AS (
+    SELECT c.idx, r.data::jsonb = c.data::jsonb AS same FROM c
+    JOIN records r ON r.library = %(lib)s AND r.source = %(src)s AND r.source_id = c.sid WHERE c.ok),
   ins AS (
     INSERT INTO records (library, library_version, source, source_id, school_id, subject_kind, subject_id,
                          occurred_at, data, created_at)
-    SELECT %(lib)s, %(ver)s, %(src)s, o.source_id, o.school_id, %(kind)s, o.subject_id, o.occurred_at,
-           o.data::json, %(now)s FROM ingest_ok o
-    WHERE o.ok AND NOT EXISTS (SELECT 1 FROM records r WHERE r.library = %(lib)s AND r.source = %(src)s
-                                 AND r.source_id = o.source_id)
-    RETURNING id, school_id, created_at, data),
+    SELECT %(lib)s, %(ver)s, %(src)s, c.sid, c.sch, %(kind)s, c.subj_id, c.occ, c.data, %(now)s FROM c
+    WHERE c.ok AND NOT EXISTS (SELECT 1 FROM records r WHERE r.library = %(lib)s AND r.source = %(src)s
+                                 AND r.source_id = c.sid)
+    RETURNING id, school_id, created_at{data}),
   fed AS (INSERT INTO changes (library, entity_id, op, school_id, at)
           SELECT %(lib)s, id, 'create', school_id, created_at FROM ins)
 SELECT (SELECT count(*) FROM ex WHERE same), (SELECT coalesce(array_agg(idx), '{}') FROM ex WHERE NOT same),
+       (SELECT coalesce(array_agg(idx), '{}') FROM c WHERE NOT c.ok),
        (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ins){events}"""
 
 
@@ -225,36 +239,43 @@ def load(sess: so.Session, lib: Compiled, records: Iterable[Any], *, source: str
     kept: list[Any] = []
     slow: list[int] = []
     not_after = utcnow() + timedelta(minutes=5)
+    clock = [time.perf_counter()]
+
+    def step(name: str) -> None:  # where a load's time goes (benchmarks/bench_ingest.py prints it)
+        now = time.perf_counter()
+        log.debug("ingest %s: %s %.2fs", lib.id, name, now - clock[0])
+        clock[0] = now
+
     with raw.cursor() as cur:
         saved = cur.execute("SELECT current_setting('work_mem')").fetchone()[0]
-        cur.execute("SELECT set_config('work_mem', '64MB', true)")
+        cur.execute("SELECT set_config('work_mem', '64MB', true), set_config('enable_memoize', 'off', true)")
         for stmt in STAGE:
             cur.execute(stmt)
-        _stage(cur, records, p, kept, slow, chunk, progress)
+        twice: set[int] = set()
+        _stage(cur, records, p, kept, slow, twice, chunk, progress)
+        if twice:  # a source id sent twice in one batch: the Python path keeps the last, as before
+            cur.execute("DELETE FROM ingest_raw WHERE idx = ANY(%s)", (sorted(twice),))
+            slow = sorted(set(slow) | twice)
         cur.execute("ANALYZE ingest_raw")
-        sql, params = p.check(codes, default_school, not_after)
-        cur.execute(sql, params)
-        slow += [i for (i,) in cur.execute("SELECT idx FROM ingest_ok WHERE NOT ok")]
-        twice = [i for (i,) in cur.execute(
-            "UPDATE ingest_ok SET ok = false WHERE ok AND source_id IN (SELECT source_id FROM ingest_ok WHERE ok "
-            "GROUP BY source_id HAVING count(*) > 1) RETURNING idx")]
-        slow += twice  # sent twice in one batch: the Python path keeps the last, as before
-        cur.execute("ANALYZE ingest_ok")
-        slow.sort()
-        pairs = [(i, kept[i]) for i in slow]
-        if atomic:  # check the rest first: nothing is written unless everything is good
-            if not python_path(pairs, False):
-                report.atomic_failed = True
-                cur.execute("SELECT set_config('work_mem', %s, true)", (saved,))
-                return
+        step("copy into staging")
+        check, params = p.check(codes, default_school, not_after)
         events = "".join(f", (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM ins WHERE {_event_filter(ev)})"
                          for ev in p.events)
-        now = utcnow()
-        cur.execute(MOVE.replace("{events}", events),
-                    {"lib": lib.id, "ver": lib.version, "src": source, "kind": p.subject or lib.library.get("subject"),
-                     "now": now})
-        same, changed, ids, *fired = cur.fetchone()
-        cur.execute("SELECT set_config('work_mem', %s, true)", (saved,))
+        sql = MOVE.replace("{check}", check).replace("{events}", events).replace(
+            "{data}", ", data" if any(ev.get("when") for ev in p.events) else "")
+        params |= {"lib": lib.id, "ver": lib.version, "src": source, "kind": p.subject or lib.library.get("subject"),
+                   "now": utcnow()}
+        with raw.transaction():  # a savepoint: an atomic load that fails below leaves nothing behind
+            cur.execute(sql, params)
+            same, changed, unsure, ids, *fired = cur.fetchone()
+            step("check, store, feed")
+            pairs = [(i, kept[i]) for i in sorted(set(slow) | set(unsure))]
+            if atomic and pairs and not python_path(pairs, False):
+                report.atomic_failed = True
+                raise psycopg.Rollback  # back to the savepoint; psycopg swallows it
+        cur.execute(RESTORE, (saved,))
+    if report.atomic_failed:
+        return
     report.unchanged += same
     report.created += len(ids)
     report.ids.extend(ids)
@@ -262,6 +283,7 @@ def load(sess: so.Session, lib: Compiled, records: Iterable[Any], *, source: str
         pairs = sorted(pairs + [(i, kept[i]) for i in changed])
     if pairs:
         python_path(pairs, True)
+        step(f"python path ({len(pairs)})")
     from foundation import events as bus
 
     for ev, got in zip(p.events, fired, strict=True):
