@@ -80,7 +80,7 @@ def _forecast_tables(data: dict[str, Any], lang: str) -> dict[str, Any]:
         schools.append([_name(s, lang), t(f"plan.stage.{s['stage']}", lang), s.get("current"), fc.get("total"),
                         (fc.get("grades") or {}).get(s["grades"][0]), s["places"]["total_places"],
                         s["places"]["entry_places"],
-                        "、".join(t(f"plan.over.{k}", lang) for k in over) if over else no, bt.get("mae"),
+                        ("、" if lang == "zh" else ", ").join(t(f"plan.over.{k}", lang) for k in over) if over else no, bt.get("mae"),
                         bt.get("mape")])
     years = sorted({y for s in data["schools"] for y in s["history"]})
     ghead = [t("plan.col.school", lang), t("plan.col.grade", lang), *[str(y) for y in years],
@@ -135,7 +135,7 @@ def _balance_tables(data: dict[str, Any], lang: str) -> dict[str, Any]:
     for s in data["schools"]:
         rows.append([_name(s, lang), t(f"plan.stage.{s['stage']}", lang), s.get("students"),
                      *[_fmt(s["indicators"][k]["value"]) for k in keys],
-                     "、".join(title[k] for k in s["below"]) or t("plan.no", lang)])
+                     ("、" if lang == "zh" else ", ").join(title[k] for k in s["below"]) or t("plan.no", lang)])
     chead = [t("plan.col.stage", lang), t("plan.col.indicator", lang), t("plan.col.standard", lang),
              t("plan.col.mean", lang), t("plan.col.cv", lang), t("plan.col.limit", lang), t("plan.col.ok", lang)]
     crows = []
