@@ -120,8 +120,9 @@ def _local(ts) -> str:
 
 
 def _headline(t: dict) -> str:
-    foot = t["foot"] if t["rows"] else None
-    foot = foot or (t["rows"][0] if len(t["rows"]) == 1 else None)
+    if not t["rows"]:
+        return "—" if t["off"] else "0"  # no school computes it, or nothing to count yet
+    foot = t["foot"] or (t["rows"][0] if len(t["rows"]) == 1 else None)
     if foot is None:
         return "—"
     if t["unit"] in pipeline.THINGS or not t["has_value"]:
