@@ -420,7 +420,7 @@ def test_mastery_by_group(ctx):
 
 def test_afterschool(ctx):
     from plugins.afterschool import figures
-    from plugins.afterschool.models import Attendance, Course, Session
+    from plugins.afterschool.models import Attendance, Choice, Course, Session
 
     sess, school = ctx
     month = {"start": date.today().replace(day=1), "end": date.today() + timedelta(days=1), "label": "month"}
@@ -443,5 +443,17 @@ def test_afterschool(ctx):
             Attendance.session_id.in_([s.id for s in held]))))
         got = {c["group"]["status"]: c["count"] for c in compute(sess, figures.attendance, school, period)}
         assert got == dict(marks)
+        term_of = {c.id: (c.term, c.category) for c in courses}
+        kids = defaultdict(set)
+        for ch in sess.scalars(sa.select(Choice).where(Choice.school_id == school, Choice.status == "enrolled")):
+            if ch.course_id in term_of:
+                kids[term_of[ch.course_id]].add(ch.student_id)
+        got = by_group(compute(sess, figures.categories, school, period), "term", "category")
+        assert {k: c["count"] for k, c in got.items()} == {k: len(kids.get(k, ())) for k in want}
+        enrolled = defaultdict(set)
+        for (t, _cat), who in kids.items():
+            enrolled[t] |= who
+        got = by_group(compute(sess, figures.participation, school, period), "term", "enrolled")
+        assert {t: c["count"] for (t, e), c in got.items() if e} == {t: len(enrolled.get(t, ())) for t, _c in want}
     assert compute(sess, figures.courses_held, school, LONG_AGO) == []
     assert sum(c["count"] for c in compute(sess, figures.courses_held, school, TERM)) > 0

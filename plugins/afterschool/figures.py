@@ -30,37 +30,34 @@ def _courses(sess: so.Session, period: dict[str, Any] | None = None) -> list[Cou
     return list(sess.scalars(sa.select(Course).where(Course.active.is_(True), _in_terms(_terms(period)))))
 
 
-def _enrolled(sess: so.Session) -> list[tuple[int, int]]:
-    return list(sess.execute(sa.select(Choice.student_id, Choice.course_id).where(Choice.status == "enrolled")).all())
+def _kids(sess: so.Session, period: dict[str, Any] | None, *by) -> dict[tuple, int]:
+    """Distinct students enrolled in an active course of the period's terms, grouped by course columns."""
+    rows = sess.execute(sa.select(*by, sa.func.count(sa.distinct(Choice.student_id)))
+                        .join(Course, Course.id == Choice.course_id)
+                        .where(Choice.status == "enrolled", Course.active.is_(True), _in_terms(_terms(period)))
+                        .group_by(*by)).all()
+    return {tuple(r[:-1]): r[-1] for r in rows}
 
 
 def categories(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per term and category: students enrolled (count) and hours offered a week (value)."""
     grid = catalog.periods(school_id)
-    rows = _courses(sess, period)
-    term = {c.id: (c.term, c.category) for c in rows}
-    kids: dict[tuple, set[int]] = {}
-    for kid, course in _enrolled(sess):
-        if course in term:
-            kids.setdefault(term[course], set()).add(kid)
+    kids = _kids(sess, period, Course.term, Course.category)
     hours: dict[tuple, float] = {}
-    for c in rows:
+    for c in _courses(sess, period):
         hours[(c.term, c.category)] = hours.get((c.term, c.category), 0) + catalog.slot_hours(grid, c.slots)
-    return [{"group": {"term": t, "category": cat}, "count": len(kids.get((t, cat), ())),
+    return [{"group": {"term": t, "category": cat}, "count": kids.get((t, cat), 0),
              "value": round(h, 2)} for (t, cat), h in sorted(hours.items())]
 
 
 def participation(sess: so.Session, school_id: int, period: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per term: students in at least one course and the others; value: the share (%)."""
     total = sess.scalar(sa.select(sa.func.count()).select_from(Student).where(Student.status_code == "01")) or 0
-    terms = {c.id: c.term for c in _courses(sess, period)}
-    per: dict[str, set[int]] = {}
-    for kid, course in _enrolled(sess):
-        if course in terms:
-            per.setdefault(terms[course], set()).add(kid)
+    terms = sorted(set(sess.scalars(sa.select(Course.term).where(Course.active.is_(True), _in_terms(_terms(period))))))
+    per = _kids(sess, period, Course.term)
     out = []
-    for t in sorted(set(terms.values())):
-        n = len(per.get(t, ()))
+    for t in terms:
+        n = per.get((t,), 0)
         share = round(100 * n / total, 1) if total else None
         out += [{"group": {"term": t, "enrolled": True}, "count": n, "value": share},
                 {"group": {"term": t, "enrolled": False}, "count": max(total - n, 0),
