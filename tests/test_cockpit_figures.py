@@ -369,6 +369,11 @@ def test_wellbeing(ctx):
         g: (n, round(100 * done / n, 1)) for g, (n, done) in per.items()}
     period = {"start": screening.opens_on, "end": screening.opens_on + timedelta(days=1), "label": "day"}
     assert compute(sess, faces.completion, school, period) == cells
+    same_day = sess.scalars(sa.select(Screening.id).where(Screening.school_id == school,
+                                                          Screening.opens_on == screening.opens_on)).all()
+    if same_day == [latest]:  # each student's latest response to the period's screenings: this one's
+        assert compute(sess, faces.levels_per_school, school, period) == compute(sess, faces.levels_per_school, school)
+    assert all(c["count"] == 0 for c in compute(sess, faces.levels_per_school, school, LONG_AGO))
     assert compute(sess, faces.completion, school, LONG_AGO) == []
 
 
