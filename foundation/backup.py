@@ -222,8 +222,9 @@ def _backup_sqlite(url: str, dump: Path, progress: Progress) -> tuple[dict, list
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(dump)
     try:
-        src.backup(dst, pages=4096, progress=lambda _s, remaining, total: progress(
-            "copy", total - remaining, total))
+        # one step under one read snapshot: with WAL the app's writers go on meanwhile; a stepwise copy would
+        # start over whenever they write, and might never finish on a busy database
+        src.backup(dst, pages=-1, progress=lambda _s, remaining, total: progress("copy", total - remaining, total))
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         dst.close()

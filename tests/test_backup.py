@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import stat
+import threading
+import time
 import uuid
 
 import pytest
@@ -15,6 +17,7 @@ from cryptography.fernet import InvalidToken
 
 from foundation import backup as bk
 from foundation import create_app
+from foundation.db import make_engine
 from foundation.security.fields import FieldCipher, id_number_problem
 from tests.conftest import CLI, PASSWORD, SECRET, AuthActions, _pg_exec, _pg_url, login_of
 
@@ -134,9 +137,6 @@ def test_damaged_dumps_and_misplaced_keys_are_refused(app, runner, template, tmp
     finally:
         restored.extensions["jizuo.engine"].dispose()
         template.drop_copy(target)
-    # and --verify restores it into a scratch database and compares every table
-    result = runner.invoke(["backup", str(tmp_path / "dumps" / "v.bak"), "--verify", "--quiet"])
-    assert result.exit_code == 0 and "verify OK" in result.output, result.output
 
 
 def test_missing_tools_and_wrong_urls_are_named(tmp_path, monkeypatch):
@@ -152,3 +152,40 @@ def test_missing_tools_and_wrong_urls_are_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # a server without the PostgreSQL client tools
     with pytest.raises(bk.BackupError, match="pg_dump not found: install the PostgreSQL client tools"):
         bk.backup("postgresql+psycopg://jizuo@127.0.0.1:1/jizuo", tmp_path / "d.pgdump", SECRET)
+
+
+def test_a_backup_taken_while_the_school_writes_matches_its_manifest(app, runner, template, tmp_path):
+    """Writers commit all through the backup; the dump and its manifest are still the same snapshot, which
+    --verify proves by restoring the dump into a scratch database and comparing every table."""
+    url = app.config["DATABASE_URL"]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE backup_probe (id INTEGER PRIMARY KEY, note VARCHAR(20))"))
+    stop, commits = threading.Event(), []
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO backup_probe (id, note) VALUES (:n, 'during')"), {"n": n})
+                conn.execute(sa.text("UPDATE students SET name = name WHERE id = (SELECT min(id) FROM students)"))
+            commits.append(time.perf_counter())
+            time.sleep(0.002)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(commits) < 5:
+            time.sleep(0.01)
+        start = time.perf_counter()
+        result = runner.invoke(["backup", str(tmp_path / "live.bak"), "--verify", "--quiet"])
+        end = time.perf_counter()
+    finally:
+        stop.set()
+        writer.join()
+        engine.dispose()
+    assert result.exit_code == 0 and "verify OK" in result.output, result.output
+    assert any(start < t < end for t in commits), "no commit happened during the backup"
+    manifest = json.loads(bk.manifest_path(tmp_path / "live.bak").read_text())
+    assert 5 <= manifest["tables"]["backup_probe"]["rows"] < len(commits)
