@@ -105,8 +105,9 @@ def trigger_district(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[
     """What :func:`trigger_many` does, for many schools' hits at once (``{school_id: hits}``, a scheduled
     scan's results): every student is checked to be in the school whose scan found it, and every row is
     written with that school's id, in one set of statements for the whole district instead of one per
-    school. Returns the number of cases opened or re-triggered. No session objects are built (the caller
-    is the scheduler, which needs none); raises as :func:`trigger_many` does, having written nothing."""
+    school. Returns the number of students hit (each one's case opened, re-triggered, or left as it was for
+    a repeat of the same occurrence). No session objects are built (the caller is the scheduler, which
+    needs none); raises as :func:`trigger_many` does, before writing anything."""
     with ENGINE.on(sess):
         done = _open(sess, rule, hits_of, source=source, now=now, objects=False)
     return len(done)
