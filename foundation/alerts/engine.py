@@ -107,7 +107,7 @@ def trigger_district(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[
     written with that school's id, in one set of statements for the whole district instead of one per
     school. Returns the number of students hit (each one's case opened, re-triggered, or left as it was for
     a repeat of the same occurrence). No session objects are built (the caller is the scheduler, which
-    needs none); raises as :func:`trigger_many` does, before writing anything."""
+    needs none); raises as :func:`trigger_many` does (run it in a savepoint, as the scheduler does)."""
     with ENGINE.on(sess):
         done = _open(sess, rule, hits_of, source=source, now=now, objects=False)
     return len(done)
