@@ -25,7 +25,9 @@ import sqlalchemy.orm as so
 from foundation.db import utcnow
 from foundation.models import (
     Account,
+    AlertAssignee,
     AlertCase,
+    AlertEvent,
     AppListing,
     Guardian,
     GuardianLink,
@@ -155,6 +157,13 @@ def _cases(sess: so.Session, school: int, rng: random.Random, now: datetime) -> 
 
     cases = sess.scalars(sa.select(AlertCase).where(AlertCase.school_id == school, AlertCase.closed_at.is_(None),
                                                     AlertCase.parent_case_id.is_(None)).order_by(AlertCase.id)).all()
+    ids = [c.id for c in cases]
+    events: dict[int, list] = {}
+    for e in sess.scalars(sa.select(AlertEvent).where(AlertEvent.case_id.in_(ids or [-1]))):
+        events.setdefault(e.case_id, []).append(e)
+    assignees: dict[int, list] = {}
+    for a in sess.scalars(sa.select(AlertAssignee).where(AlertAssignee.case_id.in_(ids or [-1]))):
+        assignees.setdefault(a.case_id, []).append(a)
     worked = 0
     for case in cases:
         back = timedelta(days=rng.randint(3, 70), hours=rng.randint(0, 8))
@@ -162,6 +171,8 @@ def _cases(sess: so.Session, school: int, rng: random.Random, now: datetime) -> 
                      "next_due_at"):
             if getattr(case, attr) is not None:
                 setattr(case, attr, getattr(case, attr) - back)
+        for row in [*events.get(case.id, ()), *assignees.get(case.id, ())]:  # its timeline moves with it
+            row.at -= back
         roll = rng.random()
         if roll < 0.15:
             continue  # not yet handled: overdue if its deadline passed
