@@ -8,7 +8,9 @@ truth, so a demo aid officer opens with candidates and one red case:
 - one class was away last month (entered as time away): two weeks of work placement in a vocational school,
   a week of social practice elsewhere; one student joined last month, one replaced their card last month, a few declared their situation;
 - one student's spending halved over the last two weeks, with no declaration: the red alert;
-- the National Day week (1–7 October) has no records.
+- the National Day week (1–7 October) has no records;
+- the month before last was reviewed: most of its candidates confirmed (most of those granted aid), the rest
+  dismissed — what the cockpit's coverage figure shows.
 
 Deterministic per seed; bulk inserts (the records through ``demo_records``)."""
 from __future__ import annotations
