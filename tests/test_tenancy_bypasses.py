@@ -43,6 +43,7 @@ ALLOWED = {
 }
 # raw connections bypass the session (and its listener): only where the platform needs the driver itself
 RAW_ALLOWED = {
+    "foundation/backup.py": 1,  # jizuo backup / restore read and write every school's rows (one helper, _connected)
     "foundation/demo/generator.py": 1,  # bulk writes of a fresh demo district
     "foundation/ingest/service.py": 2,  # COPY into records on PostgreSQL
     "foundation/messaging/queue.py": 4,  # the delivery queue claims rows with its own short transactions
