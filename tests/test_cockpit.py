@@ -97,6 +97,9 @@ def test_the_district_home_is_the_cockpit_with_exports_and_a_cache(app, users, d
     resp = district.post("/cockpit/refresh", data={"period": "", "tile": "people"})
     assert resp.status_code == 302 and "/cockpit/people" in resp.headers["Location"]
 
+    english = district.get("/cockpit?lang=en").get_data(as_text=True)
+    assert "District cockpit" in english and "Schools side by side" in english
+
     bad = district.get("/cockpit/people?period=2026-13")
     assert bad.status_code == 400 and "period" in bad.get_data(as_text=True)
     assert district.get("/cockpit/nothing").status_code == 404
