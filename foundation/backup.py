@@ -22,8 +22,11 @@ import sqlite3
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes
@@ -110,14 +113,21 @@ def _sqlite_path(url: str) -> Path:
     return Path(db)
 
 
-def _engine(url: str) -> sa.Engine:
+@contextmanager
+def _connected(url: str, **options: Any) -> Iterator[sa.Connection]:
+    """The one raw connection of backups (they read and write every school's rows, as the operator's command),
+    on an engine of its own, disposed after; a clear error when the server cannot be reached."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, **options)
     try:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        engine.connect().close()
-    except sa.exc.OperationalError as err:
-        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-        raise BackupError(f"cannot connect to {sa.make_url(url).render_as_string()}: {reason}") from err
-    return engine
+        try:
+            conn = engine.connect()
+        except sa.exc.OperationalError as err:
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            raise BackupError(f"cannot connect to {sa.make_url(url).render_as_string()}: {reason}") from err
+        with conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def _sha256(path: Path) -> str:
@@ -192,21 +202,16 @@ def _run(cmd: list[str], env: dict[str, str], pattern: re.Pattern, stage: str, t
 
 def _backup_pg(url: str, dump: Path, progress: Progress) -> tuple[dict, list[str], str, int]:
     pg_dump = _tool("pg_dump")
-    engine = _engine(url)
     conninfo, env = _libpq(url)
-    try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            with conn.begin():  # the snapshot pg_dump reads is the one this transaction checksums
-                snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
-                tables = list_tables(conn)
-                _run([pg_dump, "-Fc", "--verbose", f"--snapshot={snapshot}", "-f", str(dump), "-d", conninfo],
-                     env, _DUMPING, "dump", _data_entries(conn), progress)
-                server = conn.execute(sa.text("SHOW server_version")).scalar_one()
-                entries = _data_entries(conn)
-                return digests(conn, progress), _revisions(conn, tables), f"PostgreSQL {server}", entries
-    finally:
-        engine.dispose()
+    with _connected(url, isolation_level="REPEATABLE READ") as conn:
+        conn.execution_options(postgresql_readonly=True)
+        with conn.begin():  # the snapshot pg_dump reads is the one this transaction checksums
+            snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+            tables, entries = list_tables(conn), _data_entries(conn)
+            _run([pg_dump, "-Fc", "--verbose", f"--snapshot={snapshot}", "-f", str(dump), "-d", conninfo],
+                 env, _DUMPING, "dump", entries, progress)
+            server = conn.execute(sa.text("SHOW server_version")).scalar_one()
+            return digests(conn, progress), _revisions(conn, tables), f"PostgreSQL {server}", entries
 
 
 def _data_entries(conn: sa.Connection) -> int:
@@ -229,13 +234,9 @@ def _backup_sqlite(url: str, dump: Path, progress: Progress) -> tuple[dict, list
     finally:
         dst.close()
         src.close()
-    engine = sa.create_engine(f"sqlite:///{dump}", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            tables = list_tables(conn)
-            return digests(conn, progress), _revisions(conn, tables), f"SQLite {sqlite3.sqlite_version}"
-    finally:
-        engine.dispose()
+    with _connected(f"sqlite:///{dump}") as conn:
+        tables = list_tables(conn)
+        return digests(conn, progress), _revisions(conn, tables), f"SQLite {sqlite3.sqlite_version}"
 
 
 # ---- restore ---------------------------------------------------------------------------------------------
@@ -267,12 +268,8 @@ def read_manifest(dump: Path) -> dict:
 def is_empty(url: str) -> bool:
     if dialect(url) == "sqlite" and not _sqlite_path(url).exists():
         return True
-    engine = _engine(url)
-    try:
-        with engine.connect() as conn:
-            return not list_tables(conn)
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        return not list_tables(conn)
 
 
 @dataclass
@@ -348,12 +345,8 @@ def _restore_pg(url: str, dump: Path, force: bool, total: int, progress: Progres
     first in the same transaction (``pg_restore --clean`` cannot drop a partition's inherited constraints), so
     a failed restore leaves the target as it was."""
     conninfo, env = _libpq(url)
-    engine = _engine(url)  # a clear error for a wrong URL before anything runs
-    try:
-        with engine.connect() as conn:
-            drops = list(conn.execute(sa.text(_DROPS)).scalars()) if force else []
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:  # a clear error for a wrong URL before anything runs
+        drops = list(conn.execute(sa.text(_DROPS)).scalars()) if force else []
     pg_restore, psql = _tool("pg_restore"), _tool("psql")
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as pre, tempfile.TemporaryFile("w+") as errors:
         pre.write("".join(f"{d};\n" for d in drops))
@@ -385,16 +378,12 @@ def _restore_pg(url: str, dump: Path, force: bool, total: int, progress: Progres
 
 def check(url: str, manifest: dict, secret: str | None, progress: Progress = _quiet) -> Report:
     """Compare the database ``url`` with the manifest, table by table; try the key on a sample."""
-    engine = _engine(url)
-    try:
-        with engine.connect() as conn:
-            found = digests(conn, progress)
-            report = Report(tables=len(found), rows=sum(t["rows"] for t in found.values()),
-                            differ=compare(manifest, found), extra=sorted(set(found) - set(manifest["tables"])))
-            if secret is not None:
-                report.key = key_check(conn, secret)
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        found = digests(conn, progress)
+        report = Report(tables=len(found), rows=sum(t["rows"] for t in found.values()),
+                        differ=compare(manifest, found), extra=sorted(set(found) - set(manifest["tables"])))
+        if secret is not None:
+            report.key = key_check(conn, secret)
     return report
 
 
@@ -410,9 +399,8 @@ def verify(url: str, dump: Path, progress: Progress = _quiet) -> Report:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{scratch}{suffix}").unlink(missing_ok=True)
     name = f"jizuo_verify_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
+        with _connected(url, isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.DBAPIError as err:
         raise BackupError(f"--verify restores into a scratch database and could not create one ({err.orig}); "
@@ -421,9 +409,8 @@ def verify(url: str, dump: Path, progress: Progress = _quiet) -> Report:
         return restore(sa.make_url(url).set(database=name).render_as_string(hide_password=False), dump,
                        progress=progress)
     finally:
-        with admin.connect() as conn:
+        with _connected(url, isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prune(directory: Path, keep_days: int, now: dt.datetime | None = None) -> list[Path]:
