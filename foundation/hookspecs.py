@@ -146,6 +146,14 @@ def jizuo_district_figures() -> list[dict[str, Any]]:
           "compute": callable(session, school_id) -> [{"group": {"band": "≥950"}, "count": 87,
                                                        "value": 971.2?}, ...]}]
 
+    For the cockpits (docs/cockpit.md) a spec may add ``"tile"`` (people, conduct, alerts, aid, wellbeing,
+    learning, afterschool, communication, apps), ``"chart"`` (bar, stacked, line, interval), ``"periods":
+    True`` (then ``compute(session, school_id, period)`` gets ``{"start": date, "end": date, "label": str}``,
+    local dates, end exclusive, for a term or a month) and ``"rollup": "none"`` (keep per-school cells and
+    their intervals above school level); cells may add ``low``/``high`` (an interval around ``value``) and
+    ``grade``/``class`` in their group, which the principal's cockpit shows and the district's rolls up
+    (counts summed, values count-weighted) before anything is suppressed.
+
     ``group`` holds categories only: a figure whose groups name a student (``student_id``, ``student_no``,
     ``name``…) is refused. Cells of fewer than 5 students are suppressed (count and value), and so is the
     next smallest cell of the same school when one alone would be recoverable from the school's total
