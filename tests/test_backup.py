@@ -5,11 +5,14 @@ with it; a damaged dump, a non-empty target and a key file beside the dumps are 
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import threading
 import time
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -189,3 +192,30 @@ def test_a_backup_taken_while_the_school_writes_matches_its_manifest(app, runner
     assert any(start < t < end for t in commits), "no commit happened during the backup"
     manifest = json.loads(bk.manifest_path(tmp_path / "live.bak").read_text())
     assert 5 <= manifest["tables"]["backup_probe"]["rows"] < len(commits)
+
+
+@pytest.mark.skipif(not os.environ.get("JIZUO_TEST_DATABASE_URL"), reason="compares SQLite with PostgreSQL")
+def test_the_checksum_is_the_same_on_both_dialects(tmp_path):
+    """The same rows give the same checksum on SQLite and PostgreSQL, whatever their types."""
+    meta = sa.MetaData()
+    table = sa.Table("mixed", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("code", sa.String(8)),
+                     sa.Column("ok", sa.Boolean), sa.Column("at", sa.DateTime), sa.Column("day", sa.Date),
+                     sa.Column("amount", sa.Numeric(10, 2)), sa.Column("ratio", sa.Float), sa.Column("data", sa.JSON),
+                     sa.Column("name", sa.Text))
+    rows = [dict(id=2, code="b", ok=True, at=datetime(2026, 9, 1, 7, 30, 5, 120000), day=date(2026, 9, 1),
+                 amount=Decimal("12.50"), ratio=0.25, data={"z": [1, 2], "a": "张"}, name="王芳"),
+            dict(id=1, code="A", ok=False, at=None, day=None, amount=None, ratio=None, data=None, name=None)]
+    name = f"jizuo_mixed_{uuid.uuid4().hex[:8]}"
+    _pg_exec(f'CREATE DATABASE "{name}"')
+    found = []
+    try:
+        for url in (f"sqlite:///{tmp_path / 'mixed.db'}", _pg_url(name)):
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            with engine.begin() as conn:
+                meta.create_all(conn)
+                conn.execute(table.insert(), rows)
+            found.append(_digests(url))
+            engine.dispose()
+    finally:
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert found[0] == found[1] and found[0]["mixed"]["rows"] == 2
