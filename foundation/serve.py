@@ -224,8 +224,9 @@ def run(app, opts: ServeOptions, server: str = "auto", echo=print) -> str:
     if server == "gunicorn":
         if not gunicorn_available():
             raise RuntimeError("gunicorn runs only on POSIX systems (Linux, macOS): use --server waitress")
-        echo(f"Jizuo serving at http://{opts.bind} with gunicorn: {opts.workers} worker processes × "
-             f"{opts.threads} threads (SIGTERM stops gracefully, SIGHUP restarts the workers)")
+        processes = "1 worker process" if opts.workers == 1 else f"{opts.workers} worker processes"
+        echo(f"Jizuo serving at http://{opts.bind} with gunicorn: {processes} × {opts.threads} threads "
+             "(SIGTERM stops gracefully, SIGHUP restarts the workers)")
         sys.stdout.flush()
         run_gunicorn(app, opts)
     else:
