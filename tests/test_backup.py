@@ -11,7 +11,7 @@ import stat
 import threading
 import time
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -219,3 +219,16 @@ def test_the_checksum_is_the_same_on_both_dialects(tmp_path):
     finally:
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     assert found[0] == found[1] and found[0]["mixed"]["rows"] == 2
+
+
+def test_keep_days_prunes_only_old_backups_with_their_manifests(tmp_path):
+    now = datetime(2026, 12, 6, 2, 0)
+    for name, age in (("old.pgdump", 15), ("new.pgdump", 13)):
+        (tmp_path / name).write_bytes(b"PGDMP")
+        created = (now - timedelta(days=age)).replace(tzinfo=UTC).isoformat()
+        bk.manifest_path(tmp_path / name).write_text(json.dumps(
+            {"format": bk.FORMAT, "created_at": created, "dump": {"file": name}}))
+    (tmp_path / "notes.pgdump").write_bytes(b"PGDMP")  # no manifest: not ours to delete
+    gone = bk.prune(tmp_path, 14, now=now.replace(tzinfo=UTC))
+    assert gone == [tmp_path / "old.pgdump"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.pgdump", "new.pgdump.manifest.json", "notes.pgdump"]
