@@ -214,7 +214,7 @@ def _write(copy, lines: list[str], slow: list[int]) -> None:
 
 MOVE = """WITH c AS MATERIALIZED ({check}),
   ex AS (
-    SELECT c.idx, r.data::jsonb = c.data::jsonb AS same FROM c
+    SELECT c.idx, r.data::text = c.data::text OR r.data::jsonb = c.data::jsonb AS same FROM c
     JOIN records r ON r.library = %(lib)s AND r.source = %(src)s AND r.source_id = c.sid WHERE c.ok),
   ins AS (
     INSERT INTO records (library, library_version, source, source_id, school_id, subject_kind, subject_id,
@@ -249,6 +249,12 @@ def load(sess: so.Session, lib: Compiled, records: Iterable[Any], *, source: str
     with raw.cursor() as cur:
         saved = cur.execute("SELECT current_setting('work_mem')").fetchone()[0]
         cur.execute("SELECT set_config('work_mem', '64MB', true), set_config('enable_memoize', 'off', true)")
+        if not cur.execute("SELECT to_regclass('pg_temp.ingest_raw') IS NOT NULL").fetchone()[0]:
+            try:  # room for the staging table in memory; possible only before the session's first temp table
+                with raw.transaction():
+                    cur.execute("SET temp_buffers = '256MB'")
+            except psycopg.Error:
+                pass
         for stmt in STAGE:
             cur.execute(stmt)
         twice: set[int] = set()
