@@ -264,7 +264,7 @@ def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(app):
     assert seen == {"203.0.113.50", "192.0.2.9"}  # the proxy's client; the direct caller's own address
 
 
-def test_serve_settings_for_a_district():
+def test_serve_settings_for_a_district(tmp_path):
     from click.testing import CliRunner
 
     from foundation.cli import main
@@ -277,7 +277,8 @@ def test_serve_settings_for_a_district():
     assert got["max_requests"] and got["max_requests_jitter"] and callable(got["post_fork"])
     assert "%(U)s" in got["access_log_format"] and "%(r)s" not in got["access_log_format"]  # no query strings
     bad = CliRunner().invoke(main, ["serve", "--trusted-proxies", "nginx.local"],
-                             env={"JIZUO_DATABASE_URL": "sqlite://", "JIZUO_SECRET_KEY": "x"})
+                             env={"JIZUO_DATABASE_URL": "sqlite://", "JIZUO_SECRET_KEY": "x",
+                                  "JIZUO_INSTANCE_PATH": str(tmp_path)})
     assert bad.exit_code != 0 and "--trusted-proxies" in bad.output
     # several workers without Redis: live notices would stay within one process; the operator is told
     said = warnings(ServeOptions(workers=2), {"REDIS_URL": None, "ENV": "production"}, secret_from_env=False)
