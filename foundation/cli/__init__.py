@@ -31,6 +31,9 @@ def _register() -> None:
     from foundation.cli.cockpit import cockpit_cmd  # the cockpits' nightly refresh (docs/cockpit.md)
 
     main.add_command(cockpit_cmd)
+    from foundation.cli.partitions import partitions_cmd  # records' monthly partitions (docs/data.md)
+
+    main.add_command(partitions_cmd)
 
 
 _register()
