@@ -174,7 +174,7 @@ def test_a_backup_taken_while_the_school_writes_matches_its_manifest(app, runner
                 conn.execute(sa.text("INSERT INTO backup_probe (id, note) VALUES (:n, 'during')"), {"n": n})
                 conn.execute(sa.text("UPDATE students SET name = name WHERE id = (SELECT min(id) FROM students)"))
             commits.append(time.perf_counter())
-            time.sleep(0.002)
+            time.sleep(0.02)
 
     writer = threading.Thread(target=write)
     writer.start()
