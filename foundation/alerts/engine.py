@@ -119,9 +119,8 @@ def _case_rows(sess: so.Session, part: Any, schools: list[int], rule: Rule, obje
              sa.or_(AlertCase.rule_key == rule.key, AlertCase.category == rule.category))
     if objects:
         return list(sess.scalars(sa.select(AlertCase).where(*where)))
-    result = sess.execute(sa.select(*AlertCase.__table__.c).where(*where))
-    keys = list(result.keys())
-    return [_Row(**dict(zip(keys, r, strict=True))) for r in result]
+    result = sess.execute(sa.select(*(AlertCase.__table__.c[k] for k in _READ)).where(*where))
+    return [SimpleNamespace(**dict(zip(_READ, r, strict=True))) for r in result]
 
 
 def _open(sess: so.Session, rule: Rule, hits_of: dict[int, list[dict[str, Any]]], *, source: str | None,
@@ -242,6 +241,9 @@ _BLANK = dict.fromkeys(["id", *_COLUMNS])
 _AGAIN = ["count", "last_triggered_at", "value", "detail", "level", "parent_case_id", "round_no", "status",
           "round_at", "contact_due_at", "plan_due_at", "follow_due_at", "contact_at", "plan_at", "follow_at",
           "next_due_at", "escalation_epoch", "escalation_step", "last_escalated_at"]
+# what the district batch reads of open cases (plain rows: reading anything else raises, and the scheduler
+# then writes school by school)
+_READ = ["id", "school_id", "student_id", "class_id", "rule_key", "rule_title", "category", "closed_at", *_AGAIN]
 
 
 def _insert(sess: so.Session, fresh: list[Any], objects: bool) -> None:

@@ -71,11 +71,12 @@ def _reset(sess) -> None:
     sess.commit()
 
 
-def test_the_district_batch_writes_what_school_by_school_writes(sys_sess, k0, k1, monkeypatch):
+def test_the_district_batch_writes_what_school_by_school_writes(sys_sess, k0, k1, monkeypatch, caplog):
     from foundation.alerts import schedule, unregister_rule
 
     try:
         district = _run(sys_sess, k0, k1)
+        assert not [r for r in caplog.records if "district batch failed" in r.getMessage()]  # no fallback
         seen = []
 
         def broken(*args, **kwargs):
