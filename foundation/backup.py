@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -61,9 +62,9 @@ def write_key_file(path: Path, secret: str, old_secrets: list[str]) -> None:
     body = ("# Jizuo key material: ID numbers, phones, sign-in secrets and signing keys are encrypted under it.\n"
             "# Keep it apart from the database backups (docs/scale.md#backups). Fingerprint "
             f"{key_fingerprint(secret)}, written {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n"
-            f"JIZUO_SECRET_KEY={secret}\n")
+            f"JIZUO_SECRET_KEY={shlex.quote(secret)}\n")  # quoted only if it must be, for `. FILE` and systemd
     if old_secrets:
-        body += f"JIZUO_DATA_KEYS_OLD={','.join(old_secrets)}\n"
+        body += f"JIZUO_DATA_KEYS_OLD={shlex.quote(','.join(old_secrets))}\n"
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
