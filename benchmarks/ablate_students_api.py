@@ -4,7 +4,7 @@ A diagnostic companion to bench_students_api.py (same database, secret and login
 the database exists). Each variant monkeypatches one part of the request path for the duration of its
 own calls only, interleaved with the unpatched request, and the table shows how much the median drops.
 The patches are measuring devices, not proposed code: each one removes work (an audit row, the
-per-request principal reload, the tenancy filter) that the platform does on purpose.
+session and principal-version check, the tenancy filter) that the platform does on purpose.
 
     .venv/bin/python benchmarks/ablate_students_api.py [--repeat 300]
 """
@@ -52,15 +52,16 @@ def main() -> None:
                                        .where(Account.username == USERNAME)).one()
         classes = s.scalars(sa.select(OrgUnit.id).where(OrgUnit.school_id == school, OrgUnit.kind == "class")
                             .order_by(OrgUnit.id)).all()
-    with app.app_context():
-        principal = auth.load_principal(account_id)
+    with app.test_request_context():
+        versions = auth.account_versions(account_id)
     out_schema, query_schema = StudentOut(many=True), StudentQuery()
 
     parts = {
         "per-row current_lang()": [mock.patch.object(svc, "current_lang", lambda: "zh")],
         "tenancy criteria (5 models)": [mock.patch.object(tenancy_sql, "scoped_tables", dict), mock.patch.object(tenancy_sql, "loader_criteria", lambda scope: ())],
-        "principal reload (2 SELECTs)": [mock.patch.object(auth, "load_principal", lambda *a: principal)],
-        "audit row (INSERT+flush)": [mock.patch.object(api_people, "record", lambda *a, **k: None)],
+        # the session check and the principal's versions: one SELECT (the principal itself comes from the cache)
+        "session + version check (1 SELECT)": [mock.patch.object(auth, "session_versions", lambda *a: versions)],
+        "audit row (head UPDATE + INSERT)": [mock.patch.object(api_people, "record", lambda *a, **k: None)],
         "schema instantiation": [mock.patch.object(api_people, "StudentOut", lambda many=False: out_schema),
                                  mock.patch.object(api_people, "StudentQuery", lambda: query_schema)],
         "pool pre-ping": [mock.patch.object(app.extensions["jizuo.engine"].pool, "_pre_ping", False)],

@@ -6,9 +6,12 @@ client_credentials, scope students.read; later runs reuse it and rotate its secr
 
   token, test client   POST /oauth/token grant_type=client_credentials (HTTP Basic), N times in a row
                        through Flask's test client: tokens/s, median / p95
-  token, HTTP          the same over real HTTP: waitress (threads=8) on 127.0.0.1 in a background
-                       thread, a ThreadPoolExecutor of --workers each with its own requests.Session;
-                       --http-requests requests (stopped after 60 s): tokens/s, median / p95
+  token, HTTP          the same over real HTTP, as a district deploys it: gunicorn started by this script
+                       on 127.0.0.1 (--gunicorn-workers processes, gthread, --threads each; the app made
+                       by gunicorn_app() below from JIZUO_BENCH_* variables), and a ThreadPoolExecutor of
+                       --workers clients each with its own requests.Session (keep-alive) in this process;
+                       --http-requests requests (stopped after 60 s): tokens/s, median / p95.
+                       --server waitress runs the previous setup (waitress threads=8 in a thread here).
   roster               GET /api/v1/students?class_id=<id> (classes rotate), authorised by
                          bearer (client)  the client-credentials token (school client, students.read)
                          bearer (user)    an access token of s001.admin (oidc.tokens.issue_for_account)
@@ -31,7 +34,10 @@ import os
 import platform
 import pstats
 import re
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -77,13 +83,59 @@ def check(resp, what: str):
     return resp
 
 
-def http_tokens(app, basic: str, total: int, workers: int, limit_s: float = 60.0) -> tuple[list[float], float]:
-    """Token requests over loopback HTTP against waitress; (latencies, wall time)."""
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1": expected here
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.effective_port}/oauth/token"
+def gunicorn_app():
+    """The app gunicorn serves (``bench_tokens:gunicorn_app()``), configured as this script's own."""
+    return create_app({"DATABASE_URL": os.environ["JIZUO_BENCH_DATABASE_URL"], "SECRET_KEY": SECRET,
+                       "PASSWORD_HASH_FAST": True, "REDIS_URL": None, "OIDC_ISSUER": ISSUER,
+                       "INSTANCE_PATH": os.path.join(tempfile.gettempdir(), "jizuo-bench-instance")})
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(database_url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free loopback port, started from this directory; returns (process, base URL) once it
+    answers /healthz."""
+    port = _free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", str(threads), "--chdir", here, "--log-level", "warning",
+         "bench_tokens:gunicorn_app()"],
+        env=os.environ | {"JIZUO_BENCH_DATABASE_URL": database_url, "PYTHONPATH": os.path.dirname(here)})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            if requests.get(base + "/healthz", timeout=10).status_code == 200:
+                return proc, base
+        except requests.RequestException:  # not listening yet, or its workers still starting
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 120 s")
+
+
+def http_tokens(app, basic: str, total: int, workers: int, limit_s: float = 60.0, *, server_kind: str = "gunicorn",
+                database_url: str = "", gunicorn_workers: int = 2, threads: int = 4) -> tuple[list[float], float]:
+    """Token requests over loopback HTTP against gunicorn (or waitress); (latencies, wall time)."""
+    if server_kind == "gunicorn":
+        proc, base = start_gunicorn(database_url, gunicorn_workers, threads)
+        server = thread = None
+    else:
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1": expected here
+        server = create_server(app, host="127.0.0.1", port=0, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        proc, base = None, f"http://127.0.0.1:{server.effective_port}"
+    url = base + "/oauth/token"
     local = threading.local()
 
     def one(deadline: float) -> float | None:
@@ -102,8 +154,12 @@ def http_tokens(app, basic: str, total: int, workers: int, limit_s: float = 60.0
             lat = [x for x in pool.map(one, [t0 + limit_s] * total) if x is not None]
             wall = time.perf_counter() - t0
     finally:
-        server.close()
-        thread.join(timeout=5)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        else:
+            server.close()
+            thread.join(timeout=5)
     return lat, wall
 
 
@@ -115,10 +171,14 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=500, help="sequential token requests (test client)")
     ap.add_argument("--http-requests", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=8, help="concurrent HTTP clients")
+    ap.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn")
+    ap.add_argument("--gunicorn-workers", type=int, default=2, help="gunicorn worker processes")
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     ap.add_argument("--repeat", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--profile", action="store_true", help="cProfile 200 token requests afterwards")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so the finally below stops gunicorn
     url = args.database_url
     ensure_database(url, args.schools, args.students_per_school, rebuild=False)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
@@ -157,7 +217,9 @@ def main() -> None:
         token()
         seq.append(time.perf_counter() - t0)
     seq_wall = time.perf_counter() - t_all
-    http_lat, http_wall = http_tokens(app, basic, args.http_requests, args.workers)
+    http_lat, http_wall = http_tokens(app, basic, args.http_requests, args.workers, server_kind=args.server,
+                                      database_url=url, gunicorn_workers=args.gunicorn_workers,
+                                      threads=args.threads)
 
     # (b) the roster with three kinds of credentials
     with app.app_context():
@@ -192,7 +254,7 @@ def main() -> None:
           f"{platform.system()} {platform.release()})")
     print(f"Python {platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, Flask {version('flask')}, "
           f"Authlib {version('authlib')}, joserfc {version('joserfc')}, cryptography {version('cryptography')}, "
-          f"psycopg {version('psycopg')}, waitress {version('waitress')}")
+          f"psycopg {version('psycopg')}, gunicorn {version('gunicorn')}, waitress {version('waitress')}")
     print(pg_version)
     print(f"database {sa.make_url(url).database}; client {client_id} (school {school}, {SCOPE}); "
           f"oidc_tokens: {n_tokens} rows after the token runs")
@@ -202,7 +264,9 @@ def main() -> None:
     print(f"\n{'token endpoint (client_credentials)':<44}{'requests':>9}{'tokens/s':>10}{'median ms':>10}"
           f"{'p95 ms':>9}")
     for label, lat, wall in (("test client, sequential", seq, seq_wall),
-                             (f"HTTP waitress threads=8, {args.workers} clients", http_lat, http_wall)):
+                             (f"HTTP gunicorn {args.gunicorn_workers}x{args.threads}, {args.workers} clients"
+                              if args.server == "gunicorn" else f"HTTP waitress threads=8, {args.workers} clients",
+                              http_lat, http_wall)):
         med, p95 = summary(lat)
         print(f"{label:<44}{len(lat):>9}{len(lat) / wall:>10.1f}{med:>10.2f}{p95:>9.2f}")
     print(f"\n{'roster GET /api/v1/students?class_id=':<44}{'median ms':>9}{'p95 ms':>9}{'x cookie':>10}"

@@ -11,7 +11,9 @@ Outside a request (CLI, jobs) an entry joins the session as an :class:`AuditEntr
 """
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -77,10 +79,46 @@ _COLUMNS = ("at", "account_id", "username", "action", "resource_type", "resource
             "ip", "detail")
 
 
+def _split_canonical(entry: dict[str, Any]) -> tuple[str, str, str]:
+    """The row's canonical JSON (as :func:`foundation.models.audit.row_hash` hashes it) cut around the two
+    values only the database knows at append time: ``a + prev + b + str(seq) + c``."""
+    prev, seq = secrets.token_hex(16), secrets.token_hex(16)
+    doc = {c: entry[c] for c in _COLUMNS} | {"seq": seq, "prev": prev}
+    doc["at"] = doc["at"].isoformat(timespec="microseconds")
+    if doc["detail"] is not None:
+        doc["detail"] = json.loads(json.dumps(doc["detail"]))
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    a, rest = text.split(prev)
+    b, c = rest.split(f'"{seq}"')
+    return a, b, c
+
+
+_ARRAYS = (("a", sa.Text), ("b", sa.Text), ("c", sa.Text), ("at", sa.DateTime), ("account_id", sa.Integer),
+           ("username", sa.Text), ("action", sa.Text), ("resource_type", sa.Text), ("resource_id", sa.Text),
+           ("school_id", sa.Integer), ("endpoint", sa.Text), ("ip", sa.Text), ("detail", sa.Text))
+
+
+def _append_pg(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
+    """One round trip: ``jizuo_audit_append`` (migration 0023) locks the head, hashes and inserts the rows."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    cols: dict[str, list] = {name: [] for name, _ in _ARRAYS}
+    for e in entries:
+        for name, part in zip("abc", _split_canonical(e), strict=True):
+            cols[name].append(part)
+        for name in _COLUMNS:
+            cols[name].append(json.dumps(e[name]) if name == "detail" and e[name] is not None else e[name])
+    args = [sa.cast(sa.literal(cols[name], ARRAY(kind)), ARRAY(kind)) for name, kind in _ARRAYS]
+    conn.execute(sa.select(sa.func.jizuo_audit_append(*args)))
+
+
 def append(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
-    """Append ``entries`` to the chain through ``conn``: lock the head and take places (one ``UPDATE …
-    RETURNING``), then one statement inserting every row and setting the head's hash (on PostgreSQL a
-    data-modifying CTE; two statements on SQLite)."""
+    """Append ``entries`` to the chain through ``conn``. PostgreSQL: one statement (a function locks the head,
+    hashes the rows, inserts them and moves the head). SQLite: the head locked and moved (``UPDATE …
+    RETURNING``), the rows hashed here, one multi-row ``INSERT`` and the head's new hash."""
+    if conn.dialect.name == "postgresql":
+        _append_pg(conn, entries)
+        return
     head_t, log_t = AuditChain.__table__, AuditEntry.__table__
     n = len(entries)
     head = conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=head_t.c.seq + n)
@@ -95,12 +133,8 @@ def append(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
         row = {c: e[c] for c in _COLUMNS} | {"seq": seq, "prev_hash": prev}
         row["hash"] = prev = row_hash(SimpleNamespace(**row), prev)
         rows.append(row)
-    set_head = sa.update(head_t).where(head_t.c.id == 1).values(hash=prev)
-    if conn.dialect.name == "postgresql":
-        conn.execute(set_head.add_cte(sa.insert(log_t).values(rows).cte("audit_rows")))
-    else:
-        conn.execute(sa.insert(log_t).values(rows))
-        conn.execute(set_head)
+    conn.execute(sa.insert(log_t).values(rows))
+    conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(hash=prev))
 
 
 @sa.event.listens_for(so.Session, "before_commit")

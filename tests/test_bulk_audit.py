@@ -59,7 +59,7 @@ def _inserts(app, call) -> list[str]:
     seen: list[str] = []
 
     def note(_conn, _cur, sql, *_rest) -> None:
-        if "audit_log" in sql and ("INSERT" in sql or "WITH" in sql):
+        if "jizuo_audit_append" in sql or ("audit_log" in sql and "INSERT" in sql):  # PostgreSQL, SQLite
             seen.append(sql)
 
     sa.event.listen(app.extensions["jizuo.engine"], "before_cursor_execute", note)

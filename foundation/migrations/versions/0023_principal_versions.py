@@ -1,4 +1,5 @@
-"""a version counter per account that role changes bump, for the principal cache (issue 20)
+"""a version counter per account that role changes bump, for the principal cache; the audit chain's
+append in one round trip on PostgreSQL (issue 20)
 
 ``principal_versions`` (account id → version; row 0 for everyone) and the triggers that bump it on every
 write that changes what an account may do: the account's own row, its memberships, a guardian's links, the
@@ -35,6 +36,46 @@ CREATE FUNCTION jizuo_bump_principals(ids bigint[]) RETURNS void LANGUAGE sql AS
   SELECT DISTINCT x, 1 FROM unnest(ids) AS x WHERE x IS NOT NULL ORDER BY x
   ON CONFLICT (account_id) DO UPDATE SET version = principal_versions.version + 1
 $$"""
+
+
+# The audit chain's append in one round trip (foundation/audit.py): the rows' canonical JSON comes split around
+# "prev" and "seq" (a || prev || b || seq || c); the function locks the head, hashes each row with the one
+# before, inserts them all and moves the head. The hash is the one foundation/models/audit.py row_hash() gives.
+PG_AUDIT = """
+CREATE FUNCTION jizuo_audit_append(a text[], b text[], c text[], at_ timestamp[], account_ids integer[],
+    usernames text[], actions text[], resource_types text[], resource_ids text[], school_ids integer[],
+    endpoints text[], ips text[], details text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  n integer := cardinality(a);
+  first bigint;
+  prev text;
+  h text;
+  prevs text[] := '{}';
+  hashes text[] := '{}';
+BEGIN
+  UPDATE audit_chain SET seq = seq + n WHERE id = 1 RETURNING seq - n, hash INTO first, prev;
+  IF NOT FOUND THEN
+    INSERT INTO audit_chain (id, seq, hash) VALUES (1, n, repeat('0', 64));
+    first := 0;
+    prev := repeat('0', 64);
+  END IF;
+  FOR i IN 1..n LOOP
+    prevs := prevs || prev;
+    h := encode(sha256(convert_to(a[i] || prev || b[i] || (first + i)::text || c[i], 'UTF8')), 'hex');
+    hashes := hashes || h;
+    prev := h;
+  END LOOP;
+  INSERT INTO audit_log (at, account_id, username, action, resource_type, resource_id, school_id, endpoint, ip,
+                         detail, seq, prev_hash, hash)
+  SELECT r.at, r.account_id, r.username, r.action, r.resource_type, r.resource_id, r.school_id, r.endpoint, r.ip,
+         r.detail::json, first + r.k, r.prev, r.hash
+  FROM unnest(at_, account_ids, usernames, actions, resource_types, resource_ids, school_ids, endpoints, ips,
+              details, prevs, hashes) WITH ORDINALITY
+       AS r(at, account_id, username, action, resource_type, resource_id, school_id, endpoint, ip, detail, prev,
+            hash, k);
+  UPDATE audit_chain SET hash = prev WHERE id = 1;
+  RETURN first + n;
+END $$"""
 
 
 def _pg(table: str, select: str, columns: tuple[str, ...]) -> list[str]:
@@ -96,6 +137,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute(PG_BUMP)
+        op.execute(PG_AUDIT)
     for table, (select, columns) in WATCH.items():
         for sql in (_pg if dialect == "postgresql" else _sqlite)(table, select, columns):
             op.execute(sql)
@@ -113,4 +155,6 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS jizuo_pv_{table}_{op_}")
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS jizuo_bump_principals(bigint[])")
+        op.execute("DROP FUNCTION IF EXISTS jizuo_audit_append(text[], text[], text[], timestamp[], integer[], text[], "
+                   "text[], text[], text[], integer[], text[], text[], text[])")
     op.drop_table('principal_versions')
