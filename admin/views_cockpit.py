@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from admin.blueprint import bp
 from admin.context import is_staff
@@ -97,7 +97,11 @@ def _tables(sess, school: int | None, period: dict, tile: str | None = None, for
     lang, p = current_lang(), g.principal
     figs = [s for s in pipeline.specs() if (tile is None or s.tile == tile) and pipeline.visible(s, p, school)]
     schools = _schools(sess, school)
-    rows = pipeline.gather(sess, figs, [sid for sid, _ in schools], period, force=force)
+    later: list[tuple[str, int]] | None = [] if current_app.config.get("COCKPIT_BACKGROUND", not current_app.testing) \
+        and not force else None
+    rows = pipeline.gather(sess, figs, [sid for sid, _ in schools], period, force=force, later=later)
+    if later:  # answer with the cached cells now; what went stale is recomputed behind the page
+        pipeline.refresh_later(current_app._get_current_object(), later, period["key"])
     if school is None:
         tables = [pipeline.district_table(s, schools, rows, lang) for s in figs]
     else:

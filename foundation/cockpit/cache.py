@@ -29,7 +29,7 @@ from foundation.tenancy import one_of, unscoped
 log = logging.getLogger("jizuo.cockpit")
 CACHE = unscoped("the cockpits' cache: a school's computed figures, read whole by the pipeline that rolls them "
                  "up and suppresses them before anyone sees them, and marked stale for the schools an event names")
-NOW_AGE = timedelta(hours=1)
+NOW_AGE = timedelta(hours=1)  # then recomputed: at once by a page in the background, or by the nightly refresh
 PAST_AGE = timedelta(days=7)
 _DEBOUNCE = 30.0  # seconds: a burst of events marks a school stale once
 _marked: dict[int, float] = {}
@@ -77,18 +77,27 @@ def store(sess: so.Session, rows: dict[tuple[str, int], CockpitFigure],
     """Write what was just computed: (figure, school, period key, period end, cells, error), updating the
     rows loaded before, inserting the others. Flushed, not committed."""
     now = utcnow()
-    with CACHE.on(sess):
-        for figure, school, period, end, cells, error in computed:
-            row = rows.get((figure, school))
-            if row is None or row.period != period:
-                row = sess.scalar(sa.select(CockpitFigure).where(
-                    CockpitFigure.figure == figure, CockpitFigure.school_id == school, CockpitFigure.period == period))
-            if row is None:
-                row = CockpitFigure(figure=figure, school_id=school, period=period)
-                sess.add(row)
-            row.period_end, row.cells, row.error, row.computed_at, row.stale = end, cells, error, now, False
-            rows[(figure, school)] = row
-        sess.flush()
+    try:
+        with sess.begin_nested(), CACHE.on(sess):
+            _write(sess, rows, computed, now)
+    except sa.exc.IntegrityError:  # another process cached the same cells first: theirs are as fresh
+        log.info("cockpit cells cached concurrently; kept the other writer's")
+        for key in [k for k, r in rows.items() if r not in sess]:
+            rows.pop(key)
+
+
+def _write(sess: so.Session, rows: dict, computed: list, now: datetime) -> None:
+    for figure, school, period, end, cells, error in computed:
+        row = rows.get((figure, school))
+        if row is None or row.period != period:
+            row = sess.scalar(sa.select(CockpitFigure).where(
+                CockpitFigure.figure == figure, CockpitFigure.school_id == school, CockpitFigure.period == period))
+        if row is None:
+            row = CockpitFigure(figure=figure, school_id=school, period=period)
+            sess.add(row)
+        row.period_end, row.cells, row.error, row.computed_at, row.stale = end, cells, error, now, False
+        rows[(figure, school)] = row
+    sess.flush()
 
 
 def mark_stale(sess: so.Session, schools: set[int], today: date) -> int:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -102,8 +103,12 @@ def compute(sess: so.Session, spec: Spec, school: int, period: dict[str, Any]) -
 
 
 def gather(sess: so.Session, figures: list[Spec], schools: list[int], period: dict[str, Any],
-           force: bool = False) -> dict[tuple[str, int], cache.CockpitFigure]:
-    """Each figure's cells for each school where it is computed: from the cache, or computed and cached."""
+           force: bool = False, later: list[tuple[str, int]] | None = None) -> dict[tuple[str, int], cache.CockpitFigure]:
+    """Each figure's cells for each school where it is computed: from the cache, or computed and cached.
+
+    With ``later`` (a list), a cached row that is no longer fresh is used as it is and its (figure, school)
+    appended to ``later`` for :func:`refresh_later` — the page answers at once with what it has and says when it
+    was computed; only cells never computed (a new period, a new figure) are computed before answering."""
     from foundation.db import utcnow
 
     rows = cache.load(sess, [s.key for s in figures], schools, period["key"])
@@ -115,7 +120,11 @@ def gather(sess: so.Session, figures: list[Spec], schools: list[int], period: di
                 continue
             row = rows.get((spec.key, school))
             key = period["key"] if spec.periods else "now"
-            if row is not None and row.period == key and not force and cache.fresh(row, now, today):
+            cached = row is not None and row.period == key
+            if cached and not force and cache.fresh(row, now, today):
+                continue
+            if cached and not force and later is not None:
+                later.append((spec.key, school))
                 continue
             try:
                 cells, error = compute(sess, spec, school, period), None
@@ -130,6 +139,40 @@ def gather(sess: so.Session, figures: list[Spec], schools: list[int], period: di
         cache.store(sess, rows, computed)
         cache.forget_marks({c[1] for c in computed})
     return rows
+
+
+_running: set[tuple] = set()
+_running_lock = threading.Lock()
+
+
+def refresh_later(app: Any, due: list[tuple[str, int]], period_key: str) -> threading.Thread | None:
+    """Recompute ``due`` (figure, school) cells of a period in a thread of this process, in a session of its
+    own that acts for the district; one such refresh per (period, cells) at a time. Returns the thread."""
+    job = (period_key, tuple(sorted(due)))
+    with _running_lock:
+        if not due or job in _running:
+            return None
+        _running.add(job)
+
+    def run() -> None:
+        from foundation import db
+        from foundation.cockpit.periods import parse
+
+        try:
+            with app.app_context():
+                sess = cache.CACHE.mark(db.session())
+                keys, schools = {k for k, _ in due}, sorted({s for _, s in due})
+                gather(sess, [s for s in specs() if s.key in keys], schools, parse(period_key), force=True)
+                sess.commit()
+        except Exception:  # noqa: BLE001 - the page keeps the older figures; the next read tries again
+            log.exception("cockpit background refresh failed")
+        finally:
+            with _running_lock:
+                _running.discard(job)
+
+    thread = threading.Thread(target=run, name="jizuo-cockpit-refresh", daemon=True)
+    thread.start()
+    return thread
 
 
 def words(value: Any, lang: str) -> str:
