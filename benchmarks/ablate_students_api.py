@@ -58,7 +58,7 @@ def main() -> None:
 
     parts = {
         "per-row current_lang()": [mock.patch.object(svc, "current_lang", lambda: "zh")],
-        "tenancy criteria (5 models)": [mock.patch.object(tenancy_sql, "scoped_tables", dict), mock.patch.object(tenancy_sql, "loader_criteria", lambda scope: ())],
+        "tenancy criteria (5 models)": [mock.patch.object(tenancy_sql, "scoped_tables", dict), mock.patch.object(tenancy_sql, "loader_criteria", lambda scope, *a: ())],
         # the session check and the principal's versions: one SELECT (the principal itself comes from the cache)
         "session + version check (1 SELECT)": [mock.patch.object(auth, "session_versions", lambda *a: versions)],
         "audit row (head UPDATE + INSERT)": [mock.patch.object(api_people, "record", lambda *a, **k: None)],

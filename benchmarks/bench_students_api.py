@@ -18,7 +18,7 @@ each through these variants, interleaved in the same run (order rotated per iter
 
 and prints median / p95 and the ratio of each to "direct". The first run creates and fills the
 database (~30 s for 100 x 1000 on 2 cores); later runs reuse it unless --rebuild. Every platform
-request adds one audit_log row (2 x (repeat + warmup) + 2 per run); nothing on this path reads it.
+request adds one audit_log row (one statement at its commit, with the chain's head) (2 x (repeat + warmup) + 2 per run); nothing on this path reads it.
 
     .venv/bin/python benchmarks/bench_students_api.py                 # defaults below
     .venv/bin/python benchmarks/bench_students_api.py --repeat 500 --profile
@@ -145,13 +145,16 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--rebuild", action="store_true", help="drop and rebuild the bench database")
     ap.add_argument("--profile", action="store_true", help="cProfile the platform roster requests afterwards")
+    ap.add_argument("--audit-async-reads", action="store_true",
+                    help="AUDIT_ASYNC_READ_COMMIT: read-only requests commit their audit rows without waiting for "
+                         "the disk (docs/security.md)")
     args = ap.parse_args()
     url = args.database_url
     ensure_database(url, args.schools, args.students_per_school, args.rebuild)
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "PASSWORD_HASH_FAST": True,
                       "INSTANCE_PATH": os.path.join(tempfile.gettempdir(), "jizuo-bench-instance"),
-                      "REDIS_URL": None})
+                      "REDIS_URL": None, "AUDIT_ASYNC_READ_COMMIT": args.audit_async_reads})
     client = app.test_client()
     login(client, USERNAME)
     engine = sa.create_engine(url)  # the baseline's own engine: plain defaults, no app
@@ -232,7 +235,9 @@ def main() -> None:
     print(pg_version)
     print(f"database {sa.make_url(url).database}: {args.schools} schools x {args.students_per_school} "
           f"students; as {USERNAME} (school {school}: {len(classes)} classes, {n_students} students); "
-          f"repeat {args.repeat}, warmup {args.warmup}")
+          f"repeat {args.repeat}, warmup {args.warmup}; audit read commits "
+          f"{'relaxed (AUDIT_ASYNC_READ_COMMIT)' if args.audit_async_reads else 'durable'}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"SQL per platform request: {sql_per_request} (+ pool pre-ping, COMMIT)\n")
     print(f"{'workload':<34}{'variant':<27}{'median ms':>10}{'p95 ms':>9}{'x direct':>10}")
     for label, times in results.items():

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 
 from foundation import db
 from foundation.models.audit import GENESIS, AuditChain, AuditEntry, row_hash
@@ -109,7 +109,9 @@ def _append_pg(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
         for name in _COLUMNS:
             cols[name].append(json.dumps(e[name]) if name == "detail" and e[name] is not None else e[name])
     args = [sa.cast(sa.literal(cols[name], ARRAY(kind)), ARRAY(kind)) for name, kind in _ARRAYS]
-    conn.execute(sa.select(sa.func.jizuo_audit_append(*args)))
+    relaxed = bool(has_app_context() and current_app.config.get("AUDIT_ASYNC_READ_COMMIT")
+                   and all(e.get("read") for e in entries))
+    conn.execute(sa.select(sa.func.jizuo_audit_append(*args, sa.literal(relaxed, sa.Boolean))))
 
 
 def append(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:

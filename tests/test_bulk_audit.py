@@ -118,3 +118,15 @@ def test_an_exception_no_handler_answered_still_leaves_the_reads(app, db_session
     ctx.pop(RuntimeError("escaped every handler"))
     assert _rows(db_session, "escaped") == ["test.student.read"]
     assert verify(db_session).ok
+
+
+def test_the_opt_in_relaxed_commit_of_read_rows_still_writes_them_in_the_chain(app, login, db_session):
+    """``AUDIT_ASYNC_READ_COMMIT``: a read-only request's commit does not wait for the disk (PostgreSQL); the
+    rows are the same, in the same chain."""
+    app.config["AUDIT_ASYNC_READ_COMMIT"] = True
+    auth = login("school_admin")
+    assert auth.get("/api/v1/students?per_page=3").status_code == 200
+    db_session.rollback()
+    last = db_session.scalar(sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    assert last.action == "people.student.list" and last.detail["returned"] == 3
+    assert verify(db_session).ok

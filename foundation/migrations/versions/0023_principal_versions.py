@@ -44,7 +44,8 @@ $$"""
 PG_AUDIT = """
 CREATE FUNCTION jizuo_audit_append(a text[], b text[], c text[], at_ timestamp[], account_ids integer[],
     usernames text[], actions text[], resource_types text[], resource_ids text[], school_ids integer[],
-    endpoints text[], ips text[], details text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+    endpoints text[], ips text[], details text[], reads_only_relaxed boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql AS $$
 DECLARE
   n integer := cardinality(a);
   first bigint;
@@ -53,6 +54,11 @@ DECLARE
   prevs text[] := '{}';
   hashes text[] := '{}';
 BEGIN
+  -- opted in (AUDIT_ASYNC_READ_COMMIT) and the transaction changed nothing else: its commit need not wait for the
+  -- disk (a crash of the database server may lose the last fraction of a second of read rows; never a change's)
+  IF reads_only_relaxed AND txid_current_if_assigned() IS NULL THEN
+    PERFORM set_config('synchronous_commit', 'off', true);
+  END IF;
   UPDATE audit_chain SET seq = seq + n WHERE id = 1 RETURNING seq - n, hash INTO first, prev;
   IF NOT FOUND THEN
     INSERT INTO audit_chain (id, seq, hash) VALUES (1, n, repeat('0', 64));
@@ -156,5 +162,5 @@ def downgrade() -> None:
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS jizuo_bump_principals(bigint[])")
         op.execute("DROP FUNCTION IF EXISTS jizuo_audit_append(text[], text[], text[], timestamp[], integer[], text[], "
-                   "text[], text[], text[], integer[], text[], text[], text[])")
+                   "text[], text[], text[], integer[], text[], text[], text[], boolean)")
     op.drop_table('principal_versions')
