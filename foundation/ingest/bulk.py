@@ -21,7 +21,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -113,12 +112,17 @@ class Plan:
         return sql, {"codes": list(codes), "ids": list(codes.values()), "default": default}
 
 
-@lru_cache(maxsize=64)
-def plan(library_id: str) -> Plan:
-    from foundation.ingest.service import compiled
-    from foundation.standards import catalog
+_plans: dict[tuple[str, str], Plan] = {}
 
-    return Plan(compiled(library_id), catalog().dictionaries)
+
+def plan(lib: Compiled) -> Plan:
+    """The library's plan, made once per library version."""
+    key = (lib.id, lib.version)
+    if key not in _plans:
+        from foundation.standards import catalog
+
+        _plans[key] = Plan(lib, catalog().dictionaries)
+    return _plans[key]
 
 
 class Payloads(Sequence):
@@ -234,7 +238,7 @@ def load(sess: so.Session, lib: Compiled, records: Iterable[Any], *, source: str
          default_school: int | None, atomic: bool, chunk: int, progress, report, python_path) -> None:
     """Load ``records`` set-wise. ``python_path(pairs, write)`` validates (index, raw) pairs in Python,
     reporting errors, and — when ``write`` — stores the good ones; it returns whether all were good."""
-    p = plan(lib.id)
+    p = plan(lib)
     raw = sess.connection().connection.driver_connection
     kept: list[Any] = []
     slow: list[int] = []

@@ -124,7 +124,7 @@ def ingest(sess: so.Session, library_id: str, raw_records: Iterable[Any], *, sou
                      {"k": f"records:{lib.id}:{source}"}, execution_options=INGEST)
         from foundation.ingest import bulk
 
-        if bulk.plan(lib.id).usable:
+        if bulk.plan(lib).usable:
             _bulk(sess, lib, raw_records, source, ctx, atomic, chunk, progress, codes, authority, report)
             report.rejected.sort(key=lambda r: r["index"])
             return report
