@@ -168,6 +168,107 @@ def test_a_notice_sent_through_one_process_reaches_a_browser_on_the_other(deploy
     print(f"notice through A shown by the browser on B after {took:.2f} s")
 
 
+def nginx_conf(d: Deployment, http_port: int, https_port: int) -> Path:
+    """docs/deploy.md's nginx example, as written there, on free ports, A and B upstream and a throwaway
+    self-signed certificate: the document's configuration is what is tested."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    root = d.workdir / "nginx"
+    (root / "logs").mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    (root / "key.pem").write_bytes(pem)
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    conf = re.search(r"```nginx\n(.*?)```", doc, re.S).group(1)
+    port = lambda url: url.rsplit(":", 1)[1]  # noqa: E731
+    for old, new in (("listen 80;", f"listen 127.0.0.1:{http_port};"),
+                     ("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl"),
+                     ("/etc/ssl/jizuo/fullchain.pem", str(root / "cert.pem")),
+                     ("/etc/ssl/jizuo/privkey.pem", str(root / "key.pem")),
+                     ("127.0.0.1:8001", f"127.0.0.1:{port(d.a)}"),
+                     ("127.0.0.1:8002", f"127.0.0.1:{port(d.b)}"),
+                     ("server_name jizuo.example.edu.cn;", "server_name localhost;"),
+                     ("allow 10.0.0.0/8;", "allow 127.0.0.1;")):
+        assert old in conf, old
+        conf = conf.replace(old, new)
+    temp = " ".join(f"{k}_temp_path {root / k};"
+                    for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    path = root / "nginx.conf"
+    path.write_text(f"pid {root / 'nginx.pid'};\nerror_log {root / 'logs' / 'error.log'};\n"
+                    f"events {{ worker_connections 128; }}\n"
+                    f"http {{ access_log {root / 'logs' / 'access.log'}; {temp}\n{conf}\n}}\n")
+    return path
+
+
+@pytest.mark.browser
+def test_through_the_documented_nginx_a_browser_signs_in_over_tls_and_gets_live_notices(deployment, browser):
+    """docs/deploy.md's nginx in front of A and B: TLS, the forwarded scheme (the CSRF check's https rules
+    hold), and the live stream unbuffered — with the streams' poll at 60 s a buffered proxy would hold the
+    notice back."""
+    import shutil
+
+    from tests.afterschool.rush import free_port
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
+    d = deployment
+    http_port, https_port = free_port(), free_port()
+    conf = nginx_conf(d, http_port, https_port)
+    checked = subprocess.run([nginx, "-t", "-p", str(conf.parent), "-c", str(conf)], capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, checked.stderr
+    proc = subprocess.Popen([nginx, "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"])
+    base = f"https://localhost:{https_port}"
+    ctx = browser.new_context(ignore_https_errors=True, locale="zh-CN")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                http = requests.Session()
+                http.trust_env = False  # no CA bundle from the environment: trust the test's certificate
+                http.verify = str(conf.parent / "cert.pem")
+                if http.get(base + "/healthz", timeout=5).json()["status"] == "ok":
+                    break
+            except (requests.RequestException, ValueError):
+                assert time.monotonic() < deadline and proc.poll() is None, "nginx did not answer"
+                time.sleep(0.2)
+        moved = http.get(f"http://localhost:{http_port}/login", allow_redirects=False, timeout=5)
+        assert moved.status_code == 301 and moved.headers["Location"].startswith("https://")
+        page = ctx.new_page()
+        browser_login(page, base, d.logins["homeroom_teacher"])  # a form POST over https: Referer checked
+        page.goto(f"{base}/messages")
+        page.wait_for_selector("#live-status:has-text('无需刷新')")
+        admin, _ = login(d.a, d.logins["school_admin"])
+        me = admin.get(d.a + "/api/v1/me", timeout=30).json()
+        school = next(r["org_unit_id"] for r in me["roles"] if r["role"] == "school_admin")
+        r = admin.post(d.a + "/api/v1/messages", headers={"X-CSRFToken": me["csrf_token"]}, timeout=30,
+                       json={"subject": "经过反向代理的通知", "body": "TLS 与 nginx 之后实时到达。",
+                             "audience": {"kind": "school", "school_id": school, "role": "homeroom_teacher"}})
+        assert r.status_code == 201, r.text[:300]
+        page.locator("li.msg.fresh", has_text="经过反向代理的通知").wait_for(timeout=8000)
+        with requests.get(f"http://127.0.0.1:{https_port}", timeout=5) as plain:  # TLS only on that port
+            assert plain.status_code == 400
+    finally:
+        ctx.close()
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=20)
+
+
 def test_failed_logins_on_both_processes_count_towards_one_throttle_and_one_lockout(deployment):
     d = deployment
     # the address throttle (6 here): three failures through A and three through B, all from one client
