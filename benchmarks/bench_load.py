@@ -388,6 +388,12 @@ def main() -> None:
                 proc.kill()
         if not args.keep:
             admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            import redis
+
+            r = redis.Redis.from_url(args.redis_url)
+            for key in r.scan_iter(env["JIZUO_MESSAGE_REDIS_PREFIX"] + ":*"):
+                r.delete(key)
+            r.close()
 
 
 if __name__ == "__main__" and not os.environ.get("JIZUO_LOAD_PLAN"):

@@ -94,6 +94,14 @@ class Deployment:
                 proc.wait()
             self.logs[key].close()
         _pg_exec(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        import redis
+
+        r = redis.Redis.from_url(self.env["JIZUO_REDIS_URL"])
+        try:  # the delivery stream and the locks of this deployment
+            for name in r.scan_iter(self.env["JIZUO_MESSAGE_REDIS_PREFIX"] + ":*"):
+                r.delete(name)
+        finally:
+            r.close()
 
 
 @pytest.fixture(scope="module")
