@@ -35,7 +35,9 @@ ENVELOPE = ("source_id", "school", "student", "staff", "class", "occurred_at")
 SUBJECT_TABLES = {"student": ("students", "student_no", ""), "staff": ("staff", "staff_no", ""),
                   "class": ("org_units", "code", " AND sj.kind = 'class'")}
 STAGE = ("CREATE TEMP TABLE IF NOT EXISTS ingest_raw (idx int, doc jsonb) ON COMMIT DELETE ROWS",
+         "CREATE INDEX IF NOT EXISTS ingest_raw_idx ON ingest_raw (idx)",
          "TRUNCATE ingest_raw")
+SLICE = 100_000  # records per statement: a big load in slices, so nothing spills past work_mem
 RESTORE = "SELECT set_config('work_mem', %s, true), set_config('enable_memoize', 'on', true)"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -99,7 +101,8 @@ class Plan:
         inner = (f"SELECT v.*, CASE WHEN {oks_el} THEN {data} END AS data, {occurred} AS occ FROM ("
                  f"SELECT v.*, {', '.join(k)} FROM ("
                  f"SELECT v.*, {', '.join(w) or 'NULL AS nothing'} FROM ("
-                 f"SELECT r.idx, {', '.join(v)} FROM ingest_raw r OFFSET 0) v OFFSET 0) v OFFSET 0) v")
+                 f"SELECT r.idx, {', '.join(v)} FROM ingest_raw r WHERE r.idx >= %(lo)s AND r.idx < %(hi)s "
+                 "OFFSET 0) v OFFSET 0) v OFFSET 0) v")
         self.check_sql = (
             "SELECT idx, ok, CASE WHEN ok THEN sid END AS sid, CASE WHEN ok THEN sch END AS sch, subj_id, "
             "CASE WHEN ok THEN occ END AS occ, CASE WHEN ok THEN data END AS data FROM ("
@@ -275,9 +278,13 @@ def load(sess: so.Session, lib: Compiled, records: Iterable[Any], *, source: str
             "{data}", ", data" if any(ev.get("when") for ev in p.events) else "")
         params |= {"lib": lib.id, "ver": lib.version, "src": source, "kind": p.subject or lib.library.get("subject"),
                    "now": utcnow()}
+        same, changed, unsure, ids, fired = 0, [], [], [], [[] for _ in p.events]
         with raw.transaction():  # a savepoint: an atomic load that fails below leaves nothing behind
-            cur.execute(sql, params)
-            same, changed, unsure, ids, *fired = cur.fetchone()
+            for lo in range(0, max(len(kept), 1), SLICE):
+                cur.execute(sql, params | {"lo": lo, "hi": lo + SLICE})
+                s_same, s_changed, s_unsure, s_ids, *s_fired = cur.fetchone()
+                same, changed, unsure, ids = same + s_same, changed + s_changed, unsure + s_unsure, ids + s_ids
+                fired = [a + b for a, b in zip(fired, s_fired, strict=True)]
             step("check, store, feed")
             pairs = [(i, kept[i]) for i in sorted(set(slow) | set(unsure))]
             if atomic and pairs and not python_path(pairs, False):
