@@ -1,7 +1,9 @@
 """Plugins' periodic jobs (``jizuo_jobs``), run by ``jizuo worker`` for each school where the plugin is
 enabled. A run is claimed by inserting its (job, school, period) row: whichever worker inserts it first runs
 it, the others skip it (with Redis they skip without asking the database). The run acts for its school
-only; its writes commit with the run's outcome, a failure rolls them back and is recorded."""
+only; its writes commit with the run's outcome, a failure rolls them back and is recorded. A claim whose
+worker died mid-run (no outcome after ``JIZUO_JOB_LEASE`` seconds, an hour by default) is taken over by the
+next worker, once: nothing of the dead run was committed, so running it again is safe."""
 from __future__ import annotations
 
 import logging
@@ -23,6 +25,11 @@ log = logging.getLogger("jizuo.jobs")
 RUNNER = unscoped("the job runner claims and records each school's run of a plugin's job")
 JOB_CODE = unscoped("a plugin's job runs for one school")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lease() -> timedelta:
+    """How long a claimed run may go without an outcome before another worker takes it over."""
+    return timedelta(seconds=max(60, int(os.environ.get("JIZUO_JOB_LEASE", "3600"))))
 
 
 class JobError(ValueError):
@@ -89,15 +96,31 @@ def all_jobs() -> dict[str, Job]:
 
 def _claim(sess: so.Session, job: Job, school: int, period: datetime) -> JobRun | None:
     """Insert the run's row and commit it, so no other worker runs it; None when one already did."""
-    row = JobRun(job=job.key, school_id=school, period_start=period, started_at=utcnow(), worker=WORKER)
+    now = utcnow()
+    row = JobRun(job=job.key, school_id=school, period_start=period, started_at=now, worker=WORKER)
     try:
         with sess.begin_nested():
             sess.add(row)
             sess.flush()
     except sa.exc.IntegrityError:
-        return None
+        return _take_over(sess, job, school, period, now)
     sess.commit()
     return row
+
+
+def _take_over(sess: so.Session, job: Job, school: int, period: datetime, now: datetime) -> JobRun | None:
+    """The period's claim when its worker died mid-run (no outcome within the lease); None otherwise. The
+    conditional update lets one worker, not two, take it."""
+    of_period = (JobRun.job == job.key, JobRun.school_id == school, JobRun.period_start == period)
+    taken = sess.execute(sa.update(JobRun).where(*of_period, JobRun.finished_at.is_(None),
+                                                 JobRun.started_at < now - lease())
+                         .values(started_at=now, worker=WORKER).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        sess.rollback()
+        return None
+    sess.commit()
+    log.warning("job %s in school %s: the run claimed for %s had no outcome; taken over", job.key, school, period)
+    return sess.scalar(sa.select(JobRun).where(*of_period))
 
 
 def run_job(sess: so.Session, job: Job, school: int, period: datetime) -> JobRun | None:
@@ -118,8 +141,9 @@ def run_job(sess: so.Session, job: Job, school: int, period: datetime) -> JobRun
 
 
 def due(sess: so.Session, now: datetime | None = None, only: set[str] | None = None,
-        schools: set[int] | None = None) -> list[tuple[Job, int, datetime]]:
-    """(job, school, period start) not yet run, for every job in every school where its plugin is enabled."""
+        schools: set[int] | None = None) -> list[tuple[Job, int, datetime, bool]]:
+    """(job, school, period start, stale) not yet run, for every job in every school where its plugin is
+    enabled; ``stale`` when the period was claimed by a worker that gave no outcome within the lease."""
     from foundation.alerts.calendar import load_clock
     from foundation.plugin_runtime import enabled_schools
 
@@ -132,10 +156,10 @@ def due(sess: so.Session, now: datetime | None = None, only: set[str] | None = N
             if schools is not None and school not in schools:
                 continue
             period = job.period_start(at, load_clock(sess, school).tz)
-            done = sess.scalar(sa.select(JobRun.id).where(JobRun.job == job.key, JobRun.school_id == school,
-                                                          JobRun.period_start == period))
-            if done is None:
-                out.append((job, school, period))
+            claim = sess.execute(sa.select(JobRun.finished_at, JobRun.started_at).where(
+                JobRun.job == job.key, JobRun.school_id == school, JobRun.period_start == period)).first()
+            if claim is None or (claim.finished_at is None and claim.started_at < utcnow() - lease()):
+                out.append((job, school, period, claim is not None))
     return out
 
 
@@ -146,8 +170,8 @@ def run_due(now: datetime | None = None, only: set[str] | None = None, schools: 
 
     sess = RUNNER.mark(db.session())
     made = []
-    for job, school, period in due(sess, now, only, schools):
-        if redis is not None:
+    for job, school, period, stale in due(sess, now, only, schools):
+        if redis is not None and not stale:  # a dead worker's lock may outlive it: the database decides
             try:
                 lock = f"{prefix}:jobs:{job.key}:{school}:{period:%Y%m%dT%H%M%S}"
                 if not redis.set(lock, "1", nx=True, ex=max(60, job.every)):

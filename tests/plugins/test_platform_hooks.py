@@ -360,3 +360,29 @@ def so_session(app, scope):
     sess = so.Session(app.extensions["jizuo.engine"])
     set_scope(sess, scope)
     return sess
+
+
+def test_a_run_whose_worker_died_is_taken_over_once_after_the_lease(care):
+    """A worker killed mid-run leaves its claim without an outcome: within the lease nobody touches it (it may
+    still be running), after it the next worker runs the period, and only one does."""
+    from foundation import db
+    from foundation.jobs import lease, run_due
+    from foundation.models import JobRun
+    from foundation.tenancy import unscoped
+
+    app, schools = care
+    now = datetime(2026, 12, 7, 9, 5)  # an hour no other test runs
+    with app.app_context():
+        sess = unscoped("test").mark(db.session())
+        for school in schools:
+            sess.add(JobRun(job="care.tally", school_id=school, period_start=datetime(2026, 12, 7, 9, 0),
+                            started_at=db.utcnow() - (lease() + timedelta(minutes=1) if school == schools[0]
+                                                      else timedelta(minutes=5)), worker="dead:1"))
+        sess.commit()
+        made = run_due(now=now, only={"care.tally"})
+        assert [(r.school_id, r.worker != "dead:1", r.finished_at is not None) for r in made] == \
+            [(schools[0], True, True)]  # the stale claim is run again; the fresh one may still be running
+        assert run_due(now=now, only={"care.tally"}) == []
+        rows = sess.execute(sa.select(JobRun.school_id, JobRun.worker).where(
+            JobRun.job == "care.tally", JobRun.period_start == datetime(2026, 12, 7, 9, 0))).all()
+        assert sorted(rows)[1][1] == "dead:1" and sorted(rows)[0][1] != "dead:1" and len(rows) == 2
