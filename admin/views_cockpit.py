@@ -33,8 +33,9 @@ add_messages("en", {"nav.cockpit": "Cockpit", "home.do.admin.cockpit": "The scho
                     "audit.do.district.cockpit.refresh": "Refreshed the district cockpit"})
 W = {
     "zh": {"district": "局长看板", "school": "校长看板", "period": "统计期间", "show": "查看", "computed": "数据计算于",
-           "refresh": "刷新", "schools": "各校对比", "school_col": "学校", "enter": "进入本校", "hidden": "<5",
-           "privacy": "全区层面不显示任何学生信息；涉及学生的统计中少于 5 人的格子显示为“<5”，可由其他格子推算出的格子也一并隐去。",
+           "refresh": "刷新", "schools": "各校对比", "school_col": "学校", "enter": "进入本校", "hidden": "*",
+           "privacy": "全区层面不显示任何学生信息；涉及学生的统计中少于 5 人的格子隐去，可由其他格子推算出的格子也一并隐去。",
+           "legend": "* 表示已隐去：该格少于 5 人，或可由其他格子和合计推算出。",
            "school_privacy": "本页为本校数据，可细到年级和班级；心理、资助等敏感统计只对有权查看的岗位显示。",
            "enter_note": "进入某校查看明细前须经过留痕的进校步骤。", "table": "表格", "chart": "图表",
            "csv": "导出 CSV", "xlsx": "导出 Excel", "none": "暂无数据", "off": "未启用该应用的学校",
@@ -42,9 +43,10 @@ W = {
            "sensitive": "敏感", "interval": "区间", "mean": "均值", "stale_note": "数据每晚重算，事件发生后自动过期；超过一小时自动重算。"},
     "en": {"district": "District cockpit", "school": "Principal's cockpit", "period": "Period", "show": "Show",
            "computed": "Figures computed at", "refresh": "Refresh", "schools": "Schools side by side",
-           "school_col": "School", "enter": "Enter school", "hidden": "<5",
+           "school_col": "School", "enter": "Enter school", "hidden": "*",
            "privacy": "No student is named above school level; in figures counting students, cells under 5 show "
-                      "\"<5\", and so does any cell that could be worked out from the others.",
+                      "are hidden, and so is any cell that could be worked out from the others.",
+           "legend": "* hidden: fewer than 5, or derivable from the other cells and the totals.",
            "school_privacy": "This school's figures, down to grade and class; sensitive figures (wellbeing, aid) "
                              "only for the roles that may see them.",
            "enter_note": "Seeing one school's details takes the audited enter-school step.", "table": "Table",
@@ -130,7 +132,7 @@ def _headline(t: dict) -> str:
     if foot is None:
         return "—"
     if t["unit"] in pipeline.THINGS or not t["has_value"]:
-        return "<5" if foot["total"] is None else f"{foot['total']:,}"
+        return "*" if foot["total"] is None else f"{foot['total']:,}"
     vals = [c["value"] for c in foot["cells"] if c["value"] is not None]
     return f"{vals[0]:g}" if vals else "—"
 

@@ -1,5 +1,5 @@
 /* The cockpits' charts (Apache ECharts, vendored): each figure's table, as the page's JSON gives it, drawn on a
-   canvas. Hidden cells ("<5") are gaps, never zeros. Every chart has its table on the page. */
+   canvas. Hidden cells ("*") are gaps, never zeros. Every chart has its table on the page. */
 (function () {
   'use strict';
   var blob = document.getElementById('cockpit-charts');

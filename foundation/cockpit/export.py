@@ -1,12 +1,13 @@
 """A cockpit table as the bureau takes it away: CSV (UTF-8 with a BOM, which Excel opens as such) or an
-Excel workbook (openpyxl), with exactly the cells the page shows — a hidden cell is "<5" in the file too."""
+Excel workbook (openpyxl), with exactly the cells the page shows — a hidden cell is "*" in the file too (one
+mark for every hidden cell: telling the small ones from their complements would help work them out)."""
 from __future__ import annotations
 
 import csv
 import io
 from typing import Any
 
-HIDDEN = "<5"
+HIDDEN = "*"
 
 
 def rows_of(table: dict[str, Any], lang: str) -> list[list[Any]]:
@@ -55,6 +56,9 @@ def to_xlsx(table: dict[str, Any], lang: str, note: str) -> bytes:
         cell.font = Font(bold=True)
     ws.append([])
     ws.append([note])
+    if table["suppressed"]:
+        ws.append([{"zh": "* 表示已隐去：该格少于 5 人，或可由其他格子和合计推算出。",
+                    "en": "* hidden: fewer than 5, or derivable from the other cells and the totals."}[lang]])
     ws.column_dimensions["A"].width = 24
     buf = io.BytesIO()
     wb.save(buf)

@@ -60,10 +60,11 @@ def test_the_district_cockpit_a_tile_its_export_entering_a_school_and_the_princi
             assert row[1:] == body[row[0]], (row, body[row[0]])
     assert sum(1 for row in exported if row and row[0] in body) == len(body) >= 3  # 2 schools and the district
     _shot(page, "tile-people-desktop")
-    # the wellbeing tile: small counts show "<5", never a student
+    # the wellbeing tile: small counts (and their complements) show "*", never a student
     page.goto(f"{live_server}/cockpit/wellbeing")
     wait_for_js(page, f"{DRAWN} >= 1")
     assert page.locator(".cockpit-figure[data-figure='wellbeing.levels'] .hidden-cell").count() >= 1
+    assert set(page.locator(".cockpit-figure[data-figure='wellbeing.levels'] .hidden-cell").all_inner_texts()) == {"*"}
     _shot(page, "tile-wellbeing-desktop")
     # 3. on a phone: nothing wider than the screen
     phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
