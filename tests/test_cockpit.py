@@ -201,3 +201,37 @@ def test_the_nightly_refresh_fills_the_cache(runner, db_session):
     assert {"now", "2026-11"} <= periods
     bad = runner.invoke(["cockpit", "refresh", "--period", "yesterday"])
     assert bad.exit_code != 0 and "--period" in bad.output
+
+
+def test_a_failing_figure_leaves_the_school_s_other_figures(app, db_session):
+    """Figures are computed a school at a time in one savepoint; one that breaks the transaction (an error in
+    the database) or is refused (a group naming a person) costs only itself."""
+    from foundation import db
+    from foundation.cockpit.periods import parse
+    from foundation.cockpit.pipeline import Spec, gather
+    from foundation.models import OrgUnit, Student
+    from foundation.tenancy import unscoped
+
+    def spec(key, fn):
+        return Spec(key=key, plugin="core", title={"zh": key}, unit="students", sensitive=False, tile="people",
+                    chart="bar", periods=False, keep_intervals=False, compute=fn, caps=())
+
+    def good(sess, school):
+        return [{"group": {}, "count": sess.scalar(sa.select(sa.func.count(Student.id)))}]
+
+    def broken(sess, school):
+        sess.execute(sa.select(sa.func.jizuo_no_such_function()))
+
+    def leaky(sess, school):
+        return [{"group": {"student_id": 1}, "count": 1}]
+
+    with app.test_request_context():
+        sess = unscoped("test: the pipeline for the district").mark(db.session())
+        schools = sorted(sess.scalars(sa.select(OrgUnit.id).where(OrgUnit.kind == "school")))
+        figures = [spec("t.before", good), spec("t.broken", broken), spec("t.leaky", leaky), spec("t.after", good)]
+        rows = gather(sess, figures, schools, parse(None))
+        sess.commit()
+        for school in schools:
+            assert rows[("t.before", school)].cells[0]["count"] == rows[("t.after", school)].cells[0]["count"] > 0
+            assert rows[("t.broken", school)].cells is None and rows[("t.broken", school)].error
+            assert rows[("t.leaky", school)].cells is None and "student_id" in rows[("t.leaky", school)].error

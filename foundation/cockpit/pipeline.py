@@ -95,11 +95,47 @@ def enabled(spec: Spec) -> set[int] | None:
 
 
 def compute(sess: so.Session, spec: Spec, school: int, period: dict[str, Any]) -> list[dict[str, Any]]:
+    """One figure for one school, the session acting for that school only, in a savepoint of its own."""
     from foundation.plugin_runtime import FOR_SCHOOL
 
     with sess.begin_nested(), FOR_SCHOOL.for_school(sess, school):
-        raw = spec.compute(sess, school, as_arg(period)) if spec.periods else spec.compute(sess, school)
-        return _check(raw, spec.key)
+        return _compute(sess, spec, school, period)
+
+
+def _compute(sess: so.Session, spec: Spec, school: int, period: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = spec.compute(sess, school, as_arg(period)) if spec.periods else spec.compute(sess, school)
+    return _check(raw, spec.key)
+
+
+def _school(sess: so.Session, todo: list[Spec], school: int, period: dict[str, Any]) -> list[tuple]:
+    """A school's figures in one savepoint (a savepoint is a round trip each way); when one fails in a way
+    that may have spoiled the transaction, they are computed again one by one, each in its own, to keep the
+    others. Returns (spec, cells or None, error or None)."""
+    from foundation.plugin_runtime import FOR_SCHOOL
+
+    try:
+        out = []
+        with sess.begin_nested(), FOR_SCHOOL.for_school(sess, school):
+            for spec in todo:
+                try:
+                    out.append((spec, _compute(sess, spec, school, period), None))
+                except FigureError as err:  # refused before anything reached the database
+                    log.error("cockpit figure refused: %s", err)
+                    out.append((spec, None, str(err)[:500]))
+        return out
+    except Exception:  # noqa: BLE001 - found out below, figure by figure
+        log.warning("a cockpit figure failed in school %s; computing its figures one by one", school)
+    out = []
+    for spec in todo:
+        try:
+            out.append((spec, compute(sess, spec, school, period), None))
+        except FigureError as err:
+            log.error("cockpit figure refused: %s", err)
+            out.append((spec, None, str(err)[:500]))
+        except Exception as err:  # noqa: BLE001 - one broken figure must not take the cockpit down
+            log.exception("cockpit figure %s failed in school %s", spec.key, school)
+            out.append((spec, None, f"{type(err).__name__}"[:500]))
+    return out
 
 
 def gather(sess: so.Session, figures: list[Spec], schools: list[int], period: dict[str, Any],
@@ -113,28 +149,23 @@ def gather(sess: so.Session, figures: list[Spec], schools: list[int], period: di
 
     rows = cache.load(sess, [s.key for s in figures], schools, period["key"])
     now, today, computed = utcnow(), local_today(), []
-    for spec in figures:
-        where = enabled(spec)
-        for school in schools:
-            if where is not None and school not in where:
+    where = {spec.key: enabled(spec) for spec in figures}
+    for school in schools:
+        todo = []
+        for spec in figures:
+            if where[spec.key] is not None and school not in where[spec.key]:
                 continue
             row = rows.get((spec.key, school))
-            key = period["key"] if spec.periods else "now"
-            cached = row is not None and row.period == key
+            cached = row is not None and row.period == (period["key"] if spec.periods else "now")
             if cached and not force and cache.fresh(row, now, today):
                 continue
             if cached and not force and later is not None:
                 later.append((spec.key, school))
                 continue
-            try:
-                cells, error = compute(sess, spec, school, period), None
-            except FigureError as err:
-                log.error("cockpit figure refused: %s", err)
-                cells, error = None, str(err)[:500]
-            except Exception as err:  # noqa: BLE001 - one broken figure must not take the cockpit down
-                log.exception("cockpit figure %s failed in school %s", spec.key, school)
-                cells, error = None, f"{type(err).__name__}"[:500]
-            computed.append((spec.key, school, key, period["end"] if spec.periods else None, cells, error))
+            todo.append(spec)
+        for spec, cells, error in _school(sess, todo, school, period) if todo else []:
+            computed.append((spec.key, school, period["key"] if spec.periods else "now",
+                             period["end"] if spec.periods else None, cells, error))
     if computed:
         cache.store(sess, rows, computed)
         cache.forget_marks({c[1] for c in computed})
