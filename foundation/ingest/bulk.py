@@ -69,7 +69,8 @@ class Plan:
             else:
                 k.append(f"CASE WHEN {absent} THEN {'false' if e.required else 'true'} ELSE coalesce({e.ok}, false) END"
                          f" AS ok{i}")
-                values.append(f"{sqlcheck.lit(e.name)}, CASE WHEN NOT ({absent}) AND v.ok{i} THEN {e.value} END")
+                values.append(f"CASE WHEN NOT ({absent}) AND v.ok{i} THEN {sqlcheck.lit(json.dumps(e.name) + ':')} "
+                              f"|| ({e.value})::text END")
         occ = next((i for i, e in enumerate(els) if e.name == "occurred_at" and e.ts is not None), None)
         if occ is not None:
             occurred = f"v.ts{occ}"  # NULL when absent
@@ -79,8 +80,7 @@ class Plan:
             w.append(f"{ts} AS ts_occ")
             k.append(f"(coalesce(v.t_occ, '') = '' OR (v.y_occ = 'string' AND coalesce({ok}, false))) AS ok_occ")
             occurred = "v.ts_occ"
-        ws = sqlcheck.lit(sqlcheck.EDGE_WS)
-        k.append(f"coalesce((v.y_sid = 'string' AND length(v.sid) BETWEEN 1 AND 128 AND v.sid !~ {ws}) "
+        k.append(f"coalesce((v.y_sid = 'string' AND length(v.sid) BETWEEN 1 AND 128 AND {sqlcheck.no_edge_space('v.sid')}) "
                  f"OR (v.y_sid = 'number' AND v.sid ~ '^[0-9]{{1,18}}$'), false) AS ok_sid")
         k.append("coalesce(v.school, '') = '' AS no_school")
         school = "CASE WHEN c.no_school THEN %(default)s::int ELSE sc.id END"
@@ -95,7 +95,8 @@ class Plan:
             join = f" LEFT JOIN {table} sj ON sj.school_id = ({school}) AND sj.{col} = c.subj{extra}"
             subject_id = "sj.id"
             oks.append("sj.id IS NOT NULL")
-        data = f"json_strip_nulls(json_build_object({', '.join(values)}))" if values else "'{}'::json"
+        # the clean data as JSON text, absent elements left out: cheaper than json_build_object + strip
+        data = f"('{{' || concat_ws(',', {', '.join(values)}) || '}}')::json" if values else "'{}'::json"
         # each step a derived table of its own (OFFSET 0): computed once per record, no per-row joins
         oks_el = " AND ".join(f"v.ok{i}" for i in range(len(els))) or "true"
         inner = (f"SELECT v.*, CASE WHEN {oks_el} THEN {data} END AS data, {occurred} AS occ FROM ("
