@@ -148,3 +148,46 @@ def test_partitions_ahead_stray_months_and_the_migration_both_ways(app, template
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT relkind FROM pg_class WHERE oid = 'records'::regclass")) == kind
             assert conn.scalar(sa.text("SELECT count(*) FROM records")) == count
+
+
+TRICKY = [  # (element, raw value): values where a set-wise check could disagree with the Python checker
+    ("card_no", " C1"), ("card_no", "C1\u3000"), ("card_no", "C1\u00a0"), ("card_no", "\x01C1"), ("card_no", 12345),
+    ("card_no", "卡1"), ("card_no", "x" * 33), ("card_no", "引号\"与\\反斜杠"),
+    ("amount", 12.5), ("amount", 7), ("amount", "12.345"), ("amount", "1e2"), ("amount", "007.5"), ("amount", "-0"),
+    ("amount", True), ("amount", "10000.01"), ("amount", " 3"),
+    ("merchant_type", "canteen "), ("merchant_type", 1), ("merchant_type", "supermarket"),
+    ("occurred_at", "2026-02-29T08:00:00"), ("occurred_at", "2024-02-29T08:00:00"), ("occurred_at", "2026-10-05T24:00:00"),
+    ("occurred_at", "2026-10-05 23:59:59.5+23:59"), ("occurred_at", "2026-10-05T12:00:00Z"),
+    ("occurred_at", "2026-10-05T12:00:00.000000-05:30"), ("occurred_at", "2026-10-05T12:00"), ("occurred_at", "2999-01-01T00:00:00"),
+    ("occurred_at", 20261005), ("source_id", 42), ("source_id", " s"), ("school", None), ("student", 1),
+]
+
+
+def test_sql_and_python_checks_agree_value_by_value(app, db_session):
+    """Every tricky value gives, on PostgreSQL's set-wise path, what the Python checker gives on SQLite: the
+    same clean data or the same error for the same field."""
+    from foundation.ingest.service import compiled
+
+    with app.app_context():
+        sess = unscoped("test: tricky values").mark(db.session())
+        school = sess.scalar(sa.select(OrgUnit).where(OrgUnit.kind == "school").order_by(OrgUnit.id))
+        kid = sess.scalar(sa.select(Student.student_no).where(Student.school_id == school.id).limit(1))
+    base = _tx(0, school.code, kid, "2026-10-05T12:00:00+08:00", balance="5")
+    records = []
+    for n, (name, value) in enumerate(TRICKY):
+        raw = dict(base, source_id=f"t-{n}")
+        raw[name] = value
+        records.append(raw)
+    _, _, report, _ = _load(app, records)
+    lib = compiled("card_transaction")
+    rejected = {r["index"]: r["fields"] for r in report.rejected}
+    stored = dict(db_session.execute(sa.select(Record.source_id, Record.data).where(Record.source == "card_system")).all())
+    for n, raw in enumerate(records):
+        clean, errors = lib.validate(raw)
+        if n in rejected:
+            assert errors or set(rejected[n]) & {"source_id", "school", "student"}, (TRICKY[n], rejected[n])
+            assert {k: v for k, v in rejected[n].items() if k in errors} == errors, TRICKY[n]
+        else:
+            assert not errors, (TRICKY[n], errors)
+            sid = str(raw["source_id"]).strip()
+            assert stored[sid] == clean, (TRICKY[n], stored[sid], clean)
