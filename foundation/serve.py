@@ -18,6 +18,7 @@ import gc
 import ipaddress
 import logging
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +135,22 @@ def _before_fork(server, worker) -> None:
     gc.freeze()
 
 
+def _worker_ready(worker) -> None:
+    """On SIGTERM (a graceful stop or restart), this worker's open live streams end at once — their browsers
+    reconnect to a worker that serves — instead of holding the stop for the whole graceful timeout."""
+    app = worker.app.application
+    graceful = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame) -> None:
+        hub = app.extensions.get("jizuo.messaging")
+        if hub is not None:
+            hub.live.notifier.stop()
+        if callable(graceful):
+            graceful(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def _worker_exit(server, worker) -> None:
     """A worker that served and stops (SIGTERM, SIGQUIT, --max-requests) closes its connections and leaves
     without the interpreter's teardown of the app's large heap (seconds of CPU per worker on every restart,
@@ -179,6 +196,7 @@ def gunicorn_settings(opts: ServeOptions) -> dict[str, Any]:
         "loglevel": "info",
         "pre_fork": _before_fork,
         "post_fork": _after_fork,
+        "post_worker_init": _worker_ready,
         "worker_exit": _worker_exit,
         "limit_request_line": 8190,
         # gunicorn ≥ 25.1 opens a control socket at one path per user: two instances on a machine would

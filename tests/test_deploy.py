@@ -83,16 +83,19 @@ class Deployment:
     def stop(self) -> None:
         from tests.conftest import _pg_exec
 
-        for key, proc in self.procs.items():
-            if proc.poll() is None:  # gunicorn: SIGINT stops at once (SIGTERM waits out open live streams)
-                proc.send_signal(signal.SIGINT if key in ("A", "B") else signal.SIGTERM)
+        for proc in self.procs.values():
+            if proc.poll() is None:  # the graceful stop systemd sends; open live streams end at once
+                proc.send_signal(signal.SIGTERM)
+        slow = []
         for key, proc in self.procs.items():
             try:
-                proc.wait(timeout=40)
+                proc.wait(timeout=20)  # gunicorn's graceful timeout is 30 s: a stream held open would show
             except subprocess.TimeoutExpired:
+                slow.append(key)
                 proc.kill()
                 proc.wait()
             self.logs[key].close()
+        self.slow_to_stop = slow
         _pg_exec(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         import redis
 
@@ -120,6 +123,7 @@ def deployment(tmp_path_factory):
         yield d
     finally:
         d.stop()
+    assert not d.slow_to_stop, f"{d.slow_to_stop} did not stop within 20 s of SIGTERM"
 
 
 def login(base: str, username: str, password: str = PASSWORD, client: str | None = None):

@@ -21,6 +21,14 @@ class Notifier:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.version = 0
+        self.stopping = False  # the process is stopping: open streams end, their browsers reconnect elsewhere
+
+    def stop(self) -> None:
+        """Wake every waiting stream for good (a worker's graceful stop must not wait on them)."""
+        with self._cond:
+            self.stopping = True
+            self.version += 1
+            self._cond.notify_all()
 
     def bump(self) -> None:
         with self._cond:

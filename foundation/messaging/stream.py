@@ -3,7 +3,8 @@
 The stream keeps a cursor (the last inbox row id it sent, resumable with ``Last-Event-ID``) and, each
 time the live fan-out wakes it (or every ``poll`` seconds, so it also works while Redis is down), sends
 the account's rows past the cursor. A stream ends after ``max_seconds``; the browser's EventSource
-reconnects by itself with the last id, so no row is skipped or repeated.
+reconnects by itself with the last id, so no row is skipped or repeated. A stopping process ends its
+streams at once (``Notifier.stop``), so a graceful restart does not wait on open browsers.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def events(app, account_id: int, after: int, lang: str, *, poll: float = 15.0,
     notifier, engine = h.live.notifier, app.extensions["jizuo.engine"]
     yield "retry: 3000\n\n"
     seen, deadline = notifier.version, time.monotonic() + max_seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not notifier.stopping:
         with LIVE.session(engine) as sess:
             rows = sess.scalars(items(account_id, box="inbox").where(InboxItem.id > after)
                                 .order_by(None).order_by(InboxItem.id).limit(50)).unique().all()
@@ -85,6 +86,8 @@ def events(app, account_id: int, after: int, lang: str, *, poll: float = 15.0,
         if len(rows) == 50:
             continue
         now = notifier.wait(seen, min(poll, max(deadline - time.monotonic(), 0.01)))
+        if notifier.stopping:
+            return  # the browser reconnects (``retry``) to a process that serves, with its last id
         if now == seen:
             yield ": keep-alive\n\n"
         seen = now

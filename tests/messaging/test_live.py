@@ -129,3 +129,23 @@ def test_open_streams_are_capped_so_pages_still_load(app, demo, live_server):
             break
         time.sleep(0.1)
     assert again.status_code == 200
+
+
+def test_a_stopping_process_ends_its_open_streams_at_once(app, demo, db_session):
+    """A worker told to stop (SIGTERM: a restart, a deploy) ends its open streams instead of holding the stop
+    for the graceful timeout; the browsers reconnect to a worker that serves (foundation/serve.py)."""
+    from foundation.messaging.hub import hub
+    from foundation.messaging.stream import events, latest_id
+
+    account = db_session.query(Account).filter_by(username=login_of(demo, "parent")).one().id
+    body = events(app, account, after=latest_id(db_session, account), lang="zh", poll=60, max_seconds=120)
+    assert next(body).startswith("retry:")
+    ended = threading.Event()
+    threading.Thread(target=lambda: (list(body), ended.set()), daemon=True).start()
+    notifier = hub(app).live.notifier
+    try:
+        assert not ended.wait(0.5)  # waiting for news, as an open browser's stream does
+        notifier.stop()
+        assert ended.wait(3)
+    finally:
+        notifier.stopping = False  # the other tests' streams on this app
