@@ -25,7 +25,11 @@ class DataSource(Base):
 
 
 class Record(SchoolScoped, Base):
-    """One validated business record: the standard envelope + the elements, and the standard version."""
+    """One validated business record: the standard envelope + the elements, and the standard version.
+
+    This is the SQLite table. On PostgreSQL (migration 0022) the table is partitioned by month of
+    ``occurred_at``: the origin key there is (library, source, source_id, occurred_at), ``id`` has an index
+    rather than a primary key, and there is no school foreign key (foundation/ingest/partitions.py)."""
 
     __tablename__ = "records"
     __table_args__ = (
