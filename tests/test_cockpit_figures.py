@@ -149,11 +149,12 @@ def test_people(ctx):
     assert {c["group"]["subject"]: c["count"] for c in compute(sess, cf.staff, school)} == dict(staff)
 
 
-def _cases(sess, school, sensitive):
+def _cases(sess, school, sensitive, category=None):
     from foundation.models import AlertCase
 
     return sess.scalars(sa.select(AlertCase).where(AlertCase.school_id == school, AlertCase.parent_case_id.is_(None),
-                                                   AlertCase.sensitive.is_(sensitive))).all()
+                                                   AlertCase.sensitive.is_(sensitive),
+                                                   *([AlertCase.category == category] if category else []))).all()
 
 
 def test_alerts_open_and_handled(ctx, world):
@@ -162,10 +163,12 @@ def test_alerts_open_and_handled(ctx, world):
     sess, school = ctx
     assert world["filled"]["cases_worked"] > 0
     groups = names(sess, school)
-    for sensitive, open_fn, handled_fn in ((False, cf.alerts_open, cf.alerts_handling),
-                                           (True, cf.alerts_open_sensitive, cf.alerts_handling_sensitive)):
-        cases = _cases(sess, school, sensitive)
-        assert cases, sensitive  # the demo opens both kinds
+    assert _cases(sess, school, False) and _cases(sess, school, True)  # the demo opens both kinds
+    for sensitive, category, open_fn, handled_fn in (
+            (False, None, cf.alerts_open, cf.alerts_handling),
+            (True, "psychology", cf.alerts_open_sensitive("psychology"), cf.alerts_handling_sensitive("psychology")),
+            (True, "aid", cf.alerts_open_sensitive("aid"), cf.alerts_handling_sensitive("aid"))):
+        cases = _cases(sess, school, sensitive, category)
         want = Counter((c.level, c.category) + (() if sensitive else ((groups.get(c.class_id) or {}).get("grade"),))
                        for c in cases if c.closed_at is None)
         keys = ("level", "category") if sensitive else ("level", "category", "grade")
@@ -261,7 +264,9 @@ def test_core_figures_declare_the_contract(ctx):
     assert len({f["key"] for f in CORE_FIGURES}) == len(CORE_FIGURES)
     for spec in CORE_FIGURES:
         assert set(spec["title"]) == {"zh", "en"} and spec["tile"] in {"people", "alerts", "communication", "apps"}
-        assert spec["sensitive"] == spec["key"].endswith("_sensitive")
+        assert spec["sensitive"] == spec["key"].endswith(("_psychology", "_aid"))
+        assert spec.get("capability") == {"_psychology": "wellbeing.answers.read",  # who sees it in a school
+                                          "_aid": "aid.coverage.read"}.get(spec["key"][spec["key"].rfind("_"):])
         _check(compute(sess, spec, school, TERM if spec.get("periods") else None), spec["key"])  # no person
 
 

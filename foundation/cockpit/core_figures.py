@@ -82,17 +82,18 @@ def staff(sess: so.Session, school_id: int) -> Cells:
 
 # -- alerts -------------------------------------------------------------------------------------------------
 
-def _cases(sensitive: bool):
+def _cases(sensitive: bool, category: str | None = None):
     c = AlertCase
-    return sa.and_(c.parent_case_id.is_(None), c.sensitive.is_(sensitive))
+    return sa.and_(c.parent_case_id.is_(None), c.sensitive.is_(sensitive),
+                   *([c.category == category] if category else []))
 
 
-def _open_by(sess: so.Session, school_id: int, sensitive: bool) -> Cells:
+def _open_by(sess: so.Session, school_id: int, sensitive: bool, category: str | None = None) -> Cells:
     c = AlertCase
     groups = class_groups(sess, school_id) if not sensitive else {}
     cols = [c.level, c.category] + ([] if sensitive else [c.class_id])
     rows = sess.execute(sa.select(*cols, sa.func.count()).where(
-        c.school_id == school_id, c.closed_at.is_(None), _cases(sensitive)).group_by(*cols)).all()
+        c.school_id == school_id, c.closed_at.is_(None), _cases(sensitive, category)).group_by(*cols)).all()
     if sensitive:  # few cases: by level and category only, never down to a class
         return [{"group": {"level": lvl, "category": cat}, "count": n} for lvl, cat, n in sorted(rows)]
     acc: dict[tuple, int] = {}
@@ -104,7 +105,8 @@ def _open_by(sess: so.Session, school_id: int, sensitive: bool) -> Cells:
             for (lvl, cat, g), n in sorted(acc.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
 
 
-def _handling(sess: so.Session, school_id: int, period: dict[str, Any], sensitive: bool) -> Cells:
+def _handling(sess: so.Session, school_id: int, period: dict[str, Any], sensitive: bool,
+              category: str | None = None) -> Cells:
     """Of the cases opened in the period, per level: on time (of those whose deadlines are decided — all
     met, or one missed — the share that met every one) and recovered (of those evaluated, the share)."""
     c = AlertCase
@@ -116,7 +118,7 @@ def _handling(sess: so.Session, school_id: int, period: dict[str, Any], sensitiv
         c.level, sa.func.count(),
         sa.func.count().filter(decided), sa.func.count().filter(sa.and_(decided, c.missed.is_(False))),
         sa.func.count(c.recovered), sa.func.count().filter(c.recovered.is_(True)))
-        .where(c.school_id == school_id, _cases(sensitive), c.opened_at >= start, c.opened_at < end)
+        .where(c.school_id == school_id, _cases(sensitive, category), c.opened_at >= start, c.opened_at < end)
         .group_by(c.level)).all()
     got = {r[0]: r[1:] for r in rows}
     out = []
@@ -132,16 +134,18 @@ def alerts_open(sess: so.Session, school_id: int) -> Cells:
     return _open_by(sess, school_id, sensitive=False)
 
 
-def alerts_open_sensitive(sess: so.Session, school_id: int) -> Cells:
-    return _open_by(sess, school_id, sensitive=True)
+def alerts_open_sensitive(category: str):
+    """Open restricted cases of one category (psychology, aid): each its own figure, seen inside a school
+    by the roles that work that category's cases."""
+    return lambda sess, school_id: _open_by(sess, school_id, sensitive=True, category=category)
 
 
 def alerts_handling(sess: so.Session, school_id: int, period: dict[str, Any]) -> Cells:
     return _handling(sess, school_id, period, sensitive=False)
 
 
-def alerts_handling_sensitive(sess: so.Session, school_id: int, period: dict[str, Any]) -> Cells:
-    return _handling(sess, school_id, period, sensitive=True)
+def alerts_handling_sensitive(category: str):
+    return lambda sess, school_id, period: _handling(sess, school_id, period, sensitive=True, category=category)
 
 
 # -- home-school communication ------------------------------------------------------------------------------
@@ -212,10 +216,10 @@ def apps(sess: so.Session, school_id: int) -> Cells:
 
 
 def _spec(key: str, zh: str, en: str, compute, *, tile: str, unit: str, chart: str = "bar",
-          sensitive: bool = False, periods: bool = False) -> dict[str, Any]:
+          sensitive: bool = False, periods: bool = False, capability: str | None = None) -> dict[str, Any]:
     spec = {"key": key, "title": {"zh": zh, "en": en}, "sensitive": sensitive, "unit": unit, "compute": compute,
             "tile": tile, "chart": chart}
-    return spec | ({"periods": True} if periods else {})
+    return spec | ({"periods": True} if periods else {}) | ({"capability": capability} if capability else {})
 
 
 CORE_FIGURES: list[dict[str, Any]] = [
@@ -227,11 +231,20 @@ CORE_FIGURES: list[dict[str, Any]] = [
           tile="alerts", unit="cases", chart="stacked"),
     _spec("core.alerts_handling", "预警按时处置率与好转率", "Alerts handled on time and recovered",
           alerts_handling, tile="alerts", unit="cases", periods=True),
-    _spec("core.alerts_open_sensitive", "心理、资助类未结预警", "Open psychology and aid alert cases",
-          alerts_open_sensitive, tile="alerts", unit="cases", chart="stacked", sensitive=True),
-    _spec("core.alerts_handling_sensitive", "心理、资助类预警按时处置率与好转率",
-          "Psychology and aid alerts handled on time and recovered", alerts_handling_sensitive,
-          tile="alerts", unit="cases", sensitive=True, periods=True),
+    # restricted categories, each for the roles that work its cases (wellbeing: psychology and wellbeing
+    # leads; aid: aid officer, principal, school admin — the capabilities the plugins grant)
+    _spec("core.alerts_open_psychology", "心理类未结预警", "Open psychology alert cases",
+          alerts_open_sensitive("psychology"), tile="alerts", unit="cases", chart="stacked", sensitive=True,
+          capability="wellbeing.answers.read"),
+    _spec("core.alerts_handling_psychology", "心理类预警按时处置率与好转率",
+          "Psychology alerts handled on time and recovered", alerts_handling_sensitive("psychology"),
+          tile="alerts", unit="cases", sensitive=True, periods=True, capability="wellbeing.answers.read"),
+    _spec("core.alerts_open_aid", "资助类未结预警", "Open aid alert cases",
+          alerts_open_sensitive("aid"), tile="alerts", unit="cases", chart="stacked", sensitive=True,
+          capability="aid.coverage.read"),
+    _spec("core.alerts_handling_aid", "资助类预警按时处置率与好转率",
+          "Aid alerts handled on time and recovered", alerts_handling_sensitive("aid"),
+          tile="alerts", unit="cases", sensitive=True, periods=True, capability="aid.coverage.read"),
     _spec("core.notices", "家校通知数（按班级）", "Notices sent per class", notices, tile="communication",
           unit="messages", periods=True),
     _spec("core.notice_acks", "通知确认率", "Notice acknowledgement share", notice_acks, tile="communication",
