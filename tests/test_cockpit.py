@@ -235,3 +235,24 @@ def test_a_failing_figure_leaves_the_school_s_other_figures(app, db_session):
             assert rows[("t.before", school)].cells[0]["count"] == rows[("t.after", school)].cells[0]["count"] > 0
             assert rows[("t.broken", school)].cells is None and rows[("t.broken", school)].error
             assert rows[("t.leaky", school)].cells is None and "student_id" in rows[("t.leaky", school)].error
+
+
+def test_the_worker_s_nightly_upkeep_makes_partitions_and_the_cache(app, db_session):
+    """`jizuo worker` runs the upkeep once a night: this month's figures cached, and on PostgreSQL the
+    records' partitions made ahead (nothing to make on SQLite)."""
+    from datetime import datetime
+
+    from foundation.audit import LOCAL
+    from foundation.cli.worker import nightly_upkeep
+    from foundation.cockpit.cache import CockpitFigure
+
+    month = f"{datetime.now(LOCAL):%Y-%m}"  # the month under way, in the district's time
+    db_session.execute(sa.delete(CockpitFigure).where(CockpitFigure.period == month))
+    db_session.commit()
+    done = nightly_upkeep(app)
+    assert done["cockpit"] and month in set(db_session.scalars(sa.select(CockpitFigure.period)))
+    if db_session.bind.dialect.name == "postgresql":
+        ahead = db_session.scalars(sa.text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'records'")).all()
+        assert len(ahead) >= 4  # this month, three ahead, and the default

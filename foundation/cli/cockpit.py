@@ -1,5 +1,5 @@
 """``jizuo cockpit refresh``: recompute the cockpits' figures for every school (docs/cockpit.md). Run it
-nightly (cron, or a systemd timer: ``30 2 * * * jizuo cockpit refresh``) so that the district's first look
+nightly (``jizuo worker`` does, at ``--nightly-at``; or cron: ``30 2 * * * jizuo cockpit refresh``) so the first look
 of the day reads the cache; pages recompute what went stale in between on their own."""
 from __future__ import annotations
 

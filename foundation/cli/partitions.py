@@ -1,5 +1,5 @@
 """``jizuo partitions``: make the records table's monthly partitions ahead (PostgreSQL; docs/data.md). Run it
-daily (cron, a systemd timer: ``15 2 * * * jizuo partitions``, or the worker's pass); it also takes any recent
+daily (``jizuo worker`` does, at ``--nightly-at``; or cron: ``15 2 * * * jizuo partitions``); it also takes any recent
 month that gathered rows in the default partition (a backfill) out into a partition of its own."""
 from __future__ import annotations
 
