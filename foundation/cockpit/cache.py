@@ -114,7 +114,7 @@ def mark_stale(sess: so.Session, schools: set[int], today: date) -> int:
 
 def on_event(event: str, payloads: list[dict]) -> None:
     """Any domain event: its schools' figures of periods under way are stale (debounced per school)."""
-    from foundation.cockpit.pipeline import local_today
+    from foundation.cockpit.periods import local_today
     from foundation.events import _session
 
     sess = _session()
