@@ -6,7 +6,6 @@ table exports to CSV and Excel. The tiles for the cockpits are ``forecast_tile``
 from __future__ import annotations
 
 import csv
-import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from foundation import db
 from foundation.audit import record
 from foundation.cockpit import balance as B
 from foundation.cockpit import forecast as F
+from foundation.cockpit.export import csv_bytes, xlsx_bytes
 from foundation.i18n import current_lang, t
 from foundation.models import OrgUnit
 from foundation.permissions import Forbidden
@@ -172,36 +172,13 @@ def balance_page():
 
 # ---- exports -------------------------------------------------------------------------------------------------
 
-def _safe(v: Any) -> Any:
-    """No cell starts a formula in the spreadsheet that opens it."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v
-    return v
-
-
 def _export(table: dict[str, Any], fmt: str, name: str) -> Response:
     lines = [table["head"], *table["rows"]]
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        for line in lines:
-            writer.writerow(["" if v is None else _safe(v) for v in line])
-        body, mime = ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+        body, mime = csv_bytes(lines), "text/csv; charset=utf-8"
     else:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = name[:31]
-        for line in lines:
-            ws.append([_safe(v) for v in line])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.column_dimensions["A"].width = 28
-        out = io.BytesIO()
-        wb.save(out)
-        body, mime = out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, mime = xlsx_bytes(lines, name, width=28), \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 

@@ -35,34 +35,46 @@ def rows_of(table: dict[str, Any], lang: str) -> list[list[Any]]:
     return out
 
 
-def to_csv(table: dict[str, Any], lang: str) -> bytes:
+def csv_bytes(lines: list[list[Any]]) -> bytes:
+    """Rows as CSV in UTF-8 with a BOM (Excel opens it as such), no cell starting a formula."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    for line in rows_of(table, lang):
+    for line in lines:
         writer.writerow(["" if v is None else _safe(v) for v in line])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: dict[str, Any], lang: str, note: str) -> bytes:
+def xlsx_bytes(lines: list[list[Any]], title: str, notes: list[str] = (), width: int = 24) -> bytes:
+    """Rows as an Excel workbook: the first row bold, then a blank row and the notes under the table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
-    ws.title = (table["key"].replace(".", "_"))[:31]
-    for line in rows_of(table, lang):
-        ws.append([_safe(v) if isinstance(v, str) else v for v in line])
+    ws.title = title[:31]
+    for line in lines:
+        ws.append([_safe(v) for v in line])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    ws.append([])
-    ws.append([note])
-    if table["suppressed"]:
-        ws.append([{"zh": "* 表示已隐去：该格少于 5 人，或可由其他格子和合计推算出。",
-                    "en": "* hidden: fewer than 5, or derivable from the other cells and the totals."}[lang]])
-    ws.column_dimensions["A"].width = 24
+    if notes:
+        ws.append([])
+        for note in notes:
+            ws.append([note])
+    ws.column_dimensions["A"].width = width
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def to_csv(table: dict[str, Any], lang: str) -> bytes:
+    return csv_bytes(rows_of(table, lang))
+
+
+def to_xlsx(table: dict[str, Any], lang: str, note: str) -> bytes:
+    legend = {"zh": "* 表示已隐去：该格少于 5 人，或可由其他格子和合计推算出。",
+              "en": "* hidden: fewer than 5, or derivable from the other cells and the totals."}[lang]
+    return xlsx_bytes(rows_of(table, lang), table["key"].replace(".", "_"),
+                      [note, legend] if table["suppressed"] else [note])
 
 
 def _safe(value: Any) -> Any:
